@@ -1,0 +1,109 @@
+# gxkit: small C tools for Victron GX devices and any Linux box.
+# make [all] | deps | check | lint | bench | demo | install | clean
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR   = $(PREFIX)/bin
+MANDIR   = $(PREFIX)/share/man
+COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
+	bash-completion 2>/dev/null || echo $(PREFIX)/share/bash-completion/completions)
+
+# Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
+# and this list (make lint checks all five).
+TOOLS       = rss-watch leak-classify
+LIB_MODULES = cli clock jsonl procmem trend
+HELPERS     = memhog
+UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend
+
+# Every Debian package the build, tests, lint, benchmarks and demo need.
+DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
+	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
+	sysstat python3-psutil python3-numpy bash-completion procps \
+	time
+
+CC     ?= cc
+CFLAGS ?= -O2 -g
+PKGS    = popt jansson
+GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+GX_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+B = build
+LIB_OBJS  = $(LIB_MODULES:%=$(B)/lib/%.o)
+TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
+HELPER_BINS = $(HELPERS:%=$(B)/helpers/%)
+UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/%)
+
+.PHONY: all deps check lint bench demo install uninstall clean format
+
+all: $(TOOL_BINS) $(HELPER_BINS) $(UNIT_BINS)
+
+$(B)/lib/%.o: lib/%.c lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(GX_CFLAGS) -c -o $@ $<
+
+$(B)/libgxkit.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+$(B)/bin/%: cmd/%.c $(B)/libgxkit.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS)
+
+$(B)/helpers/%: tests/helpers/%.c
+	@mkdir -p $(@D)
+	$(CC) $(GX_CFLAGS) -o $@ $<
+
+$(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a lib/*.h
+	@mkdir -p $(@D)
+	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS) \
+		$(shell pkg-config --libs cmocka 2>/dev/null)
+
+deps:
+	@missing=$$(for p in $(DEBS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q 'install ok installed' || printf ' %s' $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "deps: missing:$$missing"; \
+		echo "run as root: apt-get install -y --no-install-recommends$$missing"; \
+		exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y --no-install-recommends $$missing || \
+	{ apt-get update && apt-get install -y --no-install-recommends $$missing; }
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run-tests.sh
+
+lint: all
+	@tests/lint/lint.sh
+
+bench: deps all
+	@tests/bench/run.sh
+
+demo: deps all
+	@tests/demo.sh
+
+format:
+	clang-format -i cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c
+
+install: $(TOOL_BINS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPLETIONSDIR)
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/gxkit.7 $(DESTDIR)$(MANDIR)/man7
+	for t in $(TOOLS); do install -m 644 completions/$$t.bash \
+		$(DESTDIR)$(COMPLETIONSDIR)/$$t; done
+
+uninstall:
+	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t \
+		$(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
+	rm -f $(DESTDIR)$(MANDIR)/man7/gxkit.7
+
+clean:
+	rm -rf $(B)
+
+print-tools:
+	@echo $(TOOLS)

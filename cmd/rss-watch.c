@@ -1,0 +1,702 @@
+/*
+ * rss-watch: record the memory of processes over time as JSON Lines, follow
+ * a service across restarts, and act as a memory watchdog.
+ */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "jsonl.h"
+#include "procmem.h"
+
+#define MAX_TARGETS 64
+#define ACTION_EXIT 0 /* --action exit: leave the target alone */
+
+enum { OPT_PID = 1, OPT_NAME, OPT_LIMIT, OPT_ACTION };
+
+struct target {
+	struct procmem_proc proc;
+	bool active;	   /* attached and alive */
+	bool limit_fired;  /* for this process; re-armed below the limit */
+	uint64_t kill_at;  /* monotonic ms of the SIGKILL escalation, or 0 */
+	pid_t last_pid;	   /* previous process, for restart events */
+	char comm[64];
+};
+
+struct options {
+	pid_t pids[MAX_TARGETS];
+	size_t npids;
+	const char *name;
+	char **command;
+	uint64_t interval_ms, duration_ms, grace_ms;
+	long count;
+	int pss, children, wait;
+	const char *limit_field;
+	const char *limit_arg;
+	double limit;
+	int action; /* a signal number, or ACTION_EXIT */
+	const char *action_arg;
+	double max_rss_kb;
+};
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t child_changed;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		child_changed = 1;
+	else
+		stop_signal = sig;
+}
+
+static const char *const limit_fields[] = {
+    "rss_kb", "anon_kb", "file_kb", "shmem_kb", "swap_kb", "vsz_kb",
+    "hwm_kb", "threads", "fds",	    "pss_kb",	"uss_kb",  "nproc"};
+
+static long
+field_value(const struct procmem_sample *s, const char *field)
+{
+	const long values[] = {s->rss_kb,  s->anon_kb, s->file_kb, s->shmem_kb,
+			       s->swap_kb, s->vsz_kb,  s->hwm_kb,  s->threads,
+			       s->fds,	   s->pss_kb,  s->uss_kb,  s->nproc};
+	size_t i;
+
+	for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++)
+		if (strcmp(field, limit_fields[i]) == 0)
+			return values[i];
+	return -1;
+}
+
+static bool
+known_field(const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++)
+		if (strcmp(field, limit_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+put_counter(struct jsonl_writer *w, const char *key, long v)
+{
+	if (v < 0)
+		jsonl_null(w, key);
+	else
+		jsonl_int(w, key, v);
+}
+
+/* Start a record about target t: ts, src, pid, start, comm. */
+static void
+begin_record(struct jsonl_writer *w, const struct target *t)
+{
+	struct timespec now = clock_wall();
+
+	jsonl_begin(w, &now, "rss-watch");
+	jsonl_int(w, "pid", t->proc.pid);
+	jsonl_double(w, "start", procmem_start_seconds(t->proc.start_ticks));
+	jsonl_str(w, "comm", t->comm);
+}
+
+static int
+write_sample(struct jsonl_writer *w, const struct target *t,
+	     const struct procmem_sample *s, const struct options *o)
+{
+	begin_record(w, t);
+	put_counter(w, "rss_kb", s->rss_kb);
+	put_counter(w, "anon_kb", s->anon_kb);
+	put_counter(w, "file_kb", s->file_kb);
+	put_counter(w, "shmem_kb", s->shmem_kb);
+	put_counter(w, "swap_kb", s->swap_kb);
+	put_counter(w, "vsz_kb", s->vsz_kb);
+	put_counter(w, "hwm_kb", s->hwm_kb);
+	put_counter(w, "threads", s->threads);
+	put_counter(w, "fds", s->fds);
+	if (o->pss) {
+		put_counter(w, "pss_kb", s->pss_kb);
+		put_counter(w, "uss_kb", s->uss_kb);
+	}
+	if (o->children)
+		jsonl_int(w, "nproc", s->nproc);
+	return jsonl_end(w);
+}
+
+static int
+write_exit(struct jsonl_writer *w, const struct target *t, int wstatus,
+	   bool known)
+{
+	char buf[16];
+
+	begin_record(w, t);
+	jsonl_str(w, "event", "exit");
+	if (known && WIFEXITED(wstatus))
+		jsonl_int(w, "status", WEXITSTATUS(wstatus));
+	else if (known && WIFSIGNALED(wstatus))
+		jsonl_int(w, "status", 128 + WTERMSIG(wstatus));
+	else
+		jsonl_null(w, "status");
+	if (known && WIFSIGNALED(wstatus))
+		jsonl_str(w, "signal", cli_signal_name(WTERMSIG(wstatus), buf));
+	return jsonl_end(w);
+}
+
+static int
+write_limit(struct jsonl_writer *w, const struct target *t, long value,
+	    const struct options *o, int action, bool escalated)
+{
+	char buf[16];
+
+	begin_record(w, t);
+	jsonl_str(w, "event", "limit");
+	jsonl_str(w, "field", o->limit_field);
+	jsonl_int(w, "value", value);
+	jsonl_double(w, "limit", o->limit);
+	jsonl_str(w, "action",
+		  action == ACTION_EXIT ? "exit" : cli_signal_name(action, buf));
+	if (escalated)
+		jsonl_bool(w, "escalated", true);
+	return jsonl_end(w);
+}
+
+static int
+write_restart(struct jsonl_writer *w, const struct target *t)
+{
+	begin_record(w, t);
+	jsonl_str(w, "event", "restart");
+	jsonl_int(w, "old_pid", t->last_pid);
+	return jsonl_end(w);
+}
+
+static int
+parse_action(struct options *o)
+{
+	if (strcmp(o->action_arg, "exit") == 0)
+		o->action = ACTION_EXIT;
+	else if (strcmp(o->action_arg, "term") == 0)
+		o->action = SIGTERM;
+	else if (strcmp(o->action_arg, "kill") == 0)
+		o->action = SIGKILL;
+	else if (cli_parse_signal(o->action_arg, &o->action) < 0)
+		return cli_usage_error("--action: '%s' is not exit, term, "
+				       "kill or a signal name",
+				       o->action_arg);
+	return -1;
+}
+
+/* Options after popt: the checks that need all of them. */
+static int
+validate(struct options *o)
+{
+	int targets = (o->npids > 0) + (o->name != NULL) + (o->command != NULL);
+
+	if (targets == 0)
+		return cli_usage_error("nothing to watch: give -p PID, "
+				       "-N NAME or -- COMMAND");
+	if (targets > 1)
+		return cli_usage_error("-p, -N and -- COMMAND exclude each other");
+	if (o->interval_ms == 0)
+		return cli_usage_error("--interval must be more than 0");
+	if (!known_field(o->limit_field))
+		return cli_usage_error("--limit-field: unknown field '%s'",
+				       o->limit_field);
+	if (!o->pss && (strcmp(o->limit_field, "pss_kb") == 0 ||
+			strcmp(o->limit_field, "uss_kb") == 0))
+		return cli_usage_error("--limit-field %s needs --pss",
+				       o->limit_field);
+	if (!o->children && strcmp(o->limit_field, "nproc") == 0)
+		return cli_usage_error("--limit-field nproc needs --children");
+	if (o->limit_arg != NULL &&
+	    cli_parse_field_limit(o->limit_field, o->limit_arg, &o->limit) < 0)
+		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
+	if (o->action_arg != NULL && o->limit_arg == NULL)
+		return cli_usage_error("--action needs --limit");
+	return o->action_arg != NULL ? parse_action(o) : -1;
+}
+
+/*
+ * Start the command with a close-on-exec pipe: EOF means exec worked, an
+ * errno on it means it did not, so the first sample is never of ourselves.
+ */
+static pid_t
+launch(char **argv, const sigset_t *mask)
+{
+	int fds[2], err = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		close(fds[0]);
+		execvp(argv[0], argv);
+		err = errno;
+		(void)!write(fds[1], &err, sizeof(err));
+		_exit(127);
+	}
+	close(fds[1]);
+	if (read(fds[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+		waitpid(pid, NULL, 0);
+		close(fds[0]);
+		errno = err;
+		return 0;
+	}
+	close(fds[0]);
+	return pid;
+}
+
+static int
+attach(struct target *t, pid_t pid)
+{
+	struct procmem_sample s;
+
+	if (procmem_open(&t->proc, pid) < 0)
+		return -1;
+	t->active = true;
+	t->limit_fired = false;
+	t->kill_at = 0;
+	if (procmem_sample(&t->proc, &s, 0) == 0)
+		memcpy(t->comm, s.comm, sizeof(t->comm));
+	return 0;
+}
+
+static int
+fire_limit(struct jsonl_writer *w, struct target *t, long value,
+	   const struct options *o, uint64_t now)
+{
+	t->limit_fired = true;
+	if (write_limit(w, t, value, o, o->action, false) < 0)
+		return -1;
+	if (o->action == ACTION_EXIT)
+		return 0;
+	if (procmem_signal(&t->proc, o->action) < 0 && errno != ESRCH)
+		warn("cannot signal pid %d", (int)t->proc.pid);
+	if (o->action == SIGTERM)
+		t->kill_at = now + o->grace_ms;
+	return 0;
+}
+
+/* Escalate a TERM that was not heeded within --grace. */
+static int
+escalate(struct jsonl_writer *w, struct target *t, const struct options *o,
+	 uint64_t now)
+{
+	if (t->kill_at == 0 || now < t->kill_at)
+		return 0;
+	t->kill_at = 0;
+	if (!procmem_alive(&t->proc))
+		return 0;
+	if (procmem_signal(&t->proc, SIGKILL) < 0 && errno != ESRCH)
+		warn("cannot kill pid %d", (int)t->proc.pid);
+	return write_limit(w, t, -1, o, SIGKILL, true);
+}
+
+struct state {
+	struct jsonl_writer out;
+	struct target targets[MAX_TARGETS];
+	size_t ntargets;
+	struct procmem_tree tree;
+	pid_t child;	/* the launched command, or 0 */
+	int child_status;
+	bool child_reaped;
+	bool limit_hit;
+	bool stop_now; /* --action exit fired */
+};
+
+/* Sample one target; on its end write the exit event.  -1: output failed. */
+static int
+sample_target(struct state *st, struct target *t, const struct options *o,
+	      uint64_t now)
+{
+	unsigned int flags = PROCMEM_FDS | (o->pss ? PROCMEM_PSS : 0);
+	struct procmem_sample s;
+	long value;
+
+	if (procmem_sample(&t->proc, &s, flags) < 0) {
+		bool mine = st->child != 0 && t->proc.pid == st->child;
+
+		if (mine && !st->child_reaped &&
+		    waitpid(st->child, &st->child_status, 0) == st->child)
+			st->child_reaped = true;
+		t->active = false;
+		t->last_pid = t->proc.pid;
+		if (write_exit(&st->out, t, st->child_status,
+			       mine && st->child_reaped) < 0)
+			return -1;
+		procmem_close(&t->proc);
+		return 0;
+	}
+	memcpy(t->comm, s.comm, sizeof(t->comm));
+	if (o->children &&
+	    procmem_sample_children(&st->tree, t->proc.pid, &s, flags) < 0)
+		warn("cannot scan the process tree of %d", (int)t->proc.pid);
+	if (write_sample(&st->out, t, &s, o) < 0)
+		return -1;
+	value = field_value(&s, o->limit_field);
+	if (o->limit_arg == NULL || value < 0)
+		return 0;
+	if ((double)value < o->limit) {
+		t->limit_fired = false;
+		return 0;
+	}
+	if (t->limit_fired)
+		return 0;
+	st->limit_hit = true;
+	if (o->action == ACTION_EXIT)
+		st->stop_now = true;
+	return fire_limit(&st->out, t, value, o, now);
+}
+
+/* -N: find the process again after it ended; write restart on success. */
+static int
+follow_name(struct state *st, const struct options *o)
+{
+	struct target *t = &st->targets[0];
+	pid_t pid;
+
+	if (t->active || procmem_find_by_name(o->name, getpid(), &pid) < 0)
+		return 0;
+	if (attach(t, pid) < 0)
+		return 0;
+	cli_debug("following %s: pid %d", o->name, (int)pid);
+	if (t->last_pid != 0 && write_restart(&st->out, t) < 0)
+		return -1;
+	return 0;
+}
+
+static bool
+any_active(const struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->ntargets; i++)
+		if (st->targets[i].active)
+			return true;
+	return false;
+}
+
+/* Sleep until the next tick, a target's end, an escalation or a signal. */
+static void
+wait_tick(struct state *st, uint64_t until, const sigset_t *unblocked)
+{
+	struct pollfd fds[MAX_TARGETS];
+	nfds_t n = 0;
+	size_t i;
+	uint64_t now = clock_mono_ms();
+	struct timespec timeout;
+
+	for (i = 0; i < st->ntargets; i++) {
+		struct target *t = &st->targets[i];
+
+		if (t->active && t->proc.pidfd >= 0) {
+			fds[n].fd = t->proc.pidfd;
+			fds[n].events = POLLIN;
+			n++;
+		}
+		if (t->kill_at != 0 && t->kill_at < until)
+			until = t->kill_at;
+	}
+	if (until <= now)
+		return;
+	timeout = clock_from_ms(until - now);
+	(void)ppoll(fds, n, &timeout, unblocked);
+}
+
+static int
+acquire(struct state *st, const struct options *o, const sigset_t *mask)
+{
+	size_t i;
+	pid_t pid;
+
+	if (o->command != NULL) {
+		st->child = launch(o->command, mask);
+		if (st->child <= 0) {
+			warn("cannot run '%s'", o->command[0]);
+			return 127;
+		}
+		st->ntargets = 1;
+		if (attach(&st->targets[0], st->child) < 0) {
+			warn("cannot watch '%s'", o->command[0]);
+			return 1;
+		}
+		return -1;
+	}
+	if (o->name != NULL) {
+		st->ntargets = 1;
+		if (procmem_find_by_name(o->name, getpid(), &pid) == 0 &&
+		    attach(&st->targets[0], pid) == 0)
+			return -1;
+		if (o->wait)
+			return -1;
+		warnx("no process named '%s' (use --wait to wait for one)",
+		      o->name);
+		return 1;
+	}
+	for (i = 0; i < o->npids; i++) {
+		if (attach(&st->targets[i], o->pids[i]) < 0) {
+			warnx("no such process: %d", (int)o->pids[i]);
+			return 1;
+		}
+	}
+	st->ntargets = o->npids;
+	return -1;
+}
+
+static bool
+target_ended(struct state *st)
+{
+	size_t i;
+
+	for (i = 0; i < st->ntargets; i++)
+		if (st->targets[i].active &&
+		    !procmem_alive(&st->targets[i].proc))
+			return true;
+	return false;
+}
+
+static bool
+finished(const struct state *st, const struct options *o, long samples,
+	 uint64_t elapsed)
+{
+	return st->stop_now || stop_signal ||
+	       (o->count > 0 && samples >= o->count) ||
+	       (o->duration_ms > 0 && elapsed >= o->duration_ms) ||
+	       (o->name == NULL && !any_active(st));
+}
+
+/* Returns 0 when done, CLI_EXIT_LIMIT past --max-rss, -1 on output error. */
+static int
+loop(struct state *st, const struct options *o, const sigset_t *unblocked)
+{
+	uint64_t start = clock_mono_ms(), tick = start, now = start;
+	long samples = 0;
+	size_t i;
+
+	for (;;) {
+		if (o->name != NULL && follow_name(st, o) < 0)
+			return -1;
+		for (i = 0; i < st->ntargets; i++)
+			if (st->targets[i].active &&
+			    sample_target(st, &st->targets[i], o, now) < 0)
+				return -1;
+		samples++;
+		if (finished(st, o, samples, now - start))
+			return 0;
+		if (o->max_rss_kb > 0 &&
+		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+			warnx("own RSS above --max-rss");
+			return CLI_EXIT_LIMIT;
+		}
+		tick += o->interval_ms;
+		if (tick < now) /* suspended or very late: skip missed ticks */
+			tick = now + o->interval_ms;
+		while (!stop_signal && (now = clock_mono_ms()) < tick) {
+			wait_tick(st, tick, unblocked);
+			now = clock_mono_ms();
+			for (i = 0; i < st->ntargets; i++)
+				if (escalate(&st->out, &st->targets[i], o,
+					     now) < 0)
+					return -1;
+			if (child_changed || target_ended(st)) {
+				child_changed = 0;
+				tick = now; /* sample the end right away */
+				break;
+			}
+		}
+	}
+}
+
+/* In launch mode pass SIGINT/SIGTERM on and wait for the command. */
+static void
+finish_child(struct state *st)
+{
+	if (st->child == 0 || st->child_reaped)
+		return;
+	if (stop_signal)
+		kill(st->child, stop_signal);
+	if (waitpid(st->child, &st->child_status, 0) == st->child)
+		st->child_reaped = true;
+}
+
+static int
+exit_code(const struct state *st, int rc)
+{
+	if (rc != 0)
+		return rc;
+	if (st->limit_hit)
+		return CLI_EXIT_LIMIT;
+	if (st->child != 0 && st->child_reaped) {
+		if (WIFEXITED(st->child_status))
+			return WEXITSTATUS(st->child_status);
+		if (WIFSIGNALED(st->child_status))
+			return 128 + WTERMSIG(st->child_status);
+	}
+	return 0;
+}
+
+static int
+parse_pids(struct options *o, const char *arg)
+{
+	char buf[256], *tok, *save = NULL;
+	long pid;
+
+	if (strlen(arg) >= sizeof(buf))
+		return -1;
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->npids == MAX_TARGETS ||
+		    cli_parse_long(tok, 1, 0x7fffffff, &pid) < 0)
+			return -1;
+		o->pids[o->npids++] = (pid_t)pid;
+	}
+	return 0;
+}
+
+static int
+parse_durations(struct options *o, const char *interval,
+		const char *duration, const char *grace)
+{
+	if (cli_parse_duration(interval, &o->interval_ms) < 0)
+		return cli_usage_error("--interval: bad duration '%s'",
+				       interval);
+	if (duration != NULL && cli_parse_duration(duration, &o->duration_ms) < 0)
+		return cli_usage_error("--duration: bad duration '%s'",
+				       duration);
+	if (cli_parse_duration(grace, &o->grace_ms) < 0)
+		return cli_usage_error("--grace: bad duration '%s'", grace);
+	return -1;
+}
+
+static void
+setup_signals(sigset_t *blocked, sigset_t *unblocked)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(blocked);
+	sigaddset(blocked, SIGINT);
+	sigaddset(blocked, SIGTERM);
+	sigaddset(blocked, SIGHUP);
+	sigaddset(blocked, SIGCHLD);
+	/* Signals arrive only inside ppoll(): a loop step is never cut. */
+	sigprocmask(SIG_BLOCK, blocked, unblocked);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = {.limit_field = "rss_kb", .count = 0};
+	static struct state st;
+	const char *interval = "1s", *duration = NULL, *grace = "10s",
+		   *max_rss = NULL, *arg;
+	struct poptOption table[] = {
+	    {"pid", 'p', POPT_ARG_STRING, &arg, OPT_PID,
+	     "watch process PID (repeatable, or a comma list)", "PID"},
+	    {"name", 'N', POPT_ARG_STRING, &o.name, 0,
+	     "watch the process named NAME (comm or argv[0]), following "
+	     "restarts",
+	     "NAME"},
+	    {"wait", '\0', POPT_ARG_NONE, &o.wait, 0,
+	     "with -N: wait for the process to appear", NULL},
+	    {"interval", 'i', POPT_ARG_STRING, &interval, 0,
+	     "time between samples (default 1s)", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o.count, 0,
+	     "stop after N samples", "N"},
+	    {"duration", 'd', POPT_ARG_STRING, &duration, 0,
+	     "stop after DUR", "DUR"},
+	    {"pss", '\0', POPT_ARG_NONE, &o.pss, 0,
+	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
+	    {"children", '\0', POPT_ARG_NONE, &o.children, 0,
+	     "sum the whole process tree, add nproc", NULL},
+	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, 0,
+	     "watchdog: act when the limit field reaches SIZE", "SIZE"},
+	    {"limit-field", '\0', POPT_ARG_STRING, &o.limit_field, 0,
+	     "field the limit applies to (default rss_kb)", "FIELD"},
+	    {"action", '\0', POPT_ARG_STRING, &o.action_arg, 0,
+	     "on the limit: exit, term (default), kill or a signal name",
+	     "ACTION"},
+	    {"grace", '\0', POPT_ARG_STRING, &grace, 0,
+	     "after term, send KILL when still alive after DUR (10s)", "DUR"},
+	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, 0,
+	     "exit 3 when rss-watch itself grows past SIZE", "SIZE"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	sigset_t blocked, unblocked;
+	poptContext con;
+	int rc, i;
+
+	cli_init(argv[0]);
+	o.action = SIGTERM;
+	con = poptGetContext(NULL, argc, (const char **)argv, table,
+			     POPT_CONTEXT_POSIXMEHARDER);
+	poptSetOtherOptionHelp(con, "[OPTION...] {-p PID | -N NAME | [--] "
+				    "COMMAND [ARG...]}");
+	while ((rc = poptGetNextOpt(con)) > 0)
+		if (rc == OPT_PID && parse_pids(&o, arg) < 0) {
+			rc = cli_usage_error("--pid: bad process id '%s'", arg);
+			goto done;
+		}
+	if ((rc = cli_finish_options(con, rc)) >= 0)
+		goto done;
+	o.command = (char **)poptGetArgs(con);
+	if ((rc = parse_durations(&o, interval, duration, grace)) >= 0 ||
+	    (rc = validate(&o)) >= 0)
+		goto done;
+	if (max_rss != NULL &&
+	    cli_parse_field_limit("self_kb", max_rss, &o.max_rss_kb) < 0) {
+		rc = cli_usage_error("--max-rss: bad size '%s'", max_rss);
+		goto done;
+	}
+
+	setup_signals(&blocked, &unblocked);
+	jsonl_writer_init(&st.out, stdout);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if ((rc = acquire(&st, &o, &unblocked)) >= 0)
+		goto cleanup;
+
+	rc = loop(&st, &o, &unblocked);
+	if (rc < 0 && !st.out.gone) {
+		warn("write error");
+		rc = CLI_EXIT_FAILURE;
+	} else if (rc < 0) {
+		rc = 0; /* the reader went away: end quietly */
+	}
+	finish_child(&st);
+	rc = exit_code(&st, rc);
+cleanup:
+	for (i = 0; i < (int)st.ntargets; i++)
+		procmem_close(&st.targets[i].proc);
+	procmem_tree_free(&st.tree);
+	jsonl_writer_free(&st.out);
+	if (cli_close_stdout() != 0 && rc == 0)
+		rc = CLI_EXIT_FAILURE;
+done:
+	poptFreeContext(con);
+	return rc;
+}

@@ -1,0 +1,313 @@
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+struct cli_common cli_common;
+static const char *progname = "gxkit";
+
+struct poptOption cli_common_table[] = {
+    {"help", 'h', POPT_ARG_NONE, &cli_common.help, 0,
+     "show this help and exit", NULL},
+    {"usage", '\0', POPT_ARG_NONE, &cli_common.usage, 0,
+     "show a short usage message and exit", NULL},
+    {"version", 'V', POPT_ARG_NONE, &cli_common.version, 0,
+     "show the version and exit", NULL},
+    {"quiet", 'q', POPT_ARG_NONE, &cli_common.quiet, 0,
+     "print no warnings, only errors", NULL},
+    {"verbose", 'v', POPT_ARG_NONE, &cli_common.verbose, 0,
+     "say more on stderr", NULL},
+    POPT_TABLEEND};
+
+void
+cli_init(const char *argv0)
+{
+	const char *slash;
+
+	if (argv0 == NULL || *argv0 == '\0')
+		return;
+	slash = strrchr(argv0, '/');
+	progname = slash ? slash + 1 : argv0;
+}
+
+const char *
+cli_progname(void)
+{
+	return progname;
+}
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", progname);
+	return CLI_EXIT_USAGE;
+}
+
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (cli_common.quiet)
+		return;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+void
+cli_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cli_common.verbose)
+		return;
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+int
+cli_finish_options(poptContext con, int rc)
+{
+	if (rc < -1)
+		return cli_usage_error(
+		    "%s: %s", poptBadOption(con, POPT_BADOPTION_NOALIAS),
+		    poptStrerror(rc));
+	if (cli_common.help) {
+		poptPrintHelp(con, stdout, 0);
+		return cli_close_stdout();
+	}
+	if (cli_common.usage) {
+		poptPrintUsage(con, stdout, 0);
+		return cli_close_stdout();
+	}
+	if (cli_common.version) {
+		printf("%s (gxkit) %s\n", progname, GXKIT_VERSION);
+		return cli_close_stdout();
+	}
+	return -1;
+}
+
+/* A non-negative decimal number followed by a unit suffix; *end at suffix. */
+static int
+parse_number(const char *s, double *value, const char **end)
+{
+	char *p;
+	double v;
+
+	if (s == NULL)
+		return -1;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return -1;
+	errno = 0;
+	v = strtod(s, &p);
+	if (p == s || errno == ERANGE || !isfinite(v) || v < 0)
+		return -1;
+	*value = v;
+	*end = p;
+	return 0;
+}
+
+int
+cli_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct {
+		const char *suffix;
+		double ms;
+	} units[] = {{"", 1000},      {"ms", 1},         {"s", 1000},
+		     {"m", 60000},    {"min", 60000},    {"h", 3600000},
+		     {"d", 86400000}, {"sec", 1000}};
+	const char *suffix;
+	double v;
+	size_t i;
+
+	if (parse_number(s, &v, &suffix) < 0)
+		goto bad;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(suffix, units[i].suffix) != 0)
+			continue;
+		v *= units[i].ms;
+		if (v > 1e15)
+			goto bad;
+		*ms = (uint64_t)llround(v);
+		return 0;
+	}
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+cli_parse_size(const char *s, double *bytes, bool *had_suffix)
+{
+	const char *suffix;
+	double v, mult;
+
+	if (parse_number(s, &v, &suffix) < 0)
+		goto bad;
+	*had_suffix = *suffix != '\0';
+	switch (toupper((unsigned char)*suffix)) {
+	case '\0':
+		mult = 1;
+		break;
+	case 'B':
+		mult = 1;
+		break;
+	case 'K':
+		mult = 1024.0;
+		break;
+	case 'M':
+		mult = 1024.0 * 1024;
+		break;
+	case 'G':
+		mult = 1024.0 * 1024 * 1024;
+		break;
+	case 'T':
+		mult = 1024.0 * 1024 * 1024 * 1024;
+		break;
+	default:
+		goto bad;
+	}
+	if (*suffix != '\0' && toupper((unsigned char)*suffix) != 'B') {
+		suffix++;
+		if (strcasecmp(suffix, "") != 0 && strcasecmp(suffix, "B") != 0 &&
+		    strcasecmp(suffix, "iB") != 0)
+			goto bad;
+	} else if (*suffix != '\0' && suffix[1] != '\0') {
+		goto bad;
+	}
+	*bytes = v * mult;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+int
+cli_parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (*end != '\0' || errno == ERANGE || v < min || v > max) {
+		errno = EINVAL;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+bool
+cli_stdout_gone(int saved_errno)
+{
+	return saved_errno == EPIPE;
+}
+
+int
+cli_close_stdout(void)
+{
+	bool had_error = ferror(stdout) != 0;
+	int flush_rc = fflush(stdout);
+	int saved = errno;
+
+	if (fclose(stdout) != 0 && flush_rc == 0) {
+		flush_rc = EOF;
+		saved = errno;
+	}
+	if (flush_rc == 0 && !had_error)
+		return CLI_EXIT_OK;
+	if (flush_rc != 0 && cli_stdout_gone(saved))
+		return CLI_EXIT_OK;
+	if (flush_rc == 0)
+		saved = EIO;
+	fprintf(stderr, "%s: write error: %s\n", progname, strerror(saved));
+	return CLI_EXIT_FAILURE;
+}
+
+int
+cli_parse_field_limit(const char *field, const char *s, double *limit)
+{
+	size_t n = strlen(field);
+	bool suffix;
+	double v;
+
+	if (cli_parse_size(s, &v, &suffix) < 0)
+		return -1;
+	if (n > 3 && strcmp(field + n - 3, "_kb") == 0)
+		v /= 1024;
+	*limit = v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {{"HUP", SIGHUP},	  {"INT", SIGINT},     {"QUIT", SIGQUIT},
+	       {"ABRT", SIGABRT}, {"KILL", SIGKILL},   {"USR1", SIGUSR1},
+	       {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},
+	       {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CONT", SIGCONT},
+	       {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"WINCH", SIGWINCH},
+	       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR}};
+
+int
+cli_parse_signal(const char *s, int *sig)
+{
+	long n;
+	size_t i;
+
+	if (cli_parse_long(s, 1, SIGRTMAX, &n) == 0) {
+		*sig = (int)n;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+		if (strcasecmp(s, signals[i].name) == 0) {
+			*sig = signals[i].sig;
+			return 0;
+		}
+	}
+	errno = EINVAL;
+	return -1;
+}
+
+const char *
+cli_signal_name(int sig, char *buf)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
+		if (signals[i].sig == sig)
+			return signals[i].name;
+	snprintf(buf, 16, "SIG%d", sig);
+	return buf;
+}

@@ -1,0 +1,98 @@
+/*
+ * cli: the option table every tool shares, duration and size parsing, usage
+ * errors and the checked close of stdout.  Nothing here exits: functions
+ * return an exit code (CLI_EXIT_*) or -1, and cmd/ decides; messages go to
+ * stderr prefixed with the program name.
+ */
+#ifndef GXKIT_CLI_H
+#define GXKIT_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <popt.h>
+
+#define GXKIT_VERSION "0.1.0"
+
+/* Exit codes shared by every tool (gxkit(7)). */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILURE = 1, /* device, bus, file, I/O */
+	CLI_EXIT_USAGE = 2,
+	CLI_EXIT_LIMIT = 3 /* first tool-specific state */
+};
+
+/* Flags set by the shared table; read them after parsing. */
+struct cli_common {
+	int help;
+	int usage;
+	int version;
+	int quiet;
+	int verbose;
+};
+extern struct cli_common cli_common;
+extern struct poptOption cli_common_table[];
+
+#define CLI_COMMON_OPTIONS                                                     \
+	{NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_table, 0,              \
+	 "Common options:", NULL}
+
+/* Program name for messages, set once by cli_init() from argv[0]. */
+const char *cli_progname(void);
+void cli_init(const char *argv0);
+
+/*
+ * After poptGetNextOpt() returned rc < 0: print the popt error as a usage
+ * error when rc < -1 and return CLI_EXIT_USAGE; handle --help, --usage and
+ * --version (printing to stdout, returning CLI_EXIT_OK).  Returns -1 when the
+ * tool should go on.
+ */
+int cli_finish_options(poptContext con, int rc);
+
+/* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
+int cli_usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* warnx(3)-style messages honouring --quiet (cli_warn) and --verbose. */
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * "500ms", "5s", "2m", "6h", "1d", "1.5s"; a bare number is seconds.
+ * Returns 0 and the duration in milliseconds, or -1 (EINVAL/ERANGE).
+ */
+int cli_parse_duration(const char *s, uint64_t *ms);
+
+/*
+ * "4096", "512K", "128M", "1.5G" (binary multiples; "KB", "KiB" and
+ * lower case accepted).  A bare number is taken as is (*had_suffix false),
+ * which tools read in the unit of the field it applies to.  Returns 0 and
+ * the size in bytes (or units), or -1.
+ */
+int cli_parse_size(const char *s, double *bytes, bool *had_suffix);
+
+/*
+ * A limit for a record field: fields named *_kb take a size (a bare number
+ * is bytes), which is returned in KiB; other fields take a number in their
+ * own units, a K/M/G suffix multiplying it.  Returns 0 or -1.
+ */
+int cli_parse_field_limit(const char *field, const char *s, double *limit);
+
+/* Signal by name ("TERM", "SIGUSR1", "hup") or number; 0 or -1. */
+int cli_parse_signal(const char *s, int *sig);
+/* "TERM" for SIGTERM; "SIG<n>" for unnamed ones (buf of 16 bytes). */
+const char *cli_signal_name(int sig, char *buf);
+
+/* A decimal integer in [min, max]; returns 0 or -1. */
+int cli_parse_long(const char *s, long min, long max, long *out);
+
+/*
+ * Flush and close stdout, as util-linux's close_stdout does.  Returns 0;
+ * 1 after printing why the write failed; EPIPE counts as success (a closed
+ * pipe ends a tool quietly).
+ */
+int cli_close_stdout(void);
+
+/* True when errno says the reader of stdout went away. */
+bool cli_stdout_gone(int saved_errno);
+
+#endif

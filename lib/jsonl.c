@@ -1,0 +1,837 @@
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "jsonl.h"
+
+/* ---- writer ---------------------------------------------------------- */
+
+void
+jsonl_writer_init(struct jsonl_writer *w, FILE *fp)
+{
+	memset(w, 0, sizeof(*w));
+	w->fp = fp;
+}
+
+void
+jsonl_writer_free(struct jsonl_writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	w->len = w->cap = 0;
+}
+
+/* Make room for n more bytes; the buffer only grows, so steady-state
+ * records allocate nothing. */
+static bool
+reserve(struct jsonl_writer *w, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (w->len + n <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 256;
+	while (cap < w->len + n)
+		cap *= 2;
+	p = realloc(w->buf, cap);
+	if (p == NULL) {
+		w->failed = true;
+		return false;
+	}
+	w->buf = p;
+	w->cap = cap;
+	return true;
+}
+
+static void
+append(struct jsonl_writer *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+static void
+append_char(struct jsonl_writer *w, char c)
+{
+	if (reserve(w, 1))
+		w->buf[w->len++] = c;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 if invalid. */
+static size_t
+utf8_valid_len(const unsigned char *s, size_t n)
+{
+	unsigned int c = s[0], cp;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+void
+jsonl_append_string(struct jsonl_writer *w, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run;
+
+	append_char(w, '"');
+	while (i < n) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+			for (run = i; run < n && s[run] >= 0x20 &&
+				      s[run] < 0x80 && s[run] != '"' &&
+				      s[run] != '\\';
+			     run++)
+				;
+			append(w, str + i, run - i);
+			i = run;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t len = utf8_valid_len(s + i, n - i);
+
+			if (len == 0) {
+				append(w, "\xef\xbf\xbd", 3); /* U+FFFD */
+				len = 1;
+			} else {
+				append(w, str + i, len);
+			}
+			i += len;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			append(w, "\\\"", 2);
+			break;
+		case '\\':
+			append(w, "\\\\", 2);
+			break;
+		case '\n':
+			append(w, "\\n", 2);
+			break;
+		case '\t':
+			append(w, "\\t", 2);
+			break;
+		case '\r':
+			append(w, "\\r", 2);
+			break;
+		case '\b':
+			append(w, "\\b", 2);
+			break;
+		case '\f':
+			append(w, "\\f", 2);
+			break;
+		default: {
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4],
+				     hex[c & 15]};
+			append(w, u, 6);
+		}
+		}
+		i++;
+	}
+	append_char(w, '"');
+}
+
+size_t
+jsonl_format_double(char *buf, double v)
+{
+	int lo = 1, hi = 17, len;
+
+	if (!isfinite(v)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	/* Round-tripping is monotone in the precision: bisect for the
+	 * least precision whose text reads back as v. */
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		snprintf(buf, 32, "%.*g", mid, v);
+		if (strtod(buf, NULL) == v)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	len = snprintf(buf, 32, "%.*g", lo, v);
+	return (size_t)len;
+}
+
+void
+jsonl_key(struct jsonl_writer *w, const char *key)
+{
+	if (!w->first[w->depth])
+		append_char(w, ',');
+	w->first[w->depth] = false;
+	if (key != NULL) {
+		jsonl_append_string(w, key, strlen(key));
+		append_char(w, ':');
+	}
+}
+
+void
+jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
+	    const char *src)
+{
+	char num[48];
+	int n;
+
+	w->len = 0;
+	w->depth = 0;
+	w->failed = false;
+	w->first[0] = true;
+	append_char(w, '{');
+	/* Milliseconds exactly, trailing zeros trimmed (never binary noise). */
+	n = snprintf(num, sizeof(num), "%lld.%03ld", (long long)ts->tv_sec,
+		     ts->tv_nsec / 1000000);
+	while (num[n - 1] == '0')
+		n--;
+	if (num[n - 1] == '.')
+		n--;
+	jsonl_key(w, "ts");
+	append(w, num, (size_t)n);
+	jsonl_str(w, "src", src);
+}
+
+int
+jsonl_end(struct jsonl_writer *w)
+{
+	append(w, "}\n", 2);
+	if (w->failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (w->gone) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (fwrite(w->buf, 1, w->len, w->fp) != w->len || ferror(w->fp)) {
+		if (errno == EPIPE) {
+			w->gone = true;
+			clearerr(w->fp);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+void
+jsonl_str(struct jsonl_writer *w, const char *key, const char *s)
+{
+	if (s == NULL) {
+		jsonl_null(w, key);
+		return;
+	}
+	jsonl_strn(w, key, s, strlen(s));
+}
+
+void
+jsonl_strn(struct jsonl_writer *w, const char *key, const char *s, size_t n)
+{
+	jsonl_key(w, key);
+	jsonl_append_string(w, s, n);
+}
+
+void
+jsonl_double(struct jsonl_writer *w, const char *key, double v)
+{
+	char num[32];
+	size_t n = jsonl_format_double(num, v);
+
+	jsonl_key(w, key);
+	append(w, num, n);
+}
+
+void
+jsonl_int(struct jsonl_writer *w, const char *key, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%lld", (long long)v);
+
+	jsonl_key(w, key);
+	append(w, num, (size_t)n);
+}
+
+void
+jsonl_uint(struct jsonl_writer *w, const char *key, uint64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+
+	jsonl_key(w, key);
+	append(w, num, (size_t)n);
+}
+
+void
+jsonl_bool(struct jsonl_writer *w, const char *key, bool v)
+{
+	jsonl_key(w, key);
+	if (v)
+		append(w, "true", 4);
+	else
+		append(w, "false", 5);
+}
+
+void
+jsonl_null(struct jsonl_writer *w, const char *key)
+{
+	jsonl_key(w, key);
+	append(w, "null", 4);
+}
+
+static void
+open_container(struct jsonl_writer *w, const char *key, char c)
+{
+	jsonl_key(w, key);
+	append_char(w, c);
+	if (w->depth + 1 < JSONL_MAX_DEPTH)
+		w->depth++;
+	else
+		w->failed = true;
+	w->first[w->depth] = true;
+}
+
+void
+jsonl_object_open(struct jsonl_writer *w, const char *key)
+{
+	open_container(w, key, '{');
+}
+
+void
+jsonl_object_close(struct jsonl_writer *w)
+{
+	append_char(w, '}');
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void
+jsonl_array_open(struct jsonl_writer *w, const char *key)
+{
+	open_container(w, key, '[');
+}
+
+void
+jsonl_array_close(struct jsonl_writer *w)
+{
+	append_char(w, ']');
+	if (w->depth > 0)
+		w->depth--;
+}
+
+/* ---- reader ---------------------------------------------------------- */
+
+void
+jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name)
+{
+	memset(r, 0, sizeof(*r));
+	r->fp = fp;
+	r->name = name;
+	r->report_limit = 20;
+}
+
+void
+jsonl_reader_free(struct jsonl_reader *r)
+{
+	free(r->line);
+	r->line = NULL;
+	r->cap = 0;
+}
+
+static bool
+blank(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return false;
+	return true;
+}
+
+int
+jsonl_next_line(struct jsonl_reader *r)
+{
+	ssize_t n;
+
+	for (;;) {
+		errno = 0;
+		n = getline(&r->line, &r->cap, r->fp);
+		if (n < 0)
+			return ferror(r->fp) ? -1 : 0;
+		r->lineno++;
+		if (n > 0 && r->line[n - 1] == '\n')
+			r->line[--n] = '\0';
+		r->len = (size_t)n;
+		if (!blank(r->line, r->len))
+			return 1;
+	}
+}
+
+void
+jsonl_report(struct jsonl_reader *r, const char *why, int column)
+{
+	r->malformed++;
+	if (cli_common.quiet || r->reported >= r->report_limit)
+		return;
+	r->reported++;
+	if (column > 0)
+		fprintf(stderr, "%s: %s:%llu:%d: %s\n", cli_progname(),
+			r->name, (unsigned long long)r->lineno, column, why);
+	else
+		fprintf(stderr, "%s: %s:%llu: %s\n", cli_progname(), r->name,
+			(unsigned long long)r->lineno, why);
+}
+
+void
+jsonl_report_summary(const struct jsonl_reader *r)
+{
+	if (cli_common.quiet || r->malformed <= r->reported)
+		return;
+	fprintf(stderr, "%s: %s: %llu more malformed lines not shown\n",
+		cli_progname(), r->name,
+		(unsigned long long)(r->malformed - r->reported));
+}
+
+json_t *
+jsonl_parse_line(struct jsonl_reader *r)
+{
+	json_error_t error;
+	json_t *obj;
+
+	obj = json_loadb(r->line, r->len, 0, &error);
+	if (obj == NULL) {
+		jsonl_report(r, error.text, error.column);
+		return NULL;
+	}
+	if (!json_is_object(obj)) {
+		json_decref(obj);
+		jsonl_report(r, "not a JSON object", 1);
+		return NULL;
+	}
+	return obj;
+}
+
+int
+jsonl_read(struct jsonl_reader *r, json_t **obj)
+{
+	int rc;
+
+	while ((rc = jsonl_next_line(r)) == 1) {
+		*obj = jsonl_parse_line(r);
+		if (*obj != NULL)
+			return 1;
+	}
+	return rc;
+}
+
+/* ---- fast field scanner ---------------------------------------------- */
+
+/* Matches jansson's JSON_PARSER_MAX_DEPTH. */
+#define SCAN_MAX_DEPTH 2048
+
+struct scan {
+	const char *p, *end, *line;
+	const char *error_at;
+	int depth;
+};
+
+static int
+scan_fail(struct scan *s)
+{
+	if (s->error_at == NULL)
+		s->error_at = s->p;
+	return -1;
+}
+
+static void
+skip_ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
+				 *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+static int
+hex4(const char *p, const char *end, unsigned int *out)
+{
+	unsigned int v = 0;
+	int i;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned int)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned int)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned int)(c - 'A' + 10);
+		else
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* s->p at the opening quote; leaves it after the closing one. */
+static int
+scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
+{
+	const char *start = ++s->p;
+
+	*escaped = false;
+	while (s->p < s->end) {
+		unsigned char c = (unsigned char)*s->p;
+		unsigned int cp, lo;
+
+		if (c == '"') {
+			*str = start;
+			*len = (size_t)(s->p - start);
+			s->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return scan_fail(s);
+		if (c >= 0x80) {
+			size_t n = utf8_valid_len((const unsigned char *)s->p,
+						  (size_t)(s->end - s->p));
+			if (n == 0)
+				return scan_fail(s);
+			s->p += n;
+			continue;
+		}
+		if (c != '\\') {
+			s->p++;
+			continue;
+		}
+		*escaped = true;
+		if (++s->p >= s->end)
+			return scan_fail(s);
+		if (strchr("\"\\/bfnrt", *s->p) != NULL && *s->p != '\0') {
+			s->p++;
+			continue;
+		}
+		if (*s->p != 'u' || hex4(s->p + 1, s->end, &cp) < 0 || cp == 0)
+			return scan_fail(s);
+		s->p += 5;
+		if (cp >= 0xdc00 && cp <= 0xdfff)
+			return scan_fail(s);
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			if (s->end - s->p < 6 || s->p[0] != '\\' ||
+			    s->p[1] != 'u' || hex4(s->p + 2, s->end, &lo) < 0 ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return scan_fail(s);
+			s->p += 6;
+		}
+	}
+	return scan_fail(s);
+}
+
+static bool
+is_digit(const char *p, const char *end)
+{
+	return p < end && *p >= '0' && *p <= '9';
+}
+
+static int
+scan_number(struct scan *s, double *out, bool want)
+{
+	const char *start = s->p;
+	bool is_real = false;
+	size_t int_digits = 0;
+
+	if (*s->p == '-')
+		s->p++;
+	if (!is_digit(s->p, s->end))
+		return scan_fail(s);
+	if (*s->p == '0') {
+		s->p++;
+		int_digits = 1;
+	} else {
+		while (is_digit(s->p, s->end))
+			s->p++, int_digits++;
+	}
+	if (s->p < s->end && *s->p == '.') {
+		is_real = true;
+		s->p++;
+		if (!is_digit(s->p, s->end))
+			return scan_fail(s);
+		while (is_digit(s->p, s->end))
+			s->p++;
+	}
+	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
+		is_real = true;
+		s->p++;
+		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
+			s->p++;
+		if (!is_digit(s->p, s->end))
+			return scan_fail(s);
+		while (is_digit(s->p, s->end))
+			s->p++;
+	}
+	/* jansson refuses integers beyond long long and reals that
+	 * overflow a double; do the same so both readers agree. */
+	if (!is_real && int_digits >= 19) {
+		errno = 0;
+		(void)strtoll(start, NULL, 10);
+		if (errno == ERANGE) {
+			s->error_at = start;
+			return -1;
+		}
+	}
+	if (want || (is_real && int_digits > 300) ||
+	    (is_real && memchr(start, 'e', (size_t)(s->p - start)) != NULL) ||
+	    (is_real && memchr(start, 'E', (size_t)(s->p - start)) != NULL)) {
+		double v;
+
+		errno = 0;
+		v = strtod(start, NULL);
+		if (errno == ERANGE && isinf(v)) {
+			s->error_at = start;
+			return -1;
+		}
+		*out = v;
+	}
+	return 0;
+}
+
+static int scan_value(struct scan *s, struct jsonl_field *f);
+
+static int
+scan_literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n) != 0)
+		return scan_fail(s);
+	s->p += n;
+	return 0;
+}
+
+/* Decode an escaped key into buf (NUL-free, truncated keys never match). */
+static size_t
+unescape_key(const char *k, size_t n, char *buf, size_t cap)
+{
+	size_t i = 0, o = 0;
+	unsigned int cp, lo;
+
+	while (i < n && o + 4 < cap) {
+		if (k[i] != '\\') {
+			buf[o++] = k[i++];
+			continue;
+		}
+		i++;
+		switch (k[i]) {
+		case 'b':
+			buf[o++] = '\b';
+			break;
+		case 'f':
+			buf[o++] = '\f';
+			break;
+		case 'n':
+			buf[o++] = '\n';
+			break;
+		case 'r':
+			buf[o++] = '\r';
+			break;
+		case 't':
+			buf[o++] = '\t';
+			break;
+		case 'u':
+			(void)hex4(k + i + 1, k + n, &cp);
+			i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				(void)hex4(k + i + 3, k + n, &lo);
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     (lo - 0xdc00);
+				i += 6;
+			}
+			if (cp < 0x80) {
+				buf[o++] = (char)cp;
+			} else if (cp < 0x800) {
+				buf[o++] = (char)(0xc0 | (cp >> 6));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			} else if (cp < 0x10000) {
+				buf[o++] = (char)(0xe0 | (cp >> 12));
+				buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			} else {
+				buf[o++] = (char)(0xf0 | (cp >> 18));
+				buf[o++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+				buf[o++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+				buf[o++] = (char)(0x80 | (cp & 0x3f));
+			}
+			break;
+		default:
+			buf[o++] = k[i];
+		}
+		i++;
+	}
+	return i < n ? cap : o;
+}
+
+static struct jsonl_field *
+find_field(const char *key, size_t n, bool escaped, struct jsonl_field *f,
+	   size_t nf)
+{
+	char buf[128];
+	size_t i;
+
+	if (escaped) {
+		n = unescape_key(key, n, buf, sizeof(buf));
+		if (n >= sizeof(buf))
+			return NULL;
+		key = buf;
+	}
+	for (i = 0; i < nf; i++)
+		if (strlen(f[i].name) == n && memcmp(f[i].name, key, n) == 0)
+			return &f[i];
+	return NULL;
+}
+
+static int
+scan_container(struct scan *s, bool object, struct jsonl_field *fields,
+	       size_t nfields)
+{
+	char close = object ? '}' : ']';
+
+	if (++s->depth > SCAN_MAX_DEPTH)
+		return scan_fail(s);
+	s->p++;
+	skip_ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		struct jsonl_field *f = NULL;
+
+		skip_ws(s);
+		if (object) {
+			const char *key;
+			size_t n;
+			bool esc;
+
+			if (s->p >= s->end || *s->p != '"' ||
+			    scan_string(s, &key, &n, &esc) < 0)
+				return scan_fail(s);
+			if (nfields > 0)
+				f = find_field(key, n, esc, fields, nfields);
+			skip_ws(s);
+			if (s->p >= s->end || *s->p != ':')
+				return scan_fail(s);
+			s->p++;
+			skip_ws(s);
+		}
+		if (scan_value(s, f) < 0)
+			return -1;
+		skip_ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			continue;
+		}
+		if (s->p < s->end && *s->p == close) {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		return scan_fail(s);
+	}
+}
+
+static int
+scan_value(struct scan *s, struct jsonl_field *f)
+{
+	struct jsonl_field dummy;
+	const char *str;
+	size_t n;
+	bool esc;
+
+	if (f == NULL)
+		f = &dummy;
+	if (s->p >= s->end)
+		return scan_fail(s);
+	switch (*s->p) {
+	case '{':
+		f->type = JSONL_OBJECT;
+		return scan_container(s, true, NULL, 0);
+	case '[':
+		f->type = JSONL_ARRAY;
+		return scan_container(s, false, NULL, 0);
+	case '"':
+		if (scan_string(s, &str, &n, &esc) < 0)
+			return -1;
+		f->type = JSONL_STRING;
+		f->str = str;
+		f->str_len = n;
+		f->str_escaped = esc;
+		return 0;
+	case 't':
+		f->type = JSONL_TRUE;
+		return scan_literal(s, "true");
+	case 'f':
+		f->type = JSONL_FALSE;
+		return scan_literal(s, "false");
+	case 'n':
+		f->type = JSONL_NULL;
+		return scan_literal(s, "null");
+	default:
+		f->type = JSONL_NUMBER;
+		return scan_number(s, &f->num, f != &dummy);
+	}
+}
+
+int
+jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
+	   size_t nfields, int *column)
+{
+	struct scan s = {line, line + len, line, NULL, 0};
+	size_t i;
+
+	for (i = 0; i < nfields; i++)
+		fields[i].type = JSONL_ABSENT;
+	skip_ws(&s);
+	if (s.p >= s.end || *s.p != '{')
+		goto fail;
+	if (scan_container(&s, true, fields, nfields) < 0)
+		goto fail;
+	skip_ws(&s);
+	if (s.p == s.end)
+		return 0;
+	s.error_at = s.p;
+fail:
+	if (s.error_at == NULL)
+		s.error_at = s.p;
+	*column = (int)(s.error_at - line) + 1;
+	return -1;
+}

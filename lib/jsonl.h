@@ -1,0 +1,132 @@
+/*
+ * jsonl: JSON Lines records.  The writer owns one growable line buffer per
+ * struct jsonl_writer and reports write errors through jsonl_end()'s return
+ * (errno kept); the reader owns its line buffer, reports malformed lines on
+ * stderr with file and line number, counts them and never fails on input.
+ * Callers own the jansson trees jsonl_read() hands out (json_decref them).
+ */
+#ifndef GXKIT_JSONL_H
+#define GXKIT_JSONL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <jansson.h>
+
+/* ---- writer ---------------------------------------------------------- */
+
+#define JSONL_MAX_DEPTH 16
+
+struct jsonl_writer {
+	FILE *fp;
+	char *buf;
+	size_t len, cap;
+	int depth;
+	bool first[JSONL_MAX_DEPTH]; /* no member written yet at this depth */
+	bool gone;		     /* the reader closed the pipe */
+	bool failed;		     /* out of memory while building */
+};
+
+void jsonl_writer_init(struct jsonl_writer *w, FILE *fp);
+void jsonl_writer_free(struct jsonl_writer *w);
+
+/* Start a record with "ts" (from a CLOCK_REALTIME timespec) and "src". */
+void jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
+		 const char *src);
+/* Finish the line and write it; 0, or -1 with errno (EPIPE: w->gone). */
+int jsonl_end(struct jsonl_writer *w);
+
+void jsonl_key(struct jsonl_writer *w, const char *key);
+void jsonl_str(struct jsonl_writer *w, const char *key, const char *s);
+void jsonl_strn(struct jsonl_writer *w, const char *key, const char *s,
+		size_t n);
+void jsonl_double(struct jsonl_writer *w, const char *key, double v);
+void jsonl_int(struct jsonl_writer *w, const char *key, int64_t v);
+void jsonl_uint(struct jsonl_writer *w, const char *key, uint64_t v);
+void jsonl_bool(struct jsonl_writer *w, const char *key, bool v);
+void jsonl_null(struct jsonl_writer *w, const char *key);
+/* Nested containers; key NULL inside arrays. */
+void jsonl_object_open(struct jsonl_writer *w, const char *key);
+void jsonl_object_close(struct jsonl_writer *w);
+void jsonl_array_open(struct jsonl_writer *w, const char *key);
+void jsonl_array_close(struct jsonl_writer *w);
+
+/*
+ * Shortest decimal form of v that reads back as the same double; "null"
+ * for NaN and infinities.  buf needs 32 bytes; returns the length.
+ */
+size_t jsonl_format_double(char *buf, double v);
+
+/* Append s as a JSON string (quotes, escapes, invalid UTF-8 as U+FFFD). */
+void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
+
+/* ---- reader ---------------------------------------------------------- */
+
+struct jsonl_reader {
+	FILE *fp;
+	const char *name; /* for messages: file name or "-" */
+	char *line;
+	size_t cap;
+	size_t len;		/* length of the current line */
+	uint64_t lineno;	/* of the current line */
+	uint64_t malformed;	/* lines that were not a JSON object */
+	uint64_t reported;	/* messages printed so far */
+	uint64_t report_limit;	/* stop printing after this many (0: none) */
+};
+
+void jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name);
+void jsonl_reader_free(struct jsonl_reader *r);
+
+/*
+ * Next non-blank line into r->line (NUL-terminated, newline stripped).
+ * Returns 1, 0 at end of input, -1 on a read error (errno set).
+ */
+int jsonl_next_line(struct jsonl_reader *r);
+
+/* Parse the current line with jansson; NULL (counted, reported) if it is
+ * not a JSON object. */
+json_t *jsonl_parse_line(struct jsonl_reader *r);
+
+/* jsonl_next_line + jsonl_parse_line: 1 with *obj, 0 at EOF, -1 error. */
+int jsonl_read(struct jsonl_reader *r, json_t **obj);
+
+/* Report the current line as malformed with a reason; counts it. */
+void jsonl_report(struct jsonl_reader *r, const char *why, int column);
+/* After the input: a summary when reports were cut short. */
+void jsonl_report_summary(const struct jsonl_reader *r);
+
+/* ---- fast field scanner ---------------------------------------------- */
+
+/*
+ * Validate one line as a JSON object (RFC 8259, as strict as jansson) and
+ * pick out the top-level members named in fields[] without building a
+ * tree.  Strings are returned as spans into the line, unescaped only when
+ * they held no escapes (str_escaped tells).  Returns 0, or -1 with the
+ * 1-based column of the first error in *column.
+ */
+enum jsonl_type {
+	JSONL_ABSENT,
+	JSONL_NULL,
+	JSONL_FALSE,
+	JSONL_TRUE,
+	JSONL_NUMBER,
+	JSONL_STRING,
+	JSONL_OBJECT,
+	JSONL_ARRAY
+};
+
+struct jsonl_field {
+	const char *name;
+	enum jsonl_type type;
+	double num;
+	const char *str; /* inside the line, without the quotes */
+	size_t str_len;
+	bool str_escaped;
+};
+
+int jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
+	       size_t nfields, int *column);
+
+#endif
