@@ -11,7 +11,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify
-LIB_MODULES = cli clock jsonl procmem trend
+LIB_MODULES = cli clock jsonl procmem trend leak
 HELPERS     = memhog
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend
 
@@ -52,7 +52,7 @@ $(B)/bin/%: cmd/%.c $(B)/libgxkit.a lib/*.h
 
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(GX_CFLAGS) -o $@ $<
+	$(CC) $(GX_CFLAGS) -o $@ $< -lm
 
 $(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a lib/*.h
 	@mkdir -p $(@D)

@@ -1,0 +1,1059 @@
+/*
+ * leak-classify: read a memory timeline as JSON Lines and say whether it
+ * leaks, in words (a report), as one JSON verdict, or as an SVG chart.
+ */
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "jsonl.h"
+#include "leak.h"
+
+#define MAX_SEGMENTS 32	 /* previous segments kept for the report */
+#define MAX_FAULTS (1u << 20)
+#define MAX_UNITS 256
+
+struct options {
+	const char *field; /* NULL: anon_kb when present, else rss_kb */
+	int falling, rising, json;
+	const char *limit_arg, *horizon_arg, *events, *svg;
+	long pid;
+	struct leak_rules rules;
+	long windows, min_samples;
+};
+
+/* One input record, whichever parser read it. */
+struct record {
+	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start;
+	double ts, value, anon, rss, pid, start;
+	bool value_invalid; /* present but null or not a number */
+	char event[16];
+	int ok; /* -1 absent, 0 false, 1 true */
+	char unit[32];
+};
+
+struct segment {
+	double first_ts, last_ts, pid, start, slope;
+	uint64_t samples;
+	bool has_id;
+	enum leak_verdict verdict;
+};
+
+struct context {
+	const struct options *o;
+	struct leak_rules rules; /* o->rules with the limit in field units */
+	const char *field;
+	bool field_is_anon;
+	struct leak_series series;
+	struct segment cur;
+	struct segment done[MAX_SEGMENTS];
+	size_t ndone, total_segments;
+	uint64_t malformed, skipped, out_of_order, filtered;
+	bool interleaved;
+	double interleaved_pid;
+	struct leak_faults faults;
+};
+
+enum { FLD_TS, FLD_VALUE, FLD_ANON, FLD_RSS, FLD_PID, FLD_START, FLD_EVENT, FLD_OK, FLD_UNIT,
+       FLD_COUNT };
+
+static void
+copy_str(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+static void
+record_from_scan(const struct jsonl_field *f, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ok = -1;
+	r->has_ts = f[FLD_TS].type == JSONL_NUMBER;
+	r->ts = f[FLD_TS].num;
+	r->has_value = f[FLD_VALUE].type == JSONL_NUMBER;
+	r->value = f[FLD_VALUE].num;
+	r->value_invalid = f[FLD_VALUE].type != JSONL_ABSENT && !r->has_value;
+	r->has_anon = f[FLD_ANON].type == JSONL_NUMBER;
+	r->anon = f[FLD_ANON].num;
+	r->has_rss = f[FLD_RSS].type == JSONL_NUMBER;
+	r->rss = f[FLD_RSS].num;
+	r->has_pid = f[FLD_PID].type == JSONL_NUMBER;
+	r->pid = f[FLD_PID].num;
+	r->has_start = f[FLD_START].type == JSONL_NUMBER;
+	r->start = f[FLD_START].num;
+	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
+		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
+			 f[FLD_EVENT].str_len);
+	if (f[FLD_OK].type == JSONL_TRUE || f[FLD_OK].type == JSONL_FALSE)
+		r->ok = f[FLD_OK].type == JSONL_TRUE;
+	if (f[FLD_UNIT].type == JSONL_STRING || f[FLD_UNIT].type == JSONL_NUMBER)
+		copy_str(r->unit, sizeof(r->unit),
+			 f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str : "n",
+			 f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str_len
+							: 1);
+	if (f[FLD_UNIT].type == JSONL_NUMBER)
+		snprintf(r->unit, sizeof(r->unit), "%g", f[FLD_UNIT].num);
+}
+
+static bool
+get_number(json_t *obj, const char *key, double *v)
+{
+	json_t *x = json_object_get(obj, key);
+
+	if (!json_is_number(x))
+		return false;
+	*v = json_number_value(x);
+	return true;
+}
+
+/* The slow path: what the scanner refused, jansson decides. */
+static void
+record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
+{
+	json_t *ev = json_object_get(obj, "event"),
+	       *ok = json_object_get(obj, "ok"),
+	       *val = json_object_get(obj, f[FLD_VALUE].name);
+
+	memset(r, 0, sizeof(*r));
+	r->has_ts = get_number(obj, "ts", &r->ts);
+	r->has_value = get_number(obj, f[FLD_VALUE].name, &r->value);
+	r->value_invalid = val != NULL && !r->has_value;
+	r->has_anon = get_number(obj, "anon_kb", &r->anon);
+	r->has_rss = get_number(obj, "rss_kb", &r->rss);
+	r->has_pid = get_number(obj, "pid", &r->pid);
+	r->has_start = get_number(obj, "start", &r->start);
+	if (json_is_string(ev))
+		copy_str(r->event, sizeof(r->event), json_string_value(ev),
+			 json_string_length(ev));
+	r->ok = json_is_boolean(ok) ? json_is_true(ok) : -1;
+}
+
+/* Parse the reader's current line; false when malformed (reported). */
+static bool
+parse_record(struct jsonl_reader *rd, const char *field, struct record *r)
+{
+	struct jsonl_field f[FLD_COUNT] = {
+	    [FLD_TS] = {.name = "ts"},	   [FLD_VALUE] = {.name = field},
+	    [FLD_ANON] = {.name = "anon_kb"}, [FLD_RSS] = {.name = "rss_kb"},
+	    [FLD_PID] = {.name = "pid"},	   [FLD_START] = {.name = "start"},
+	    [FLD_EVENT] = {.name = "event"}, [FLD_OK] = {.name = "ok"},
+	    [FLD_UNIT] = {.name = "unit"}};
+	int column;
+	json_t *obj;
+
+	if (jsonl_scan(rd->line, rd->len, f, FLD_COUNT, &column) == 0) {
+		record_from_scan(f, r);
+		/* the same key twice in f[] fills only the first slot */
+		if (strcmp(field, "anon_kb") == 0)
+			r->has_anon = r->has_value, r->anon = r->value;
+		if (strcmp(field, "rss_kb") == 0)
+			r->has_rss = r->has_value, r->rss = r->value;
+		return true;
+	}
+	obj = jsonl_parse_line(rd);
+	if (obj == NULL)
+		return false;
+	record_from_json(obj, f, r);
+	json_decref(obj);
+	return true;
+}
+
+/* Close the current segment: classify it for the report, start anew. */
+static void
+close_segment(struct context *c)
+{
+	struct leak_result res;
+	struct segment *s = &c->cur;
+
+	if (c->series.samples == 0)
+		return;
+	leak_series_flush(&c->series);
+	s->first_ts = c->series.t0;
+	s->last_ts = c->series.last_ts;
+	s->samples = c->series.samples;
+	s->verdict = LEAK_INSUFFICIENT;
+	s->slope = NAN;
+	if (leak_classify(&c->series, &c->rules, NULL, &res) == 0) {
+		s->verdict = res.verdict;
+		s->slope = res.ts.slope;
+	}
+	if (c->ndone == MAX_SEGMENTS) {
+		memmove(c->done, c->done + 1,
+			(MAX_SEGMENTS - 1) * sizeof(c->done[0]));
+		c->ndone--;
+	}
+	c->done[c->ndone++] = *s;
+	c->total_segments++;
+	leak_series_reset(&c->series);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A (pid, start) seen in a closed segment again: processes interleave. */
+static bool
+seen_before(const struct context *c, const struct record *r)
+{
+	size_t i;
+
+	for (i = 0; i < c->ndone; i++)
+		if (c->done[i].has_id && c->done[i].pid == r->pid &&
+		    c->done[i].start == r->start)
+			return true;
+	return false;
+}
+
+static void
+choose_field(struct context *c, struct record *r)
+{
+	if (c->field != NULL || (!r->has_anon && !r->has_rss))
+		return;
+	c->field = r->has_anon ? "anon_kb" : "rss_kb";
+	c->field_is_anon = r->has_anon;
+	r->has_value = true;
+	r->value = r->has_anon ? r->anon : r->rss;
+}
+
+static void
+add_record(struct context *c, struct record *r)
+{
+	bool has_id = r->has_pid && r->has_start;
+
+	if (c->o->pid > 0 && (!r->has_pid || r->pid != (double)c->o->pid)) {
+		c->filtered++;
+		return;
+	}
+	if (strcmp(r->event, "restart") == 0) {
+		close_segment(c);
+		return;
+	}
+	choose_field(c, r);
+	if (!r->has_ts || !r->has_value) {
+		if (r->event[0] == '\0')
+			c->skipped++;
+		return;
+	}
+	if (fabs(r->value) > 1e18 || fabs(r->ts) > 1e12) {
+		c->skipped++;
+		return;
+	}
+	if (has_id && c->cur.has_id &&
+	    (r->pid != c->cur.pid || r->start != c->cur.start)) {
+		if (seen_before(c, r) && !c->interleaved) {
+			c->interleaved = true;
+			c->interleaved_pid = r->pid;
+		}
+		close_segment(c);
+	}
+	if (c->series.samples > 0 && r->ts < c->series.last_ts) {
+		c->out_of_order++;
+		return;
+	}
+	if (c->series.samples == 0 && has_id) {
+		c->cur.has_id = true;
+		c->cur.pid = r->pid;
+		c->cur.start = r->start;
+	}
+	leak_series_add(&c->series, r->ts, r->value,
+			!c->field_is_anon && r->has_anon ? r->anon : NAN);
+}
+
+static int
+read_series(struct context *c, FILE *fp, const char *name)
+{
+	struct jsonl_reader rd;
+	struct record r;
+	int rc;
+
+	jsonl_reader_init(&rd, fp, name);
+	while ((rc = jsonl_next_line(&rd)) == 1) {
+		const char *field = c->field ? c->field : "anon_kb";
+
+		if (parse_record(&rd, field, &r))
+			add_record(c, &r);
+	}
+	if (rc < 0)
+		warn("%s: read error", name);
+	jsonl_report_summary(&rd);
+	c->malformed += rd.malformed;
+	jsonl_reader_free(&rd);
+	return rc;
+}
+
+/* ---- fault periods from --events --------------------------------------- */
+
+struct fault_reader {
+	struct leak_faults *f;
+	size_t cap;
+	char units[MAX_UNITS][32];
+	bool down[MAX_UNITS];
+	size_t nunits, ndown;
+	double open_since, last_ts;
+};
+
+static int
+fault_push(struct fault_reader *fr, double start, double end)
+{
+	struct leak_faults *f = fr->f;
+
+	if (end <= start)
+		return 0;
+	if (f->n > 0 && start <= f->end[f->n - 1]) { /* overlap: merge */
+		if (end > f->end[f->n - 1])
+			f->end[f->n - 1] = end;
+		return 0;
+	}
+	if (f->n == fr->cap) {
+		size_t cap = fr->cap ? fr->cap * 2 : 64;
+		double *s, *e;
+
+		if (cap > MAX_FAULTS) {
+			errno = E2BIG;
+			return -1;
+		}
+		s = realloc(f->start, cap * sizeof(double));
+		if (s == NULL)
+			return -1;
+		f->start = s;
+		e = realloc(f->end, cap * sizeof(double));
+		if (e == NULL)
+			return -1;
+		f->end = e;
+		fr->cap = cap;
+	}
+	f->start[f->n] = start;
+	f->end[f->n] = end;
+	f->n++;
+	return 0;
+}
+
+static size_t
+unit_slot(struct fault_reader *fr, const char *unit)
+{
+	size_t i;
+
+	for (i = 0; i < fr->nunits; i++)
+		if (strcmp(fr->units[i], unit) == 0)
+			return i;
+	if (fr->nunits == MAX_UNITS)
+		return MAX_UNITS - 1;
+	strcpy(fr->units[fr->nunits], unit);
+	return fr->nunits++;
+}
+
+/* A period is a fault while any unit is failing ("ok": false, offline). */
+static int
+fault_record(struct fault_reader *fr, const struct record *r)
+{
+	bool bad = r->ok == 0 || strcmp(r->event, "offline") == 0;
+	bool good = r->ok == 1 || strcmp(r->event, "online") == 0;
+	size_t u;
+
+	if (!r->has_ts || (!bad && !good) || r->ts < fr->last_ts)
+		return 0;
+	fr->last_ts = r->ts;
+	u = unit_slot(fr, r->unit);
+	if (bad && !fr->down[u]) {
+		fr->down[u] = true;
+		if (fr->ndown++ == 0)
+			fr->open_since = r->ts;
+	} else if (good && fr->down[u]) {
+		fr->down[u] = false;
+		if (--fr->ndown == 0)
+			return fault_push(fr, fr->open_since, r->ts);
+	}
+	return 0;
+}
+
+static int
+read_faults(const char *path, struct leak_faults *faults)
+{
+	struct fault_reader fr;
+	struct jsonl_reader rd;
+	struct record r;
+	FILE *fp = fopen(path, "r");
+	int rc = 0;
+
+	if (fp == NULL) {
+		warn("%s", path);
+		return -1;
+	}
+	memset(&fr, 0, sizeof(fr));
+	fr.f = faults;
+	jsonl_reader_init(&rd, fp, path);
+	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
+		rc = 0;
+		if (parse_record(&rd, "ts", &r) && fault_record(&fr, &r) < 0) {
+			warn("%s: fault periods", path);
+			rc = -1;
+		}
+	}
+	if (rc == 0 && fr.ndown > 0)
+		rc = fault_push(&fr, fr.open_since, fr.last_ts);
+	if (ferror(fp)) {
+		warn("%s: read error", path);
+		rc = -1;
+	}
+	jsonl_report_summary(&rd);
+	jsonl_reader_free(&rd);
+	fclose(fp);
+	return rc;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static bool
+is_kb(const char *field)
+{
+	size_t n = strlen(field);
+
+	return n > 3 && strcmp(field + n - 3, "_kb") == 0;
+}
+
+/* A value in the field's units, for people: sizes for *_kb fields. */
+static const char *
+fmt_value(char *buf, size_t cap, const char *field, double v)
+{
+	static const char *const units[] = {"KB", "MB", "GB", "TB"};
+	double a = fabs(v);
+	size_t u = 0;
+
+	if (isnan(v))
+		return "n/a";
+	if (!is_kb(field)) {
+		snprintf(buf, cap, "%.4g", v);
+		return buf;
+	}
+	while (a >= 1024 && u < 3) {
+		a /= 1024;
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, a >= 100 || u == 0 ? "%.0f %s" : "%.1f %s", v,
+		 units[u]);
+	return buf;
+}
+
+static const char *
+fmt_duration(char *buf, size_t cap, double s)
+{
+	if (isnan(s))
+		snprintf(buf, cap, "never");
+	else if (s < 120)
+		snprintf(buf, cap, "%.0fs", s);
+	else if (s < 7200)
+		snprintf(buf, cap, "%.0fm %02.0fs", floor(s / 60),
+			 fmod(s, 60));
+	else if (s < 172800)
+		snprintf(buf, cap, "%.0fh %02.0fm", floor(s / 3600),
+			 floor(fmod(s, 3600) / 60));
+	else
+		snprintf(buf, cap, "%.0fd %02.0fh", floor(s / 86400),
+			 floor(fmod(s, 86400) / 3600));
+	return buf;
+}
+
+static const char *
+fmt_time(char *buf, size_t cap, double ts)
+{
+	time_t t = (time_t)ts;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, cap, "%.0f", ts);
+	return buf;
+}
+
+/* Eight-level unicode sparkline of the bucket means. */
+static void
+sparkline(FILE *fp, const struct leak_series *s, size_t width)
+{
+	static const char *const bars[] = {"\u2581", "\u2582", "\u2583",
+					   "\u2584", "\u2585", "\u2586",
+					   "\u2587", "\u2588"};
+	double lo = INFINITY, hi = -INFINITY, col[64];
+	size_t i, j;
+
+	if (s->n == 0)
+		return;
+	if (width > s->n)
+		width = s->n;
+	for (j = 0; j < width; j++) {
+		size_t a = j * s->n / width, b = (j + 1) * s->n / width;
+		double sum = 0, n = 0;
+
+		for (i = a; i < b; i++) {
+			sum += s->b[i].v * s->b[i].n;
+			n += s->b[i].n;
+		}
+		col[j] = s->sign * sum / n;
+		lo = fmin(lo, col[j]);
+		hi = fmax(hi, col[j]);
+	}
+	for (j = 0; j < width; j++) {
+		int k = hi > lo ? (int)((col[j] - lo) / (hi - lo) * 7.999) : 0;
+
+		fputs(bars[k], fp);
+	}
+}
+
+static void
+report_faults(FILE *fp, const struct leak_result *r, const char *field)
+{
+	char a[32], b[32], d[32];
+
+	if (!r->have_faults)
+		return;
+	fprintf(fp, "  faults    %zu periods, %s in all: growth %s/h inside, "
+		    "%s/h outside\n",
+		r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
+		fmt_value(a, sizeof(a), field, r->fault_in_slope * 3600),
+		fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600));
+}
+
+static void
+report_segments(FILE *fp, const struct context *c)
+{
+	char a[32], t1[32], t2[32];
+	size_t i;
+
+	if (c->total_segments == 0)
+		return;
+	fprintf(fp, "  segments  %zu earlier (restarts); this report is on "
+		    "the latest\n",
+		c->total_segments);
+	for (i = 0; i < c->ndone; i++) {
+		const struct segment *s = &c->done[i];
+
+		fprintf(fp, "            pid %-7.0f %s .. %s  %-17s %s/h\n",
+			s->pid, fmt_time(t1, sizeof(t1), s->first_ts),
+			fmt_time(t2, sizeof(t2), s->last_ts),
+			leak_verdict_name(s->verdict),
+			fmt_value(a, sizeof(a), c->field, s->slope * 3600));
+	}
+}
+
+static void
+report(FILE *fp, const struct context *c, const struct leak_result *r)
+{
+	const char *f = c->field;
+	char a[32], b[32], d[32], e[32];
+
+	fprintf(fp, "%s: %s (%s)\n", f, leak_verdict_name(r->verdict), r->why);
+	fprintf(fp, "  series    %llu samples over %s, level %s, last %s  ",
+		(unsigned long long)r->samples,
+		fmt_duration(d, sizeof(d), r->span_s),
+		fmt_value(a, sizeof(a), f, r->level),
+		fmt_value(b, sizeof(b), f, r->last));
+	sparkline(fp, &c->series, 32);
+	fputc('\n', fp);
+	if (r->verdict == LEAK_INSUFFICIENT) {
+		fprintf(fp, "  need      at least %llu samples over some time\n",
+			(unsigned long long)c->rules.min_samples);
+		return;
+	}
+	fprintf(fp, "  slope     %s/h (%+.2f %%/day), %g%% CI %s/h .. %s/h; "
+		    "OLS %s/h, R\u00b2 %.2f\n",
+		fmt_value(a, sizeof(a), f, r->ts.slope * 3600), r->rate_pct_day,
+		100 * (1 - c->rules.alpha),
+		fmt_value(b, sizeof(b), f, r->ts.lo * 3600),
+		fmt_value(d, sizeof(d), f, r->ts.hi * 3600),
+		fmt_value(e, sizeof(e), f, r->ols.slope * 3600), r->ols.r2);
+	fprintf(fp, "  trend     Mann-Kendall z %.2f, p %.2g%s "
+		    "(autocorrelation widens the variance x%.2f)\n",
+		r->mk.z, r->mk.p,
+		r->mk.p < c->rules.alpha ? ", significant" : "",
+		r->mk.factor);
+	if (!isnan(r->envelope_share))
+		fprintf(fp, "  floor     lower envelope%s %s/h, %.0f%% of the "
+			    "trend\n",
+			r->envelope_from_aux ? " of anon_kb" : "",
+			fmt_value(a, sizeof(a), f, r->envelope_slope * 3600),
+			100 * r->envelope_share);
+	if (r->growth_started)
+		fprintf(fp, "  change    growth started at %s\n",
+			fmt_time(d, sizeof(d), r->first_ts + r->cp.t));
+	if (!isnan(c->rules.limit))
+		fprintf(fp, "  limit     %s reached in %s (horizon %s)\n",
+			fmt_value(a, sizeof(a), f, c->rules.limit),
+			fmt_duration(d, sizeof(d), r->time_to_limit_s),
+			fmt_duration(e, sizeof(e), c->rules.horizon_s));
+	report_faults(fp, r, f);
+	report_segments(fp, c);
+}
+
+static void
+json_per_hour(struct jsonl_writer *w, const char *key, double per_s)
+{
+	jsonl_double(w, key, per_s * 3600);
+}
+
+static void
+json_segments(struct jsonl_writer *w, const struct context *c)
+{
+	size_t i;
+
+	jsonl_int(w, "segment_count", (int64_t)c->total_segments + 1);
+	jsonl_array_open(w, "segments");
+	for (i = 0; i < c->ndone; i++) {
+		const struct segment *s = &c->done[i];
+
+		jsonl_object_open(w, NULL);
+		jsonl_double(w, "first_ts", s->first_ts);
+		jsonl_double(w, "last_ts", s->last_ts);
+		jsonl_uint(w, "samples", s->samples);
+		if (s->has_id) {
+			jsonl_double(w, "pid", s->pid);
+			jsonl_double(w, "start", s->start);
+		}
+		jsonl_str(w, "verdict", leak_verdict_name(s->verdict));
+		json_per_hour(w, "slope_per_h", s->slope);
+		jsonl_object_close(w);
+	}
+	jsonl_array_close(w);
+}
+
+static void
+json_stats(struct jsonl_writer *w, const struct leak_result *r,
+	   const struct leak_rules *o)
+{
+	json_per_hour(w, "slope_per_h", r->ts.slope);
+	jsonl_array_open(w, "slope_ci_per_h");
+	json_per_hour(w, NULL, r->ts.lo);
+	json_per_hour(w, NULL, r->ts.hi);
+	jsonl_array_close(w);
+	jsonl_double(w, "confidence", 1 - o->alpha);
+	jsonl_bool(w, "slope_exact", r->ts.exact);
+	jsonl_double(w, "rate_pct_day", r->rate_pct_day);
+	json_per_hour(w, "ols_slope_per_h", r->ols.slope);
+	jsonl_double(w, "ols_r2", r->ols.r2);
+	jsonl_double(w, "mk_s", r->mk.s);
+	jsonl_double(w, "mk_z", r->mk.z);
+	jsonl_double(w, "mk_p", r->mk.p);
+	jsonl_double(w, "autocorr_factor", r->mk.factor);
+	json_per_hour(w, "envelope_slope_per_h", r->envelope_slope);
+	jsonl_double(w, "envelope_share", r->envelope_share);
+	jsonl_str(w, "envelope_field", r->envelope_from_aux ? "anon_kb" : NULL);
+	jsonl_double(w, "step_share", r->step_share);
+	json_per_hour(w, "head_slope_per_h", r->head_slope);
+	json_per_hour(w, "tail_slope_per_h", r->tail_slope);
+	if (r->growth_started)
+		jsonl_double(w, "growth_started_ts", r->first_ts + r->cp.t);
+	else
+		jsonl_null(w, "growth_started_ts");
+	jsonl_double(w, "limit", o->limit);
+	jsonl_double(w, "time_to_limit_h", r->time_to_limit_s / 3600);
+	if (r->have_faults) {
+		jsonl_object_open(w, "faults");
+		jsonl_uint(w, "periods", r->fault_periods);
+		jsonl_double(w, "fault_s", r->fault_s);
+		json_per_hour(w, "in_slope_per_h", r->fault_in_slope);
+		json_per_hour(w, "out_slope_per_h", r->fault_out_slope);
+		jsonl_object_close(w);
+	}
+}
+
+static int
+write_json(const struct context *c, const struct leak_result *r)
+{
+	struct jsonl_writer w;
+	struct timespec now = clock_wall();
+	int rc;
+
+	jsonl_writer_init(&w, stdout);
+	jsonl_begin(&w, &now, "leak-classify");
+	jsonl_str(&w, "verdict", leak_verdict_name(r->verdict));
+	jsonl_str(&w, "reason", r->why);
+	jsonl_str(&w, "field", c->field);
+	jsonl_str(&w, "direction", c->series.sign > 0 ? "rising" : "falling");
+	jsonl_uint(&w, "samples", r->samples);
+	jsonl_uint(&w, "points", r->points);
+	jsonl_double(&w, "first_ts", r->samples ? r->first_ts : NAN);
+	jsonl_double(&w, "last_ts", r->samples ? r->last_ts : NAN);
+	jsonl_double(&w, "span_s", r->span_s);
+	jsonl_double(&w, "level", r->verdict ? r->level : NAN);
+	jsonl_double(&w, "last", r->samples ? r->last : NAN);
+	if (r->verdict != LEAK_INSUFFICIENT)
+		json_stats(&w, r, &c->rules);
+	json_segments(&w, c);
+	jsonl_uint(&w, "malformed", c->malformed);
+	jsonl_uint(&w, "skipped", c->skipped);
+	jsonl_uint(&w, "out_of_order", c->out_of_order);
+	rc = jsonl_end(&w);
+	jsonl_writer_free(&w);
+	return rc;
+}
+
+/* ---- SVG chart ------------------------------------------------------------ */
+
+struct frame {
+	double t_span, lo, hi;
+};
+
+#define SVG_W 800.0
+#define SVG_H 320.0
+#define SVG_L 70.0
+#define SVG_R 20.0
+#define SVG_T 30.0
+#define SVG_B 40.0
+
+static double
+sx(const struct frame *f, double t)
+{
+	return SVG_L + (f->t_span > 0 ? t / f->t_span : 0) *
+			   (SVG_W - SVG_L - SVG_R);
+}
+
+static double
+sy(const struct frame *f, double v)
+{
+	return SVG_H - SVG_B -
+	       (f->hi > f->lo ? (v - f->lo) / (f->hi - f->lo) : 0.5) *
+		   (SVG_H - SVG_T - SVG_B);
+}
+
+static void
+svg_series(FILE *fp, const struct leak_series *s, const struct frame *f)
+{
+	size_t i;
+
+	/* min..max band, then the mean line */
+	fputs("<polygon fill=\"#cfe3f7\" stroke=\"none\" points=\"", fp);
+	for (i = 0; i < s->n; i++)
+		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
+			sy(f, s->sign > 0 ? s->b[i].vmax : -s->b[i].vmin));
+	for (i = s->n; i-- > 0;)
+		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
+			sy(f, s->sign > 0 ? s->b[i].vmin : -s->b[i].vmax));
+	fputs("\"/>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" "
+	      "stroke-width=\"1.2\" points=\"",
+	      fp);
+	for (i = 0; i < s->n; i++)
+		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
+			sy(f, s->sign * s->b[i].v));
+	fputs("\"/>\n", fp);
+}
+
+static void
+svg_overlays(FILE *fp, const struct context *c, const struct leak_result *r,
+	     const struct frame *f)
+{
+	size_t i;
+
+	if (r->env_n > 1) {
+		fputs("<polyline fill=\"none\" stroke=\"#2a9d3a\" "
+		      "stroke-width=\"1.5\" points=\"",
+		      fp);
+		for (i = 0; i < r->env_n; i++)
+			fprintf(fp, "%.1f,%.1f ", sx(f, r->env_t[i]),
+				sy(f, r->env_v[i]));
+		fputs("\"/>\n", fp);
+	}
+	if (r->verdict != LEAK_INSUFFICIENT)
+		fprintf(fp,
+			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+			"stroke=\"#c0392b\" stroke-dasharray=\"6 4\" "
+			"stroke-width=\"1.5\"/>\n",
+			sx(f, 0), sy(f, r->ts.intercept), sx(f, f->t_span),
+			sy(f, r->ts.intercept + r->ts.slope * f->t_span));
+	if (r->growth_started)
+		fprintf(fp,
+			"<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
+			"stroke=\"#e67e22\" stroke-width=\"1.5\"/>\n",
+			sx(f, r->cp.t), SVG_T, sx(f, r->cp.t), SVG_H - SVG_B);
+	(void)c;
+}
+
+static void
+svg_faults(FILE *fp, const struct leak_faults *fl, double t0,
+	   const struct frame *f)
+{
+	size_t i;
+
+	for (i = 0; i < fl->n; i++) {
+		double a = fmax(fl->start[i] - t0, 0),
+		       b = fmin(fl->end[i] - t0, f->t_span);
+
+		if (b <= a)
+			continue;
+		fprintf(fp,
+			"<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" "
+			"height=\"%.0f\" fill=\"#f5c6cb\" opacity=\"0.6\"/>\n",
+			sx(f, a), SVG_T, sx(f, b) - sx(f, a),
+			SVG_H - SVG_T - SVG_B);
+	}
+}
+
+static void
+svg_text(FILE *fp, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '<')
+			fputs("&lt;", fp);
+		else if (*s == '>')
+			fputs("&gt;", fp);
+		else if (*s == '&')
+			fputs("&amp;", fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static int
+write_svg(const char *path, const struct context *c,
+	  const struct leak_result *r)
+{
+	const struct leak_series *s = &c->series;
+	struct frame f = {r->span_s, INFINITY, -INFINITY};
+	char a[32], b[32], d[32];
+	FILE *fp = fopen(path, "w");
+	size_t i;
+
+	if (fp == NULL) {
+		warn("%s", path);
+		return -1;
+	}
+	for (i = 0; i < s->n; i++) {
+		f.lo = fmin(f.lo, fmin(s->sign * s->b[i].vmin,
+				       s->sign * s->b[i].vmax));
+		f.hi = fmax(f.hi, fmax(s->sign * s->b[i].vmin,
+				       s->sign * s->b[i].vmax));
+	}
+	fprintf(fp,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+		"height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+		SVG_W, SVG_H);
+	svg_faults(fp, &c->faults, s->t0, &f);
+	svg_series(fp, s, &f);
+	svg_overlays(fp, c, r, &f);
+	fprintf(fp,
+		"<text x=\"%.0f\" y=\"18\" font-size=\"14\">",
+		SVG_L);
+	svg_text(fp, c->field);
+	fprintf(fp,
+		": %s</text>\n"
+		"<text x=\"4\" y=\"%.0f\">%s</text>\n"
+		"<text x=\"4\" y=\"%.0f\">%s</text>\n"
+		"<text x=\"%.0f\" y=\"%.0f\">0</text>\n"
+		"<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n"
+		"</svg>\n",
+		leak_verdict_name(r->verdict),
+		SVG_T + 10, fmt_value(a, sizeof(a), c->field, f.hi),
+		SVG_H - SVG_B, fmt_value(b, sizeof(b), c->field, f.lo), SVG_L,
+		SVG_H - 20, SVG_W - SVG_R, SVG_H - 20,
+		fmt_duration(d, sizeof(d), f.t_span));
+	if (ferror(fp) | fclose(fp)) {
+		warn("%s: write error", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+check_rules(struct options *o)
+{
+	struct leak_rules *r = &o->rules;
+	uint64_t ms;
+
+	if (o->falling && o->rising)
+		return cli_usage_error("--falling and --rising exclude each "
+				       "other");
+	if (!(r->alpha > 0 && r->alpha < 0.5))
+		return cli_usage_error("--alpha must be between 0 and 0.5");
+	if (o->windows < 4 || o->windows > LEAK_ENVELOPE_MAX)
+		return cli_usage_error("--windows must be 4 to %d",
+				       LEAK_ENVELOPE_MAX);
+	if (o->min_samples < 3)
+		return cli_usage_error("--min-samples must be 3 or more");
+	if (!(r->min_rate >= 0) || !(r->settle_ratio >= 0) ||
+	    !(r->envelope_share >= 0) || !(r->step_share >= 0 &&
+					   r->step_share <= 1))
+		return cli_usage_error("rule thresholds must be positive "
+				       "(--step-share at most 1)");
+	r->windows = (size_t)o->windows;
+	r->min_samples = (uint64_t)o->min_samples;
+	if (cli_parse_duration(o->horizon_arg, &ms) < 0)
+		return cli_usage_error("--horizon: bad duration '%s'",
+				       o->horizon_arg);
+	r->horizon_s = (double)ms / 1000;
+	return -1;
+}
+
+/* The limit needs the field's name (KiB for *_kb): parse it once known. */
+static int
+apply_limit(struct context *c)
+{
+	if (c->o->limit_arg == NULL)
+		return 0;
+	return cli_parse_field_limit(c->field, c->o->limit_arg,
+				     &c->rules.limit);
+}
+
+static int
+read_inputs(struct context *c, const char **files)
+{
+	int rc = 0;
+
+	if (files == NULL || files[0] == NULL)
+		return read_series(c, stdin, "-");
+	for (; *files != NULL && rc == 0; files++) {
+		FILE *fp = strcmp(*files, "-") == 0 ? stdin : fopen(*files, "r");
+
+		if (fp == NULL) {
+			warn("%s", *files);
+			return -1;
+		}
+		rc = read_series(c, fp, *files);
+		if (fp != stdin)
+			fclose(fp);
+	}
+	return rc;
+}
+
+static void
+summarize_input(const struct context *c)
+{
+	if (c->skipped > 0)
+		cli_warn("%llu records without a numeric ts and %s skipped",
+			 (unsigned long long)c->skipped, c->field);
+	if (c->out_of_order > 0)
+		cli_warn("%llu records older than the one before skipped",
+			 (unsigned long long)c->out_of_order);
+}
+
+static int
+emit(struct context *c, const struct leak_result *r)
+{
+	if (c->o->svg != NULL && write_svg(c->o->svg, c, r) < 0)
+		return CLI_EXIT_FAILURE;
+	if (c->o->json) {
+		if (write_json(c, r) < 0 && errno != EPIPE) {
+			warn("write error");
+			return CLI_EXIT_FAILURE;
+		}
+	} else {
+		report(stdout, c, r);
+	}
+	return cli_close_stdout() == 0 ? leak_verdict_exit(r->verdict)
+				       : CLI_EXIT_FAILURE;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = {.horizon_arg = "24h", .windows = 16,
+				   .min_samples = 10};
+	static struct context c;
+	struct leak_result res;
+	struct poptOption table[] = {
+	    {"field", 'f', POPT_ARG_STRING, &o.field, 0,
+	     "the numeric field to judge (default anon_kb, else rss_kb)",
+	     "NAME"},
+	    {"falling", '\0', POPT_ARG_NONE, &o.falling, 0,
+	     "a falling field is the problem (free memory)", NULL},
+	    {"rising", '\0', POPT_ARG_NONE, &o.rising, 0,
+	     "a rising field is the problem (the default)", NULL},
+	    {"pid", 'p', POPT_ARG_LONG, &o.pid, 0,
+	     "only records of process PID", "PID"},
+	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, 0,
+	     "memory limit: oom_imminent when the trend reaches it", "SIZE"},
+	    {"horizon", '\0', POPT_ARG_STRING, &o.horizon_arg, 0,
+	     "how far ahead --limit looks (default 24h)", "DUR"},
+	    {"events", '\0', POPT_ARG_STRING, &o.events, 0,
+	     "JSONL whose \"ok\": false records mark fault periods", "FILE"},
+	    {"json", '\0', POPT_ARG_NONE, &o.json, 0,
+	     "print one JSON verdict object instead of the report", NULL},
+	    {"svg", '\0', POPT_ARG_STRING, &o.svg, 0,
+	     "draw the series, envelope and trend into FILE", "FILE"},
+	    {"alpha", '\0', POPT_ARG_DOUBLE, &o.rules.alpha, 0,
+	     "significance level of the trend test (default 0.01)", "P"},
+	    {"min-rate", '\0', POPT_ARG_DOUBLE, &o.rules.min_rate, 0,
+	     "growth below PCT %/day of the level is steady (default 1)",
+	     "PCT"},
+	    {"min-samples", '\0', POPT_ARG_LONG, &o.min_samples, 0,
+	     "fewer samples are insufficient_data (default 10)", "N"},
+	    {"settle-ratio", '\0', POPT_ARG_DOUBLE, &o.rules.settle_ratio, 0,
+	     "tail/head slope below R is settling (default 0.25)", "R"},
+	    {"envelope-share", '\0', POPT_ARG_DOUBLE, &o.rules.envelope_share,
+	     0, "a leak lifts the floor by S of the trend (default 0.5)", "S"},
+	    {"step-share", '\0', POPT_ARG_DOUBLE, &o.rules.step_share, 0,
+	     "steps carrying S of the rise suggest fragmentation (0.8)", "S"},
+	    {"windows", '\0', POPT_ARG_LONG, &o.windows, 0,
+	     "windows of the envelopes (default 16)", "N"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	const char **files;
+	poptContext con;
+	double sign, unused;
+	bool suffix;
+	int rc;
+
+	cli_init(argv[0]);
+	leak_rules_default(&o.rules);
+	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
+	poptSetOtherOptionHelp(con, "[OPTION...] [FILE...]");
+	while ((rc = poptGetNextOpt(con)) > 0)
+		;
+	if ((rc = cli_finish_options(con, rc)) >= 0 ||
+	    (rc = check_rules(&o)) >= 0)
+		goto done;
+	if (o.limit_arg != NULL &&
+	    cli_parse_size(o.limit_arg, &unused, &suffix) < 0) {
+		rc = cli_usage_error("--limit: bad size '%s'", o.limit_arg);
+		goto done;
+	}
+	if (o.pid < 0) {
+		rc = cli_usage_error("--pid: bad process id %ld", o.pid);
+		goto done;
+	}
+	files = poptGetArgs(con);
+	sign = o.falling || (!o.rising && o.field && leak_field_falls(o.field))
+		   ? -1
+		   : 1;
+
+	c.o = &o;
+	c.rules = o.rules;
+	c.field = o.field;
+	c.field_is_anon = o.field != NULL && strcmp(o.field, "anon_kb") == 0;
+	if (leak_series_init(&c.series, sign) < 0)
+		err(1, "out of memory");
+	rc = CLI_EXIT_FAILURE;
+	if (o.events != NULL && read_faults(o.events, &c.faults) < 0)
+		goto cleanup;
+	if (read_inputs(&c, files) < 0)
+		goto cleanup;
+	if (c.interleaved) {
+		warnx("records of several processes interleave (pid %.0f "
+		      "comes back): pick one with --pid",
+		      c.interleaved_pid);
+		goto cleanup;
+	}
+	if (c.field == NULL)
+		c.field = "rss_kb";
+	summarize_input(&c);
+	if (apply_limit(&c) < 0 ||
+	    leak_classify(&c.series, &c.rules, &c.faults, &res) < 0) {
+		warn("classify");
+		goto cleanup;
+	}
+	rc = emit(&c, &res);
+cleanup:
+	leak_series_free(&c.series);
+	free(c.faults.start);
+	free(c.faults.end);
+done:
+	poptFreeContext(con);
+	return rc;
+}
