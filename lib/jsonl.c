@@ -179,6 +179,9 @@ jsonl_format_double(char *buf, double v)
 			lo = mid + 1;
 	}
 	len = snprintf(buf, 32, "%.*g", lo, v);
+	/* "1e+02" is short but unkind: whole numbers print whole */
+	if (strchr(buf, 'e') != NULL && fabs(v) < 1e17 && v == trunc(v))
+		len = snprintf(buf, 32, "%.0f", v);
 	return (size_t)len;
 }
 

@@ -1,0 +1,132 @@
+/* Unit tests of lib/cli: durations, sizes, limits, signals, usage errors. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "cli.h"
+
+static void
+durations(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t ms;
+	} good[] = {{"500ms", 500}, {"5s", 5000},      {"2m", 120000},
+		    {"6h", 21600000}, {"1d", 86400000}, {"1.5s", 1500},
+		    {"3", 3000},      {"0", 0},	 {"10min", 600000}};
+	static const char *const bad[] = {"",	"s",   "-1s", "5x", "1e400",
+					  "ms", "5 s", "abc", NULL};
+	uint64_t ms;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(cli_parse_duration(good[i].text, &ms), 0);
+		assert_int_equal(ms, good[i].ms);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cli_parse_duration(bad[i], &ms), -1);
+}
+
+static void
+sizes(void **state)
+{
+	double v;
+	bool suffix;
+
+	(void)state;
+	assert_int_equal(cli_parse_size("128M", &v, &suffix), 0);
+	assert_float_equal(v, 128.0 * 1024 * 1024, 0);
+	assert_true(suffix);
+	assert_int_equal(cli_parse_size("512k", &v, &suffix), 0);
+	assert_float_equal(v, 512.0 * 1024, 0);
+	assert_int_equal(cli_parse_size("1.5GiB", &v, &suffix), 0);
+	assert_float_equal(v, 1.5 * 1024 * 1024 * 1024, 0);
+	assert_int_equal(cli_parse_size("4096", &v, &suffix), 0);
+	assert_false(suffix);
+	assert_float_equal(v, 4096, 0);
+	assert_int_equal(cli_parse_size("12Q", &v, &suffix), -1);
+	assert_int_equal(cli_parse_size("-5M", &v, &suffix), -1);
+	assert_int_equal(cli_parse_size("5MX", &v, &suffix), -1);
+}
+
+static void
+field_limits(void **state)
+{
+	double v;
+
+	(void)state;
+	/* *_kb fields: sizes in KiB, a bare number is bytes */
+	assert_int_equal(cli_parse_field_limit("rss_kb", "128M", &v), 0);
+	assert_float_equal(v, 131072, 0);
+	assert_int_equal(cli_parse_field_limit("rss_kb", "2048", &v), 0);
+	assert_float_equal(v, 2, 0);
+	/* other fields: their own units */
+	assert_int_equal(cli_parse_field_limit("threads", "40", &v), 0);
+	assert_float_equal(v, 40, 0);
+	assert_int_equal(cli_parse_field_limit("threads", "x", &v), -1);
+}
+
+static void
+signals(void **state)
+{
+	char buf[16];
+	int sig;
+
+	(void)state;
+	assert_int_equal(cli_parse_signal("TERM", &sig), 0);
+	assert_int_equal(sig, SIGTERM);
+	assert_int_equal(cli_parse_signal("sigusr1", &sig), 0);
+	assert_int_equal(sig, SIGUSR1);
+	assert_int_equal(cli_parse_signal("9", &sig), 0);
+	assert_int_equal(sig, 9);
+	assert_int_equal(cli_parse_signal("NOPE", &sig), -1);
+	assert_int_equal(cli_parse_signal("0", &sig), -1);
+	assert_string_equal(cli_signal_name(SIGKILL, buf), "KILL");
+	assert_string_equal(cli_signal_name(SIGRTMIN + 1, buf),
+			    buf); /* numbered */
+}
+
+static void
+longs(void **state)
+{
+	long v;
+
+	(void)state;
+	assert_int_equal(cli_parse_long("247", 1, 247, &v), 0);
+	assert_int_equal(v, 247);
+	assert_int_equal(cli_parse_long("248", 1, 247, &v), -1);
+	assert_int_equal(cli_parse_long("12a", 1, 247, &v), -1);
+	assert_int_equal(cli_parse_long("", 1, 247, &v), -1);
+}
+
+static void
+usage_error_returns_two(void **state)
+{
+	FILE *saved = stderr;
+	char buf[256] = {0};
+
+	(void)state;
+	cli_init("/usr/bin/tool");
+	stderr = fmemopen(buf, sizeof(buf), "w");
+	assert_int_equal(cli_usage_error("bad %s", "thing"), 2);
+	fclose(stderr);
+	stderr = saved;
+	assert_string_equal(buf, "tool: bad thing\nTry 'tool --help'.\n");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(durations),     cmocka_unit_test(sizes),
+	    cmocka_unit_test(field_limits),  cmocka_unit_test(signals),
+	    cmocka_unit_test(longs),	     cmocka_unit_test(usage_error_returns_two),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,204 @@
+/* Unit tests of lib/jsonl: the writer's numbers and strings, the reader's
+ * error accounting, and the fast scanner agreeing with jansson. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "jsonl.h"
+
+static void
+shortest_doubles(void **state)
+{
+	static const struct {
+		double v;
+		const char *text;
+	} cases[] = {{230.1, "230.1"},	   {0.1, "0.1"},
+		     {1.0 / 3, "0.3333333333333333"},
+		     {100, "100"},	   {-2.5, "-2.5"},
+		     {1e21, "1e+21"},	   {5e-324, "5e-324"},
+		     {0, "0"},		   {1795289516.482, "1795289516.482"}};
+	char buf[32];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jsonl_format_double(buf, cases[i].v);
+		assert_string_equal(buf, cases[i].text);
+		assert_true(strtod(buf, NULL) == cases[i].v);
+	}
+	jsonl_format_double(buf, NAN);
+	assert_string_equal(buf, "null");
+	jsonl_format_double(buf, INFINITY);
+	assert_string_equal(buf, "null");
+}
+
+static void
+round_trip_random_doubles(void **state)
+{
+	char buf[32];
+	int i;
+
+	(void)state;
+	srand(3);
+	for (i = 0; i < 20000; i++) {
+		double v = ((double)rand() / RAND_MAX - 0.5) *
+			   pow(10, rand() % 40 - 20);
+
+		jsonl_format_double(buf, v);
+		assert_true(strtod(buf, NULL) == v);
+	}
+}
+
+/* Write one record to a memory stream and return the line. */
+static char *
+render(void (*fill)(struct jsonl_writer *))
+{
+	static char out[1024];
+	struct jsonl_writer w;
+	struct timespec ts = {1700000000, 120000000};
+	FILE *fp = fmemopen(out, sizeof(out), "w");
+
+	jsonl_writer_init(&w, fp);
+	jsonl_begin(&w, &ts, "test");
+	fill(&w);
+	assert_int_equal(jsonl_end(&w), 0);
+	fclose(fp);
+	jsonl_writer_free(&w);
+	return out;
+}
+
+static void
+fill_mixed(struct jsonl_writer *w)
+{
+	jsonl_str(w, "s", "a\"b\\c\n\t\x01\xc3\xa9\xff");
+	jsonl_uint(w, "big", 18446744073709551615ULL);
+	jsonl_int(w, "neg", -9223372036854775807LL - 1);
+	jsonl_null(w, "n");
+	jsonl_bool(w, "b", false);
+	jsonl_array_open(w, "a");
+	jsonl_double(w, NULL, 1.5);
+	jsonl_object_open(w, NULL);
+	jsonl_double(w, "x", NAN);
+	jsonl_object_close(w);
+	jsonl_array_close(w);
+}
+
+static void
+writer_escapes_and_integers(void **state)
+{
+	json_error_t e;
+	json_t *obj;
+	char *line;
+
+	(void)state;
+	line = render(fill_mixed);
+	assert_string_equal(
+	    line, "{\"ts\":1700000000.12,\"src\":\"test\","
+		  "\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\xef\xbf\xbd\","
+		  "\"big\":18446744073709551615,"
+		  "\"neg\":-9223372036854775808,\"n\":null,\"b\":false,"
+		  "\"a\":[1.5,{\"x\":null}]}\n");
+	/* and jansson reads it back */
+	obj = json_loads(line, JSON_DECODE_INT_AS_REAL, &e);
+	assert_non_null(obj);
+	json_decref(obj);
+}
+
+static void
+reader_counts_malformed_lines(void **state)
+{
+	const char *input = "{\"a\":1}\n\n   \n{bad\n[1,2]\n{\"b\":2}\n";
+	FILE *fp = fmemopen((void *)input, strlen(input), "r");
+	struct jsonl_reader r;
+	json_t *obj;
+	int n = 0;
+
+	(void)state;
+	jsonl_reader_init(&r, fp, "mem");
+	r.report_limit = 0; /* keep the test output clean */
+	while (jsonl_read(&r, &obj) == 1) {
+		n++;
+		json_decref(obj);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(r.malformed, 2);
+	assert_int_equal(r.lineno, 6);
+	jsonl_reader_free(&r);
+	fclose(fp);
+}
+
+static void
+scanner_picks_fields(void **state)
+{
+	const char *line = " {\"ts\": 12.5, \"x\": {\"ts\": 1}, \"rss_kb\": 300,"
+			   " \"ev\\u0065nt\": \"restart\", \"ok\": false,"
+			   " \"s\": \"a\\\"b\"} ";
+	struct jsonl_field f[] = {{.name = "ts"},    {.name = "rss_kb"},
+				  {.name = "event"}, {.name = "ok"},
+				  {.name = "s"},     {.name = "missing"}};
+	int col = 0;
+
+	(void)state;
+	assert_int_equal(jsonl_scan(line, strlen(line), f, 6, &col), 0);
+	assert_int_equal(f[0].type, JSONL_NUMBER);
+	assert_float_equal(f[0].num, 12.5, 0); /* the nested ts is ignored */
+	assert_float_equal(f[1].num, 300, 0);
+	assert_int_equal(f[2].type, JSONL_STRING); /* escaped key matched */
+	assert_int_equal(f[2].str_len, 7);
+	assert_int_equal(f[3].type, JSONL_FALSE);
+	assert_true(f[4].str_escaped);
+	assert_int_equal(f[5].type, JSONL_ABSENT);
+}
+
+/* The scanner and jansson must agree on what is a valid object. */
+static void
+scanner_agrees_with_jansson(void **state)
+{
+	static const char *const lines[] = {
+	    "{}", "{\"a\":1}", "{\"a\":[1,2,{\"b\":null}]}", "{\"a\":-0.5e-3}",
+	    "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}",
+	    "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x\ty\"}",
+	    "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}",
+	    "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\xff\"}", "{\"a\":1} x",
+	    "[1]", "\"s\"", "{\"a\":1e400}", "{\"a\":99999999999999999999}",
+	    "{\"a\":-9223372036854775808}", "{\"a\":9223372036854775808}",
+	    "{\"a\":1e-400}", "{\"a\":\"\\x\"}", "{\"a\":NaN}", "{1:2}",
+	    "{\"a\":{\"b\":{\"c\":[[[]]]}}}", "", "{\"a\":\"\xc3\xa9\"}",
+	    "{\"a\":\"\xe0\x80\x80\"}", "{\"a\":true,\"a\":false}"};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		struct jsonl_field f[] = {{.name = "a"}};
+		json_error_t e;
+		json_t *obj = json_loadb(lines[i], strlen(lines[i]), 0, &e);
+		bool jansson_ok = obj != NULL && json_is_object(obj);
+		int col;
+		bool scan_ok = jsonl_scan(lines[i], strlen(lines[i]), f, 1,
+					  &col) == 0;
+
+		if (jansson_ok != scan_ok)
+			fail_msg("disagree on line %zu: %s", i, lines[i]);
+		json_decref(obj);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(shortest_doubles),
+	    cmocka_unit_test(round_trip_random_doubles),
+	    cmocka_unit_test(writer_escapes_and_integers),
+	    cmocka_unit_test(reader_counts_malformed_lines),
+	    cmocka_unit_test(scanner_picks_fields),
+	    cmocka_unit_test(scanner_agrees_with_jansson),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,221 @@
+/* Unit tests of lib/trend against values computed by hand (see comments). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "trend.h"
+
+/* t = 0..4, v = 1 2 4 3 5 throughout. */
+static const double T5[] = {0, 1, 2, 3, 4}, V5[] = {1, 2, 4, 3, 5};
+
+static void
+median_and_quantile(void **state)
+{
+	double a[] = {5, 1, 4, 2, 3}, b[] = {4, 1, 3, 2}, c[] = {7};
+
+	(void)state;
+	assert_float_equal(trend_median(a, 5), 3, 1e-12);
+	assert_float_equal(trend_median(b, 4), 2.5, 1e-12);
+	assert_float_equal(trend_quantile(b, 4, 0), 1, 1e-12);
+	assert_float_equal(trend_quantile(b, 4, 1), 4, 1e-12);
+	/* q = 0.25 over 1 2 3 4: position 0.75 -> 1.75 */
+	assert_float_equal(trend_quantile(b, 4, 0.25), 1.75, 1e-12);
+	assert_float_equal(trend_median(c, 1), 7, 1e-12);
+}
+
+static void
+normal_tail(void **state)
+{
+	(void)state;
+	assert_float_equal(trend_norm_sf(0), 0.5, 1e-12);
+	assert_float_equal(trend_norm_sf(1.959963985), 0.025, 1e-9);
+	assert_float_equal(trend_norm_isf(0.005), 2.5758293, 1e-6);
+}
+
+static void
+ols_by_hand(void **state)
+{
+	struct trend_ols o;
+
+	(void)state;
+	/* Sxx = 10, Sxy = 9: slope 0.9, intercept 3 - 1.8 = 1.2 */
+	assert_int_equal(trend_ols(T5, V5, 5, &o), 0);
+	assert_float_equal(o.slope, 0.9, 1e-12);
+	assert_float_equal(o.intercept, 1.2, 1e-12);
+	/* Syy = 10, SSE = 10 - 0.9 * 9 = 1.9, R^2 = 0.81 */
+	assert_float_equal(o.r2, 0.81, 1e-12);
+	assert_int_equal(trend_ols(T5, V5, 1, &o), -1);
+}
+
+static void
+mann_kendall_by_hand(void **state)
+{
+	const double ties[] = {1, 1, 2, 2, 2}, flat[] = {3, 3, 3, 3};
+	struct trend_mk mk;
+
+	(void)state;
+	/* concordant 9, discordant 1 (4 > 3): S = 8;
+	 * var = 5*4*15/18 = 16.667; z = 7/sqrt(16.667) = 1.7146 */
+	assert_int_equal(trend_mann_kendall(V5, 5, &mk), 0);
+	assert_float_equal(mk.s, 8, 1e-12);
+	assert_float_equal(mk.var_s, 300.0 / 18, 1e-9);
+	assert_float_equal(mk.z, 7 / sqrt(300.0 / 18), 1e-9);
+	assert_float_equal(mk.p, 0.08641, 1e-4);
+	/* ties 2 and 3: var = (300 - 2*1*9 - 3*2*11)/18 = 12, S = 6 */
+	assert_int_equal(trend_mann_kendall(ties, 5, &mk), 0);
+	assert_float_equal(mk.s, 6, 1e-12);
+	assert_float_equal(mk.var_s, 12, 1e-9);
+	assert_int_equal(trend_mann_kendall(flat, 4, &mk), 0);
+	assert_float_equal(mk.s, 0, 1e-12);
+	assert_float_equal(mk.p, 1, 1e-12);
+	/* a correction factor of 4 halves z */
+	assert_int_equal(trend_mann_kendall(V5, 5, &mk), 0);
+	trend_mk_correct(&mk, 4);
+	assert_float_equal(mk.z, 3.5 / sqrt(300.0 / 18), 1e-9);
+}
+
+static void
+mann_kendall_large_matches_pairs(void **state)
+{
+	enum { N = 500 };
+	double v[N], s = 0;
+	struct trend_mk mk;
+	int i, j;
+
+	(void)state;
+	srand(7);
+	for (i = 0; i < N; i++)
+		v[i] = (double)(rand() % 50) + i * 0.05;
+	for (i = 0; i < N; i++)
+		for (j = i + 1; j < N; j++)
+			s += (v[j] > v[i]) - (v[j] < v[i]);
+	assert_int_equal(trend_mann_kendall(v, N, &mk), 0);
+	assert_float_equal(mk.s, s, 1e-9);
+}
+
+static void
+theil_sen_by_hand(void **state)
+{
+	struct trend_ts ts;
+
+	(void)state;
+	/* slopes sorted: -1 .5 .5 .667 1 1 1 1.5 2 2 -> median 1;
+	 * intercept median(v - t) = median(1 1 2 0 1) = 1 */
+	assert_int_equal(trend_theil_sen(T5, V5, 5, 300.0 / 18, 1.96, &ts),
+			 0);
+	assert_true(ts.exact);
+	assert_float_equal(ts.slope, 1, 1e-12);
+	assert_float_equal(ts.intercept, 1, 1e-12);
+	/* C = 1.96 * 4.08 = 8.0: ranks (10 - 8)/2 ~ 1 and (10 + 8)/2 + 1 =
+	 * 10: the extremes */
+	assert_float_equal(ts.lo, -1, 1e-12);
+	assert_float_equal(ts.hi, 2, 1e-12);
+	/* a zero variance gives a zero-width interval at the median */
+	assert_int_equal(trend_theil_sen(T5, V5, 5, 0, 1.96, &ts), 0);
+	assert_true(ts.lo <= 1 && ts.hi >= 1);
+}
+
+static void
+theil_sen_sampled_on_a_line(void **state)
+{
+	enum { N = 3000 };
+	double *t = malloc(N * sizeof(double)), *v = malloc(N * sizeof(double));
+	struct trend_ts ts;
+	int i;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		t[i] = i;
+		v[i] = 2.5 * i + 10 + (i % 7 == 0 ? 1000 : 0); /* outliers */
+	}
+	assert_int_equal(trend_theil_sen(t, v, N, 1e6, 1.96, &ts), 0);
+	assert_false(ts.exact);
+	assert_float_equal(ts.slope, 2.5, 1e-9);
+	assert_true(ts.lo <= 2.5 && ts.hi >= 2.5);
+	free(t);
+	free(v);
+}
+
+static void
+hamed_rao_widens_only_for_autocorrelation(void **state)
+{
+	enum { N = 200 };
+	static const int order[] = {3, 7, 1, 9, 0, 5, 2, 8, 6, 4};
+	double t[N], saw[N], blocks[N], alt[N];
+	int i;
+
+	(void)state;
+	for (i = 0; i < N; i++) {
+		t[i] = i;
+		saw[i] = i % 40;	   /* a GC-like sawtooth */
+		blocks[i] = order[i / 20]; /* long runs of equal values */
+		alt[i] = i % 2;		   /* negative correlation */
+	}
+	/* values measured once and checked against the definition */
+	assert_true(trend_hamed_rao(t, saw, N, 0, 1.96) > 2);
+	assert_true(trend_hamed_rao(t, blocks, N, 0, 1.96) > 3);
+	assert_float_equal(trend_hamed_rao(t, alt, N, 0, 1.96), 1, 1e-12);
+}
+
+static void
+envelope_minima_and_maxima(void **state)
+{
+	const double t[] = {0, 1, 2, 3, 4, 5, 6, 7},
+		     v[] = {5, 3, 6, 2, 7, 1, 8, 0};
+	double et[4], ev[4];
+
+	(void)state;
+	/* windows [0,1.75) [1.75,3.5) [3.5,5.25) [5.25,7] */
+	assert_int_equal(trend_envelope(t, v, 8, 4, true, et, ev), 4);
+	assert_float_equal(ev[0], 3, 0);
+	assert_float_equal(ev[1], 2, 0);
+	assert_float_equal(ev[2], 1, 0);
+	assert_float_equal(ev[3], 0, 0);
+	assert_float_equal(et[3], 7, 0);
+	assert_int_equal(trend_envelope(t, v, 8, 4, false, et, ev), 4);
+	assert_float_equal(ev[0], 5, 0);
+	assert_float_equal(ev[3], 8, 0);
+}
+
+static void
+change_point_finds_the_knee(void **state)
+{
+	double t[40], v[40];
+	struct trend_cp cp;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		t[i] = i;
+		v[i] = i < 25 ? 100 : 100 + 3.0 * (i - 25);
+	}
+	assert_int_equal(trend_changepoint(t, v, 40, 4, &cp), 0);
+	assert_true(cp.found);
+	assert_true(cp.index >= 24 && cp.index <= 26);
+	assert_float_equal(cp.slope_before, 0, 0.05);
+	assert_float_equal(cp.slope_after, 3, 0.2);
+	assert_true(cp.gain > 0.9);
+	assert_int_equal(trend_changepoint(t, v, 6, 4, &cp), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(median_and_quantile),
+	    cmocka_unit_test(normal_tail),
+	    cmocka_unit_test(ols_by_hand),
+	    cmocka_unit_test(mann_kendall_by_hand),
+	    cmocka_unit_test(mann_kendall_large_matches_pairs),
+	    cmocka_unit_test(theil_sen_by_hand),
+	    cmocka_unit_test(theil_sen_sampled_on_a_line),
+	    cmocka_unit_test(hamed_rao_widens_only_for_autocorrelation),
+	    cmocka_unit_test(envelope_minima_and_maxima),
+	    cmocka_unit_test(change_point_finds_the_knee),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
