@@ -16,9 +16,9 @@
 #include "jsonl.h"
 #include "leak.h"
 
-#define MAX_SEGMENTS 32	 /* previous segments kept for the report */
-#define MAX_FAULTS (1u << 20)
-#define MAX_UNITS 256
+#define MAX_SEGMENTS 32 /* previous segments kept for the report */
+#define MAX_FAULTS   (1u << 20)
+#define MAX_UNITS    256
 
 struct options {
 	const char *field; /* NULL: anon_kb when present, else rss_kb */
@@ -61,8 +61,18 @@ struct context {
 	struct leak_faults faults;
 };
 
-enum { FLD_TS, FLD_VALUE, FLD_ANON, FLD_RSS, FLD_PID, FLD_START, FLD_EVENT, FLD_OK, FLD_UNIT,
-       FLD_COUNT };
+enum {
+	FLD_TS,
+	FLD_VALUE,
+	FLD_ANON,
+	FLD_RSS,
+	FLD_PID,
+	FLD_START,
+	FLD_EVENT,
+	FLD_OK,
+	FLD_UNIT,
+	FLD_COUNT
+};
 
 static void
 copy_str(char *dst, size_t cap, const char *s, size_t n)
@@ -93,14 +103,15 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->start = f[FLD_START].num;
 	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
 		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
-			 f[FLD_EVENT].str_len);
+		         f[FLD_EVENT].str_len);
 	if (f[FLD_OK].type == JSONL_TRUE || f[FLD_OK].type == JSONL_FALSE)
 		r->ok = f[FLD_OK].type == JSONL_TRUE;
-	if (f[FLD_UNIT].type == JSONL_STRING || f[FLD_UNIT].type == JSONL_NUMBER)
-		copy_str(r->unit, sizeof(r->unit),
-			 f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str : "n",
-			 f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str_len
-							: 1);
+	if (f[FLD_UNIT].type == JSONL_STRING ||
+	    f[FLD_UNIT].type == JSONL_NUMBER)
+		copy_str(
+		    r->unit, sizeof(r->unit),
+		    f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str : "n",
+		    f[FLD_UNIT].type == JSONL_STRING ? f[FLD_UNIT].str_len : 1);
 	if (f[FLD_UNIT].type == JSONL_NUMBER)
 		snprintf(r->unit, sizeof(r->unit), "%g", f[FLD_UNIT].num);
 }
@@ -134,7 +145,7 @@ record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
 	r->has_start = get_number(obj, "start", &r->start);
 	if (json_is_string(ev))
 		copy_str(r->event, sizeof(r->event), json_string_value(ev),
-			 json_string_length(ev));
+		         json_string_length(ev));
 	r->ok = json_is_boolean(ok) ? json_is_true(ok) : -1;
 }
 
@@ -143,10 +154,10 @@ static bool
 parse_record(struct jsonl_reader *rd, const char *field, struct record *r)
 {
 	struct jsonl_field f[FLD_COUNT] = {
-	    [FLD_TS] = {.name = "ts"},	   [FLD_VALUE] = {.name = field},
+	    [FLD_TS] = {.name = "ts"},        [FLD_VALUE] = {.name = field},
 	    [FLD_ANON] = {.name = "anon_kb"}, [FLD_RSS] = {.name = "rss_kb"},
-	    [FLD_PID] = {.name = "pid"},	   [FLD_START] = {.name = "start"},
-	    [FLD_EVENT] = {.name = "event"}, [FLD_OK] = {.name = "ok"},
+	    [FLD_PID] = {.name = "pid"},      [FLD_START] = {.name = "start"},
+	    [FLD_EVENT] = {.name = "event"},  [FLD_OK] = {.name = "ok"},
 	    [FLD_UNIT] = {.name = "unit"}};
 	int column;
 	json_t *obj;
@@ -189,7 +200,7 @@ close_segment(struct context *c)
 	}
 	if (c->ndone == MAX_SEGMENTS) {
 		memmove(c->done, c->done + 1,
-			(MAX_SEGMENTS - 1) * sizeof(c->done[0]));
+		        (MAX_SEGMENTS - 1) * sizeof(c->done[0]));
 		c->ndone--;
 	}
 	c->done[c->ndone++] = *s;
@@ -263,7 +274,7 @@ add_record(struct context *c, struct record *r)
 		c->cur.start = r->start;
 	}
 	leak_series_add(&c->series, r->ts, r->value,
-			!c->field_is_anon && r->has_anon ? r->anon : NAN);
+	                !c->field_is_anon && r->has_anon ? r->anon : NAN);
 }
 
 static int
@@ -438,7 +449,7 @@ fmt_value(char *buf, size_t cap, const char *field, double v)
 		u++;
 	}
 	snprintf(buf, cap, a >= 100 || u == 0 ? "%.0f %s" : "%.1f %s", v,
-		 units[u]);
+	         units[u]);
 	return buf;
 }
 
@@ -450,14 +461,13 @@ fmt_duration(char *buf, size_t cap, double s)
 	else if (s < 120)
 		snprintf(buf, cap, "%.0fs", s);
 	else if (s < 7200)
-		snprintf(buf, cap, "%.0fm %02.0fs", floor(s / 60),
-			 fmod(s, 60));
+		snprintf(buf, cap, "%.0fm %02.0fs", floor(s / 60), fmod(s, 60));
 	else if (s < 172800)
 		snprintf(buf, cap, "%.0fh %02.0fm", floor(s / 3600),
-			 floor(fmod(s, 3600) / 60));
+		         floor(fmod(s, 3600) / 60));
 	else
 		snprintf(buf, cap, "%.0fd %02.0fh", floor(s / 86400),
-			 floor(fmod(s, 86400) / 3600));
+		         floor(fmod(s, 86400) / 3600));
 	return buf;
 }
 
@@ -478,8 +488,8 @@ static void
 sparkline(FILE *fp, const struct leak_series *s, size_t width)
 {
 	static const char *const bars[] = {"\u2581", "\u2582", "\u2583",
-					   "\u2584", "\u2585", "\u2586",
-					   "\u2587", "\u2588"};
+	                                   "\u2584", "\u2585", "\u2586",
+	                                   "\u2587", "\u2588"};
 	double lo = INFINITY, hi = -INFINITY, col[64];
 	size_t i, j;
 
@@ -513,11 +523,12 @@ report_faults(FILE *fp, const struct leak_result *r, const char *field)
 
 	if (!r->have_faults)
 		return;
-	fprintf(fp, "  faults    %zu periods, %s in all: growth %s/h inside, "
-		    "%s/h outside\n",
-		r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
-		fmt_value(a, sizeof(a), field, r->fault_in_slope * 3600),
-		fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600));
+	fprintf(fp,
+	        "  faults    %zu periods, %s in all: growth %s/h inside, "
+	        "%s/h outside\n",
+	        r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
+	        fmt_value(a, sizeof(a), field, r->fault_in_slope * 3600),
+	        fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600));
 }
 
 static void
@@ -528,17 +539,18 @@ report_segments(FILE *fp, const struct context *c)
 
 	if (c->total_segments == 0)
 		return;
-	fprintf(fp, "  segments  %zu earlier (restarts); this report is on "
-		    "the latest\n",
-		c->total_segments);
+	fprintf(fp,
+	        "  segments  %zu earlier (restarts); this report is on "
+	        "the latest\n",
+	        c->total_segments);
 	for (i = 0; i < c->ndone; i++) {
 		const struct segment *s = &c->done[i];
 
 		fprintf(fp, "            pid %-7.0f %s .. %s  %-17s %s/h\n",
-			s->pid, fmt_time(t1, sizeof(t1), s->first_ts),
-			fmt_time(t2, sizeof(t2), s->last_ts),
-			leak_verdict_name(s->verdict),
-			fmt_value(a, sizeof(a), c->field, s->slope * 3600));
+		        s->pid, fmt_time(t1, sizeof(t1), s->first_ts),
+		        fmt_time(t2, sizeof(t2), s->last_ts),
+		        leak_verdict_name(s->verdict),
+		        fmt_value(a, sizeof(a), c->field, s->slope * 3600));
 	}
 }
 
@@ -550,43 +562,46 @@ report(FILE *fp, const struct context *c, const struct leak_result *r)
 
 	fprintf(fp, "%s: %s (%s)\n", f, leak_verdict_name(r->verdict), r->why);
 	fprintf(fp, "  series    %llu samples over %s, level %s, last %s  ",
-		(unsigned long long)r->samples,
-		fmt_duration(d, sizeof(d), r->span_s),
-		fmt_value(a, sizeof(a), f, r->level),
-		fmt_value(b, sizeof(b), f, r->last));
+	        (unsigned long long)r->samples,
+	        fmt_duration(d, sizeof(d), r->span_s),
+	        fmt_value(a, sizeof(a), f, r->level),
+	        fmt_value(b, sizeof(b), f, r->last));
 	sparkline(fp, &c->series, 32);
 	fputc('\n', fp);
 	if (r->verdict == LEAK_INSUFFICIENT) {
-		fprintf(fp, "  need      at least %llu samples over some time\n",
-			(unsigned long long)c->rules.min_samples);
+		fprintf(fp,
+		        "  need      at least %llu samples over some time\n",
+		        (unsigned long long)c->rules.min_samples);
 		return;
 	}
-	fprintf(fp, "  slope     %s/h (%+.2f %%/day), %g%% CI %s/h .. %s/h; "
-		    "OLS %s/h, R\u00b2 %.2f\n",
-		fmt_value(a, sizeof(a), f, r->ts.slope * 3600), r->rate_pct_day,
-		100 * (1 - c->rules.alpha),
-		fmt_value(b, sizeof(b), f, r->ts.lo * 3600),
-		fmt_value(d, sizeof(d), f, r->ts.hi * 3600),
-		fmt_value(e, sizeof(e), f, r->ols.slope * 3600), r->ols.r2);
-	fprintf(fp, "  trend     Mann-Kendall z %.2f, p %.2g%s "
-		    "(autocorrelation widens the variance x%.2f)\n",
-		r->mk.z, r->mk.p,
-		r->mk.p < c->rules.alpha ? ", significant" : "",
-		r->mk.factor);
+	fprintf(fp,
+	        "  slope     %s/h (%+.2f %%/day), %g%% CI %s/h .. %s/h; "
+	        "OLS %s/h, R\u00b2 %.2f\n",
+	        fmt_value(a, sizeof(a), f, r->ts.slope * 3600), r->rate_pct_day,
+	        100 * (1 - c->rules.alpha),
+	        fmt_value(b, sizeof(b), f, r->ts.lo * 3600),
+	        fmt_value(d, sizeof(d), f, r->ts.hi * 3600),
+	        fmt_value(e, sizeof(e), f, r->ols.slope * 3600), r->ols.r2);
+	fprintf(fp,
+	        "  trend     Mann-Kendall z %.2f, p %.2g%s "
+	        "(autocorrelation widens the variance x%.2f)\n",
+	        r->mk.z, r->mk.p,
+	        r->mk.p < c->rules.alpha ? ", significant" : "", r->mk.factor);
 	if (!isnan(r->envelope_share))
-		fprintf(fp, "  floor     lower envelope%s %s/h, %.0f%% of the "
-			    "trend\n",
-			r->envelope_from_aux ? " of anon_kb" : "",
-			fmt_value(a, sizeof(a), f, r->envelope_slope * 3600),
-			100 * r->envelope_share);
+		fprintf(fp,
+		        "  floor     lower envelope%s %s/h, %.0f%% of the "
+		        "trend\n",
+		        r->envelope_from_aux ? " of anon_kb" : "",
+		        fmt_value(a, sizeof(a), f, r->envelope_slope * 3600),
+		        100 * r->envelope_share);
 	if (r->growth_started)
 		fprintf(fp, "  change    growth started at %s\n",
-			fmt_time(d, sizeof(d), r->first_ts + r->cp.t));
+		        fmt_time(d, sizeof(d), r->first_ts + r->cp.t));
 	if (!isnan(c->rules.limit))
 		fprintf(fp, "  limit     %s reached in %s (horizon %s)\n",
-			fmt_value(a, sizeof(a), f, c->rules.limit),
-			fmt_duration(d, sizeof(d), r->time_to_limit_s),
-			fmt_duration(e, sizeof(e), c->rules.horizon_s));
+		        fmt_value(a, sizeof(a), f, c->rules.limit),
+		        fmt_duration(d, sizeof(d), r->time_to_limit_s),
+		        fmt_duration(e, sizeof(e), c->rules.horizon_s));
 	report_faults(fp, r, f);
 	report_segments(fp, c);
 }
@@ -624,7 +639,7 @@ json_segments(struct jsonl_writer *w, const struct context *c)
 
 static void
 json_stats(struct jsonl_writer *w, const struct leak_result *r,
-	   const struct leak_rules *o)
+           const struct leak_rules *o)
 {
 	json_per_hour(w, "slope_per_h", r->ts.slope);
 	jsonl_array_open(w, "slope_ci_per_h");
@@ -693,7 +708,8 @@ write_json(const struct context *c, const struct leak_result *r)
 	return rc;
 }
 
-/* ---- SVG chart ------------------------------------------------------------ */
+/* ---- SVG chart ------------------------------------------------------------
+ */
 
 struct frame {
 	double t_span, lo, hi;
@@ -709,8 +725,8 @@ struct frame {
 static double
 sx(const struct frame *f, double t)
 {
-	return SVG_L + (f->t_span > 0 ? t / f->t_span : 0) *
-			   (SVG_W - SVG_L - SVG_R);
+	return SVG_L +
+	       (f->t_span > 0 ? t / f->t_span : 0) * (SVG_W - SVG_L - SVG_R);
 }
 
 static double
@@ -718,7 +734,7 @@ sy(const struct frame *f, double v)
 {
 	return SVG_H - SVG_B -
 	       (f->hi > f->lo ? (v - f->lo) / (f->hi - f->lo) : 0.5) *
-		   (SVG_H - SVG_T - SVG_B);
+	           (SVG_H - SVG_T - SVG_B);
 }
 
 static void
@@ -730,22 +746,22 @@ svg_series(FILE *fp, const struct leak_series *s, const struct frame *f)
 	fputs("<polygon fill=\"#cfe3f7\" stroke=\"none\" points=\"", fp);
 	for (i = 0; i < s->n; i++)
 		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
-			sy(f, s->sign > 0 ? s->b[i].vmax : -s->b[i].vmin));
+		        sy(f, s->sign > 0 ? s->b[i].vmax : -s->b[i].vmin));
 	for (i = s->n; i-- > 0;)
 		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
-			sy(f, s->sign > 0 ? s->b[i].vmin : -s->b[i].vmax));
+		        sy(f, s->sign > 0 ? s->b[i].vmin : -s->b[i].vmax));
 	fputs("\"/>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" "
 	      "stroke-width=\"1.2\" points=\"",
 	      fp);
 	for (i = 0; i < s->n; i++)
 		fprintf(fp, "%.1f,%.1f ", sx(f, s->b[i].t),
-			sy(f, s->sign * s->b[i].v));
+		        sy(f, s->sign * s->b[i].v));
 	fputs("\"/>\n", fp);
 }
 
 static void
 svg_overlays(FILE *fp, const struct context *c, const struct leak_result *r,
-	     const struct frame *f)
+             const struct frame *f)
 {
 	size_t i;
 
@@ -755,27 +771,27 @@ svg_overlays(FILE *fp, const struct context *c, const struct leak_result *r,
 		      fp);
 		for (i = 0; i < r->env_n; i++)
 			fprintf(fp, "%.1f,%.1f ", sx(f, r->env_t[i]),
-				sy(f, r->env_v[i]));
+			        sy(f, r->env_v[i]));
 		fputs("\"/>\n", fp);
 	}
 	if (r->verdict != LEAK_INSUFFICIENT)
 		fprintf(fp,
-			"<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-			"stroke=\"#c0392b\" stroke-dasharray=\"6 4\" "
-			"stroke-width=\"1.5\"/>\n",
-			sx(f, 0), sy(f, r->ts.intercept), sx(f, f->t_span),
-			sy(f, r->ts.intercept + r->ts.slope * f->t_span));
+		        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+		        "stroke=\"#c0392b\" stroke-dasharray=\"6 4\" "
+		        "stroke-width=\"1.5\"/>\n",
+		        sx(f, 0), sy(f, r->ts.intercept), sx(f, f->t_span),
+		        sy(f, r->ts.intercept + r->ts.slope * f->t_span));
 	if (r->growth_started)
 		fprintf(fp,
-			"<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
-			"stroke=\"#e67e22\" stroke-width=\"1.5\"/>\n",
-			sx(f, r->cp.t), SVG_T, sx(f, r->cp.t), SVG_H - SVG_B);
+		        "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
+		        "stroke=\"#e67e22\" stroke-width=\"1.5\"/>\n",
+		        sx(f, r->cp.t), SVG_T, sx(f, r->cp.t), SVG_H - SVG_B);
 	(void)c;
 }
 
 static void
 svg_faults(FILE *fp, const struct leak_faults *fl, double t0,
-	   const struct frame *f)
+           const struct frame *f)
 {
 	size_t i;
 
@@ -786,10 +802,10 @@ svg_faults(FILE *fp, const struct leak_faults *fl, double t0,
 		if (b <= a)
 			continue;
 		fprintf(fp,
-			"<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" "
-			"height=\"%.0f\" fill=\"#f5c6cb\" opacity=\"0.6\"/>\n",
-			sx(f, a), SVG_T, sx(f, b) - sx(f, a),
-			SVG_H - SVG_T - SVG_B);
+		        "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" "
+		        "height=\"%.0f\" fill=\"#f5c6cb\" opacity=\"0.6\"/>\n",
+		        sx(f, a), SVG_T, sx(f, b) - sx(f, a),
+		        SVG_H - SVG_T - SVG_B);
 	}
 }
 
@@ -810,7 +826,7 @@ svg_text(FILE *fp, const char *s)
 
 static int
 write_svg(const char *path, const struct context *c,
-	  const struct leak_result *r)
+          const struct leak_result *r)
 {
 	const struct leak_series *s = &c->series;
 	struct frame f = {r->span_s, INFINITY, -INFINITY};
@@ -823,35 +839,33 @@ write_svg(const char *path, const struct context *c,
 		return -1;
 	}
 	for (i = 0; i < s->n; i++) {
-		f.lo = fmin(f.lo, fmin(s->sign * s->b[i].vmin,
-				       s->sign * s->b[i].vmax));
-		f.hi = fmax(f.hi, fmax(s->sign * s->b[i].vmin,
-				       s->sign * s->b[i].vmax));
+		f.lo = fmin(
+		    f.lo, fmin(s->sign * s->b[i].vmin, s->sign * s->b[i].vmax));
+		f.hi = fmax(
+		    f.hi, fmax(s->sign * s->b[i].vmin, s->sign * s->b[i].vmax));
 	}
 	fprintf(fp,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-		"height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
-		"<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-		SVG_W, SVG_H);
+	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+	        "height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
+	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+	        SVG_W, SVG_H);
 	svg_faults(fp, &c->faults, s->t0, &f);
 	svg_series(fp, s, &f);
 	svg_overlays(fp, c, r, &f);
-	fprintf(fp,
-		"<text x=\"%.0f\" y=\"18\" font-size=\"14\">",
-		SVG_L);
+	fprintf(fp, "<text x=\"%.0f\" y=\"18\" font-size=\"14\">", SVG_L);
 	svg_text(fp, c->field);
 	fprintf(fp,
-		": %s</text>\n"
-		"<text x=\"4\" y=\"%.0f\">%s</text>\n"
-		"<text x=\"4\" y=\"%.0f\">%s</text>\n"
-		"<text x=\"%.0f\" y=\"%.0f\">0</text>\n"
-		"<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n"
-		"</svg>\n",
-		leak_verdict_name(r->verdict),
-		SVG_T + 10, fmt_value(a, sizeof(a), c->field, f.hi),
-		SVG_H - SVG_B, fmt_value(b, sizeof(b), c->field, f.lo), SVG_L,
-		SVG_H - 20, SVG_W - SVG_R, SVG_H - 20,
-		fmt_duration(d, sizeof(d), f.t_span));
+	        ": %s</text>\n"
+	        "<text x=\"4\" y=\"%.0f\">%s</text>\n"
+	        "<text x=\"4\" y=\"%.0f\">%s</text>\n"
+	        "<text x=\"%.0f\" y=\"%.0f\">0</text>\n"
+	        "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s</text>\n"
+	        "</svg>\n",
+	        leak_verdict_name(r->verdict), SVG_T + 10,
+	        fmt_value(a, sizeof(a), c->field, f.hi), SVG_H - SVG_B,
+	        fmt_value(b, sizeof(b), c->field, f.lo), SVG_L, SVG_H - 20,
+	        SVG_W - SVG_R, SVG_H - 20,
+	        fmt_duration(d, sizeof(d), f.t_span));
 	if (ferror(fp) | fclose(fp)) {
 		warn("%s: write error", path);
 		return -1;
@@ -869,24 +883,24 @@ check_rules(struct options *o)
 
 	if (o->falling && o->rising)
 		return cli_usage_error("--falling and --rising exclude each "
-				       "other");
+		                       "other");
 	if (!(r->alpha > 0 && r->alpha < 0.5))
 		return cli_usage_error("--alpha must be between 0 and 0.5");
 	if (o->windows < 4 || o->windows > LEAK_ENVELOPE_MAX)
 		return cli_usage_error("--windows must be 4 to %d",
-				       LEAK_ENVELOPE_MAX);
+		                       LEAK_ENVELOPE_MAX);
 	if (o->min_samples < 3)
 		return cli_usage_error("--min-samples must be 3 or more");
 	if (!(r->min_rate >= 0) || !(r->settle_ratio >= 0) ||
-	    !(r->envelope_share >= 0) || !(r->step_share >= 0 &&
-					   r->step_share <= 1))
+	    !(r->envelope_share >= 0) ||
+	    !(r->step_share >= 0 && r->step_share <= 1))
 		return cli_usage_error("rule thresholds must be positive "
-				       "(--step-share at most 1)");
+		                       "(--step-share at most 1)");
 	r->windows = (size_t)o->windows;
 	r->min_samples = (uint64_t)o->min_samples;
 	if (cli_parse_duration(o->horizon_arg, &ms) < 0)
 		return cli_usage_error("--horizon: bad duration '%s'",
-				       o->horizon_arg);
+		                       o->horizon_arg);
 	r->horizon_s = (double)ms / 1000;
 	return -1;
 }
@@ -898,7 +912,7 @@ apply_limit(struct context *c)
 	if (c->o->limit_arg == NULL)
 		return 0;
 	return cli_parse_field_limit(c->field, c->o->limit_arg,
-				     &c->rules.limit);
+	                             &c->rules.limit);
 }
 
 static int
@@ -909,7 +923,8 @@ read_inputs(struct context *c, const char **files)
 	if (files == NULL || files[0] == NULL)
 		return read_series(c, stdin, "-");
 	for (; *files != NULL && rc == 0; files++) {
-		FILE *fp = strcmp(*files, "-") == 0 ? stdin : fopen(*files, "r");
+		FILE *fp =
+		    strcmp(*files, "-") == 0 ? stdin : fopen(*files, "r");
 
 		if (fp == NULL) {
 			warn("%s", *files);
@@ -927,10 +942,10 @@ summarize_input(const struct context *c)
 {
 	if (c->skipped > 0)
 		cli_warn("%llu records without a numeric ts and %s skipped",
-			 (unsigned long long)c->skipped, c->field);
+		         (unsigned long long)c->skipped, c->field);
 	if (c->out_of_order > 0)
 		cli_warn("%llu records older than the one before skipped",
-			 (unsigned long long)c->out_of_order);
+		         (unsigned long long)c->out_of_order);
 }
 
 static int
@@ -947,14 +962,14 @@ emit(struct context *c, const struct leak_result *r)
 		report(stdout, c, r);
 	}
 	return cli_close_stdout() == 0 ? leak_verdict_exit(r->verdict)
-				       : CLI_EXIT_FAILURE;
+	                               : CLI_EXIT_FAILURE;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct options o = {.horizon_arg = "24h", .windows = 16,
-				   .min_samples = 10};
+	static struct options o = {
+	    .horizon_arg = "24h", .windows = 16, .min_samples = 10};
 	static struct context c;
 	struct leak_result res;
 	struct poptOption table[] = {
@@ -1020,8 +1035,8 @@ main(int argc, char **argv)
 	}
 	files = poptGetArgs(con);
 	sign = o.falling || (!o.rising && o.field && leak_field_falls(o.field))
-		   ? -1
-		   : 1;
+	           ? -1
+	           : 1;
 
 	c.o = &o;
 	c.rules = o.rules;

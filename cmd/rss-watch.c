@@ -25,10 +25,10 @@ enum { OPT_PID = 1, OPT_NAME, OPT_LIMIT, OPT_ACTION };
 
 struct target {
 	struct procmem_proc proc;
-	bool active;	   /* attached and alive */
-	bool limit_fired;  /* for this process; re-armed below the limit */
-	uint64_t kill_at;  /* monotonic ms of the SIGKILL escalation, or 0 */
-	pid_t last_pid;	   /* previous process, for restart events */
+	bool active;      /* attached and alive */
+	bool limit_fired; /* for this process; re-armed below the limit */
+	uint64_t kill_at; /* monotonic ms of the SIGKILL escalation, or 0 */
+	pid_t last_pid;   /* previous process, for restart events */
 	char comm[64];
 };
 
@@ -62,14 +62,14 @@ on_signal(int sig)
 
 static const char *const limit_fields[] = {
     "rss_kb", "anon_kb", "file_kb", "shmem_kb", "swap_kb", "vsz_kb",
-    "hwm_kb", "threads", "fds",	    "pss_kb",	"uss_kb",  "nproc"};
+    "hwm_kb", "threads", "fds",     "pss_kb",   "uss_kb",  "nproc"};
 
 static long
 field_value(const struct procmem_sample *s, const char *field)
 {
 	const long values[] = {s->rss_kb,  s->anon_kb, s->file_kb, s->shmem_kb,
-			       s->swap_kb, s->vsz_kb,  s->hwm_kb,  s->threads,
-			       s->fds,	   s->pss_kb,  s->uss_kb,  s->nproc};
+	                       s->swap_kb, s->vsz_kb,  s->hwm_kb,  s->threads,
+	                       s->fds,     s->pss_kb,  s->uss_kb,  s->nproc};
 	size_t i;
 
 	for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++)
@@ -112,7 +112,7 @@ begin_record(struct jsonl_writer *w, const struct target *t)
 
 static int
 write_sample(struct jsonl_writer *w, const struct target *t,
-	     const struct procmem_sample *s, const struct options *o)
+             const struct procmem_sample *s, const struct options *o)
 {
 	begin_record(w, t);
 	put_counter(w, "rss_kb", s->rss_kb);
@@ -135,7 +135,7 @@ write_sample(struct jsonl_writer *w, const struct target *t,
 
 static int
 write_exit(struct jsonl_writer *w, const struct target *t, int wstatus,
-	   bool known)
+           bool known)
 {
 	char buf[16];
 
@@ -154,7 +154,7 @@ write_exit(struct jsonl_writer *w, const struct target *t, int wstatus,
 
 static int
 write_limit(struct jsonl_writer *w, const struct target *t, long value,
-	    const struct options *o, int action, bool escalated)
+            const struct options *o, int action, bool escalated)
 {
 	char buf[16];
 
@@ -164,7 +164,8 @@ write_limit(struct jsonl_writer *w, const struct target *t, long value,
 	jsonl_int(w, "value", value);
 	jsonl_double(w, "limit", o->limit);
 	jsonl_str(w, "action",
-		  action == ACTION_EXIT ? "exit" : cli_signal_name(action, buf));
+	          action == ACTION_EXIT ? "exit"
+	                                : cli_signal_name(action, buf));
 	if (escalated)
 		jsonl_bool(w, "escalated", true);
 	return jsonl_end(w);
@@ -190,8 +191,8 @@ parse_action(struct options *o)
 		o->action = SIGKILL;
 	else if (cli_parse_signal(o->action_arg, &o->action) < 0)
 		return cli_usage_error("--action: '%s' is not exit, term, "
-				       "kill or a signal name",
-				       o->action_arg);
+		                       "kill or a signal name",
+		                       o->action_arg);
 	return -1;
 }
 
@@ -203,18 +204,19 @@ validate(struct options *o)
 
 	if (targets == 0)
 		return cli_usage_error("nothing to watch: give -p PID, "
-				       "-N NAME or -- COMMAND");
+		                       "-N NAME or -- COMMAND");
 	if (targets > 1)
-		return cli_usage_error("-p, -N and -- COMMAND exclude each other");
+		return cli_usage_error(
+		    "-p, -N and -- COMMAND exclude each other");
 	if (o->interval_ms == 0)
 		return cli_usage_error("--interval must be more than 0");
 	if (!known_field(o->limit_field))
 		return cli_usage_error("--limit-field: unknown field '%s'",
-				       o->limit_field);
+		                       o->limit_field);
 	if (!o->pss && (strcmp(o->limit_field, "pss_kb") == 0 ||
-			strcmp(o->limit_field, "uss_kb") == 0))
+	                strcmp(o->limit_field, "uss_kb") == 0))
 		return cli_usage_error("--limit-field %s needs --pss",
-				       o->limit_field);
+		                       o->limit_field);
 	if (!o->children && strcmp(o->limit_field, "nproc") == 0)
 		return cli_usage_error("--limit-field nproc needs --children");
 	if (o->limit_arg != NULL &&
@@ -280,7 +282,7 @@ attach(struct target *t, pid_t pid)
 
 static int
 fire_limit(struct jsonl_writer *w, struct target *t, long value,
-	   const struct options *o, uint64_t now)
+           const struct options *o, uint64_t now)
 {
 	t->limit_fired = true;
 	if (write_limit(w, t, value, o, o->action, false) < 0)
@@ -297,7 +299,7 @@ fire_limit(struct jsonl_writer *w, struct target *t, long value,
 /* Escalate a TERM that was not heeded within --grace. */
 static int
 escalate(struct jsonl_writer *w, struct target *t, const struct options *o,
-	 uint64_t now)
+         uint64_t now)
 {
 	if (t->kill_at == 0 || now < t->kill_at)
 		return 0;
@@ -314,7 +316,7 @@ struct state {
 	struct target targets[MAX_TARGETS];
 	size_t ntargets;
 	struct procmem_tree tree;
-	pid_t child;	/* the launched command, or 0 */
+	pid_t child; /* the launched command, or 0 */
 	int child_status;
 	bool child_reaped;
 	bool limit_hit;
@@ -324,7 +326,7 @@ struct state {
 /* Sample one target; on its end write the exit event.  -1: output failed. */
 static int
 sample_target(struct state *st, struct target *t, const struct options *o,
-	      uint64_t now)
+              uint64_t now)
 {
 	unsigned int flags = PROCMEM_FDS | (o->pss ? PROCMEM_PSS : 0);
 	struct procmem_sample s;
@@ -339,7 +341,7 @@ sample_target(struct state *st, struct target *t, const struct options *o,
 		t->active = false;
 		t->last_pid = t->proc.pid;
 		if (write_exit(&st->out, t, st->child_status,
-			       mine && st->child_reaped) < 0)
+		               mine && st->child_reaped) < 0)
 			return -1;
 		procmem_close(&t->proc);
 		return 0;
@@ -474,7 +476,7 @@ target_ended(struct state *st)
 
 static bool
 finished(const struct state *st, const struct options *o, long samples,
-	 uint64_t elapsed)
+         uint64_t elapsed)
 {
 	return st->stop_now || stop_signal ||
 	       (o->count > 0 && samples >= o->count) ||
@@ -513,7 +515,7 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 			now = clock_mono_ms();
 			for (i = 0; i < st->ntargets; i++)
 				if (escalate(&st->out, &st->targets[i], o,
-					     now) < 0)
+				             now) < 0)
 					return -1;
 			if (child_changed || target_ended(st)) {
 				child_changed = 0;
@@ -572,15 +574,16 @@ parse_pids(struct options *o, const char *arg)
 }
 
 static int
-parse_durations(struct options *o, const char *interval,
-		const char *duration, const char *grace)
+parse_durations(struct options *o, const char *interval, const char *duration,
+                const char *grace)
 {
 	if (cli_parse_duration(interval, &o->interval_ms) < 0)
 		return cli_usage_error("--interval: bad duration '%s'",
-				       interval);
-	if (duration != NULL && cli_parse_duration(duration, &o->duration_ms) < 0)
+		                       interval);
+	if (duration != NULL &&
+	    cli_parse_duration(duration, &o->duration_ms) < 0)
 		return cli_usage_error("--duration: bad duration '%s'",
-				       duration);
+		                       duration);
 	if (cli_parse_duration(grace, &o->grace_ms) < 0)
 		return cli_usage_error("--grace: bad duration '%s'", grace);
 	return -1;
@@ -614,7 +617,7 @@ main(int argc, char **argv)
 	static struct options o = {.limit_field = "rss_kb", .count = 0};
 	static struct state st;
 	const char *interval = "1s", *duration = NULL, *grace = "10s",
-		   *max_rss = NULL, *arg;
+	           *max_rss = NULL, *arg;
 	struct poptOption table[] = {
 	    {"pid", 'p', POPT_ARG_STRING, &arg, OPT_PID,
 	     "watch process PID (repeatable, or a comma list)", "PID"},
@@ -626,10 +629,10 @@ main(int argc, char **argv)
 	     "with -N: wait for the process to appear", NULL},
 	    {"interval", 'i', POPT_ARG_STRING, &interval, 0,
 	     "time between samples (default 1s)", "DUR"},
-	    {"count", 'n', POPT_ARG_LONG, &o.count, 0,
-	     "stop after N samples", "N"},
-	    {"duration", 'd', POPT_ARG_STRING, &duration, 0,
-	     "stop after DUR", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o.count, 0, "stop after N samples",
+	     "N"},
+	    {"duration", 'd', POPT_ARG_STRING, &duration, 0, "stop after DUR",
+	     "DUR"},
 	    {"pss", '\0', POPT_ARG_NONE, &o.pss, 0,
 	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
 	    {"children", '\0', POPT_ARG_NONE, &o.children, 0,
@@ -654,9 +657,9 @@ main(int argc, char **argv)
 	cli_init(argv[0]);
 	o.action = SIGTERM;
 	con = poptGetContext(NULL, argc, (const char **)argv, table,
-			     POPT_CONTEXT_POSIXMEHARDER);
+	                     POPT_CONTEXT_POSIXMEHARDER);
 	poptSetOtherOptionHelp(con, "[OPTION...] {-p PID | -N NAME | [--] "
-				    "COMMAND [ARG...]}");
+	                            "COMMAND [ARG...]}");
 	while ((rc = poptGetNextOpt(con)) > 0)
 		if (rc == OPT_PID && parse_pids(&o, arg) < 0) {
 			rc = cli_usage_error("--pid: bad process id '%s'", arg);

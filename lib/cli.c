@@ -15,8 +15,8 @@ struct cli_common cli_common;
 static const char *progname = "gxkit";
 
 struct poptOption cli_common_table[] = {
-    {"help", 'h', POPT_ARG_NONE, &cli_common.help, 0,
-     "show this help and exit", NULL},
+    {"help", 'h', POPT_ARG_NONE, &cli_common.help, 0, "show this help and exit",
+     NULL},
     {"usage", '\0', POPT_ARG_NONE, &cli_common.usage, 0,
      "show a short usage message and exit", NULL},
     {"version", 'V', POPT_ARG_NONE, &cli_common.version, 0,
@@ -139,9 +139,9 @@ cli_parse_duration(const char *s, uint64_t *ms)
 	static const struct {
 		const char *suffix;
 		double ms;
-	} units[] = {{"", 1000},      {"ms", 1},         {"s", 1000},
-		     {"m", 60000},    {"min", 60000},    {"h", 3600000},
-		     {"d", 86400000}, {"sec", 1000}};
+	} units[] = {{"", 1000},      {"ms", 1},      {"s", 1000},
+	             {"m", 60000},    {"min", 60000}, {"h", 3600000},
+	             {"d", 86400000}, {"sec", 1000}};
 	const char *suffix;
 	double v;
 	size_t i;
@@ -195,7 +195,8 @@ cli_parse_size(const char *s, double *bytes, bool *had_suffix)
 	}
 	if (*suffix != '\0' && toupper((unsigned char)*suffix) != 'B') {
 		suffix++;
-		if (strcasecmp(suffix, "") != 0 && strcasecmp(suffix, "B") != 0 &&
+		if (strcasecmp(suffix, "") != 0 &&
+		    strcasecmp(suffix, "B") != 0 &&
 		    strcasecmp(suffix, "iB") != 0)
 			goto bad;
 	} else if (*suffix != '\0' && suffix[1] != '\0') {
@@ -271,12 +272,12 @@ cli_parse_field_limit(const char *field, const char *s, double *limit)
 static const struct {
 	const char *name;
 	int sig;
-} signals[] = {{"HUP", SIGHUP},	  {"INT", SIGINT},     {"QUIT", SIGQUIT},
-	       {"ABRT", SIGABRT}, {"KILL", SIGKILL},   {"USR1", SIGUSR1},
-	       {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},   {"PIPE", SIGPIPE},
-	       {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CONT", SIGCONT},
-	       {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"WINCH", SIGWINCH},
-	       {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR}};
+} signals[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+               {"ABRT", SIGABRT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
+               {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},
+               {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+               {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH},
+               {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR}};
 
 int
 cli_parse_signal(const char *s, int *sig)

@@ -33,8 +33,10 @@ extern struct cli_common cli_common;
 extern struct poptOption cli_common_table[];
 
 #define CLI_COMMON_OPTIONS                                                     \
-	{NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_table, 0,              \
-	 "Common options:", NULL}
+	{                                                                      \
+		NULL, '\0', POPT_ARG_INCLUDE_TABLE, cli_common_table, 0,       \
+		    "Common options:", NULL                                    \
+	}
 
 /* Program name for messages, set once by cli_init() from argv[0]. */
 const char *cli_progname(void);
@@ -49,8 +51,7 @@ void cli_init(const char *argv0);
 int cli_finish_options(poptContext con, int rc);
 
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
-int cli_usage_error(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* warnx(3)-style messages honouring --quiet (cli_warn) and --verbose. */
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

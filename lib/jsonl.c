@@ -104,9 +104,9 @@ jsonl_append_string(struct jsonl_writer *w, const char *str, size_t n)
 		unsigned char c = s[i];
 
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-			for (run = i; run < n && s[run] >= 0x20 &&
-				      s[run] < 0x80 && s[run] != '"' &&
-				      s[run] != '\\';
+			for (run = i;
+			     run < n && s[run] >= 0x20 && s[run] < 0x80 &&
+			     s[run] != '"' && s[run] != '\\';
 			     run++)
 				;
 			append(w, str + i, run - i);
@@ -148,8 +148,8 @@ jsonl_append_string(struct jsonl_writer *w, const char *str, size_t n)
 			append(w, "\\f", 2);
 			break;
 		default: {
-			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4],
-				     hex[c & 15]};
+			char u[6] = {'\\', 'u',         '0',
+			             '0',  hex[c >> 4], hex[c & 15]};
 			append(w, u, 6);
 		}
 		}
@@ -198,8 +198,7 @@ jsonl_key(struct jsonl_writer *w, const char *key)
 }
 
 void
-jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
-	    const char *src)
+jsonl_begin(struct jsonl_writer *w, const struct timespec *ts, const char *src)
 {
 	char num[48];
 	int n;
@@ -211,7 +210,7 @@ jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
 	append_char(w, '{');
 	/* Milliseconds exactly, trailing zeros trimmed (never binary noise). */
 	n = snprintf(num, sizeof(num), "%lld.%03ld", (long long)ts->tv_sec,
-		     ts->tv_nsec / 1000000);
+	             ts->tv_nsec / 1000000);
 	while (num[n - 1] == '0')
 		n--;
 	if (num[n - 1] == '.')
@@ -404,11 +403,11 @@ jsonl_report(struct jsonl_reader *r, const char *why, int column)
 		return;
 	r->reported++;
 	if (column > 0)
-		fprintf(stderr, "%s: %s:%llu:%d: %s\n", cli_progname(),
-			r->name, (unsigned long long)r->lineno, column, why);
+		fprintf(stderr, "%s: %s:%llu:%d: %s\n", cli_progname(), r->name,
+		        (unsigned long long)r->lineno, column, why);
 	else
 		fprintf(stderr, "%s: %s:%llu: %s\n", cli_progname(), r->name,
-			(unsigned long long)r->lineno, why);
+		        (unsigned long long)r->lineno, why);
 }
 
 void
@@ -417,8 +416,8 @@ jsonl_report_summary(const struct jsonl_reader *r)
 	if (cli_common.quiet || r->malformed <= r->reported)
 		return;
 	fprintf(stderr, "%s: %s: %llu more malformed lines not shown\n",
-		cli_progname(), r->name,
-		(unsigned long long)(r->malformed - r->reported));
+	        cli_progname(), r->name,
+	        (unsigned long long)(r->malformed - r->reported));
 }
 
 json_t *
@@ -476,7 +475,7 @@ static void
 skip_ws(struct scan *s)
 {
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-				 *s->p == '\n' || *s->p == '\r'))
+	                         *s->p == '\n' || *s->p == '\r'))
 		s->p++;
 }
 
@@ -526,7 +525,7 @@ scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
 			return scan_fail(s);
 		if (c >= 0x80) {
 			size_t n = utf8_valid_len((const unsigned char *)s->p,
-						  (size_t)(s->end - s->p));
+			                          (size_t)(s->end - s->p));
 			if (n == 0)
 				return scan_fail(s);
 			s->p += n;
@@ -704,7 +703,7 @@ unescape_key(const char *k, size_t n, char *buf, size_t cap)
 
 static struct jsonl_field *
 find_field(const char *key, size_t n, bool escaped, struct jsonl_field *f,
-	   size_t nf)
+           size_t nf)
 {
 	char buf[128];
 	size_t i;
@@ -723,7 +722,7 @@ find_field(const char *key, size_t n, bool escaped, struct jsonl_field *f,
 
 static int
 scan_container(struct scan *s, bool object, struct jsonl_field *fields,
-	       size_t nfields)
+               size_t nfields)
 {
 	char close = object ? '}' : ']';
 
@@ -816,7 +815,7 @@ scan_value(struct scan *s, struct jsonl_field *f)
 
 int
 jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
-	   size_t nfields, int *column)
+           size_t nfields, int *column)
 {
 	struct scan s = {line, line + len, line, NULL, 0};
 	size_t i;

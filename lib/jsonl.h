@@ -25,8 +25,8 @@ struct jsonl_writer {
 	size_t len, cap;
 	int depth;
 	bool first[JSONL_MAX_DEPTH]; /* no member written yet at this depth */
-	bool gone;		     /* the reader closed the pipe */
-	bool failed;		     /* out of memory while building */
+	bool gone;                   /* the reader closed the pipe */
+	bool failed;                 /* out of memory while building */
 };
 
 void jsonl_writer_init(struct jsonl_writer *w, FILE *fp);
@@ -34,14 +34,14 @@ void jsonl_writer_free(struct jsonl_writer *w);
 
 /* Start a record with "ts" (from a CLOCK_REALTIME timespec) and "src". */
 void jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
-		 const char *src);
+                 const char *src);
 /* Finish the line and write it; 0, or -1 with errno (EPIPE: w->gone). */
 int jsonl_end(struct jsonl_writer *w);
 
 void jsonl_key(struct jsonl_writer *w, const char *key);
 void jsonl_str(struct jsonl_writer *w, const char *key, const char *s);
 void jsonl_strn(struct jsonl_writer *w, const char *key, const char *s,
-		size_t n);
+                size_t n);
 void jsonl_double(struct jsonl_writer *w, const char *key, double v);
 void jsonl_int(struct jsonl_writer *w, const char *key, int64_t v);
 void jsonl_uint(struct jsonl_writer *w, const char *key, uint64_t v);
@@ -69,11 +69,11 @@ struct jsonl_reader {
 	const char *name; /* for messages: file name or "-" */
 	char *line;
 	size_t cap;
-	size_t len;		/* length of the current line */
-	uint64_t lineno;	/* of the current line */
-	uint64_t malformed;	/* lines that were not a JSON object */
-	uint64_t reported;	/* messages printed so far */
-	uint64_t report_limit;	/* stop printing after this many (0: none) */
+	size_t len;            /* length of the current line */
+	uint64_t lineno;       /* of the current line */
+	uint64_t malformed;    /* lines that were not a JSON object */
+	uint64_t reported;     /* messages printed so far */
+	uint64_t report_limit; /* stop printing after this many (0: none) */
 };
 
 void jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name);
@@ -127,6 +127,6 @@ struct jsonl_field {
 };
 
 int jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
-	       size_t nfields, int *column);
+               size_t nfields, int *column);
 
 #endif

@@ -106,8 +106,9 @@ const char *
 leak_verdict_name(enum leak_verdict v)
 {
 	static const char *const names[] = {
-	    "insufficient_data", "steady", "settling",		    "recovery",
-	    "leak",		 "fragmentation_suspect", "oom_imminent"};
+	    "insufficient_data", "steady", "settling",
+	    "recovery",          "leak",   "fragmentation_suspect",
+	    "oom_imminent"};
 
 	return names[v];
 }
@@ -182,7 +183,7 @@ arrays_from(const struct leak_series *s, struct arrays *a)
 /* Theil-Sen slope of a part, with its autocorrelation-corrected MK p. */
 static int
 robust_slope(const double *t, const double *y, size_t n, double alpha,
-	     struct trend_ts *ts, struct trend_mk *mk)
+             struct trend_ts *ts, struct trend_mk *mk)
 {
 	double z = trend_norm_isf(alpha / 2), factor;
 
@@ -205,7 +206,7 @@ robust_slope(const double *t, const double *y, size_t n, double alpha,
  */
 static double
 envelope_share(const struct arrays *a, const double *floor_v, double rise,
-	       size_t windows, struct leak_result *out, double *slope_out)
+               size_t windows, struct leak_result *out, double *slope_out)
 {
 	double et[LEAK_ENVELOPE_MAX], ev[LEAK_ENVELOPE_MAX], best = INFINITY;
 	size_t widths[] = {4, 8, windows}, i, m;
@@ -218,7 +219,7 @@ envelope_share(const struct arrays *a, const double *floor_v, double rise,
 		struct trend_ts ts;
 
 		m = trend_envelope(a->t, floor_v, a->n, widths[i], true, et,
-				   ev);
+		                   ev);
 		if (m < 3 || trend_mann_kendall(ev, m, &mk) < 0 ||
 		    trend_theil_sen(et, ev, m, mk.var_s, 1.96, &ts) < 0)
 			continue;
@@ -287,7 +288,7 @@ fault_time(const struct leak_faults *f, double t0, double rel)
 /* OLS of y on (fault time, clear time): the growth rate in each. */
 static void
 fault_slopes(const struct arrays *a, double t0, const struct leak_faults *f,
-	     struct leak_result *out)
+             struct leak_result *out)
 {
 	double m[3][4] = {{0}}, x[3];
 	size_t i, j, k;
@@ -348,7 +349,7 @@ thirds(const struct arrays *a, double alpha, struct leak_result *out)
 	if (robust_slope(a->t, a->y, head, alpha, &ts, &mk) == 0)
 		out->head_slope = ts.slope;
 	if (robust_slope(a->t + tail, a->y + tail, a->n - tail, alpha, &ts,
-			 &mk) == 0) {
+	                 &mk) == 0) {
 		out->tail_slope = ts.slope;
 		out->tail_p = mk.s > 0 ? mk.p : 1; /* only upward counts */
 	}
@@ -368,7 +369,7 @@ change_point(const struct arrays *a, double alpha, struct leak_result *out)
 	    out->cp.gain >= 0.3 && out->cp.slope_after > 0 &&
 	    out->cp.slope_before <= 0.2 * out->cp.slope_after &&
 	    robust_slope(a->t + out->cp.index, a->y + out->cp.index,
-			 a->n - out->cp.index, alpha, &ts, &mk) == 0 &&
+	                 a->n - out->cp.index, alpha, &ts, &mk) == 0 &&
 	    mk.p < alpha && ts.lo > 0;
 }
 
@@ -378,14 +379,14 @@ decide(const struct leak_result *o, const struct leak_rules *r, double rise,
        double limit_y, struct leak_result *out)
 {
 	bool up = o->mk.p < r->alpha && o->ts.slope > 0 && o->ts.lo > 0 &&
-		  o->rate_pct_day >= r->min_rate;
+	          o->rate_pct_day >= r->min_rate;
 	bool down = o->mk.p < r->alpha && o->ts.slope < 0 && o->ts.hi < 0 &&
-		    -o->rate_pct_day >= r->min_rate;
+	            -o->rate_pct_day >= r->min_rate;
 	bool flat_floor = !(o->envelope_share >= r->envelope_share);
 	/* A smooth plateau still creeps up significantly: judge the
 	 * deceleration by the slopes, not by the tail's p-value. */
 	bool plateau = o->head_slope > 0 &&
-		       o->tail_slope <= r->settle_ratio * o->head_slope;
+	               o->tail_slope <= r->settle_ratio * o->head_slope;
 
 	out->verdict = LEAK_STEADY;
 	out->why = "no significant trend";
@@ -457,7 +458,7 @@ unsign(struct leak_result *o, double sign)
 
 static void
 statistics(const struct arrays *a, const struct leak_series *s,
-	   const struct leak_rules *r, struct leak_result *out)
+           const struct leak_rules *r, struct leak_result *out)
 {
 	double *scratch = a->ymax; /* reused only after its last use */
 	double level, rise;
@@ -484,14 +485,14 @@ statistics(const struct arrays *a, const struct leak_series *s,
 	out->envelope_from_aux = aux;
 	out->envelope_share =
 	    rise > 0 ? envelope_share(a, aux ? a->aux : a->ymin, rise,
-				      r->windows, out, &out->envelope_slope)
-		     : NAN;
+	                              r->windows, out, &out->envelope_slope)
+	             : NAN;
 	if (rise <= 0) {
 		out->env_n = trend_envelope(a->t, a->ymin, a->n,
-					    r->windows > LEAK_ENVELOPE_MAX
-						? LEAK_ENVELOPE_MAX
-						: r->windows,
-					    true, out->env_t, out->env_v);
+		                            r->windows > LEAK_ENVELOPE_MAX
+		                                ? LEAK_ENVELOPE_MAX
+		                                : r->windows,
+		                            true, out->env_t, out->env_v);
 		out->envelope_slope = NAN;
 	}
 	thirds(a, r->alpha, out);
@@ -500,7 +501,7 @@ statistics(const struct arrays *a, const struct leak_series *s,
 
 int
 leak_classify(const struct leak_series *s, const struct leak_rules *r,
-	      const struct leak_faults *faults, struct leak_result *out)
+              const struct leak_faults *faults, struct leak_result *out)
 {
 	double limit_y = s->sign * r->limit;
 	struct arrays a;

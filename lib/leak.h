@@ -18,15 +18,15 @@
  * and each bucket holds twice as many samples, so memory stays at
  * LEAK_MAX_BUCKETS * sizeof(struct leak_bucket) (256 KiB) for any length.
  */
-#define LEAK_MAX_BUCKETS 4096
+#define LEAK_MAX_BUCKETS  4096
 #define LEAK_ENVELOPE_MAX 64
 
 struct leak_bucket {
-	double t;	   /* mean time, seconds from the segment's start */
-	double v;	   /* mean value (sign-adjusted: up is bad) */
+	double t;          /* mean time, seconds from the segment's start */
+	double v;          /* mean value (sign-adjusted: up is bad) */
 	double vmin, vmax; /* extremes within the bucket */
-	double aux_min;	   /* min of the auxiliary (anon) series, or NAN */
-	double n;	   /* samples */
+	double aux_min;    /* min of the auxiliary (anon) series, or NAN */
+	double n;          /* samples */
 };
 
 struct leak_series {
@@ -34,11 +34,11 @@ struct leak_series {
 	size_t n;
 	uint64_t per_bucket; /* samples per full bucket */
 	struct leak_bucket pending;
-	double t0;	    /* Unix time of the first sample */
-	double last_ts;	    /* Unix time of the last sample */
-	double last_value;  /* sign-adjusted */
+	double t0;         /* Unix time of the first sample */
+	double last_ts;    /* Unix time of the last sample */
+	double last_value; /* sign-adjusted */
 	uint64_t samples;
-	double sign;	    /* +1: rising is bad; -1: falling is bad */
+	double sign; /* +1: rising is bad; -1: falling is bad */
 };
 
 int leak_series_init(struct leak_series *s, double sign);
@@ -66,13 +66,13 @@ int leak_verdict_exit(enum leak_verdict v);
 /* The rules' thresholds; leak_rules_default() fills the documented ones. */
 struct leak_rules {
 	uint64_t min_samples;
-	double alpha;	      /* Mann-Kendall significance level */
-	double min_rate;      /* %/day of the level below which growth is noise */
-	double settle_ratio;  /* tail slope / head slope for a plateau */
-	double envelope_share;/* envelope rise / trend rise for a leak */
-	double step_share;    /* share of the rise in the largest steps */
-	size_t windows;	      /* windows of the envelopes */
-	double limit;	      /* sign-adjusted limit, NAN for none */
+	double alpha;    /* Mann-Kendall significance level */
+	double min_rate; /* %/day of the level below which growth is noise */
+	double settle_ratio;   /* tail slope / head slope for a plateau */
+	double envelope_share; /* envelope rise / trend rise for a leak */
+	double step_share;     /* share of the rise in the largest steps */
+	size_t windows;        /* windows of the envelopes */
+	double limit;          /* sign-adjusted limit, NAN for none */
 	double horizon_s;
 };
 void leak_rules_default(struct leak_rules *r);
@@ -90,7 +90,7 @@ struct leak_result {
 	uint64_t samples;
 	double first_ts, last_ts, span_s;
 	double level, last, fit_last; /* raw units (sign undone) */
-	struct trend_ts ts;	      /* slopes per second, raw units */
+	struct trend_ts ts;           /* slopes per second, raw units */
 	struct trend_ols ols;
 	struct trend_mk mk;
 	double rate_pct_day;
@@ -110,7 +110,7 @@ struct leak_result {
 };
 
 int leak_classify(const struct leak_series *s, const struct leak_rules *r,
-		  const struct leak_faults *faults, struct leak_result *out);
+                  const struct leak_faults *faults, struct leak_result *out);
 
 /* Is a field one where falling means trouble (free_*, avail*, ...)? */
 bool leak_field_falls(const char *field);

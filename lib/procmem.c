@@ -231,8 +231,7 @@ procmem_open(struct procmem_proc *p, pid_t pid)
 	/* Read the start time after the pidfd exists: both then name the
 	 * same process. */
 	if (read_at(p->stat_fd, buf, sizeof(buf)) < 0 ||
-	    procmem_parse_stat(buf, &s) < 0 || s.state == 'Z' ||
-	    s.state == 'X')
+	    procmem_parse_stat(buf, &s) < 0 || s.state == 'Z' || s.state == 'X')
 		goto gone;
 	p->start_ticks = s.start_ticks;
 	return 0;
@@ -255,12 +254,12 @@ procmem_close(struct procmem_proc *p)
 
 static int
 sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
-	   struct procmem_sample *s, unsigned int flags)
+           struct procmem_sample *s, unsigned int flags)
 {
 	char buf[PROC_BUF];
 
 	if ((stat_fd >= 0 ? read_at(stat_fd, buf, sizeof(buf))
-			  : read_file_at(dir_fd, "stat", buf, sizeof(buf))) < 0)
+	                  : read_file_at(dir_fd, "stat", buf, sizeof(buf))) < 0)
 		return -1;
 	if (procmem_parse_stat(buf, s) < 0 || s->state == 'Z' ||
 	    s->state == 'X') {
@@ -268,8 +267,8 @@ sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
 		return -1;
 	}
 	if ((status_fd >= 0
-		 ? read_at(status_fd, buf, sizeof(buf))
-		 : read_file_at(dir_fd, "status", buf, sizeof(buf))) < 0)
+	         ? read_at(status_fd, buf, sizeof(buf))
+	         : read_file_at(dir_fd, "status", buf, sizeof(buf))) < 0)
 		return -1;
 	procmem_parse_status(buf, s);
 	if (s->rss_kb < 0) { /* kernel threads and exiting processes */
@@ -281,8 +280,9 @@ sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
 	if (flags & PROCMEM_PSS) {
 		if (*rollup_fd < 0)
 			*rollup_fd = openat(dir_fd, "smaps_rollup",
-					    O_RDONLY | O_CLOEXEC);
-		if (*rollup_fd >= 0 && read_at(*rollup_fd, buf, sizeof(buf)) > 0)
+			                    O_RDONLY | O_CLOEXEC);
+		if (*rollup_fd >= 0 &&
+		    read_at(*rollup_fd, buf, sizeof(buf)) > 0)
 			procmem_parse_rollup(buf, s);
 	}
 	s->nproc = 1;
@@ -291,14 +291,14 @@ sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
 
 int
 procmem_sample(struct procmem_proc *p, struct procmem_sample *s,
-	       unsigned int flags)
+               unsigned int flags)
 {
 	if (p->dir_fd < 0) {
 		errno = ESRCH;
 		return -1;
 	}
 	if (sample_dir(p->dir_fd, p->stat_fd, p->status_fd, &p->rollup_fd, s,
-		       flags) < 0)
+	               flags) < 0)
 		return -1;
 	if (s->start_ticks != p->start_ticks) { /* paranoia: reused pid */
 		errno = ESRCH;
@@ -325,7 +325,7 @@ procmem_signal(struct procmem_proc *p, int sig)
 #ifdef SYS_pidfd_send_signal
 	if (p->pidfd >= 0)
 		return (int)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL,
-				    0);
+		                    0);
 #endif
 	/* Without pidfds: check identity right before kill(2). */
 	if (!procmem_alive(p)) {
@@ -366,7 +366,7 @@ static bool
 is_interpreter(const char *base, size_t len)
 {
 	static const char *const names[] = {"python", "perl", "sh",  "bash",
-					    "node",   "ruby", "lua", "dash"};
+	                                    "node",   "ruby", "lua", "dash"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -378,7 +378,7 @@ is_interpreter(const char *base, size_t len)
 
 bool
 procmem_name_matches(const char *name, const char *comm, const char *cmdline,
-		     size_t cmdline_len)
+                     size_t cmdline_len)
 {
 	size_t len, arg0_len;
 	const char *b;
@@ -553,7 +553,7 @@ add_sample(struct procmem_sample *sum, const struct procmem_sample *s)
 
 int
 procmem_sample_children(struct procmem_tree *t, pid_t root,
-			struct procmem_sample *sum, unsigned int flags)
+                        struct procmem_sample *sum, unsigned int flags)
 {
 	size_t i, j, members = 0;
 

@@ -22,7 +22,7 @@ struct procmem_sample {
 	long rss_kb, anon_kb, file_kb, shmem_kb, swap_kb, vsz_kb, hwm_kb;
 	long threads, fds;
 	long pss_kb, uss_kb; /* with PROCMEM_PSS */
-	long nproc;	     /* processes summed (1 without a tree) */
+	long nproc;          /* processes summed (1 without a tree) */
 };
 
 enum {
@@ -42,7 +42,7 @@ int procmem_open(struct procmem_proc *p, pid_t pid);
 void procmem_close(struct procmem_proc *p);
 /* Sample; ESRCH once the process has exited (zombies count as gone). */
 int procmem_sample(struct procmem_proc *p, struct procmem_sample *s,
-		   unsigned int flags);
+                   unsigned int flags);
 /* Signal the process itself, never a successor with the same pid. */
 int procmem_signal(struct procmem_proc *p, int sig);
 /* True while the process named by p is alive. */
@@ -63,7 +63,7 @@ double procmem_start_seconds(uint64_t start_ticks);
 int procmem_find_by_name(const char *name, pid_t exclude, pid_t *pid);
 /* Does the process match name (see procmem_find_by_name)? */
 bool procmem_name_matches(const char *name, const char *comm,
-			  const char *cmdline, size_t cmdline_len);
+                          const char *cmdline, size_t cmdline_len);
 
 /*
  * A process tree: all live descendants of a root, found by one scan of
@@ -76,7 +76,7 @@ struct procmem_tree {
 void procmem_tree_free(struct procmem_tree *t);
 /* Sum the samples of root's descendants into s (root already in s). */
 int procmem_sample_children(struct procmem_tree *t, pid_t root,
-			    struct procmem_sample *s, unsigned int flags);
+                            struct procmem_sample *s, unsigned int flags);
 
 /* VmRSS of the calling process in KiB, or -1. */
 long procmem_self_rss_kb(void);

@@ -237,7 +237,7 @@ cmp_ranked(const void *a, const void *b)
 /* Average ranks (1-based) of v - slope * t into rank[]. */
 static int
 detrended_ranks(const double *t, const double *v, size_t n, double slope,
-		double *rank)
+                double *rank)
 {
 	struct ranked *r = malloc(n * sizeof(*r));
 	size_t i, j, k;
@@ -261,10 +261,10 @@ detrended_ranks(const double *t, const double *v, size_t n, double slope,
 
 double
 trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
-		double z_crit)
+                double z_crit)
 {
-	double *rank, mean = ((double)n + 1) / 2, denom = 0, sum = 0,
-		      bound, dn = (double)n, factor;
+	double *rank, mean = ((double)n + 1) / 2, denom = 0, sum = 0, bound,
+	              dn = (double)n, factor;
 	size_t i, k;
 
 	if (n < 4)
@@ -308,7 +308,7 @@ next_random(uint64_t *state)
 
 static size_t
 fill_slopes(const double *t, const double *v, size_t n, double *slopes,
-	    bool *exact)
+            bool *exact)
 {
 	size_t i, j, m = 0, tries;
 	uint64_t rng = 0x9e3779b97f4a7c15ULL;
@@ -334,7 +334,7 @@ fill_slopes(const double *t, const double *v, size_t n, double *slopes,
 
 int
 trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
-		double z_conf, struct trend_ts *out)
+                double z_conf, struct trend_ts *out)
 {
 	double pairs = (double)n * ((double)n - 1) / 2, c, lo_rank, hi_rank;
 	double *slopes, *resid;
@@ -360,8 +360,8 @@ trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
 	c = z_conf * sqrt(var_s > 0 ? var_s : 0);
 	lo_rank = (pairs - c) / 2;
 	hi_rank = (pairs + c) / 2 + 1;
-	out->lo = trend_quantile(slopes, m,
-				 lo_rank <= 1 ? 0 : (lo_rank - 1) / (pairs - 1));
+	out->lo = trend_quantile(
+	    slopes, m, lo_rank <= 1 ? 0 : (lo_rank - 1) / (pairs - 1));
 	out->hi = trend_quantile(
 	    slopes, m, hi_rank >= pairs ? 1 : (hi_rank - 1) / (pairs - 1));
 	resid = slopes; /* reuse: cap >= n */
@@ -374,7 +374,7 @@ trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
 
 size_t
 trend_envelope(const double *t, const double *v, size_t n, size_t windows,
-	       bool lower, double *et, double *ev)
+               bool lower, double *et, double *ev)
 {
 	double t0, span;
 	size_t i, w, count = 0, cur = (size_t)-1;
@@ -385,7 +385,7 @@ trend_envelope(const double *t, const double *v, size_t n, size_t windows,
 	span = t[n - 1] - t0;
 	for (i = 0; i < n; i++) {
 		w = span > 0 ? (size_t)((t[i] - t0) / span * (double)windows)
-			     : 0;
+		             : 0;
 		if (w >= windows)
 			w = windows - 1;
 		if (w != cur) {
@@ -437,7 +437,7 @@ sums_add(struct sums *s, double t, double v, double sign)
 
 int
 trend_changepoint(const double *t, const double *v, size_t n, size_t min_seg,
-		  struct trend_cp *out)
+                  struct trend_cp *out)
 {
 	struct sums left = {0}, right = {0};
 	double total, best = INFINITY, slope, sl, sr, t0, v0;

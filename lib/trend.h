@@ -27,7 +27,7 @@ struct trend_ols {
 	double slope, intercept, r2, slope_se;
 };
 int trend_ols(const double *t, const double *v, size_t n,
-	      struct trend_ols *out);
+              struct trend_ols *out);
 
 /*
  * Mann-Kendall: S by merge-sort inversion counting (O(n log n)) and its
@@ -46,8 +46,8 @@ void trend_mk_correct(struct trend_mk *mk, double factor);
  * slope, their significant lag autocorrelations (|r_k| > z_crit/sqrt(n))
  * summed into n/n*.  Never below 1, so it only ever widens.
  */
-double trend_hamed_rao(const double *t, const double *v, size_t n,
-		       double slope, double z_crit);
+double trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
+                       double z_crit);
 
 /*
  * Theil-Sen slope (median of pairwise slopes) and Sen's confidence interval
@@ -61,7 +61,7 @@ struct trend_ts {
 	bool exact;
 };
 int trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
-		    double z_conf, struct trend_ts *out);
+                    double z_conf, struct trend_ts *out);
 
 /*
  * Per-window extremes over `windows` equal spans of time: the lower
@@ -69,7 +69,7 @@ int trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
  * `windows` points; returns how many windows held data.
  */
 size_t trend_envelope(const double *t, const double *v, size_t n,
-		      size_t windows, bool lower, double *et, double *ev);
+                      size_t windows, bool lower, double *et, double *ev);
 
 /*
  * Change point: the split that best fits two independent lines (least
@@ -82,6 +82,6 @@ struct trend_cp {
 	double t, slope_before, slope_after, gain;
 };
 int trend_changepoint(const double *t, const double *v, size_t n,
-		      size_t min_seg, struct trend_cp *out);
+                      size_t min_seg, struct trend_cp *out);
 
 #endif

@@ -15,11 +15,11 @@ durations(void **state)
 	static const struct {
 		const char *text;
 		uint64_t ms;
-	} good[] = {{"500ms", 500}, {"5s", 5000},      {"2m", 120000},
-		    {"6h", 21600000}, {"1d", 86400000}, {"1.5s", 1500},
-		    {"3", 3000},      {"0", 0},	 {"10min", 600000}};
-	static const char *const bad[] = {"",	"s",   "-1s", "5x", "1e400",
-					  "ms", "5 s", "abc", NULL};
+	} good[] = {{"500ms", 500},   {"5s", 5000},     {"2m", 120000},
+	            {"6h", 21600000}, {"1d", 86400000}, {"1.5s", 1500},
+	            {"3", 3000},      {"0", 0},         {"10min", 600000}};
+	static const char *const bad[] = {"",   "s",   "-1s", "5x", "1e400",
+	                                  "ms", "5 s", "abc", NULL};
 	uint64_t ms;
 	size_t i;
 
@@ -88,7 +88,7 @@ signals(void **state)
 	assert_int_equal(cli_parse_signal("0", &sig), -1);
 	assert_string_equal(cli_signal_name(SIGKILL, buf), "KILL");
 	assert_string_equal(cli_signal_name(SIGRTMIN + 1, buf),
-			    buf); /* numbered */
+	                    buf); /* numbered */
 }
 
 static void
@@ -123,9 +123,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(durations),     cmocka_unit_test(sizes),
-	    cmocka_unit_test(field_limits),  cmocka_unit_test(signals),
-	    cmocka_unit_test(longs),	     cmocka_unit_test(usage_error_returns_two),
+	    cmocka_unit_test(durations),
+	    cmocka_unit_test(sizes),
+	    cmocka_unit_test(field_limits),
+	    cmocka_unit_test(signals),
+	    cmocka_unit_test(longs),
+	    cmocka_unit_test(usage_error_returns_two),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

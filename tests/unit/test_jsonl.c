@@ -17,11 +17,15 @@ shortest_doubles(void **state)
 	static const struct {
 		double v;
 		const char *text;
-	} cases[] = {{230.1, "230.1"},	   {0.1, "0.1"},
-		     {1.0 / 3, "0.3333333333333333"},
-		     {100, "100"},	   {-2.5, "-2.5"},
-		     {1e21, "1e+21"},	   {5e-324, "5e-324"},
-		     {0, "0"},		   {1795289516.482, "1795289516.482"}};
+	} cases[] = {{230.1, "230.1"},
+	             {0.1, "0.1"},
+	             {1.0 / 3, "0.3333333333333333"},
+	             {100, "100"},
+	             {-2.5, "-2.5"},
+	             {1e21, "1e+21"},
+	             {5e-324, "5e-324"},
+	             {0, "0"},
+	             {1795289516.482, "1795289516.482"}};
 	char buf[32];
 	size_t i;
 
@@ -47,7 +51,7 @@ round_trip_random_doubles(void **state)
 	srand(3);
 	for (i = 0; i < 20000; i++) {
 		double v = ((double)rand() / RAND_MAX - 0.5) *
-			   pow(10, rand() % 40 - 20);
+		           pow(10, rand() % 40 - 20);
 
 		jsonl_format_double(buf, v);
 		assert_true(strtod(buf, NULL) == v);
@@ -99,10 +103,10 @@ writer_escapes_and_integers(void **state)
 	line = render(fill_mixed);
 	assert_string_equal(
 	    line, "{\"ts\":1700000000.12,\"src\":\"test\","
-		  "\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\xef\xbf\xbd\","
-		  "\"big\":18446744073709551615,"
-		  "\"neg\":-9223372036854775808,\"n\":null,\"b\":false,"
-		  "\"a\":[1.5,{\"x\":null}]}\n");
+	          "\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\xef\xbf\xbd\","
+	          "\"big\":18446744073709551615,"
+	          "\"neg\":-9223372036854775808,\"n\":null,\"b\":false,"
+	          "\"a\":[1.5,{\"x\":null}]}\n");
 	/* and jansson reads it back */
 	obj = json_loads(line, JSON_DECODE_INT_AS_REAL, &e);
 	assert_non_null(obj);
@@ -135,12 +139,13 @@ reader_counts_malformed_lines(void **state)
 static void
 scanner_picks_fields(void **state)
 {
-	const char *line = " {\"ts\": 12.5, \"x\": {\"ts\": 1}, \"rss_kb\": 300,"
-			   " \"ev\\u0065nt\": \"restart\", \"ok\": false,"
-			   " \"s\": \"a\\\"b\"} ";
+	const char *line =
+	    " {\"ts\": 12.5, \"x\": {\"ts\": 1}, \"rss_kb\": 300,"
+	    " \"ev\\u0065nt\": \"restart\", \"ok\": false,"
+	    " \"s\": \"a\\\"b\"} ";
 	struct jsonl_field f[] = {{.name = "ts"},    {.name = "rss_kb"},
-				  {.name = "event"}, {.name = "ok"},
-				  {.name = "s"},     {.name = "missing"}};
+	                          {.name = "event"}, {.name = "ok"},
+	                          {.name = "s"},     {.name = "missing"}};
 	int col = 0;
 
 	(void)state;
@@ -159,17 +164,38 @@ scanner_picks_fields(void **state)
 static void
 scanner_agrees_with_jansson(void **state)
 {
-	static const char *const lines[] = {
-	    "{}", "{\"a\":1}", "{\"a\":[1,2,{\"b\":null}]}", "{\"a\":-0.5e-3}",
-	    "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}",
-	    "{\"a\":1,}", "{\"a\" 1}", "{\"a\":tru}", "{\"a\":\"x\ty\"}",
-	    "{\"a\":\"\\u0000\"}", "{\"a\":\"\\ud800\"}",
-	    "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":\"\xff\"}", "{\"a\":1} x",
-	    "[1]", "\"s\"", "{\"a\":1e400}", "{\"a\":99999999999999999999}",
-	    "{\"a\":-9223372036854775808}", "{\"a\":9223372036854775808}",
-	    "{\"a\":1e-400}", "{\"a\":\"\\x\"}", "{\"a\":NaN}", "{1:2}",
-	    "{\"a\":{\"b\":{\"c\":[[[]]]}}}", "", "{\"a\":\"\xc3\xa9\"}",
-	    "{\"a\":\"\xe0\x80\x80\"}", "{\"a\":true,\"a\":false}"};
+	static const char *const lines[] = {"{}",
+	                                    "{\"a\":1}",
+	                                    "{\"a\":[1,2,{\"b\":null}]}",
+	                                    "{\"a\":-0.5e-3}",
+	                                    "{\"a\":01}",
+	                                    "{\"a\":1.}",
+	                                    "{\"a\":.5}",
+	                                    "{\"a\":+1}",
+	                                    "{\"a\":1,}",
+	                                    "{\"a\" 1}",
+	                                    "{\"a\":tru}",
+	                                    "{\"a\":\"x\ty\"}",
+	                                    "{\"a\":\"\\u0000\"}",
+	                                    "{\"a\":\"\\ud800\"}",
+	                                    "{\"a\":\"\\ud83d\\ude00\"}",
+	                                    "{\"a\":\"\xff\"}",
+	                                    "{\"a\":1} x",
+	                                    "[1]",
+	                                    "\"s\"",
+	                                    "{\"a\":1e400}",
+	                                    "{\"a\":99999999999999999999}",
+	                                    "{\"a\":-9223372036854775808}",
+	                                    "{\"a\":9223372036854775808}",
+	                                    "{\"a\":1e-400}",
+	                                    "{\"a\":\"\\x\"}",
+	                                    "{\"a\":NaN}",
+	                                    "{1:2}",
+	                                    "{\"a\":{\"b\":{\"c\":[[[]]]}}}",
+	                                    "",
+	                                    "{\"a\":\"\xc3\xa9\"}",
+	                                    "{\"a\":\"\xe0\x80\x80\"}",
+	                                    "{\"a\":true,\"a\":false}"};
 	size_t i;
 
 	(void)state;
@@ -179,8 +205,8 @@ scanner_agrees_with_jansson(void **state)
 		json_t *obj = json_loadb(lines[i], strlen(lines[i]), 0, &e);
 		bool jansson_ok = obj != NULL && json_is_object(obj);
 		int col;
-		bool scan_ok = jsonl_scan(lines[i], strlen(lines[i]), f, 1,
-					  &col) == 0;
+		bool scan_ok =
+		    jsonl_scan(lines[i], strlen(lines[i]), f, 1, &col) == 0;
 
 		if (jansson_ok != scan_ok)
 			fail_msg("disagree on line %zu: %s", i, lines[i]);

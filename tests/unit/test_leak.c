@@ -20,8 +20,8 @@ noise(unsigned int *seed)
 }
 
 static enum leak_verdict
-classify(double (*shape)(int, unsigned int *), int n, double sign,
-	 double limit, struct leak_result *res)
+classify(double (*shape)(int, unsigned int *), int n, double sign, double limit,
+         struct leak_result *res)
 {
 	struct leak_series s;
 	struct leak_rules r;
@@ -84,10 +84,9 @@ verdicts_of_known_shapes(void **state)
 	assert_int_equal(classify(flat, 2000, 1, NAN, &r), LEAK_STEADY);
 	assert_int_equal(classify(sawtooth, 2000, 1, NAN, &r), LEAK_STEADY);
 	assert_int_equal(classify(settling, 2000, 1, NAN, &r), LEAK_SETTLING);
-	assert_int_equal(classify(shrinking, 2000, 1, NAN, &r),
-			 LEAK_RECOVERY);
+	assert_int_equal(classify(shrinking, 2000, 1, NAN, &r), LEAK_RECOVERY);
 	assert_int_equal(classify(free_memory_falling, 2000, -1, NAN, &r),
-			 LEAK_LEAK);
+	                 LEAK_LEAK);
 	assert_float_equal(r.ts.slope, -20.0, 0.5);
 	assert_int_equal(classify(flat, 5, 1, NAN, &r), LEAK_INSUFFICIENT);
 }
@@ -105,7 +104,7 @@ limit_and_horizon(void **state)
 	assert_int_equal(classify(linear_leak, 2000, 1, 1e9, &r), LEAK_LEAK);
 	/* free memory falling to a floor: the limit is a floor */
 	assert_int_equal(classify(free_memory_falling, 2000, -1, 300000, &r),
-			 LEAK_OOM);
+	                 LEAK_OOM);
 }
 
 static void
@@ -143,7 +142,7 @@ steps_over_a_flat_floor(void **state)
 	/* RSS climbs in three steps; the anonymous floor stays put */
 	for (i = 0; i < 3000; i++)
 		leak_series_add(&s, T0 + i, 80000 + 5000.0 * (i / 800),
-				20000 + (i % 50));
+		                20000 + (i % 50));
 	leak_series_flush(&s);
 	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
 	assert_int_equal(res.verdict, LEAK_FRAGMENTATION);
@@ -154,8 +153,7 @@ steps_over_a_flat_floor(void **state)
 static void
 growth_only_in_faults(void **state)
 {
-	double start[] = {T0 + 1000, T0 + 3000}, end[] = {T0 + 2000,
-							  T0 + 4000};
+	double start[] = {T0 + 1000, T0 + 3000}, end[] = {T0 + 2000, T0 + 4000};
 	struct leak_faults f = {start, end, 2};
 	struct leak_series s;
 	struct leak_rules r;
@@ -169,7 +167,7 @@ growth_only_in_faults(void **state)
 	for (i = 0; i < 5000; i++) {
 		double t = T0 + i;
 		bool fault = (t >= start[0] && t < end[0]) ||
-			     (t >= start[1] && t < end[1]);
+		             (t >= start[1] && t < end[1]);
 
 		v += fault ? 3.0 : 0;
 		leak_series_add(&s, t, v, NAN);

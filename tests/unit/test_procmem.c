@@ -18,8 +18,8 @@ parse_stat_with_odd_comm(void **state)
 {
 	/* a comm with spaces and a ')' must not shift the fields */
 	const char *stat = "4242 (a) b (c)) S 17 4242 4242 0 -1 4194560 100 0 "
-			   "0 0 5 3 0 0 20 0 1 0 123456 2412544 200 "
-			   "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1";
+	                   "0 0 5 3 0 0 20 0 1 0 123456 2412544 200 "
+	                   "18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1";
 	struct procmem_sample s;
 
 	(void)state;
@@ -37,9 +37,9 @@ static void
 parse_status_new_and_old_kernels(void **state)
 {
 	const char *now = "Name:\tx\nVmSize:\t  2412 kB\nVmHWM:\t   900 kB\n"
-			  "VmRSS:\t   800 kB\nRssAnon:\t  80 kB\n"
-			  "RssFile:\t 720 kB\nRssShmem:\t   0 kB\n"
-			  "VmSwap:\t  12 kB\nThreads:\t3\n";
+	                  "VmRSS:\t   800 kB\nRssAnon:\t  80 kB\n"
+	                  "RssFile:\t 720 kB\nRssShmem:\t   0 kB\n"
+	                  "VmSwap:\t  12 kB\nThreads:\t3\n";
 	const char *old = "Name:\tx\nVmSize:\t 100 kB\nVmRSS:\t 50 kB\n";
 	struct procmem_sample s;
 
@@ -63,8 +63,8 @@ static void
 parse_rollup(void **state)
 {
 	const char *r = "Rss: 1744 kB\nPss: 678 kB\nPss_Anon: 112 kB\n"
-			"Shared_Clean: 1508 kB\nPrivate_Clean: 124 kB\n"
-			"Private_Dirty: 112 kB\n";
+	                "Shared_Clean: 1508 kB\nPrivate_Clean: 124 kB\n"
+	                "Private_Dirty: 112 kB\n";
 	struct procmem_sample s;
 
 	(void)state;
@@ -82,12 +82,12 @@ name_matching(void **state)
 	(void)state;
 	assert_true(procmem_name_matches("sshd", "sshd", bin, sizeof(bin)));
 	assert_true(procmem_name_matches("sshd", "other", bin, sizeof(bin)));
-	assert_true(procmem_name_matches("dbus-growatt", "python3", py,
-					 sizeof(py)));
-	assert_true(procmem_name_matches("dbus-growatt.py", "python3", py,
-					 sizeof(py)));
-	assert_false(procmem_name_matches("growatt", "python3", py,
-					  sizeof(py)));
+	assert_true(
+	    procmem_name_matches("dbus-growatt", "python3", py, sizeof(py)));
+	assert_true(
+	    procmem_name_matches("dbus-growatt.py", "python3", py, sizeof(py)));
+	assert_false(
+	    procmem_name_matches("growatt", "python3", py, sizeof(py)));
 	assert_false(procmem_name_matches("ssh", "sshd", bin, sizeof(bin)));
 }
 
@@ -170,8 +170,7 @@ find_and_tree(void **state)
 	(void)state;
 	/* our children are forks: same name as us, and older than none */
 	assert_int_equal(procmem_find_by_name("test_procmem", 0, &found), 0);
-	assert_int_equal(procmem_find_by_name("no-such-proc-x", 0, &found),
-			 -1);
+	assert_int_equal(procmem_find_by_name("no-such-proc-x", 0, &found), -1);
 	assert_int_equal(procmem_open(&p, getpid()), 0);
 	assert_int_equal(procmem_sample(&p, &s, 0), 0);
 	assert_int_equal(procmem_sample_children(&t, getpid(), &s, 0), 0);

@@ -104,8 +104,7 @@ theil_sen_by_hand(void **state)
 	(void)state;
 	/* slopes sorted: -1 .5 .5 .667 1 1 1 1.5 2 2 -> median 1;
 	 * intercept median(v - t) = median(1 1 2 0 1) = 1 */
-	assert_int_equal(trend_theil_sen(T5, V5, 5, 300.0 / 18, 1.96, &ts),
-			 0);
+	assert_int_equal(trend_theil_sen(T5, V5, 5, 300.0 / 18, 1.96, &ts), 0);
 	assert_true(ts.exact);
 	assert_float_equal(ts.slope, 1, 1e-12);
 	assert_float_equal(ts.intercept, 1, 1e-12);
@@ -150,9 +149,9 @@ hamed_rao_widens_only_for_autocorrelation(void **state)
 	(void)state;
 	for (i = 0; i < N; i++) {
 		t[i] = i;
-		saw[i] = i % 40;	   /* a GC-like sawtooth */
+		saw[i] = i % 40;           /* a GC-like sawtooth */
 		blocks[i] = order[i / 20]; /* long runs of equal values */
-		alt[i] = i % 2;		   /* negative correlation */
+		alt[i] = i % 2;            /* negative correlation */
 	}
 	/* values measured once and checked against the definition */
 	assert_true(trend_hamed_rao(t, saw, N, 0, 1.96) > 2);
@@ -164,7 +163,7 @@ static void
 envelope_minima_and_maxima(void **state)
 {
 	const double t[] = {0, 1, 2, 3, 4, 5, 6, 7},
-		     v[] = {5, 3, 6, 2, 7, 1, 8, 0};
+	             v[] = {5, 3, 6, 2, 7, 1, 8, 0};
 	double et[4], ev[4];
 
 	(void)state;

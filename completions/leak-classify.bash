@@ -1,0 +1,37 @@
+# bash completion for leak-classify(1)                     -*- shell-script -*-
+
+_comp_cmd_leak_classify()
+{
+	local cur prev words cword
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -- "$@" || return
+	else
+		_init_completion || return
+	fi
+
+	case $prev in
+	-f | --field)
+		COMPREPLY=($(compgen -W "anon_kb rss_kb pss_kb uss_kb file_kb shmem_kb swap_kb vsz_kb hwm_kb threads fds free_heap mem_available ram" -- "$cur"))
+		return ;;
+	--events | --svg)
+		_filedir
+		return ;;
+	--horizon)
+		COMPREPLY=($(compgen -W "1h 6h 24h 7d" -- "$cur"))
+		return ;;
+	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
+		--settle-ratio | --envelope-share | --step-share | --windows)
+		return ;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--field --falling --rising --pid --limit
+			--horizon --events --json --svg --alpha --min-rate
+			--min-samples --settle-ratio --envelope-share --step-share
+			--windows --help --usage --version --quiet --verbose" \
+			-- "$cur"))
+		return
+	fi
+	_filedir '@(jsonl|json|log)'
+}
+complete -F _comp_cmd_leak_classify leak-classify

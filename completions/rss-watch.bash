@@ -1,0 +1,49 @@
+# bash completion for rss-watch(1)                         -*- shell-script -*-
+
+_comp_cmd_rss_watch()
+{
+	local cur prev words cword
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -- "$@" || return
+	else
+		_init_completion || return
+	fi
+
+	case $prev in
+	-p | --pid)
+		COMPREPLY=($(compgen -W "$(command ls /proc | grep -E '^[0-9]+$')" -- "$cur"))
+		return ;;
+	-N | --name)
+		COMPREPLY=($(compgen -W "$(command ps -eo comm= 2>/dev/null | sort -u)" -- "$cur"))
+		return ;;
+	--limit-field)
+		COMPREPLY=($(compgen -W "rss_kb anon_kb file_kb shmem_kb swap_kb vsz_kb hwm_kb threads fds pss_kb uss_kb nproc" -- "$cur"))
+		return ;;
+	--action)
+		COMPREPLY=($(compgen -W "exit term kill HUP INT QUIT USR1 USR2 TERM KILL" -- "$cur"))
+		return ;;
+	-i | --interval | -d | --duration | --grace)
+		COMPREPLY=($(compgen -W "500ms 1s 5s 10s 60s 1h" -- "$cur"))
+		return ;;
+	-n | --count | --limit | --max-rss)
+		return ;;
+	esac
+
+	# after the command name everything belongs to the command
+	local i
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- ]]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+			return
+		fi
+	done
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--pid --name --wait --interval --count
+			--duration --pss --children --limit --limit-field --action
+			--grace --max-rss --help --usage --version --quiet --verbose" \
+			-- "$cur"))
+		return
+	fi
+	COMPREPLY=($(compgen -c -- "$cur"))
+}
+complete -F _comp_cmd_rss_watch rss-watch
