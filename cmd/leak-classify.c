@@ -21,9 +21,9 @@
 #define MAX_UNITS    256
 
 struct options {
-	const char *field; /* NULL: anon_kb when present, else rss_kb */
+	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
-	const char *limit_arg, *horizon_arg, *events, *svg;
+	char *limit_arg, *horizon_arg, *events, *svg;
 	long pid;
 	struct leak_rules rules;
 	long windows, min_samples;
@@ -898,7 +898,8 @@ check_rules(struct options *o)
 		                       "(--step-share at most 1)");
 	r->windows = (size_t)o->windows;
 	r->min_samples = (uint64_t)o->min_samples;
-	if (cli_parse_duration(o->horizon_arg, &ms) < 0)
+	if (cli_parse_duration(o->horizon_arg ? o->horizon_arg : "24h", &ms) <
+	    0)
 		return cli_usage_error("--horizon: bad duration '%s'",
 		                       o->horizon_arg);
 	r->horizon_s = (double)ms / 1000;
@@ -968,12 +969,12 @@ emit(struct context *c, const struct leak_result *r)
 int
 main(int argc, char **argv)
 {
-	static struct options o = {
-	    .horizon_arg = "24h", .windows = 16, .min_samples = 10};
+	static struct options o = {.windows = 16, .min_samples = 10};
+	struct cli_strings strings = {0};
 	static struct context c;
 	struct leak_result res;
 	struct poptOption table[] = {
-	    {"field", 'f', POPT_ARG_STRING, &o.field, 0,
+	    {"field", 'f', POPT_ARG_STRING, &o.field, CLI_OPT_STRING,
 	     "the numeric field to judge (default anon_kb, else rss_kb)",
 	     "NAME"},
 	    {"falling", '\0', POPT_ARG_NONE, &o.falling, 0,
@@ -982,15 +983,15 @@ main(int argc, char **argv)
 	     "a rising field is the problem (the default)", NULL},
 	    {"pid", 'p', POPT_ARG_LONG, &o.pid, 0,
 	     "only records of process PID", "PID"},
-	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, 0,
+	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, CLI_OPT_STRING,
 	     "memory limit: oom_imminent when the trend reaches it", "SIZE"},
-	    {"horizon", '\0', POPT_ARG_STRING, &o.horizon_arg, 0,
+	    {"horizon", '\0', POPT_ARG_STRING, &o.horizon_arg, CLI_OPT_STRING,
 	     "how far ahead --limit looks (default 24h)", "DUR"},
-	    {"events", '\0', POPT_ARG_STRING, &o.events, 0,
+	    {"events", '\0', POPT_ARG_STRING, &o.events, CLI_OPT_STRING,
 	     "JSONL whose \"ok\": false records mark fault periods", "FILE"},
 	    {"json", '\0', POPT_ARG_NONE, &o.json, 0,
 	     "print one JSON verdict object instead of the report", NULL},
-	    {"svg", '\0', POPT_ARG_STRING, &o.svg, 0,
+	    {"svg", '\0', POPT_ARG_STRING, &o.svg, CLI_OPT_STRING,
 	     "draw the series, envelope and trend into FILE", "FILE"},
 	    {"alpha", '\0', POPT_ARG_DOUBLE, &o.rules.alpha, 0,
 	     "significance level of the trend test (default 0.01)", "P"},
@@ -1019,8 +1020,14 @@ main(int argc, char **argv)
 	leak_rules_default(&o.rules);
 	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
 	poptSetOtherOptionHelp(con, "[OPTION...] [FILE...]");
+	cli_strings_track(&strings, &o.field);
+	cli_strings_track(&strings, &o.limit_arg);
+	cli_strings_track(&strings, &o.horizon_arg);
+	cli_strings_track(&strings, &o.events);
+	cli_strings_track(&strings, &o.svg);
 	while ((rc = poptGetNextOpt(con)) > 0)
-		;
+		cli_strings_update(&strings);
+	cli_strings_update(&strings);
 	if ((rc = cli_finish_options(con, rc)) >= 0 ||
 	    (rc = check_rules(&o)) >= 0)
 		goto done;
@@ -1069,6 +1076,7 @@ cleanup:
 	free(c.faults.start);
 	free(c.faults.end);
 done:
+	cli_strings_free(&strings);
 	poptFreeContext(con);
 	return rc;
 }

@@ -35,16 +35,16 @@ struct target {
 struct options {
 	pid_t pids[MAX_TARGETS];
 	size_t npids;
-	const char *name;
+	char *name;
 	char **command;
 	uint64_t interval_ms, duration_ms, grace_ms;
 	long count;
 	int pss, children, wait;
 	const char *limit_field;
-	const char *limit_arg;
+	char *limit_arg;
 	double limit;
 	int action; /* a signal number, or ACTION_EXIT */
-	const char *action_arg;
+	char *action_arg;
 	double max_rss_kb;
 };
 
@@ -614,39 +614,40 @@ setup_signals(sigset_t *blocked, sigset_t *unblocked)
 int
 main(int argc, char **argv)
 {
-	static struct options o = {.limit_field = "rss_kb", .count = 0};
+	static struct options o;
 	static struct state st;
-	const char *interval = "1s", *duration = NULL, *grace = "10s",
-	           *max_rss = NULL, *arg;
+	char *interval = NULL, *duration = NULL, *grace = NULL, *max_rss = NULL,
+	     *limit_field = NULL, *arg = NULL;
+	struct cli_strings strings = {0};
 	struct poptOption table[] = {
 	    {"pid", 'p', POPT_ARG_STRING, &arg, OPT_PID,
 	     "watch process PID (repeatable, or a comma list)", "PID"},
-	    {"name", 'N', POPT_ARG_STRING, &o.name, 0,
+	    {"name", 'N', POPT_ARG_STRING, &o.name, CLI_OPT_STRING,
 	     "watch the process named NAME (comm or argv[0]), following "
 	     "restarts",
 	     "NAME"},
 	    {"wait", '\0', POPT_ARG_NONE, &o.wait, 0,
 	     "with -N: wait for the process to appear", NULL},
-	    {"interval", 'i', POPT_ARG_STRING, &interval, 0,
+	    {"interval", 'i', POPT_ARG_STRING, &interval, CLI_OPT_STRING,
 	     "time between samples (default 1s)", "DUR"},
 	    {"count", 'n', POPT_ARG_LONG, &o.count, 0, "stop after N samples",
 	     "N"},
-	    {"duration", 'd', POPT_ARG_STRING, &duration, 0, "stop after DUR",
-	     "DUR"},
+	    {"duration", 'd', POPT_ARG_STRING, &duration, CLI_OPT_STRING,
+	     "stop after DUR", "DUR"},
 	    {"pss", '\0', POPT_ARG_NONE, &o.pss, 0,
 	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
 	    {"children", '\0', POPT_ARG_NONE, &o.children, 0,
 	     "sum the whole process tree, add nproc", NULL},
-	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, 0,
+	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, CLI_OPT_STRING,
 	     "watchdog: act when the limit field reaches SIZE", "SIZE"},
-	    {"limit-field", '\0', POPT_ARG_STRING, &o.limit_field, 0,
+	    {"limit-field", '\0', POPT_ARG_STRING, &limit_field, CLI_OPT_STRING,
 	     "field the limit applies to (default rss_kb)", "FIELD"},
-	    {"action", '\0', POPT_ARG_STRING, &o.action_arg, 0,
+	    {"action", '\0', POPT_ARG_STRING, &o.action_arg, CLI_OPT_STRING,
 	     "on the limit: exit, term (default), kill or a signal name",
 	     "ACTION"},
-	    {"grace", '\0', POPT_ARG_STRING, &grace, 0,
+	    {"grace", '\0', POPT_ARG_STRING, &grace, CLI_OPT_STRING,
 	     "after term, send KILL when still alive after DUR (10s)", "DUR"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, 0,
+	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
 	     "exit 3 when rss-watch itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
@@ -660,15 +661,29 @@ main(int argc, char **argv)
 	                     POPT_CONTEXT_POSIXMEHARDER);
 	poptSetOtherOptionHelp(con, "[OPTION...] {-p PID | -N NAME | [--] "
 	                            "COMMAND [ARG...]}");
-	while ((rc = poptGetNextOpt(con)) > 0)
+	cli_strings_track(&strings, &arg);
+	cli_strings_track(&strings, &o.name);
+	cli_strings_track(&strings, &interval);
+	cli_strings_track(&strings, &duration);
+	cli_strings_track(&strings, &o.limit_arg);
+	cli_strings_track(&strings, &limit_field);
+	cli_strings_track(&strings, &o.action_arg);
+	cli_strings_track(&strings, &grace);
+	cli_strings_track(&strings, &max_rss);
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		cli_strings_update(&strings);
 		if (rc == OPT_PID && parse_pids(&o, arg) < 0) {
 			rc = cli_usage_error("--pid: bad process id '%s'", arg);
 			goto done;
 		}
+	}
+	cli_strings_update(&strings);
 	if ((rc = cli_finish_options(con, rc)) >= 0)
 		goto done;
 	o.command = (char **)poptGetArgs(con);
-	if ((rc = parse_durations(&o, interval, duration, grace)) >= 0 ||
+	o.limit_field = limit_field ? limit_field : "rss_kb";
+	if ((rc = parse_durations(&o, interval ? interval : "1s", duration,
+	                          grace ? grace : "10s")) >= 0 ||
 	    (rc = validate(&o)) >= 0)
 		goto done;
 	if (max_rss != NULL &&
@@ -700,6 +715,7 @@ cleanup:
 	if (cli_close_stdout() != 0 && rc == 0)
 		rc = CLI_EXIT_FAILURE;
 done:
+	cli_strings_free(&strings);
 	poptFreeContext(con);
 	return rc;
 }

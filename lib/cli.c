@@ -312,3 +312,39 @@ cli_signal_name(int sig, char *buf)
 	snprintf(buf, 16, "SIG%d", sig);
 	return buf;
 }
+
+void
+cli_strings_track(struct cli_strings *s, char **slot)
+{
+	if (s->n < CLI_MAX_STRINGS) {
+		s->slot[s->n] = slot;
+		s->seen[s->n] = *slot;
+		s->n++;
+	}
+}
+
+void
+cli_strings_update(struct cli_strings *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++) {
+		if (*s->slot[i] == s->seen[i])
+			continue;
+		free(s->seen[i]); /* an earlier copy the option replaced */
+		s->seen[i] = *s->slot[i];
+	}
+}
+
+void
+cli_strings_free(struct cli_strings *s)
+{
+	size_t i;
+
+	cli_strings_update(s);
+	for (i = 0; i < s->n; i++) {
+		free(*s->slot[i]);
+		*s->slot[i] = NULL;
+		s->seen[i] = NULL;
+	}
+}

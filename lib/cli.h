@@ -50,6 +50,24 @@ void cli_init(const char *argv0);
  */
 int cli_finish_options(poptContext con, int rc);
 
+/*
+ * popt gives POPT_ARG_STRING options a malloc'd copy and never frees the
+ * one an option given twice replaces.  Register each string slot (which
+ * must start NULL: apply defaults after parsing), call cli_strings_update()
+ * after every poptGetNextOpt(), and cli_strings_free() at the end.
+ */
+#define CLI_MAX_STRINGS 24
+/* val of string options, so poptGetNextOpt() returns after each one */
+#define CLI_OPT_STRING 1000
+struct cli_strings {
+	char **slot[CLI_MAX_STRINGS];
+	char *seen[CLI_MAX_STRINGS];
+	size_t n;
+};
+void cli_strings_track(struct cli_strings *s, char **slot);
+void cli_strings_update(struct cli_strings *s);
+void cli_strings_free(struct cli_strings *s);
+
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

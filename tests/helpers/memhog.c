@@ -11,7 +11,8 @@
  *                                                   ("memhog-worker") exits
  *                                                   every S seconds and is
  *                                                   started again
- * --for S ends the process after S seconds (default: run until signalled).
+ * --for S ends the process after S seconds (default: run until signalled);
+ * --ignore-term makes it deaf to SIGTERM (a watchdog must escalate).
  */
 #include <getopt.h>
 #include <math.h>
@@ -184,9 +185,10 @@ main(int argc, char **argv)
 	    {"step", required_argument, NULL, 's'},
 	    {"for", required_argument, NULL, 'f'},
 	    {"every", required_argument, NULL, 'e'},
+	    {"ignore-term", no_argument, NULL, 'i'},
 	    {NULL, 0, NULL, 0}};
 	struct params p = {.period_s = 1, .tau_s = 1, .every_s = 1};
-	int c;
+	int c, ignore_term = 0;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		double v = optarg ? atof(optarg) : 0;
@@ -216,6 +218,9 @@ main(int argc, char **argv)
 		case 'e':
 			p.every_s = v;
 			break;
+		case 'i':
+			ignore_term = 1;
+			break;
 		default:
 			return 2;
 		}
@@ -225,7 +230,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	p.mode = argv[optind];
-	signal(SIGTERM, on_term);
+	signal(SIGTERM, ignore_term ? SIG_IGN : on_term);
 	signal(SIGINT, on_term);
 	if (strcmp(p.mode, "restart") == 0)
 		supervise(&p);

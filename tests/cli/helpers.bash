@@ -1,0 +1,50 @@
+# Shared set-up of the CLI tests: PATH to the build, background processes
+# killed by PID in teardown, valgrind with the project's leak settings.
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+export PATH="$ROOT/build/bin:$ROOT/build/helpers:$PATH"
+export TZ=UTC LC_ALL=C.UTF-8
+VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
+	--error-exitcode=99)
+
+# start CMD... in the background; its pid lands in $BG_PID
+start_bg() {
+	"$@" &
+	BG_PID=$!
+	echo "$BG_PID" >>"$BATS_TEST_TMPDIR/pids"
+}
+
+stop_all() {
+	local pid
+	[ -f "$BATS_TEST_TMPDIR/pids" ] || return 0
+	while read -r pid; do
+		kill "$pid" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/pids"
+	while read -r pid; do
+		wait "$pid" 2>/dev/null || true
+	done <"$BATS_TEST_TMPDIR/pids"
+	rm -f "$BATS_TEST_TMPDIR/pids"
+}
+
+# every line of FILE is a JSON object with ts and src = $2
+assert_jsonl() {
+	local file=$1 src=$2
+	[ -s "$file" ]
+	jq -e --arg src "$src" \
+		'(.ts | type == "number") and .src == $src' "$file" >/dev/null
+	[ "$(jq -c . "$file" | wc -l)" -eq "$(wc -l <"$file")" ]
+}
+
+# a usage error: status 2, two lines on stderr, nothing on stdout
+assert_usage_error() {
+	[ "$status" -eq 2 ]
+	[ -z "$(cat "$BATS_TEST_TMPDIR/out")" ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 2 ]
+	grep -q "^Try '.* --help'\.$" "$BATS_TEST_TMPDIR/err"
+}
+
+# run_split CMD...: like run, stdout and stderr apart in files
+run_split() {
+	status=0
+	"$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
+}
