@@ -1,0 +1,217 @@
+#!/usr/bin/env bats
+# leak-classify on real processes (rss-watch | leak-classify) and on
+# generated and broken input.
+
+load helpers
+
+teardown() {
+	stop_all
+}
+
+# gen N EXPR: N records, one a second, anon_kb = awk EXPR of i
+gen() {
+	awk -v n="$1" 'BEGIN { srand(7); for (i = 0; i < n; i++)
+		printf "{\"ts\":%.3f,\"src\":\"gen\",\"pid\":42,\"start\":1.5,\"anon_kb\":%.1f}\n",
+			1700000000 + i, '"$2"' }'
+}
+
+@test "leak-classify: --help and usage errors" {
+	run leak-classify --help
+	[ "$status" -eq 0 ]
+	[[ $output == *"--envelope-share"* ]]
+	for args in "--bogus" "--falling --rising" "--alpha 0" "--alpha 2" \
+		"--windows 2" "--windows 100" "--limit 12Q" "--horizon soon" \
+		"--min-samples 1" "--step-share 2" "--pid -4" "--min-rate -1"; do
+		run_split leak-classify $args /dev/null
+		assert_usage_error
+	done
+}
+
+@test "leak-classify: a real leaker is a leak at its rate (within 25%)" {
+	rss-watch -i 100ms -d 4s -- memhog leak --rate 2000 --for 4.5 >"$BATS_TEST_TMPDIR/rss.jsonl" || true
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "leak" and .field == "anon_kb"' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# 2000 KB/s = 7200000 KB/h
+	jq -e '.slope_per_h > 5400000 and .slope_per_h < 9000000' "$BATS_TEST_TMPDIR/out" >/dev/null
+	assert_jsonl "$BATS_TEST_TMPDIR/out" leak-classify
+}
+
+@test "leak-classify: a steady process is steady" {
+	rss-watch -i 50ms -d 3s -- memhog steady --base 4096 --for 3.5 >"$BATS_TEST_TMPDIR/rss.jsonl" || true
+	run_split leak-classify "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 0 ]
+	grep -q "^anon_kb: steady" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "leak-classify: a GC-like sawtooth is not a leak" {
+	rss-watch -i 40ms -d 4s -- memhog sawtooth --peak 6000 --period 0.5 --for 4.5 >"$BATS_TEST_TMPDIR/rss.jsonl" || true
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "steady"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: a sawtooth with a leak under it is a leak" {
+	rss-watch -i 40ms -d 4s -- memhog sawtooth --peak 3000 --period 0.5 --rate 1500 --for 4.5 >"$BATS_TEST_TMPDIR/rss.jsonl" || true
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "leak"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: growth to a plateau is settling" {
+	rss-watch -i 40ms -d 4s -- memhog settle --peak 20000 --tau 0.6 --for 4.5 >"$BATS_TEST_TMPDIR/rss.jsonl" || true
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "settling"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: restarts split the series; the latest segment counts" {
+	start_bg memhog restart --every 1.2 --rate 3000
+	rss-watch -N memhog-worker -i 50ms -d 3.2s >"$BATS_TEST_TMPDIR/rss.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	jq -e '.segment_count >= 3 and (.segments | length) >= 2' "$BATS_TEST_TMPDIR/out" >/dev/null
+	jq -e '.segments | all(.pid != null)' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: oom_imminent with a limit, exit 5" {
+	gen 600 '50000 + 20 * i + 30 * rand()' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json --limit 80M "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 5 ]
+	# 81920 KB - 62000 KB at 20 KB/s: about 1000 s
+	jq -e '.verdict == "oom_imminent" and .time_to_limit_h > 0.2 and .time_to_limit_h < 0.35' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json --limit 80M --horizon 10m "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+}
+
+@test "leak-classify: falling free memory is a leak; --rising overrides" {
+	awk 'BEGIN { for (i = 0; i < 500; i++) printf "{\"ts\":%d,\"free_heap\":%d}\n", 1700000000 + i, 90000 - 40 * i - (i % 7) }' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json -f free_heap "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.direction == "falling" and .slope_per_h < 0' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json -f free_heap --rising "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "recovery"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: garbage lines are reported with their line number" {
+	{
+		gen 100 '1000 + i'
+		echo 'not json at all'
+		echo '{"ts": 1700000200, "anon_kb": }'
+		echo '[1,2,3]'
+		printf '\xff\xfe\n'
+		echo ''
+		echo '{"ts": 1700000300, "anon_kb": 1e400}'
+	} >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	grep -q "in.jsonl:101:[0-9]*: " "$BATS_TEST_TMPDIR/err"
+	grep -q "in.jsonl:102:" "$BATS_TEST_TMPDIR/err"
+	grep -q "in.jsonl:103:1: not a JSON object" "$BATS_TEST_TMPDIR/err"
+	grep -q "in.jsonl:106:" "$BATS_TEST_TMPDIR/err"
+	jq -e '.malformed == 5 and .samples == 100' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: missing fields, disorder, duplicates and huge values" {
+	{
+		gen 50 '1000 + 3 * i'
+		echo '{"ts": 1700000060}'
+		echo '{"anon_kb": 5}'
+		echo '{"ts": "soon", "anon_kb": 5}'
+		echo '{"ts": 1700000061, "anon_kb": null}'
+		echo '{"ts": 1700000062, "anon_kb": 1e300}'
+		echo '{"ts": 1700000010, "anon_kb": 1030}'
+		echo '{"ts": 1700000070, "anon_kb": 1200}'
+		echo '{"ts": 1700000070, "anon_kb": 1201}'
+	} >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.skipped == 5 and .out_of_order == 1 and .samples == 52' "$BATS_TEST_TMPDIR/out" >/dev/null
+	grep -q "5 records without a numeric ts and anon_kb skipped" "$BATS_TEST_TMPDIR/err"
+	grep -q "1 records older than the one before skipped" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "leak-classify: empty and tiny input is insufficient_data, exit 3" {
+	run_split leak-classify --json </dev/null
+	[ "$status" -eq 3 ]
+	jq -e '.verdict == "insufficient_data" and .samples == 0' "$BATS_TEST_TMPDIR/out" >/dev/null
+	gen 5 'i' | { run_split leak-classify; echo "$status" >"$BATS_TEST_TMPDIR/st"; }
+	[ "$(cat "$BATS_TEST_TMPDIR/st")" -eq 3 ]
+	grep -q "insufficient_data" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "leak-classify: files that cannot be read, interleaved processes" {
+	run_split leak-classify /no/such/file.jsonl
+	[ "$status" -eq 1 ]
+	grep -q "/no/such/file.jsonl" "$BATS_TEST_TMPDIR/err"
+	awk 'BEGIN { for (i = 0; i < 40; i++) printf "{\"ts\":%d,\"pid\":%d,\"start\":1,\"rss_kb\":%d}\n", 1700000000 + i, 10 + i % 2, 1000 + i }' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 1 ]
+	grep -q "interleave" "$BATS_TEST_TMPDIR/err"
+	run_split leak-classify --pid 10 --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.samples == 20 and .field == "rss_kb"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: --events gives growth inside and outside faults" {
+	# RSS grows 5 KB/s only while unit 5 is offline (t 200-400, 600-800)
+	awk 'BEGIN { v = 20000; for (i = 0; i < 1000; i++) {
+		if ((i >= 200 && i < 400) || (i >= 600 && i < 800)) v += 5
+		printf "{\"ts\":%d,\"src\":\"rss-watch\",\"anon_kb\":%d}\n", 1700000000 + i, v } }' >"$BATS_TEST_TMPDIR/rss.jsonl"
+	awk 'BEGIN { for (i = 0; i < 1000; i += 5) {
+		bad = (i >= 200 && i < 400) || (i >= 600 && i < 800)
+		printf "{\"ts\":%d,\"src\":\"gw-read\",\"unit\":1,\"ok\":true}\n", 1700000000 + i
+		printf "{\"ts\":%d,\"src\":\"gw-read\",\"unit\":5,\"ok\":%s}\n", 1700000000 + i, bad ? "false" : "true" } }' >"$BATS_TEST_TMPDIR/poll.jsonl"
+	run_split leak-classify --json --events "$BATS_TEST_TMPDIR/poll.jsonl" "$BATS_TEST_TMPDIR/rss.jsonl"
+	jq -e '.faults.periods == 2 and (.faults.fault_s | . > 390 and . < 410)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	jq -e '(.faults.in_slope_per_h | . > 17000 and . < 19000) and (.faults.out_slope_per_h | fabs < 500)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --events "$BATS_TEST_TMPDIR/poll.jsonl" "$BATS_TEST_TMPDIR/rss.jsonl"
+	grep -q "faults    2 periods" "$BATS_TEST_TMPDIR/out"
+	run_split leak-classify --events /no/such/events "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 1 ]
+}
+
+@test "leak-classify: --svg draws series, envelope and trend" {
+	gen 300 '1000 + 2 * i + 5 * rand()' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --svg "$BATS_TEST_TMPDIR/chart.svg" "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	/usr/bin/python3 -c 'import sys, xml.dom.minidom as m; d = m.parse(sys.argv[1]); assert len(d.getElementsByTagName("polyline")) == 2; assert d.getElementsByTagName("line")' "$BATS_TEST_TMPDIR/chart.svg"
+	run_split leak-classify --svg /no/such/dir/x.svg "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 1 ]
+}
+
+@test "leak-classify: a failed write is an error, a closed pipe is not" {
+	gen 100 '1000 + i' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl" >/dev/full
+	run bash -c "leak-classify --json '$BATS_TEST_TMPDIR/in.jsonl' >/dev/full"
+	[ "$status" -eq 1 ]
+	[[ $output == *"write error"* ]]
+}
+
+@test "leak-classify: memory stays bounded whatever the input length" {
+	gen 200000 '5000 + (i % 100)' >"$BATS_TEST_TMPDIR/small.jsonl"
+	gen 1000000 '5000 + (i % 100)' >"$BATS_TEST_TMPDIR/big.jsonl"
+	small=$( { /usr/bin/time -f %M leak-classify --json "$BATS_TEST_TMPDIR/small.jsonl" >/dev/null; } 2>&1 | tail -1)
+	big=$( { /usr/bin/time -f %M leak-classify --json "$BATS_TEST_TMPDIR/big.jsonl" >/dev/null; } 2>&1 | tail -1)
+	echo "max RSS $small KB vs $big KB"
+	[ $((big - small)) -lt 1024 ]
+}
+
+@test "leak-classify: valgrind-clean over report, json, svg, events and bad input" {
+	gen 3000 '1000 + i + 10 * rand()' >"$BATS_TEST_TMPDIR/in.jsonl"
+	printf 'garbage\n{"ts":1}\n' >>"$BATS_TEST_TMPDIR/in.jsonl"
+	echo '{"ts":1700000100,"unit":5,"ok":false}' >"$BATS_TEST_TMPDIR/ev.jsonl"
+	echo '{"ts":1700000200,"unit":5,"ok":true}' >>"$BATS_TEST_TMPDIR/ev.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	run_split "${VALGRIND[@]}" leak-classify --json --limit 1G --svg "$BATS_TEST_TMPDIR/c.svg" --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	run_split "${VALGRIND[@]}" leak-classify </dev/null
+	[ "$status" -eq 3 ]
+}
+
+@test "rss-watch | leak-classify: the seed of the project, a steady process" {
+	run bash -c 'rss-watch -i 50ms -d 3s -- memhog steady --for 3.5 | leak-classify -q'
+	[ "$status" -eq 0 ]
+	[[ $output == *"steady"* ]]
+}
