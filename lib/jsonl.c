@@ -461,6 +461,7 @@ struct scan {
 	const char *p, *end, *line;
 	const char *error_at;
 	int depth;
+	size_t name_len[16]; /* of the wanted fields */
 };
 
 static int
@@ -564,6 +565,46 @@ is_digit(const char *p, const char *end)
 	return p < end && *p >= '0' && *p <= '9';
 }
 
+/*
+ * Clinger's fast path: a decimal of at most 15 significant digits and at
+ * most 22 fraction digits is an exact integer divided by an exact power of
+ * ten, so one IEEE division rounds it correctly, as strtod would.
+ */
+static bool
+fast_decimal(const char *p, const char *end, double *out)
+{
+	static const double pow10[] = {1e0,  1e1,  1e2,	 1e3,  1e4,  1e5,
+				       1e6,  1e7,  1e8,	 1e9,  1e10, 1e11,
+				       1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+				       1e18, 1e19, 1e20, 1e21, 1e22};
+	uint64_t m = 0;
+	int digits = 0, frac = 0;
+	bool neg = *p == '-', in_frac = false;
+
+	if (neg)
+		p++;
+	for (; p < end; p++) {
+		if (*p == '.') {
+			in_frac = true;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			return false; /* an exponent: leave it to strtod */
+		if (m == 0 && *p == '0' && !in_frac)
+			continue;
+		m = m * 10 + (uint64_t)(*p - '0');
+		if (m != 0)
+			digits++;
+		frac += in_frac;
+		if (digits > 15 || frac > 22)
+			return false;
+	}
+	*out = (double)m / pow10[frac];
+	if (neg)
+		*out = -*out;
+	return true;
+}
+
 static int
 scan_number(struct scan *s, double *out, bool want)
 {
@@ -615,6 +656,8 @@ scan_number(struct scan *s, double *out, bool want)
 	    (is_real && memchr(start, 'E', (size_t)(s->p - start)) != NULL)) {
 		double v;
 
+		if (want && fast_decimal(start, s->p, out))
+			return 0;
 		errno = 0;
 		v = strtod(start, NULL);
 		if (errno == ERANGE && isinf(v)) {
@@ -702,8 +745,8 @@ unescape_key(const char *k, size_t n, char *buf, size_t cap)
 }
 
 static struct jsonl_field *
-find_field(const char *key, size_t n, bool escaped, struct jsonl_field *f,
-           size_t nf)
+find_field(const struct scan *s, const char *key, size_t n, bool escaped,
+	   struct jsonl_field *f, size_t nf)
 {
 	char buf[128];
 	size_t i;
@@ -715,7 +758,8 @@ find_field(const char *key, size_t n, bool escaped, struct jsonl_field *f,
 		key = buf;
 	}
 	for (i = 0; i < nf; i++)
-		if (strlen(f[i].name) == n && memcmp(f[i].name, key, n) == 0)
+		if ((i < 16 ? s->name_len[i] : strlen(f[i].name)) == n &&
+		    memcmp(f[i].name, key, n) == 0)
 			return &f[i];
 	return NULL;
 }
@@ -748,7 +792,8 @@ scan_container(struct scan *s, bool object, struct jsonl_field *fields,
 			    scan_string(s, &key, &n, &esc) < 0)
 				return scan_fail(s);
 			if (nfields > 0)
-				f = find_field(key, n, esc, fields, nfields);
+				f = find_field(s, key, n, esc, fields,
+					       nfields);
 			skip_ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return scan_fail(s);
@@ -817,11 +862,14 @@ int
 jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
            size_t nfields, int *column)
 {
-	struct scan s = {line, line + len, line, NULL, 0};
+	struct scan s = {line, line + len, line, NULL, 0, {0}};
 	size_t i;
 
-	for (i = 0; i < nfields; i++)
+	for (i = 0; i < nfields; i++) {
 		fields[i].type = JSONL_ABSENT;
+		if (i < 16)
+			s.name_len[i] = strlen(fields[i].name);
+	}
 	skip_ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		goto fail;

@@ -160,6 +160,37 @@ scanner_picks_fields(void **state)
 	assert_int_equal(f[5].type, JSONL_ABSENT);
 }
 
+/* The scanner's fast decimal path must give strtod's double, always. */
+static void
+scanner_numbers_match_strtod(void **state)
+{
+	static const char *const fixed[] = {
+	    "0",	  "-0",		  "0.1",	 "123456789012345",
+	    "1234567890123456", "0.000000000000000000001", "-7.25",
+	    "1795289516.482",	"9007199254740993",	   "1e5",
+	    "2.5E-3",		"0.30000000000000004"};
+	char line[96], num[48];
+	size_t i;
+	int col;
+
+	(void)state;
+	srand(11);
+	for (i = 0; i < 40000; i++) {
+		struct jsonl_field f[] = {{.name = "v"}};
+
+		if (i < sizeof(fixed) / sizeof(fixed[0]))
+			snprintf(num, sizeof(num), "%s", fixed[i]);
+		else
+			snprintf(num, sizeof(num), "%.*f", rand() % 12,
+				 ((double)rand() / RAND_MAX - 0.5) *
+				     pow(10, rand() % 16));
+		snprintf(line, sizeof(line), "{\"v\":%s}", num);
+		assert_int_equal(jsonl_scan(line, strlen(line), f, 1, &col), 0);
+		if (f[0].num != strtod(num, NULL))
+			fail_msg("%s read as %.17g", num, f[0].num);
+	}
+}
+
 /* The scanner and jansson must agree on what is a valid object. */
 static void
 scanner_agrees_with_jansson(void **state)
@@ -223,6 +254,7 @@ main(void)
 	    cmocka_unit_test(writer_escapes_and_integers),
 	    cmocka_unit_test(reader_counts_malformed_lines),
 	    cmocka_unit_test(scanner_picks_fields),
+	    cmocka_unit_test(scanner_numbers_match_strtod),
 	    cmocka_unit_test(scanner_agrees_with_jansson),
 	};
 
