@@ -19,7 +19,7 @@ UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
 	sysstat python3-psutil python3-numpy bash-completion procps \
-	time jq
+	time jq linux-perf
 
 CC     ?= cc
 CFLAGS ?= -O2 -g

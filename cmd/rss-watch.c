@@ -395,8 +395,11 @@ any_active(const struct state *st)
 	return false;
 }
 
-/* Sleep until the next tick, a target's end, an escalation or a signal. */
-static void
+/*
+ * Sleep until the next tick, a target's end, an escalation or a signal.
+ * Returns ppoll's result: 0 when the time simply ran out.
+ */
+static int
 wait_tick(struct state *st, uint64_t until, const sigset_t *unblocked)
 {
 	struct pollfd fds[MAX_TARGETS];
@@ -417,9 +420,9 @@ wait_tick(struct state *st, uint64_t until, const sigset_t *unblocked)
 			until = t->kill_at;
 	}
 	if (until <= now)
-		return;
+		return 0;
 	timeout = clock_from_ms(until - now);
-	(void)ppoll(fds, n, &timeout, unblocked);
+	return ppoll(fds, n, &timeout, unblocked);
 }
 
 static int
@@ -511,13 +514,15 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 		if (tick < now) /* suspended or very late: skip missed ticks */
 			tick = now + o->interval_ms;
 		while (!stop_signal && (now = clock_mono_ms()) < tick) {
-			wait_tick(st, tick, unblocked);
+			int woke = wait_tick(st, tick, unblocked);
+
 			now = clock_mono_ms();
 			for (i = 0; i < st->ntargets; i++)
 				if (escalate(&st->out, &st->targets[i], o,
 				             now) < 0)
 					return -1;
-			if (child_changed || target_ended(st)) {
+			/* only a pidfd or a signal can mean an end */
+			if (woke != 0 && (child_changed || target_ended(st))) {
 				child_changed = 0;
 				tick = now; /* sample the end right away */
 				break;

@@ -573,10 +573,10 @@ is_digit(const char *p, const char *end)
 static bool
 fast_decimal(const char *p, const char *end, double *out)
 {
-	static const double pow10[] = {1e0,  1e1,  1e2,	 1e3,  1e4,  1e5,
-				       1e6,  1e7,  1e8,	 1e9,  1e10, 1e11,
-				       1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
-				       1e18, 1e19, 1e20, 1e21, 1e22};
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,
+	                               1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+	                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	                               1e18, 1e19, 1e20, 1e21, 1e22};
 	uint64_t m = 0;
 	int digits = 0, frac = 0;
 	bool neg = *p == '-', in_frac = false;
@@ -746,7 +746,7 @@ unescape_key(const char *k, size_t n, char *buf, size_t cap)
 
 static struct jsonl_field *
 find_field(const struct scan *s, const char *key, size_t n, bool escaped,
-	   struct jsonl_field *f, size_t nf)
+           struct jsonl_field *f, size_t nf)
 {
 	char buf[128];
 	size_t i;
@@ -792,8 +792,7 @@ scan_container(struct scan *s, bool object, struct jsonl_field *fields,
 			    scan_string(s, &key, &n, &esc) < 0)
 				return scan_fail(s);
 			if (nfields > 0)
-				f = find_field(s, key, n, esc, fields,
-					       nfields);
+				f = find_field(s, key, n, esc, fields, nfields);
 			skip_ws(s);
 			if (s->p >= s->end || *s->p != ':')
 				return scan_fail(s);

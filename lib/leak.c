@@ -194,7 +194,8 @@ robust_slope(const double *t, const double *y, size_t n, double alpha,
 	if (trend_mann_kendall(y, n, mk) < 0 ||
 	    trend_theil_sen(t, y, n, mk->var_s, z, ts) < 0)
 		return -1;
-	factor = trend_hamed_rao(t, y, n, ts->slope, 1.96);
+	factor = fmax(trend_hamed_rao(t, y, n, ts->slope, 1.96),
+	              trend_ar1_factor(t, y, n, ts->slope));
 	trend_mk_correct(mk, factor);
 	return trend_theil_sen(t, y, n, mk->var_s * factor, z, ts);
 }
@@ -244,9 +245,13 @@ cmp_desc(const void *a, const void *b)
 	return (x < y) - (x > y);
 }
 
-/* Share of the upper envelope's rises carried by its largest few steps. */
+/*
+ * Share of the upper envelope's rises carried by its largest few steps;
+ * *monotone tells whether the envelope never fell by more than 2% of its
+ * rise (a staircase does not, a random walk does).
+ */
 static double
-step_share(const struct arrays *a, size_t windows)
+step_share(const struct arrays *a, size_t windows, bool *monotone)
 {
 	double et[LEAK_ENVELOPE_MAX], ev[LEAK_ENVELOPE_MAX];
 	double d[LEAK_ENVELOPE_MAX], total = 0, top = 0;
@@ -254,14 +259,19 @@ step_share(const struct arrays *a, size_t windows)
 
 	if (windows > LEAK_ENVELOPE_MAX)
 		windows = LEAK_ENVELOPE_MAX;
+	*monotone = false;
 	m = trend_envelope(a->t, a->ymax, a->n, windows, false, et, ev);
 	if (m < 4 || ev[m - 1] <= ev[0])
 		return 0;
-	for (i = 1; i < m; i++)
+	*monotone = true;
+	for (i = 1; i < m; i++) {
 		if (ev[i] > ev[i - 1]) {
 			d[k] = ev[i] - ev[i - 1];
 			total += d[k++];
 		}
+		if (ev[i] < ev[i - 1] - 0.02 * (ev[m - 1] - ev[0]))
+			*monotone = false;
+	}
 	qsort(d, k, sizeof(d[0]), cmp_desc);
 	keep = (m + 4) / 5; /* a fifth of the windows, at least one */
 	for (i = 0; i < k && i < keep; i++)
@@ -400,6 +410,14 @@ decide(const struct leak_result *o, const struct leak_rules *r, double rise,
 		out->why = "memory is going down significantly";
 		return;
 	}
+	/* A staircase is too autocorrelated for the trend test; its own
+	 * evidence is a stepped upper envelope that never falls. */
+	if (flat_floor && !up && o->steps_monotone &&
+	    o->step_share >= r->step_share && o->rate_pct_day >= r->min_rate) {
+		out->verdict = LEAK_FRAGMENTATION;
+		out->why = "peaks climb in steps while the floor stays flat";
+		goto limit;
+	}
 	if (!up) {
 		if (o->mk.p < r->alpha && o->rate_pct_day > 0)
 			out->why = "growth is significant but below --min-rate";
@@ -419,6 +437,7 @@ decide(const struct leak_result *o, const struct leak_rules *r, double rise,
 		out->verdict = LEAK_LEAK;
 		out->why = "the trend and its floor rise steadily";
 	}
+limit:
 	if (!isnan(limit_y) && o->ts.slope > 0 &&
 	    (limit_y - o->fit_last) / o->ts.slope <= r->horizon_s) {
 		out->verdict = LEAK_OOM;
@@ -465,7 +484,7 @@ statistics(const struct arrays *a, const struct leak_series *s,
 	bool aux = false;
 	size_t i;
 
-	out->step_share = step_share(a, r->windows);
+	out->step_share = step_share(a, r->windows, &out->steps_monotone);
 	memcpy(scratch, a->y, a->n * sizeof(double));
 	level = trend_median(scratch, a->n);
 	out->level = level;

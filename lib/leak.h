@@ -97,6 +97,7 @@ struct leak_result {
 	double envelope_slope, envelope_share;
 	bool envelope_from_aux;
 	double step_share;
+	bool steps_monotone;
 	double head_slope, tail_slope, tail_p;
 	struct trend_cp cp;
 	bool growth_started;

@@ -166,17 +166,29 @@ procmem_start_seconds(uint64_t start_ticks)
 	return (double)start_ticks / (double)(hz > 0 ? hz : 100);
 }
 
-/* Count entries of /proc/PID/fd with getdents64: no DIR, no malloc. */
+/*
+ * Count entries of /proc/PID/fd with getdents64: no DIR, no malloc.  A
+ * kept descriptor (*kept, opened on first use) is rewound instead of
+ * reopened; kept NULL opens and closes one.
+ */
 static long
-count_fds(int dir_fd)
+count_fds(int dir_fd, int *kept)
 {
 	char buf[4096];
 	long count = 0;
-	int fd = openat(dir_fd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = kept != NULL ? *kept : -1;
 	long n;
 
+	if (fd >= 0 && lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		fd = *kept = -1;
+	}
+	if (fd < 0)
+		fd = openat(dir_fd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
+	if (kept != NULL)
+		*kept = fd;
 	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
 		long off = 0;
 
@@ -190,7 +202,8 @@ count_fds(int dir_fd)
 			off += reclen;
 		}
 	}
-	close(fd);
+	if (kept == NULL)
+		close(fd);
 	return n < 0 ? -1 : count;
 }
 
@@ -214,6 +227,7 @@ procmem_open(struct procmem_proc *p, pid_t pid)
 
 	memset(p, 0, sizeof(*p));
 	p->dir_fd = p->stat_fd = p->status_fd = p->rollup_fd = p->pidfd = -1;
+	p->fd_dir = -1;
 	p->pid = pid;
 	if (pid <= 0) {
 		errno = ESRCH;
@@ -245,15 +259,17 @@ void
 procmem_close(struct procmem_proc *p)
 {
 	close_fd(p->rollup_fd);
+	close_fd(p->fd_dir);
 	close_fd(p->status_fd);
 	close_fd(p->stat_fd);
 	close_fd(p->dir_fd);
 	close_fd(p->pidfd);
 	p->dir_fd = p->stat_fd = p->status_fd = p->rollup_fd = p->pidfd = -1;
+	p->fd_dir = -1;
 }
 
 static int
-sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
+sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd, int *fd_dir,
            struct procmem_sample *s, unsigned int flags)
 {
 	char buf[PROC_BUF];
@@ -275,7 +291,7 @@ sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd,
 		errno = ESRCH;
 		return -1;
 	}
-	s->fds = flags & PROCMEM_FDS ? count_fds(dir_fd) : -1;
+	s->fds = flags & PROCMEM_FDS ? count_fds(dir_fd, fd_dir) : -1;
 	s->pss_kb = s->uss_kb = -1;
 	if (flags & PROCMEM_PSS) {
 		if (*rollup_fd < 0)
@@ -297,8 +313,8 @@ procmem_sample(struct procmem_proc *p, struct procmem_sample *s,
 		errno = ESRCH;
 		return -1;
 	}
-	if (sample_dir(p->dir_fd, p->stat_fd, p->status_fd, &p->rollup_fd, s,
-	               flags) < 0)
+	if (sample_dir(p->dir_fd, p->stat_fd, p->status_fd, &p->rollup_fd,
+	               &p->fd_dir, s, flags) < 0)
 		return -1;
 	if (s->start_ticks != p->start_ticks) { /* paranoia: reused pid */
 		errno = ESRCH;
@@ -595,7 +611,8 @@ procmem_sample_children(struct procmem_tree *t, pid_t root,
 		dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir_fd < 0)
 			continue;
-		if (sample_dir(dir_fd, -1, -1, &rollup_fd, &s, flags) == 0)
+		if (sample_dir(dir_fd, -1, -1, &rollup_fd, NULL, &s, flags) ==
+		    0)
 			add_sample(sum, &s);
 		close_fd(rollup_fd);
 		close(dir_fd);

@@ -33,7 +33,7 @@ enum {
 struct procmem_proc {
 	pid_t pid;
 	uint64_t start_ticks;
-	int dir_fd, stat_fd, status_fd, rollup_fd;
+	int dir_fd, stat_fd, status_fd, rollup_fd, fd_dir;
 	int pidfd; /* -1 where the kernel has no pidfd_open */
 };
 

@@ -293,6 +293,35 @@ trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
 	return factor < 1 || !isfinite(factor) ? 1 : factor;
 }
 
+double
+trend_ar1_factor(const double *t, const double *v, size_t n, double slope)
+{
+	double mean = 0, num = 0, den = 0, r1, prev = 0;
+	size_t i;
+
+	if (n < 4)
+		return 1;
+	for (i = 0; i < n; i++)
+		mean += v[i] - slope * t[i];
+	mean /= (double)n;
+	for (i = 0; i < n; i++) {
+		double e = v[i] - slope * t[i] - mean;
+
+		den += e * e;
+		if (i > 0)
+			num += e * prev;
+		prev = e;
+	}
+	if (den <= 0)
+		return 1;
+	r1 = num / den;
+	if (r1 <= 0)
+		return 1;
+	if (r1 >= 1 - 1.0 / (double)n)
+		return (double)n;
+	return fmin((1 + r1) / (1 - r1), (double)n);
+}
+
 /* xorshift64*: a small fixed-seed generator for pair sampling. */
 static uint64_t
 next_random(uint64_t *state)

@@ -50,6 +50,15 @@ double trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
                        double z_crit);
 
 /*
+ * Lag-1 effective sample size correction (Yue and Wang 2004): with r1 the
+ * lag-1 autocorrelation of v - slope * t, n/n* = (1 + r1) / (1 - r1),
+ * between 1 and n.  Where Hamed-Rao, on ranks of a detrended series, lets
+ * a random walk pass for a trend, this does not.
+ */
+double trend_ar1_factor(const double *t, const double *v, size_t n,
+                        double slope);
+
+/*
  * Theil-Sen slope (median of pairwise slopes) and Sen's confidence interval
  * from var_s (the variance of the Mann-Kendall S, corrected or not) at the
  * two-sided normal quantile z_conf.  Exact for n <= TREND_TS_EXACT_MAX;

@@ -164,11 +164,18 @@ scanner_picks_fields(void **state)
 static void
 scanner_numbers_match_strtod(void **state)
 {
-	static const char *const fixed[] = {
-	    "0",	  "-0",		  "0.1",	 "123456789012345",
-	    "1234567890123456", "0.000000000000000000001", "-7.25",
-	    "1795289516.482",	"9007199254740993",	   "1e5",
-	    "2.5E-3",		"0.30000000000000004"};
+	static const char *const fixed[] = {"0",
+	                                    "-0",
+	                                    "0.1",
+	                                    "123456789012345",
+	                                    "1234567890123456",
+	                                    "0.000000000000000000001",
+	                                    "-7.25",
+	                                    "1795289516.482",
+	                                    "9007199254740993",
+	                                    "1e5",
+	                                    "2.5E-3",
+	                                    "0.30000000000000004"};
 	char line[96], num[48];
 	size_t i;
 	int col;
@@ -182,8 +189,8 @@ scanner_numbers_match_strtod(void **state)
 			snprintf(num, sizeof(num), "%s", fixed[i]);
 		else
 			snprintf(num, sizeof(num), "%.*f", rand() % 12,
-				 ((double)rand() / RAND_MAX - 0.5) *
-				     pow(10, rand() % 16));
+			         ((double)rand() / RAND_MAX - 0.5) *
+			             pow(10, rand() % 16));
 		snprintf(line, sizeof(line), "{\"v\":%s}", num);
 		assert_int_equal(jsonl_scan(line, strlen(line), f, 1, &col), 0);
 		if (f[0].num != strtod(num, NULL))

@@ -1,0 +1,11 @@
+#!/bin/bash
+# make bench: every benchmark, each printing its ratios.
+set -eu
+dir=$(dirname "$0")
+export BENCH_OUT=$(mktemp -d)
+trap 'rm -rf "$BENCH_OUT"' EXIT
+"$dir/rss-watch.sh"
+echo
+"$dir/leak-classify.sh"
+echo
+"$dir/accuracy.sh"
