@@ -12,7 +12,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify
 LIB_MODULES = cli clock jsonl procmem trend leak
-HELPERS     = memhog
+HELPERS     = memhog ticker
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak
 
 # Every Debian package the build, tests, lint, benchmarks and demo need.

@@ -149,21 +149,40 @@ record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
 	r->ok = json_is_boolean(ok) ? json_is_true(ok) : -1;
 }
 
+/* The fields a record is read for, prepared once per field name. */
+struct parser {
+	struct jsonl_field f[FLD_COUNT];
+	struct jsonl_scanner sc;
+	const char *field;
+};
+
+static void
+parser_init(struct parser *p, const char *field)
+{
+	static const char *const names[FLD_COUNT] = {
+	    [FLD_TS] = "ts",   [FLD_ANON] = "anon_kb", [FLD_RSS] = "rss_kb",
+	    [FLD_PID] = "pid", [FLD_START] = "start",  [FLD_EVENT] = "event",
+	    [FLD_OK] = "ok",   [FLD_UNIT] = "unit"};
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < FLD_COUNT; i++)
+		p->f[i].name = names[i];
+	p->f[FLD_VALUE].name = field;
+	p->field = field;
+	jsonl_scanner_init(&p->sc, p->f, FLD_COUNT);
+}
+
 /* Parse the reader's current line; false when malformed (reported). */
 static bool
-parse_record(struct jsonl_reader *rd, const char *field, struct record *r)
+parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 {
-	struct jsonl_field f[FLD_COUNT] = {
-	    [FLD_TS] = {.name = "ts"},        [FLD_VALUE] = {.name = field},
-	    [FLD_ANON] = {.name = "anon_kb"}, [FLD_RSS] = {.name = "rss_kb"},
-	    [FLD_PID] = {.name = "pid"},      [FLD_START] = {.name = "start"},
-	    [FLD_EVENT] = {.name = "event"},  [FLD_OK] = {.name = "ok"},
-	    [FLD_UNIT] = {.name = "unit"}};
+	const char *field = p->field;
 	int column;
 	json_t *obj;
 
-	if (jsonl_scan(rd->line, rd->len, f, FLD_COUNT, &column) == 0) {
-		record_from_scan(f, r);
+	if (jsonl_scan_with(&p->sc, rd->line, rd->len, &column) == 0) {
+		record_from_scan(p->f, r);
 		/* the same key twice in f[] fills only the first slot */
 		if (strcmp(field, "anon_kb") == 0)
 			r->has_anon = r->has_value, r->anon = r->value;
@@ -174,7 +193,7 @@ parse_record(struct jsonl_reader *rd, const char *field, struct record *r)
 	obj = jsonl_parse_line(rd);
 	if (obj == NULL)
 		return false;
-	record_from_json(obj, f, r);
+	record_from_json(obj, p->f, r);
 	json_decref(obj);
 	return true;
 }
@@ -281,14 +300,16 @@ static int
 read_series(struct context *c, FILE *fp, const char *name)
 {
 	struct jsonl_reader rd;
+	struct parser p;
 	struct record r;
 	int rc;
 
+	parser_init(&p, c->field ? c->field : "anon_kb");
 	jsonl_reader_init(&rd, fp, name);
 	while ((rc = jsonl_next_line(&rd)) == 1) {
-		const char *field = c->field ? c->field : "anon_kb";
-
-		if (parse_record(&rd, field, &r))
+		if (c->field != NULL && p.field != c->field)
+			parser_init(&p, c->field); /* chosen on the way */
+		if (parse_record(&rd, &p, &r))
 			add_record(c, &r);
 	}
 	if (rc < 0)
@@ -389,6 +410,7 @@ read_faults(const char *path, struct leak_faults *faults)
 {
 	struct fault_reader fr;
 	struct jsonl_reader rd;
+	struct parser p;
 	struct record r;
 	FILE *fp = fopen(path, "r");
 	int rc = 0;
@@ -399,10 +421,11 @@ read_faults(const char *path, struct leak_faults *faults)
 	}
 	memset(&fr, 0, sizeof(fr));
 	fr.f = faults;
+	parser_init(&p, "ts");
 	jsonl_reader_init(&rd, fp, path);
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
 		rc = 0;
-		if (parse_record(&rd, "ts", &r) && fault_record(&fr, &r) < 0) {
+		if (parse_record(&rd, &p, &r) && fault_record(&fr, &r) < 0) {
 			warn("%s: fault periods", path);
 			rc = -1;
 		}

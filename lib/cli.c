@@ -133,28 +133,30 @@ parse_number(const char *s, double *value, const char **end)
 	return 0;
 }
 
-int
-cli_parse_duration(const char *s, uint64_t *ms)
+struct unit {
+	const char *suffix;
+	double scale;
+};
+
+/* Scale a number by its suffix from a table (case-insensitively when
+ * nocase); -1 for an unknown suffix. */
+static int
+parse_scaled(const char *s, const struct unit *units, size_t n, bool nocase,
+             double *out, bool *had_suffix)
 {
-	static const struct {
-		const char *suffix;
-		double ms;
-	} units[] = {{"", 1000},      {"ms", 1},      {"s", 1000},
-	             {"m", 60000},    {"min", 60000}, {"h", 3600000},
-	             {"d", 86400000}, {"sec", 1000}};
 	const char *suffix;
 	double v;
 	size_t i;
 
 	if (parse_number(s, &v, &suffix) < 0)
 		goto bad;
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(suffix, units[i].suffix) != 0)
+	for (i = 0; i < n; i++) {
+		if ((nocase ? strcasecmp(suffix, units[i].suffix)
+		            : strcmp(suffix, units[i].suffix)) != 0)
 			continue;
-		v *= units[i].ms;
-		if (v > 1e15)
-			goto bad;
-		*ms = (uint64_t)llround(v);
+		*out = v * units[i].scale;
+		if (had_suffix != NULL)
+			*had_suffix = *suffix != '\0';
 		return 0;
 	}
 bad:
@@ -163,50 +165,35 @@ bad:
 }
 
 int
+cli_parse_duration(const char *s, uint64_t *ms)
+{
+	static const struct unit units[] = {
+	    {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
+	    {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
+	double v;
+
+	if (parse_scaled(s, units, sizeof(units) / sizeof(units[0]), false, &v,
+	                 NULL) < 0)
+		return -1;
+	if (v > 1e15) {
+		errno = ERANGE;
+		return -1;
+	}
+	*ms = (uint64_t)llround(v);
+	return 0;
+}
+
+int
 cli_parse_size(const char *s, double *bytes, bool *had_suffix)
 {
-	const char *suffix;
-	double v, mult;
+	static const struct unit units[] = {
+	    {"", 1},         {"B", 1},       {"K", 0x1p10},   {"KB", 0x1p10},
+	    {"KiB", 0x1p10}, {"M", 0x1p20},  {"MB", 0x1p20},  {"MiB", 0x1p20},
+	    {"G", 0x1p30},   {"GB", 0x1p30}, {"GiB", 0x1p30}, {"T", 0x1p40},
+	    {"TB", 0x1p40},  {"TiB", 0x1p40}};
 
-	if (parse_number(s, &v, &suffix) < 0)
-		goto bad;
-	*had_suffix = *suffix != '\0';
-	switch (toupper((unsigned char)*suffix)) {
-	case '\0':
-		mult = 1;
-		break;
-	case 'B':
-		mult = 1;
-		break;
-	case 'K':
-		mult = 1024.0;
-		break;
-	case 'M':
-		mult = 1024.0 * 1024;
-		break;
-	case 'G':
-		mult = 1024.0 * 1024 * 1024;
-		break;
-	case 'T':
-		mult = 1024.0 * 1024 * 1024 * 1024;
-		break;
-	default:
-		goto bad;
-	}
-	if (*suffix != '\0' && toupper((unsigned char)*suffix) != 'B') {
-		suffix++;
-		if (strcasecmp(suffix, "") != 0 &&
-		    strcasecmp(suffix, "B") != 0 &&
-		    strcasecmp(suffix, "iB") != 0)
-			goto bad;
-	} else if (*suffix != '\0' && suffix[1] != '\0') {
-		goto bad;
-	}
-	*bytes = v * mult;
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
+	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), true,
+	                    bytes, had_suffix);
 }
 
 int

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "jsonl.h"
@@ -360,9 +361,9 @@ jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name)
 void
 jsonl_reader_free(struct jsonl_reader *r)
 {
-	free(r->line);
-	r->line = NULL;
-	r->cap = 0;
+	free(r->buf);
+	r->buf = r->line = NULL;
+	r->cap = r->start = r->end = 0;
 }
 
 static bool
@@ -376,22 +377,84 @@ blank(const char *s, size_t n)
 	return true;
 }
 
-int
-jsonl_next_line(struct jsonl_reader *r)
+/* Make room and read more; 0 at EOF (r->eof set), -1 on error. */
+static int
+fill(struct jsonl_reader *r)
 {
 	ssize_t n;
 
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->end < 2) { /* a line longer than the buffer */
+		size_t cap = r->cap ? r->cap * 2 : 1 << 16;
+		char *p = realloc(r->buf, cap);
+
+		if (p == NULL)
+			return -1;
+		r->buf = p;
+		r->cap = cap;
+	}
+	/* read(2) hands over what a live pipe has; streams without a
+	 * descriptor (fmemopen) go through stdio */
+	if (fileno(r->fp) >= 0) {
+		do
+			n = read(fileno(r->fp), r->buf + r->end,
+			         r->cap - r->end - 1);
+		while (n < 0 && errno == EINTR);
+	} else {
+		n = (ssize_t)fread(r->buf + r->end, 1, r->cap - r->end - 1,
+		                   r->fp);
+		if (n == 0 && ferror(r->fp))
+			n = -1;
+	}
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		r->eof = true;
+	r->end += (size_t)n;
+	return n > 0;
+}
+
+/* The next line in place, or 0 when the buffer holds no whole line. */
+static int
+take_line(struct jsonl_reader *r)
+{
+	char *nl;
+
+	if (r->start >= r->end)
+		return 0;
+	nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+	if (nl == NULL) {
+		if (!r->eof)
+			return 0;
+		nl = r->buf + r->end; /* a last line without newline */
+	}
+	r->line = r->buf + r->start;
+	r->len = (size_t)(nl - r->line);
+	*nl = '\0'; /* the buffer always keeps a byte spare */
+	r->start = (size_t)(nl - r->buf) + (nl < r->buf + r->end);
+	if (r->len > 0 && r->line[r->len - 1] == '\r')
+		r->line[--r->len] = '\0';
+	r->lineno++;
+	return 1;
+}
+
+int
+jsonl_next_line(struct jsonl_reader *r)
+{
+	int rc;
+
 	for (;;) {
-		errno = 0;
-		n = getline(&r->line, &r->cap, r->fp);
-		if (n < 0)
-			return ferror(r->fp) ? -1 : 0;
-		r->lineno++;
-		if (n > 0 && r->line[n - 1] == '\n')
-			r->line[--n] = '\0';
-		r->len = (size_t)n;
-		if (!blank(r->line, r->len))
-			return 1;
+		while (take_line(r))
+			if (!blank(r->line, r->len))
+				return 1;
+		if (r->eof)
+			return 0;
+		if ((rc = fill(r)) < 0)
+			return -1;
 	}
 }
 
@@ -456,12 +519,14 @@ jsonl_read(struct jsonl_reader *r, json_t **obj)
 
 /* Matches jansson's JSON_PARSER_MAX_DEPTH. */
 #define SCAN_MAX_DEPTH 2048
+#define SCAN_KEY_MAX   JSONL_SCAN_KEY_MAX
+#define SCAN_NONE      0xff
 
 struct scan {
 	const char *p, *end, *line;
 	const char *error_at;
 	int depth;
-	size_t name_len[16]; /* of the wanted fields */
+	const struct jsonl_scanner *sc;
 };
 
 static int
@@ -505,6 +570,19 @@ hex4(const char *p, const char *end, unsigned int *out)
 	return 0;
 }
 
+/* Bytes that stand for themselves inside a string: printable ASCII but
+ * the quote and the backslash.  Built once by jsonl_scan(). */
+static unsigned char plain_byte[256];
+
+static void
+init_plain_bytes(void)
+{
+	int c;
+
+	for (c = 0x20; c < 0x80; c++)
+		plain_byte[c] = c != '"' && c != '\\';
+}
+
 /* s->p at the opening quote; leaves it after the closing one. */
 static int
 scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
@@ -513,8 +591,14 @@ scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
 
 	*escaped = false;
 	while (s->p < s->end) {
-		unsigned char c = (unsigned char)*s->p;
+		unsigned char c;
 		unsigned int cp, lo;
+
+		while (s->p < s->end && plain_byte[(unsigned char)*s->p])
+			s->p++;
+		if (s->p >= s->end)
+			break;
+		c = (unsigned char)*s->p;
 
 		if (c == '"') {
 			*str = start;
@@ -749,18 +833,28 @@ find_field(const struct scan *s, const char *key, size_t n, bool escaped,
            struct jsonl_field *f, size_t nf)
 {
 	char buf[128];
-	size_t i;
+	unsigned int i;
 
+	(void)nf;
 	if (escaped) {
 		n = unescape_key(key, n, buf, sizeof(buf));
 		if (n >= sizeof(buf))
 			return NULL;
 		key = buf;
 	}
-	for (i = 0; i < nf; i++)
-		if ((i < 16 ? s->name_len[i] : strlen(f[i].name)) == n &&
-		    memcmp(f[i].name, key, n) == 0)
+	if (n > SCAN_KEY_MAX)
+		return NULL;
+	for (i = s->sc->by_len[n]; i != SCAN_NONE;
+	     i = s->sc->next_same_len[i]) {
+		const char *name = f[i].name;
+		size_t k = 0;
+
+		/* names are short: a plain loop beats a call to memcmp */
+		while (k < n && name[k] == key[k])
+			k++;
+		if (k == n)
 			return &f[i];
+	}
 	return NULL;
 }
 
@@ -857,22 +951,44 @@ scan_value(struct scan *s, struct jsonl_field *f)
 	}
 }
 
-int
-jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
-           size_t nfields, int *column)
+void
+jsonl_scanner_init(struct jsonl_scanner *sc, struct jsonl_field *fields,
+                   size_t nfields)
 {
-	struct scan s = {line, line + len, line, NULL, 0, {0}};
 	size_t i;
 
-	for (i = 0; i < nfields; i++) {
-		fields[i].type = JSONL_ABSENT;
-		if (i < 16)
-			s.name_len[i] = strlen(fields[i].name);
+	if (!plain_byte['a'])
+		init_plain_bytes();
+	if (nfields > JSONL_SCAN_FIELDS_MAX)
+		nfields = JSONL_SCAN_FIELDS_MAX;
+	sc->fields = fields;
+	sc->n = nfields;
+	memset(sc->by_len, SCAN_NONE, sizeof(sc->by_len));
+	/* wanted fields by name length: the first with that length and a
+	 * chain to the next; prepending backwards keeps the first first */
+	for (i = nfields; i-- > 0;) {
+		size_t n = strlen(fields[i].name);
+
+		if (n > SCAN_KEY_MAX)
+			continue;
+		sc->next_same_len[i] = sc->by_len[n];
+		sc->by_len[n] = (unsigned char)i;
 	}
+}
+
+int
+jsonl_scan_with(const struct jsonl_scanner *sc, const char *line, size_t len,
+                int *column)
+{
+	struct scan s = {line, line + len, line, NULL, 0, sc};
+	size_t i;
+
+	for (i = 0; i < sc->n; i++)
+		sc->fields[i].type = JSONL_ABSENT;
 	skip_ws(&s);
 	if (s.p >= s.end || *s.p != '{')
 		goto fail;
-	if (scan_container(&s, true, fields, nfields) < 0)
+	if (scan_container(&s, true, sc->fields, sc->n) < 0)
 		goto fail;
 	skip_ws(&s);
 	if (s.p == s.end)
@@ -883,4 +999,14 @@ fail:
 		s.error_at = s.p;
 	*column = (int)(s.error_at - line) + 1;
 	return -1;
+}
+
+int
+jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
+           size_t nfields, int *column)
+{
+	struct jsonl_scanner sc;
+
+	jsonl_scanner_init(&sc, fields, nfields);
+	return jsonl_scan_with(&sc, line, len, column);
 }

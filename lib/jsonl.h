@@ -65,10 +65,12 @@ void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
 /* ---- reader ---------------------------------------------------------- */
 
 struct jsonl_reader {
-	FILE *fp;
+	FILE *fp;         /* read through its descriptor, never through stdio */
 	const char *name; /* for messages: file name or "-" */
-	char *line;
-	size_t cap;
+	char *buf;        /* block buffer; lines are handed out inside it */
+	size_t cap, start, end;
+	bool eof;
+	char *line;            /* the current line, NUL-terminated */
 	size_t len;            /* length of the current line */
 	uint64_t lineno;       /* of the current line */
 	uint64_t malformed;    /* lines that were not a JSON object */
@@ -128,5 +130,20 @@ struct jsonl_field {
 
 int jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
                size_t nfields, int *column);
+
+/* The same with the field list prepared once (jsonl_scanner_init), for
+ * readers that scan millions of lines for the same fields. */
+#define JSONL_SCAN_KEY_MAX    63
+#define JSONL_SCAN_FIELDS_MAX 32
+struct jsonl_scanner {
+	struct jsonl_field *fields; /* owned by the caller */
+	size_t n;
+	unsigned char by_len[JSONL_SCAN_KEY_MAX + 1];
+	unsigned char next_same_len[JSONL_SCAN_FIELDS_MAX];
+};
+void jsonl_scanner_init(struct jsonl_scanner *sc, struct jsonl_field *fields,
+                        size_t nfields);
+int jsonl_scan_with(const struct jsonl_scanner *sc, const char *line,
+                    size_t len, int *column);
 
 #endif

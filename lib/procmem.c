@@ -567,40 +567,39 @@ add_sample(struct procmem_sample *sum, const struct procmem_sample *s)
 	sum->nproc++;
 }
 
+static void
+swap_entries(struct procmem_tree *t, size_t a, size_t b)
+{
+	pid_t pid = t->pid[a], ppid = t->ppid[a];
+
+	t->pid[a] = t->pid[b];
+	t->ppid[a] = t->ppid[b];
+	t->pid[b] = pid;
+	t->ppid[b] = ppid;
+}
+
 int
 procmem_sample_children(struct procmem_tree *t, pid_t root,
                         struct procmem_sample *sum, unsigned int flags)
 {
-	size_t i, j, members = 0;
+	size_t i, j, members = 0, next = 0;
+	pid_t parent = root;
 
 	t->n = 0;
 	if (for_each_pid(tree_add, t) < 0)
 		return -1;
-	/* Mark descendants in place: move each found child next to the
-	 * members so one pass per generation finds the next. */
-	for (i = 0; i < t->n; i++) {
-		if (t->ppid[i] != root)
-			continue;
-		pid_t tp = t->pid[members], tpp = t->ppid[members];
-
-		t->pid[members] = t->pid[i];
-		t->ppid[members] = t->ppid[i];
-		t->pid[i] = tp;
-		t->ppid[i] = tpp;
-		members++;
-	}
-	for (j = 0; j < members; j++) {
+	/* Breadth first, in place: entries [0, members) are the descendants
+	 * found so far; each one's children are swapped in behind them. */
+	for (;;) {
 		for (i = members; i < t->n; i++) {
-			if (t->ppid[i] != t->pid[j])
+			if (t->ppid[i] != parent)
 				continue;
-			pid_t tp = t->pid[members], tpp = t->ppid[members];
-
-			t->pid[members] = t->pid[i];
-			t->ppid[members] = t->ppid[i];
-			t->pid[i] = tp;
-			t->ppid[i] = tpp;
+			swap_entries(t, i, members);
 			members++;
 		}
+		if (next == members)
+			break;
+		parent = t->pid[next++];
 	}
 	for (j = 0; j < members; j++) {
 		char path[32];
