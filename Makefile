@@ -35,7 +35,7 @@ TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPER_BINS = $(HELPERS:%=$(B)/helpers/%)
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/%)
 
-.PHONY: all deps check lint bench demo install uninstall clean format
+.PHONY: all deps check lint bench demo soak install uninstall clean format print-tools
 
 all: $(TOOL_BINS) $(HELPER_BINS) $(UNIT_BINS)
 
@@ -84,6 +84,9 @@ bench: deps all
 
 demo: deps all
 	@tests/demo.sh
+
+soak: deps all
+	@tests/soak/soak.sh
 
 format:
 	clang-format -i cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c

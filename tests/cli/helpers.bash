@@ -48,3 +48,20 @@ run_split() {
 	status=0
 	"$@" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" || status=$?
 }
+
+# complete TOOL WORD...: the completions bash offers for the last word
+complete_words() {
+	local tool=$1
+	shift
+	bash -c '
+		source /usr/share/bash-completion/bash_completion
+		source "$0/completions/$1.bash"
+		fn=_comp_cmd_${1//-/_}
+		COMP_WORDS=("$1" "${@:2}")
+		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+		COMP_LINE="${COMP_WORDS[*]}"
+		COMP_POINT=${#COMP_LINE}
+		prev=${COMP_WORDS[COMP_CWORD-1]}
+		$fn "$1" "${COMP_WORDS[COMP_CWORD]}" "$prev"
+		printf "%s\n" "${COMPREPLY[@]}"' "$ROOT" "$tool" "$@"
+}

@@ -215,3 +215,10 @@ gen() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"steady"* ]]
 }
+
+@test "leak-classify: bash completion offers options and fields" {
+	run complete_words leak-classify --env
+	[ "$output" = --envelope-share ]
+	run complete_words leak-classify -f free
+	[ "$output" = free_heap ]
+}

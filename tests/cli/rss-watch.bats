@@ -199,3 +199,12 @@ teardown() {
 	run leak-classify -f rss_kb "$BATS_TEST_TMPDIR/self.jsonl"
 	[ "$status" -eq 0 ]
 }
+
+@test "rss-watch: bash completion offers options and their values" {
+	run complete_words rss-watch --lim
+	[[ $output == *"--limit"* && $output == *"--limit-field"* ]]
+	run complete_words rss-watch --action k
+	[ "$output" = kill ]
+	run complete_words rss-watch --limit-field an
+	[ "$output" = anon_kb ]
+}
