@@ -118,7 +118,21 @@ procmem_parse_status(const char *buf, struct procmem_sample *s)
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		*(long *)((char *)s + keys[i].off) = -1;
+	s->comm[0] = '\0';
+	s->state = '?';
 	while (line != NULL && *line != '\0') {
+		if (strncmp(line, "Name:\t", 6) == 0) {
+			size_t n = strcspn(line + 6, "\n");
+
+			if (n >= sizeof(s->comm))
+				n = sizeof(s->comm) - 1;
+			memcpy(s->comm, line + 6, n);
+			s->comm[n] = '\0';
+		} else if (strncmp(line, "State:\t", 7) == 0) {
+			s->state = line[7];
+		} else if (strncmp(line, "PPid:", 5) == 0) {
+			s->ppid = (pid_t)kb_value(line + 5);
+		}
 		for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 			size_t n = strlen(keys[i].key);
 
@@ -268,26 +282,25 @@ procmem_close(struct procmem_proc *p)
 	p->fd_dir = -1;
 }
 
+/*
+ * One sample from /proc/PID/status (and fd, smaps_rollup): status names
+ * the process and its state too, so stat is not read.  A kept status
+ * descriptor fails with ESRCH once its process is reaped, whatever
+ * process has the pid by then.
+ */
 static int
-sample_dir(int dir_fd, int stat_fd, int status_fd, int *rollup_fd, int *fd_dir,
+sample_dir(int dir_fd, int status_fd, int *rollup_fd, int *fd_dir,
            struct procmem_sample *s, unsigned int flags)
 {
 	char buf[PROC_BUF];
 
-	if ((stat_fd >= 0 ? read_at(stat_fd, buf, sizeof(buf))
-	                  : read_file_at(dir_fd, "stat", buf, sizeof(buf))) < 0)
-		return -1;
-	if (procmem_parse_stat(buf, s) < 0 || s->state == 'Z' ||
-	    s->state == 'X') {
-		errno = ESRCH;
-		return -1;
-	}
 	if ((status_fd >= 0
 	         ? read_at(status_fd, buf, sizeof(buf))
 	         : read_file_at(dir_fd, "status", buf, sizeof(buf))) < 0)
 		return -1;
 	procmem_parse_status(buf, s);
-	if (s->rss_kb < 0) { /* kernel threads and exiting processes */
+	/* zombies, and kernel threads, have no memory lines */
+	if (s->rss_kb < 0 || s->state == 'Z' || s->state == 'X') {
 		errno = ESRCH;
 		return -1;
 	}
@@ -313,13 +326,11 @@ procmem_sample(struct procmem_proc *p, struct procmem_sample *s,
 		errno = ESRCH;
 		return -1;
 	}
-	if (sample_dir(p->dir_fd, p->stat_fd, p->status_fd, &p->rollup_fd,
-	               &p->fd_dir, s, flags) < 0)
+	if (sample_dir(p->dir_fd, p->status_fd, &p->rollup_fd, &p->fd_dir, s,
+	               flags) < 0)
 		return -1;
-	if (s->start_ticks != p->start_ticks) { /* paranoia: reused pid */
-		errno = ESRCH;
-		return -1;
-	}
+	s->pid = p->pid;
+	s->start_ticks = p->start_ticks;
 	return 0;
 }
 
@@ -610,8 +621,7 @@ procmem_sample_children(struct procmem_tree *t, pid_t root,
 		dir_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dir_fd < 0)
 			continue;
-		if (sample_dir(dir_fd, -1, -1, &rollup_fd, NULL, &s, flags) ==
-		    0)
+		if (sample_dir(dir_fd, -1, &rollup_fd, NULL, &s, flags) == 0)
 			add_sample(sum, &s);
 		close_fd(rollup_fd);
 		close(dir_fd);

@@ -134,7 +134,7 @@ static void
 run(const struct params *p)
 {
 	struct held shaped = {0};
-	double start = now_s(), t;
+	double start = now_s(), t, last = 0;
 
 	if (p->base_kb > 0)
 		grab((size_t)p->base_kb);
@@ -149,8 +149,10 @@ run(const struct params *p)
 			hold(&shaped, p->peak_kb * (1 - exp(-t / p->tau_s)));
 		else if (strcmp(p->mode, "steps") == 0)
 			hold(&shaped, p->step_kb * floor(t / p->period_s));
+		/* by the clock, not by ticks: a slow tick leaks more */
 		if (p->rate_kb > 0)
-			leak_kb(p->rate_kb * TICK_S);
+			leak_kb(p->rate_kb * (t - last));
+		last = t;
 		usleep((useconds_t)(TICK_S * 1e6));
 	}
 	release(&shaped);

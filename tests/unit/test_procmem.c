@@ -36,7 +36,8 @@ parse_stat_with_odd_comm(void **state)
 static void
 parse_status_new_and_old_kernels(void **state)
 {
-	const char *now = "Name:\tx\nVmSize:\t  2412 kB\nVmHWM:\t   900 kB\n"
+	const char *now = "Name:\tdbus-growatt\nState:\tS (sleeping)\n"
+	                  "PPid:\t17\nVmSize:\t  2412 kB\nVmHWM:\t   900 kB\n"
 	                  "VmRSS:\t   800 kB\nRssAnon:\t  80 kB\n"
 	                  "RssFile:\t 720 kB\nRssShmem:\t   0 kB\n"
 	                  "VmSwap:\t  12 kB\nThreads:\t3\n";
@@ -45,6 +46,9 @@ parse_status_new_and_old_kernels(void **state)
 
 	(void)state;
 	procmem_parse_status(now, &s);
+	assert_string_equal(s.comm, "dbus-growatt");
+	assert_int_equal(s.state, 'S');
+	assert_int_equal(s.ppid, 17);
 	assert_int_equal(s.rss_kb, 800);
 	assert_int_equal(s.anon_kb, 80);
 	assert_int_equal(s.file_kb, 720);
