@@ -10,8 +10,8 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
-TOOLS       = rss-watch leak-classify
-LIB_MODULES = cli clock jsonl procmem trend leak
+TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim
+LIB_MODULES = cli clock jsonl procmem trend leak mb regmap
 HELPERS     = memhog ticker
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak
 
@@ -19,15 +19,17 @@ UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
 	sysstat python3-psutil python3-numpy bash-completion procps \
-	time jq linux-perf
+	time jq linux-perf libmodbus-dev libcsv-dev python3-pymodbus \
+	python3-serial python3-serial-asyncio mbpoll socat
 
 CC     ?= cc
 CFLAGS ?= -O2 -g
-PKGS    = popt jansson
+PKGS    = popt jansson libmodbus
 GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
+	-DGXKIT_MAPDIR='"$(PREFIX)/share/gxkit/maps"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-GX_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+GX_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 
 B = build
 LIB_OBJS  = $(LIB_MODULES:%=$(B)/lib/%.o)

@@ -1,0 +1,632 @@
+/*
+ * gw-read: poll the registers of Modbus units (RTU or TCP) through a
+ * register map or ad-hoc addresses and print one JSON record per unit and
+ * poll.  Units that stop answering are kept and retried with backoff.
+ */
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <csv.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "jsonl.h"
+#include "mb.h"
+#include "procmem.h"
+#include "regmap.h"
+
+#define MAX_REQUESTS 256
+#define MAX_ADHOC    64
+
+enum { OPT_REG = 1 };
+
+struct unit {
+	int id;
+	uint64_t failing_since; /* monotonic ms of the first failure, or 0 */
+	uint64_t next_try;      /* in backoff: when to try again */
+	bool offline;           /* in backoff */
+};
+
+struct options {
+	struct mb_bus bus;
+	struct unit units[256];
+	int nunits;
+	uint64_t interval_ms, timeout_ms, gap_ms, backoff_after_ms, backoff_ms;
+	long count;
+	bool csv, gap_set;
+	double max_rss_kb;
+};
+
+struct poller {
+	const struct options *o;
+	struct regmap map; /* from -m, or built from -r */
+	struct mb_request req[MAX_REQUESTS];
+	size_t nreq;
+	modbus_t *ctx;
+	uint64_t last_request;    /* monotonic ms */
+	uint16_t words[2][65536]; /* [0] input, [1] holding */
+	struct jsonl_writer out;
+	bool any_failed;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint16_t *
+words_of(struct poller *p, enum mb_fc fc)
+{
+	return p->words[fc == MB_HOLDING];
+}
+
+/* "35", "0x23:u32:0.1", "23:str:5"; appended to the ad-hoc map. */
+static int
+add_adhoc(struct regmap *m, const char *spec, enum mb_fc fc)
+{
+	char buf[64], *addr, *type, *scale, *end, *save = NULL;
+	struct mb_reg *r;
+	long a;
+
+	if (strlen(spec) >= sizeof(buf) || m->n == MAX_ADHOC)
+		return -1;
+	strcpy(buf, spec);
+	addr = strtok_r(buf, ":", &save);
+	type = strtok_r(NULL, ":", &save);
+	if (type != NULL && strcmp(type, "str") == 0) {
+		char *len = strtok_r(NULL, ":", &save);
+
+		if (len == NULL)
+			return -1;
+		len[-1] = ':'; /* "str:N" again */
+	}
+	scale = strtok_r(NULL, ":", &save);
+	errno = 0;
+	a = addr ? strtol(addr, &end, 0) : -1;
+	if (addr == NULL || *end != '\0' || errno || a < 0 || a > 65535)
+		return -1;
+	r = &m->regs[m->n];
+	memset(r, 0, sizeof(*r));
+	r->fc = fc;
+	r->address = (uint16_t)a;
+	r->type = MB_U16;
+	r->words = 1;
+	r->scale = 1;
+	if (type != NULL &&
+	    mb_parse_type(type, &r->type, &r->words, &r->low_first) < 0)
+		return -1;
+	if (scale != NULL) {
+		r->scale = strtod(scale, &end);
+		if (*end != '\0' || r->scale == 0)
+			return -1;
+	}
+	if (a + r->words > 65536)
+		return -1;
+	r->name = strdup(addr);
+	m->n++;
+	return r->name ? 0 : -1;
+}
+
+/* Keep the least gap between requests on the bus. */
+static void
+wait_gap(struct poller *p)
+{
+	uint64_t now = clock_mono_ms(), due = p->last_request + p->o->gap_ms;
+	struct timespec ts;
+
+	if (p->last_request == 0 || now >= due)
+		return;
+	ts = clock_from_ms(due - now);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
+		;
+}
+
+static void
+disconnect(struct poller *p)
+{
+	if (p->ctx == NULL)
+		return;
+	modbus_close(p->ctx);
+	modbus_free(p->ctx);
+	p->ctx = NULL;
+}
+
+/* Read every planned request from one unit; 0, or -1 with errno. */
+static int
+read_unit(struct poller *p, int unit)
+{
+	size_t i;
+
+	if (p->ctx == NULL) {
+		p->ctx = mb_connect(&p->o->bus, p->o->timeout_ms);
+		if (p->ctx == NULL)
+			return -1;
+	}
+	if (modbus_set_slave(p->ctx, unit) < 0)
+		return -1;
+	for (i = 0; i < p->nreq; i++) {
+		const struct mb_request *q = &p->req[i];
+		uint16_t *dst = words_of(p, q->fc) + q->address;
+		int rc;
+
+		wait_gap(p);
+		rc = q->fc == MB_INPUT
+		         ? modbus_read_input_registers(p->ctx, q->address,
+		                                       q->count, dst)
+		         : modbus_read_registers(p->ctx, q->address, q->count,
+		                                 dst);
+		p->last_request = clock_mono_ms();
+		if (rc != q->count) {
+			if (rc >= 0)
+				errno = EMBBADDATA;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+begin(struct poller *p, int unit)
+{
+	struct timespec now = clock_wall();
+
+	jsonl_begin(&p->out, &now, "gw-read");
+	jsonl_str(&p->out, "bus", p->o->bus.spec);
+	jsonl_int(&p->out, "unit", unit);
+	jsonl_str(&p->out, "map", p->map.name);
+}
+
+static void
+put_value(struct jsonl_writer *w, const char *key, const struct mb_value *v)
+{
+	if (v->kind == MB_NUMBER)
+		jsonl_double(w, key, v->num);
+	else if (v->kind == MB_TEXT)
+		jsonl_str(w, key, v->text);
+	else
+		jsonl_null(w, key);
+}
+
+static int
+write_values(struct poller *p, int unit, double latency_ms)
+{
+	struct mb_value v;
+	bool labels = false;
+	size_t i;
+
+	begin(p, unit);
+	jsonl_bool(&p->out, "ok", true);
+	jsonl_double(&p->out, "latency_ms", round(latency_ms * 10) / 10);
+	jsonl_object_open(&p->out, "values");
+	for (i = 0; i < p->map.n; i++) {
+		const struct mb_reg *r = &p->map.regs[i];
+
+		mb_decode(r, words_of(p, r->fc) + r->address, &v);
+		put_value(&p->out, r->name, &v);
+		labels |= v.label != NULL;
+	}
+	jsonl_object_close(&p->out);
+	if (labels) { /* enum labels beside the numbers */
+		jsonl_object_open(&p->out, "text");
+		for (i = 0; i < p->map.n; i++) {
+			const struct mb_reg *r = &p->map.regs[i];
+
+			mb_decode(r, words_of(p, r->fc) + r->address, &v);
+			if (v.label != NULL)
+				jsonl_str(&p->out, r->name, v.label);
+		}
+		jsonl_object_close(&p->out);
+	}
+	return jsonl_end(&p->out);
+}
+
+static int
+write_failure(struct poller *p, int unit, int err, double latency_ms)
+{
+	begin(p, unit);
+	jsonl_bool(&p->out, "ok", false);
+	jsonl_double(&p->out, "latency_ms", round(latency_ms * 10) / 10);
+	jsonl_str(&p->out, "error", mb_error_word(err));
+	jsonl_str(&p->out, "message", modbus_strerror(err));
+	return jsonl_end(&p->out);
+}
+
+static int
+write_event(struct poller *p, int unit, const char *event, const char *key,
+            double seconds)
+{
+	begin(p, unit);
+	jsonl_str(&p->out, "event", event);
+	jsonl_double(&p->out, key, round(seconds * 10) / 10);
+	return jsonl_end(&p->out);
+}
+
+/* ---- CSV --------------------------------------------------------------- */
+
+static void
+csv_field(FILE *fp, const char *s, bool first)
+{
+	if (!first)
+		fputc(',', fp);
+	csv_fwrite(fp, s, strlen(s));
+}
+
+static void
+csv_header(struct poller *p)
+{
+	size_t i;
+
+	fputs("ts,bus,unit,ok,latency_ms,error", stdout);
+	for (i = 0; i < p->map.n; i++)
+		csv_field(stdout, p->map.regs[i].name, false);
+	fputc('\n', stdout);
+}
+
+static int
+csv_row(struct poller *p, int unit, int err, double latency_ms)
+{
+	struct timespec now = clock_wall();
+	struct mb_value v;
+	char num[32];
+	size_t i;
+
+	printf("%lld.%03ld,", (long long)now.tv_sec, now.tv_nsec / 1000000);
+	csv_field(stdout, p->o->bus.spec, true);
+	printf(",%d,%s,%.1f,%s", unit, err ? "false" : "true", latency_ms,
+	       err ? mb_error_word(err) : "");
+	for (i = 0; i < p->map.n; i++) {
+		const struct mb_reg *r = &p->map.regs[i];
+
+		fputc(',', stdout);
+		if (err)
+			continue;
+		mb_decode(r, words_of(p, r->fc) + r->address, &v);
+		if (v.kind == MB_TEXT) {
+			csv_fwrite(stdout, v.text, strlen(v.text));
+		} else if (v.kind == MB_NUMBER) {
+			jsonl_format_double(num, v.num);
+			fputs(num, stdout);
+		}
+	}
+	fputc('\n', stdout);
+	return ferror(stdout) ? -1 : 0;
+}
+
+/* ---- one poll ---------------------------------------------------------- */
+
+static int
+report(struct poller *p, int unit, int err, double latency_ms)
+{
+	if (p->o->csv)
+		return csv_row(p, unit, err, latency_ms);
+	return err ? write_failure(p, unit, err, latency_ms)
+	           : write_values(p, unit, latency_ms);
+}
+
+static int
+event(struct poller *p, int unit, const char *what, const char *key,
+      double seconds)
+{
+	if (p->o->csv) {
+		cli_warn("unit %d: %s (%s %.0f s)", unit, what, key, seconds);
+		return 0;
+	}
+	return write_event(p, unit, what, key, seconds);
+}
+
+/*
+ * Poll one unit when it is due, and move it between online, failing and
+ * offline (backoff).  Returns -1 when output failed.
+ */
+static int
+poll_unit(struct poller *p, struct unit *u)
+{
+	const struct options *o = p->o;
+	uint64_t start = clock_mono_ms(), now;
+	int err = 0;
+
+	if (u->offline && start < u->next_try)
+		return 0;
+	if (read_unit(p, u->id) < 0) {
+		err = errno ? errno : EIO;
+		if (mb_error_needs_reconnect(err))
+			disconnect(p);
+	}
+	now = clock_mono_ms();
+	if (report(p, u->id, err, (double)(now - start)) < 0)
+		return -1;
+	if (err == 0) {
+		if (u->offline &&
+		    event(p, u->id, "online", "offline_s",
+		          (double)(now - u->failing_since) / 1000) < 0)
+			return -1;
+		u->offline = false;
+		u->failing_since = 0;
+		return 0;
+	}
+	p->any_failed = true;
+	if (u->failing_since == 0)
+		u->failing_since = start;
+	if (u->offline) {
+		u->next_try = now + o->backoff_ms;
+		return event(p, u->id, "backoff", "retry_in_s",
+		             (double)o->backoff_ms / 1000);
+	}
+	if (now - u->failing_since >= o->backoff_after_ms) {
+		u->offline = true;
+		u->next_try = now + o->backoff_ms;
+		return event(p, u->id, "offline", "failing_s",
+		             (double)(now - u->failing_since) / 1000);
+	}
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+sleep_until(uint64_t due)
+{
+	struct timespec ts = clock_from_ms(due);
+
+	while (!stop && clock_mono_ms() < due &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	           EINTR)
+		;
+	return stop ? -1 : 0;
+}
+
+static int
+loop(struct poller *p)
+{
+	const struct options *o = p->o;
+	uint64_t tick = clock_mono_ms();
+	long polls = 0;
+	int i;
+
+	for (;;) {
+		for (i = 0; i < o->nunits && !stop; i++)
+			if (poll_unit(p, (struct unit *)&o->units[i]) < 0)
+				return -1;
+		if (o->csv)
+			fflush(stdout);
+		polls++;
+		if (stop || o->interval_ms == 0 ||
+		    (o->count > 0 && polls >= o->count))
+			return 0;
+		if (o->max_rss_kb > 0 &&
+		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+			warnx("own RSS above --max-rss");
+			return CLI_EXIT_LIMIT;
+		}
+		tick += o->interval_ms;
+		if (tick < clock_mono_ms())
+			tick = clock_mono_ms();
+		if (sleep_until(tick) < 0)
+			return 0;
+	}
+}
+
+static int
+parse_durations(struct options *o, char *const d[5], const char *const names[5])
+{
+	uint64_t *slot[5] = {&o->interval_ms, &o->timeout_ms, &o->gap_ms,
+	                     &o->backoff_after_ms, &o->backoff_ms};
+	int i;
+
+	for (i = 0; i < 5; i++)
+		if (d[i] != NULL && cli_parse_duration(d[i], slot[i]) < 0)
+			return cli_usage_error("--%s: bad duration '%s'",
+			                       names[i], d[i]);
+	o->gap_set = d[2] != NULL;
+	if (d[1] != NULL && o->timeout_ms == 0)
+		return cli_usage_error("--timeout must be more than 0");
+	return -1;
+}
+
+static int
+load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
+               const char *fc)
+{
+	char msg[512];
+	int i;
+
+	if (map != NULL && nadhoc > 0)
+		return cli_usage_error("-m and -r exclude each other");
+	if (map == NULL && nadhoc == 0)
+		return cli_usage_error("what to read: give -m MAP or -r ADDR");
+	if (strcmp(fc, "input") != 0 && strcmp(fc, "holding") != 0)
+		return cli_usage_error("--fc: '%s' is not input or holding",
+		                       fc);
+	if (map != NULL) {
+		if (regmap_load(map, &p->map, msg, sizeof(msg)) < 0) {
+			warnx("%s", msg);
+			return CLI_EXIT_FAILURE;
+		}
+		return -1;
+	}
+	p->map.regs = calloc(MAX_ADHOC, sizeof(struct mb_reg));
+	p->map.name = strdup("adhoc");
+	p->map.max_registers = MB_MAX_READ;
+	p->map.max_hole = 16;
+	if (p->map.regs == NULL || p->map.name == NULL)
+		err(1, "out of memory");
+	for (i = 0; i < nadhoc; i++)
+		if (add_adhoc(&p->map, adhoc[i],
+		              fc[0] == 'i' ? MB_INPUT : MB_HOLDING) < 0)
+			return cli_usage_error("-r: bad register '%s' (want "
+			                       "ADDR[:TYPE[:SCALE]])",
+			                       adhoc[i]);
+	return -1;
+}
+
+static int
+plan(struct poller *p)
+{
+	p->nreq = mb_plan(p->map.regs, p->map.n, p->map.max_registers,
+	                  p->map.max_hole, p->req, MAX_REQUESTS);
+	if (p->nreq > MAX_REQUESTS) {
+		warnx("%s: needs %zu requests, more than %d", p->map.path,
+		      p->nreq, MAX_REQUESTS);
+		return CLI_EXIT_FAILURE;
+	}
+	cli_debug("%zu registers in %zu requests", p->map.n, p->nreq);
+	return -1;
+}
+
+static int
+setup_units(struct options *o, const char *spec)
+{
+	bool set[256];
+	char err[200];
+	int id;
+
+	if (mb_parse_units(spec, set, o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255,
+	                   err, sizeof(err)) < 0)
+		return cli_usage_error("--units: %s", err);
+	for (id = 0; id < 256; id++)
+		if (set[id])
+			o->units[o->nunits++].id = id;
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = {
+	    .timeout_ms = 500, .backoff_after_ms = 30000, .backoff_ms = 60000};
+	static struct poller p;
+	static const char *const dnames[5] = {"interval", "timeout", "gap",
+	                                      "backoff-after", "backoff"};
+	char *bus = NULL, *units = NULL, *map = NULL, *fc = NULL,
+	     *format = NULL, *max_rss = NULL, *reg = NULL, *adhoc[MAX_ADHOC];
+	char *d[5] = {NULL, NULL, NULL, NULL, NULL}, err[300];
+	struct cli_strings strings = {0};
+	int nadhoc = 0, rc, i;
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &bus, CLI_OPT_STRING,
+	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
+	    {"units", 'u', POPT_ARG_STRING, &units, CLI_OPT_STRING,
+	     "unit ids: 1,2 or 1-5 (default 1)", "IDS"},
+	    {"map", 'm', POPT_ARG_STRING, &map, CLI_OPT_STRING,
+	     "register map: a CSV file or a short name", "MAP"},
+	    {"register", 'r', POPT_ARG_STRING, &reg, OPT_REG,
+	     "read ADDR[:TYPE[:SCALE]] without a map (repeatable)", "ADDR"},
+	    {"fc", '\0', POPT_ARG_STRING, &fc, CLI_OPT_STRING,
+	     "function of -r registers: input (default) or holding", "FC"},
+	    {"interval", 'i', POPT_ARG_STRING, &d[0], CLI_OPT_STRING,
+	     "poll every DUR (default: once)", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o.count, 0, "stop after N polls",
+	     "N"},
+	    {"format", '\0', POPT_ARG_STRING, &format, CLI_OPT_STRING,
+	     "jsonl (default) or csv", "FMT"},
+	    {"timeout", '\0', POPT_ARG_STRING, &d[1], CLI_OPT_STRING,
+	     "response timeout (default 500ms)", "DUR"},
+	    {"gap", '\0', POPT_ARG_STRING, &d[2], CLI_OPT_STRING,
+	     "least time between requests (default: the map's)", "DUR"},
+	    {"backoff-after", '\0', POPT_ARG_STRING, &d[3], CLI_OPT_STRING,
+	     "a unit failing this long is offline (default 30s)", "DUR"},
+	    {"backoff", '\0', POPT_ARG_STRING, &d[4], CLI_OPT_STRING,
+	     "retry an offline unit every DUR (default 60s)", "DUR"},
+	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
+	     "exit 3 when gw-read itself grows past SIZE", "SIZE"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	poptContext con;
+
+	cli_init(argv[0]);
+	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
+	poptSetOtherOptionHelp(con,
+	                       "[OPTION...] -b SPEC {-m MAP | -r ADDR...}");
+	cli_strings_track(&strings, &bus);
+	cli_strings_track(&strings, &units);
+	cli_strings_track(&strings, &map);
+	cli_strings_track(&strings, &fc);
+	cli_strings_track(&strings, &format);
+	cli_strings_track(&strings, &max_rss);
+	for (i = 0; i < 5; i++)
+		cli_strings_track(&strings, &d[i]);
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		cli_strings_update(&strings);
+		if (rc == OPT_REG && nadhoc < MAX_ADHOC)
+			adhoc[nadhoc++] = reg;
+		else if (rc == OPT_REG)
+			free(reg);
+		reg = NULL;
+	}
+	if ((rc = cli_finish_options(con, rc)) >= 0)
+		goto done;
+	if (poptPeekArg(con) != NULL) {
+		rc = cli_usage_error("unexpected argument '%s'",
+		                     poptPeekArg(con));
+		goto done;
+	}
+	if (bus == NULL) {
+		rc = cli_usage_error("which bus: give -b SPEC");
+		goto done;
+	}
+	if (mb_parse_bus(bus, &o.bus, err, sizeof(err)) < 0) {
+		rc = cli_usage_error("%s", err);
+		goto done;
+	}
+	if ((rc = setup_units(&o, units ? units : "1")) >= 0 ||
+	    (rc = parse_durations(&o, d, dnames)) >= 0)
+		goto done;
+	if (format != NULL && strcmp(format, "csv") != 0 &&
+	    strcmp(format, "jsonl") != 0) {
+		rc = cli_usage_error("--format: '%s' is not jsonl or csv",
+		                     format);
+		goto done;
+	}
+	o.csv = format != NULL && strcmp(format, "csv") == 0;
+	if (max_rss != NULL &&
+	    cli_parse_field_limit("self_kb", max_rss, &o.max_rss_kb) < 0) {
+		rc = cli_usage_error("--max-rss: bad size '%s'", max_rss);
+		goto done;
+	}
+	p.o = &o;
+	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input")) >=
+	        0 ||
+	    (rc = plan(&p)) >= 0)
+		goto cleanup;
+	if (!o.gap_set)
+		o.gap_ms = p.map.min_gap_ms;
+
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	setvbuf(stdout, NULL, o.csv ? _IOFBF : _IOLBF, 0);
+	jsonl_writer_init(&p.out, stdout);
+	if (o.csv)
+		csv_header(&p);
+
+	rc = loop(&p);
+	if (rc < 0 && !p.out.gone && errno != EPIPE) {
+		warn("write error");
+		rc = CLI_EXIT_FAILURE;
+	} else if (rc < 0) {
+		rc = 0;
+	} else if (rc == 0 && o.interval_ms == 0 && p.any_failed) {
+		rc = CLI_EXIT_FAILURE; /* a one-shot read that failed */
+	}
+	disconnect(&p);
+	jsonl_writer_free(&p.out);
+	if (cli_close_stdout() != 0 && rc == 0)
+		rc = CLI_EXIT_FAILURE;
+cleanup:
+	regmap_free(&p.map);
+done:
+	for (i = 0; i < nadhoc; i++)
+		free(adhoc[i]);
+	cli_strings_free(&strings);
+	poptFreeContext(con);
+	return rc;
+}

@@ -1,0 +1,613 @@
+/*
+ * gw-sim: a Modbus inverter you can run anywhere.  Serves a register map
+ * as one or more slaves over TCP or RTU with plausible PV values, and fails
+ * on demand (offline periods, exceptions, corrupt frames, latency).
+ */
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "mb.h"
+#include "procmem.h"
+#include "regmap.h"
+
+#define MAX_CLIENTS 32
+#define FRAME_MAX   260
+
+struct options {
+	struct mb_bus bus;
+	bool units[256];
+	uint64_t offline_after_ms, offline_for_ms, latency_ms;
+	double exception_rate, corrupt_rate, peak_w;
+	double start_hour; /* simulated time of day at start, or < 0: real */
+	uint64_t seed;
+	double max_rss_kb;
+};
+
+/* One served unit: its registers and its energy counters. */
+struct slave {
+	modbus_mapping_t *mapping;
+	double energy_today_kwh, time_total_s;
+	uint64_t last_update; /* monotonic ms */
+};
+
+struct sim {
+	const struct options *o;
+	struct regmap map;
+	struct slave slaves[256];
+	modbus_t *ctx;
+	uint64_t started; /* monotonic ms */
+	uint64_t rng;
+	uint16_t in_lo, in_hi, hold_lo, hold_hi; /* served ranges */
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double
+random01(struct sim *s)
+{
+	uint64_t x = s->rng;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	s->rng = x;
+	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+}
+
+/* Hours since midnight of the simulated clock. */
+static double
+sim_hour(const struct sim *s)
+{
+	double h;
+
+	if (s->o->start_hour >= 0)
+		h = s->o->start_hour +
+		    (double)(clock_mono_ms() - s->started) / 3600000.0;
+	else {
+		time_t t = time(NULL);
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		h = tm.tm_hour + tm.tm_min / 60.0 + tm.tm_sec / 3600.0;
+	}
+	return fmod(h, 24);
+}
+
+/* A clear-sky day: zero at night, a half sine from 6 to 18 h. */
+static double
+pv_power(struct sim *s)
+{
+	double h = sim_hour(s), p;
+
+	if (h < 6 || h > 18)
+		return 0;
+	p = s->o->peak_w * sin(M_PI * (h - 6) / 12);
+	return fmax(0, p * (0.98 + 0.04 * random01(s)));
+}
+
+/* The value of a register, by the names the Growatt maps use. */
+static double
+value_of(struct sim *s, const struct slave *sl, const struct mb_reg *r,
+         double pv, int unit)
+{
+	double ac = pv * 0.97, v = pv > 0 ? 350 + 20 * random01(s) : 0;
+	const char *n = r->name;
+
+	if (strcmp(n, "status") == 0)
+		return pv > 0 ? 1 : 0;
+	if (strcmp(n, "pv_power") == 0)
+		return pv;
+	if (strstr(n, "pv1_") == n || strstr(n, "pv2_") == n) {
+		double share = n[2] == '1' ? 0.6 : 0.4;
+
+		if (strstr(n, "voltage"))
+			return v;
+		if (strstr(n, "current"))
+			return v > 0 ? pv * share / v : 0;
+		return pv * share;
+	}
+	if (strcmp(n, "ac_power") == 0 || strcmp(n, "l1_power") == 0)
+		return ac;
+	if (strcmp(n, "grid_frequency") == 0)
+		return 49.98 + 0.04 * random01(s);
+	if (strcmp(n, "l1_voltage") == 0)
+		return 229 + 2 * random01(s);
+	if (strcmp(n, "l1_current") == 0)
+		return ac / 230;
+	if (strstr(n, "l2_") == n || strstr(n, "l3_") == n)
+		return 0; /* a single-phase inverter */
+	if (strcmp(n, "energy_today") == 0)
+		return sl->energy_today_kwh;
+	if (strcmp(n, "energy_total") == 0)
+		return 12345.6 + sl->energy_today_kwh;
+	if (strcmp(n, "time_total") == 0)
+		return 3.6e7 + sl->time_total_s;
+	if (strcmp(n, "temperature") == 0)
+		return 25 + 20 * pv / fmax(s->o->peak_w, 1);
+	if (strcmp(n, "modbus_address") == 0)
+		return unit;
+	if (strcmp(n, "device_type") == 0)
+		return 5000;
+	if (strcmp(n, "fault_code") == 0)
+		return 0;
+	return (double)(r->address % 100) * r->scale; /* a pattern */
+}
+
+static void
+update(struct sim *s, int unit)
+{
+	struct slave *sl = &s->slaves[unit];
+	uint64_t now = clock_mono_ms();
+	double pv = pv_power(s), dt = (double)(now - sl->last_update) / 1000;
+	char text[32];
+	size_t i;
+
+	if (sl->last_update != 0 && pv > 0) { /* counters only rise */
+		sl->energy_today_kwh += pv * 0.97 * dt / 3.6e6;
+		sl->time_total_s += dt;
+	}
+	sl->last_update = now;
+	for (i = 0; i < s->map.n; i++) {
+		const struct mb_reg *r = &s->map.regs[i];
+		uint16_t *base = r->fc == MB_INPUT
+		                     ? sl->mapping->tab_input_registers +
+		                           (r->address - s->in_lo)
+		                     : sl->mapping->tab_registers +
+		                           (r->address - s->hold_lo);
+
+		if (strcmp(r->name, "serial") == 0)
+			snprintf(text, sizeof(text), "SIM%07d", unit);
+		else
+			snprintf(text, sizeof(text), "GS1.0");
+		mb_encode(r, value_of(s, sl, r, pv, unit), text, base);
+	}
+}
+
+/* Serving, or asleep like an inverter at night? */
+static bool
+offline(const struct sim *s)
+{
+	uint64_t cycle = s->o->offline_after_ms + s->o->offline_for_ms;
+
+	if (s->o->offline_for_ms == 0)
+		return false;
+	return (clock_mono_ms() - s->started) % cycle >= s->o->offline_after_ms;
+}
+
+static uint16_t
+crc16(const uint8_t *p, size_t n)
+{
+	uint16_t crc = 0xffff;
+	size_t i;
+	int b;
+
+	for (i = 0; i < n; i++) {
+		crc ^= p[i];
+		for (b = 0; b < 8; b++)
+			crc = crc & 1 ? (uint16_t)((crc >> 1) ^ 0xa001)
+			              : (uint16_t)(crc >> 1);
+	}
+	return crc;
+}
+
+/* A read reply that must not be accepted: a bad CRC (RTU) or another
+ * transaction id (TCP). */
+static void
+send_corrupt(struct sim *s, const uint8_t *req, int header, int unit, int fd)
+{
+	const struct slave *sl = &s->slaves[unit];
+	uint8_t rsp[FRAME_MAX];
+	int fc = req[header], n = 0, i;
+	int addr = req[header + 1] << 8 | req[header + 2];
+	int count = req[header + 3] << 8 | req[header + 4];
+
+	if (count > MB_MAX_READ)
+		count = MB_MAX_READ;
+	if (header == 7) { /* MBAP: transaction id off by one */
+		rsp[n++] = req[0];
+		rsp[n++] = (uint8_t)(req[1] + 1);
+		rsp[n++] = 0;
+		rsp[n++] = 0;
+		rsp[n++] = (uint8_t)((3 + 2 * count) >> 8);
+		rsp[n++] = (uint8_t)(3 + 2 * count);
+	}
+	rsp[n++] = (uint8_t)unit;
+	rsp[n++] = (uint8_t)fc;
+	rsp[n++] = (uint8_t)(2 * count);
+	for (i = 0; i < count; i++) {
+		int a = fc == 4 ? addr - s->in_lo + i : addr - s->hold_lo + i;
+		uint16_t w = 0;
+
+		if (fc == 4 && a >= 0 && a < sl->mapping->nb_input_registers)
+			w = sl->mapping->tab_input_registers[a];
+		else if (fc == 3 && a >= 0 && a < sl->mapping->nb_registers)
+			w = sl->mapping->tab_registers[a];
+		rsp[n++] = (uint8_t)(w >> 8);
+		rsp[n++] = (uint8_t)w;
+	}
+	if (header != 7) {
+		uint16_t crc = crc16(rsp, (size_t)n) ^ 0x5a5a;
+
+		rsp[n++] = (uint8_t)crc;
+		rsp[n++] = (uint8_t)(crc >> 8);
+	}
+	(void)!write(fd, rsp, (size_t)n);
+}
+
+/* Answer one request (or stay silent, as asked). */
+static void
+handle(struct sim *s, uint8_t *req, int len, int header, int unit, int fd)
+{
+	const struct options *o = s->o;
+	double dice;
+
+	if (unit < 1 || unit > 255 || !o->units[unit] || offline(s))
+		return; /* silence: absent, or asleep */
+	if (o->latency_ms > 0) {
+		struct timespec ts = clock_from_ms(o->latency_ms);
+
+		nanosleep(&ts, NULL);
+	}
+	update(s, unit);
+	dice = random01(s);
+	if (s->o->bus.kind == MB_RTU)
+		modbus_set_slave(s->ctx, unit);
+	if (dice < o->exception_rate)
+		modbus_reply_exception(s->ctx, req,
+		                       MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
+	else if (dice < o->exception_rate + o->corrupt_rate &&
+	         (req[header] == 3 || req[header] == 4))
+		send_corrupt(s, req, header, unit, fd);
+	else
+		modbus_reply(s->ctx, req, len, s->slaves[unit].mapping);
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static int
+serve_tcp(struct sim *s)
+{
+	int listener, clients[MAX_CLIENTS], nclients = 0, i;
+	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
+
+	listener = modbus_tcp_listen(s->ctx, MAX_CLIENTS);
+	if (listener < 0) {
+		warnx("cannot listen on %s: %s", s->o->bus.spec,
+		      modbus_strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	modbus_set_indication_timeout(s->ctx, 1, 0);
+	while (!stop) {
+		struct timeval tv = {0, 200000};
+		fd_set rd;
+		int maxfd = listener;
+
+		FD_ZERO(&rd);
+		FD_SET(listener, &rd);
+		for (i = 0; i < nclients; i++) {
+			FD_SET(clients[i], &rd);
+			if (clients[i] > maxfd)
+				maxfd = clients[i];
+		}
+		if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
+			continue;
+		if (FD_ISSET(listener, &rd)) {
+			int fd = modbus_tcp_accept(s->ctx, &listener);
+
+			if (fd >= 0 && nclients < MAX_CLIENTS)
+				clients[nclients++] = fd;
+			else if (fd >= 0)
+				close(fd);
+		}
+		for (i = 0; i < nclients; i++) {
+			int rc;
+
+			if (!FD_ISSET(clients[i], &rd))
+				continue;
+			modbus_set_socket(s->ctx, clients[i]);
+			rc = modbus_receive(s->ctx, req);
+			if (rc > 0) {
+				handle(s, req, rc, 7, req[6], clients[i]);
+			} else if (rc < 0) { /* the client went away */
+				close(clients[i]);
+				clients[i--] = clients[--nclients];
+			}
+		}
+		if (s->o->max_rss_kb > 0 &&
+		    (double)procmem_self_rss_kb() > s->o->max_rss_kb) {
+			warnx("own RSS above --max-rss");
+			return CLI_EXIT_LIMIT;
+		}
+	}
+	for (i = 0; i < nclients; i++)
+		close(clients[i]);
+	close(listener);
+	return 0;
+}
+
+/* ---- RTU --------------------------------------------------------------- */
+
+/* Bytes a request of this function has, once its header is in; 0 when
+ * only the line going quiet can tell. */
+static int
+frame_length(const uint8_t *f, int n)
+{
+	if (n < 2)
+		return 0;
+	if (f[1] >= 1 && f[1] <= 6)
+		return 8;
+	if ((f[1] == 15 || f[1] == 16) && n >= 7)
+		return 9 + f[6];
+	return 0;
+}
+
+/*
+ * One request frame: complete by its length, or ended by 5 ms of silence.
+ * Framing ourselves, not with modbus_receive(), lets one port serve many
+ * ids and ignore the others without libmodbus's slave filter, which takes
+ * the next frame on the line for the ignored request's answer.
+ * Returns the length, 0 when nothing came, -1 when the port is gone.
+ */
+static int
+read_frame(int fd, uint8_t *buf)
+{
+	int n = 0, want;
+
+	for (;;) {
+		struct timeval tv = {0, n == 0 ? 200000 : 5000};
+		fd_set rd;
+		ssize_t r;
+
+		FD_ZERO(&rd);
+		FD_SET(fd, &rd);
+		if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+			return stop || n > 0 ? n : 0;
+		r = read(fd, buf + n, (size_t)(FRAME_MAX - n));
+		if (r <= 0)
+			return r < 0 && errno == EINTR ? n : -1;
+		n += (int)r;
+		want = frame_length(buf, n);
+		if ((want > 0 && n >= want) || n >= FRAME_MAX)
+			return want > 0 ? want : n;
+	}
+}
+
+static int
+serve_rtu(struct sim *s)
+{
+	uint8_t frame[FRAME_MAX];
+	int fd, n;
+
+	if (modbus_connect(s->ctx) < 0) {
+		warnx("cannot open %s: %s", s->o->bus.device,
+		      modbus_strerror(errno));
+		return CLI_EXIT_FAILURE;
+	}
+	fd = modbus_get_socket(s->ctx);
+	while (!stop) {
+		n = read_frame(fd, frame);
+		if (n < 0) {
+			warnx("%s: the port went away", s->o->bus.device);
+			return CLI_EXIT_FAILURE;
+		}
+		if (n < 4 || crc16(frame, (size_t)n - 2) !=
+		                 (frame[n - 2] | frame[n - 1] << 8))
+			continue; /* noise or a broken frame: no answer */
+		handle(s, frame, n, 1, frame[0], fd);
+		if (s->o->max_rss_kb > 0 &&
+		    (double)procmem_self_rss_kb() > s->o->max_rss_kb) {
+			warnx("own RSS above --max-rss");
+			return CLI_EXIT_LIMIT;
+		}
+	}
+	return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int
+make_mappings(struct sim *s)
+{
+	size_t i;
+	int u;
+
+	s->in_lo = s->hold_lo = 0xffff;
+	for (i = 0; i < s->map.n; i++) {
+		const struct mb_reg *r = &s->map.regs[i];
+		uint16_t *lo = r->fc == MB_INPUT ? &s->in_lo : &s->hold_lo,
+		         *hi = r->fc == MB_INPUT ? &s->in_hi : &s->hold_hi;
+
+		if (r->address < *lo)
+			*lo = r->address;
+		if (r->address + r->words - 1 > *hi)
+			*hi = (uint16_t)(r->address + r->words - 1);
+	}
+	for (u = 1; u < 256; u++) {
+		if (!s->o->units[u])
+			continue;
+		s->slaves[u].mapping = modbus_mapping_new_start_address(
+		    0, 0, 0, 0, s->hold_lo,
+		    s->hold_lo <= s->hold_hi ? s->hold_hi - s->hold_lo + 1 : 0,
+		    s->in_lo,
+		    s->in_lo <= s->in_hi ? s->in_hi - s->in_lo + 1 : 0);
+		if (s->slaves[u].mapping == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+parse_rate(const char *name, const char *arg, double *out)
+{
+	char *end;
+
+	if (arg == NULL)
+		return -1;
+	*out = strtod(arg, &end);
+	if (*end != '\0' || !(*out >= 0 && *out <= 1))
+		return cli_usage_error("--%s: '%s' is not between 0 and 1",
+		                       name, arg);
+	return -1;
+}
+
+static int
+parse_options(struct options *o, char *const a[], char *err, size_t errlen)
+{
+	static const char *const dn[3] = {"offline-after", "offline-for",
+	                                  "latency"};
+	uint64_t *dur[3] = {&o->offline_after_ms, &o->offline_for_ms,
+	                    &o->latency_ms};
+	int rc, i;
+
+	/* a[]: bus units time exception-rate corrupt-rate seed max-rss
+	 * offline-after offline-for latency peak */
+	if (a[0] == NULL)
+		return cli_usage_error("which bus: give -b SPEC");
+	if (mb_parse_bus(a[0], &o->bus, err, errlen) < 0)
+		return cli_usage_error("%s", err);
+	if (mb_parse_units(a[1] ? a[1] : "1", o->units,
+	                   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, err,
+	                   errlen) < 0)
+		return cli_usage_error("--units: %s", err);
+	if (a[2] != NULL) {
+		int hh, mm;
+
+		if (sscanf(a[2], "%d:%d", &hh, &mm) != 2 || hh < 0 || hh > 23 ||
+		    mm < 0 || mm > 59)
+			return cli_usage_error("--time: '%s' is not HH:MM",
+			                       a[2]);
+		o->start_hour = hh + mm / 60.0;
+	}
+	if ((rc = parse_rate("exception-rate", a[3], &o->exception_rate)) >=
+	        0 ||
+	    (rc = parse_rate("corrupt-rate", a[4], &o->corrupt_rate)) >= 0)
+		return rc;
+	if (a[5] != NULL) {
+		char *end;
+
+		o->seed = strtoull(a[5], &end, 0);
+		if (*end != '\0')
+			return cli_usage_error("--seed: '%s'", a[5]);
+	}
+	if (a[6] != NULL &&
+	    cli_parse_field_limit("self_kb", a[6], &o->max_rss_kb) < 0)
+		return cli_usage_error("--max-rss: bad size '%s'", a[6]);
+	for (i = 0; i < 3; i++)
+		if (a[7 + i] != NULL &&
+		    cli_parse_duration(a[7 + i], dur[i]) < 0)
+			return cli_usage_error("--%s: bad duration '%s'", dn[i],
+			                       a[7 + i]);
+	if ((o->offline_for_ms > 0) != (o->offline_after_ms > 0))
+		return cli_usage_error("--offline-after and --offline-for go "
+		                       "together");
+	if (a[10] != NULL &&
+	    cli_parse_field_limit("peak", a[10], &o->peak_w) < 0)
+		return cli_usage_error("--peak: bad power '%s'", a[10]);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = {.start_hour = -1, .peak_w = 3000, .seed = 1};
+	static struct sim s;
+	char *a[11] = {NULL}, *map = NULL, msg[300];
+	struct cli_strings strings = {0};
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &a[0], CLI_OPT_STRING,
+	     "serve on tcp:HOST[:PORT] or rtu:DEVICE[:BAUD[:8N1]]", "SPEC"},
+	    {"map", 'm', POPT_ARG_STRING, &map, CLI_OPT_STRING,
+	     "register map: a CSV file or a short name", "MAP"},
+	    {"units", 'u', POPT_ARG_STRING, &a[1], CLI_OPT_STRING,
+	     "unit ids to answer as (default 1)", "IDS"},
+	    {"time", '\0', POPT_ARG_STRING, &a[2], CLI_OPT_STRING,
+	     "simulated time of day at start (default: the clock)", "HH:MM"},
+	    {"peak", '\0', POPT_ARG_STRING, &a[10], CLI_OPT_STRING,
+	     "PV power at noon in W (default 3000)", "W"},
+	    {"offline-after", '\0', POPT_ARG_STRING, &a[7], CLI_OPT_STRING,
+	     "stop answering after DUR, as at night ...", "DUR"},
+	    {"offline-for", '\0', POPT_ARG_STRING, &a[8], CLI_OPT_STRING,
+	     "... for DUR, then answer again (repeats)", "DUR"},
+	    {"exception-rate", '\0', POPT_ARG_STRING, &a[3], CLI_OPT_STRING,
+	     "answer this share of requests with an exception", "P"},
+	    {"corrupt-rate", '\0', POPT_ARG_STRING, &a[4], CLI_OPT_STRING,
+	     "answer this share with a corrupt frame", "P"},
+	    {"latency", '\0', POPT_ARG_STRING, &a[9], CLI_OPT_STRING,
+	     "wait DUR before every answer", "DUR"},
+	    {"seed", '\0', POPT_ARG_STRING, &a[5], CLI_OPT_STRING,
+	     "seed of the random faults and noise (default 1)", "N"},
+	    {"max-rss", '\0', POPT_ARG_STRING, &a[6], CLI_OPT_STRING,
+	     "exit 3 when gw-sim itself grows past SIZE", "SIZE"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	poptContext con;
+	int rc, i;
+
+	cli_init(argv[0]);
+	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
+	poptSetOtherOptionHelp(con, "[OPTION...] -b SPEC -m MAP");
+	for (i = 0; i < 11; i++)
+		cli_strings_track(&strings, &a[i]);
+	cli_strings_track(&strings, &map);
+	while ((rc = poptGetNextOpt(con)) > 0)
+		cli_strings_update(&strings);
+	if ((rc = cli_finish_options(con, rc)) >= 0)
+		goto done;
+	rc = parse_options(&o, a, msg, sizeof(msg));
+	if (rc >= 0)
+		goto done;
+	if (map == NULL) {
+		rc = cli_usage_error("which registers: give -m MAP");
+		goto done;
+	}
+	s.o = &o;
+	s.rng = o.seed * 0x9e3779b97f4a7c15ULL + 1;
+	if (regmap_load(map, &s.map, msg, sizeof(msg)) < 0) {
+		warnx("%s", msg);
+		rc = CLI_EXIT_FAILURE;
+		goto done;
+	}
+	if (make_mappings(&s) < 0)
+		err(1, "out of memory");
+	s.ctx = o.bus.kind == MB_TCP
+	            ? modbus_new_tcp(o.bus.host, o.bus.port)
+	            : modbus_new_rtu(o.bus.device, o.bus.baud, o.bus.parity,
+	                             o.bus.data_bits, o.bus.stop_bits);
+	if (s.ctx == NULL)
+		err(1, "%s", o.bus.spec);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	s.started = clock_mono_ms();
+	cli_debug("serving %s on %s", s.map.name, o.bus.spec);
+
+	rc = o.bus.kind == MB_TCP ? serve_tcp(&s) : serve_rtu(&s);
+
+	modbus_close(s.ctx);
+	modbus_free(s.ctx);
+	for (i = 0; i < 256; i++)
+		if (s.slaves[i].mapping != NULL)
+			modbus_mapping_free(s.slaves[i].mapping);
+	regmap_free(&s.map);
+done:
+	cli_strings_free(&strings);
+	poptFreeContext(con);
+	return rc;
+}
