@@ -13,7 +13,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim
 LIB_MODULES = cli clock jsonl procmem trend leak mb regmap
 HELPERS     = memhog ticker
-UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak
+UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb
 
 # Every Debian package the build, tests, lint, benchmarks and demo need.
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \

@@ -1,0 +1,326 @@
+/*
+ * gw-scan: which Modbus units answer on this bus.  Probes each unit once
+ * (absent units cost one timeout each, present ones one round trip), names
+ * them from a map's identity registers, and with --every keeps watching for
+ * units that appear and vanish.
+ */
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "jsonl.h"
+#include "mb.h"
+#include "procmem.h"
+#include "regmap.h"
+
+struct options {
+	struct mb_bus bus;
+	bool units[256];
+	int nunits;
+	uint64_t timeout_ms, every_ms;
+	long count;
+	double max_rss_kb;
+	bool progress;
+};
+
+struct scanner {
+	const struct options *o;
+	struct regmap map;
+	bool have_map;
+	modbus_t *ctx;
+	bool present[256], was_present[256];
+	struct jsonl_writer out;
+};
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void
+begin(struct scanner *s, int unit)
+{
+	struct timespec now = clock_wall();
+
+	jsonl_begin(&s->out, &now, "gw-scan");
+	jsonl_str(&s->out, "bus", s->o->bus.spec);
+	if (unit > 0)
+		jsonl_int(&s->out, "unit", unit);
+}
+
+/* Read one named identity register into the record. */
+static void
+identity(struct scanner *s, const char *key, const char *name)
+{
+	const struct mb_reg *r = name ? regmap_find(&s->map, name) : NULL;
+	uint16_t words[MB_MAX_READ];
+	struct mb_value v;
+	int rc;
+
+	if (r == NULL)
+		return;
+	rc = r->fc == MB_INPUT ? modbus_read_input_registers(
+				     s->ctx, r->address, r->words, words)
+			       : modbus_read_registers(s->ctx, r->address,
+						       r->words, words);
+	if (rc != r->words) {
+		jsonl_null(&s->out, key);
+		return;
+	}
+	mb_decode(r, words, &v);
+	if (v.kind == MB_TEXT)
+		jsonl_str(&s->out, key, v.text);
+	else if (v.kind == MB_NUMBER)
+		jsonl_double(&s->out, key, v.num);
+	else
+		jsonl_null(&s->out, key);
+}
+
+/*
+ * Probe one unit.  Any answer, an exception included, means a device is
+ * there; only silence means absent.  Returns -1 when output failed.
+ */
+static int
+probe(struct scanner *s, int unit)
+{
+	enum mb_fc fc = s->have_map ? s->map.probe_fc : MB_INPUT;
+	uint16_t addr = s->have_map ? s->map.probe_address : 0, word;
+	uint64_t start = clock_mono_ms();
+	int rc, e;
+
+	s->present[unit] = false;
+	if (s->ctx == NULL) {
+		s->ctx = mb_connect(&s->o->bus, s->o->timeout_ms);
+		if (s->ctx == NULL)
+			return 0;
+	}
+	modbus_set_slave(s->ctx, unit);
+	rc = fc == MB_INPUT ? modbus_read_input_registers(s->ctx, addr, 1, &word)
+			    : modbus_read_registers(s->ctx, addr, 1, &word);
+	e = errno;
+	if (rc != 1 && strcmp(mb_error_word(e), "timeout") == 0)
+		return 0;
+	if (rc != 1 && mb_error_needs_reconnect(e)) {
+		modbus_close(s->ctx);
+		modbus_free(s->ctx);
+		s->ctx = NULL;
+		return 0;
+	}
+	s->present[unit] = true;
+	begin(s, unit);
+	jsonl_bool(&s->out, "ok", rc == 1);
+	jsonl_double(&s->out, "latency_ms",
+		     (double)(clock_mono_ms() - start));
+	if (rc != 1) {
+		jsonl_str(&s->out, "error", mb_error_word(e));
+		jsonl_str(&s->out, "message", modbus_strerror(e));
+	} else if (s->have_map) {
+		identity(s, "model", s->map.model);
+		identity(s, "serial", s->map.serial);
+		identity(s, "firmware", s->map.firmware);
+	}
+	return jsonl_end(&s->out);
+}
+
+static int
+scan_done(struct scanner *s, int scanned, uint64_t start)
+{
+	int u;
+
+	begin(s, 0);
+	jsonl_str(&s->out, "event", "scan_done");
+	jsonl_array_open(&s->out, "found");
+	for (u = 1; u < 256; u++)
+		if (s->present[u])
+			jsonl_int(&s->out, NULL, u);
+	jsonl_array_close(&s->out);
+	jsonl_int(&s->out, "scanned", scanned);
+	jsonl_double(&s->out, "elapsed_s",
+		     round((double)(clock_mono_ms() - start)) / 1000);
+	return jsonl_end(&s->out);
+}
+
+/* appeared/vanished against the scan before. */
+static int
+changes(struct scanner *s)
+{
+	int u;
+
+	for (u = 1; u < 256; u++) {
+		if (s->present[u] == s->was_present[u])
+			continue;
+		begin(s, u);
+		jsonl_str(&s->out, "event",
+			  s->present[u] ? "appeared" : "vanished");
+		if (jsonl_end(&s->out) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+scan(struct scanner *s, bool first)
+{
+	uint64_t start = clock_mono_ms();
+	int u, done = 0;
+
+	memcpy(s->was_present, s->present, sizeof(s->present));
+	for (u = 1; u < 256 && !stop; u++) {
+		if (!s->o->units[u])
+			continue;
+		if (s->o->progress)
+			fprintf(stderr, "\rscanning unit %d (%d of %d)...", u,
+				++done, s->o->nunits);
+		if (probe(s, u) < 0)
+			return -1;
+	}
+	if (s->o->progress)
+		fprintf(stderr, "\r%40s\r", "");
+	if (!first && changes(s) < 0)
+		return -1;
+	return scan_done(s, s->o->nunits, start);
+}
+
+static int
+loop(struct scanner *s)
+{
+	const struct options *o = s->o;
+	uint64_t tick = clock_mono_ms();
+	long scans = 0;
+
+	for (;;) {
+		if (scan(s, scans == 0) < 0)
+			return -1;
+		scans++;
+		if (stop || o->every_ms == 0 || (o->count > 0 && scans >= o->count))
+			return 0;
+		if (o->max_rss_kb > 0 &&
+		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+			warnx("own RSS above --max-rss");
+			return CLI_EXIT_LIMIT;
+		}
+		tick += o->every_ms;
+		while (!stop && clock_mono_ms() < tick) {
+			struct timespec ts = clock_from_ms(tick);
+
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+		}
+		if (stop)
+			return 0;
+	}
+}
+
+static int
+check(struct options *o, char *const a[6], char *msg, size_t len)
+{
+	int u;
+
+	if (a[0] == NULL)
+		return cli_usage_error("which bus: give -b SPEC");
+	if (mb_parse_bus(a[0], &o->bus, msg, len) < 0)
+		return cli_usage_error("%s", msg);
+	if (mb_parse_units(a[1] ? a[1] : "1-247", o->units,
+			   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, msg,
+			   len) < 0)
+		return cli_usage_error("--units: %s", msg);
+	for (u = 0; u < 256; u++)
+		o->nunits += o->units[u];
+	if (a[2] != NULL && (cli_parse_duration(a[2], &o->timeout_ms) < 0 ||
+			     o->timeout_ms == 0))
+		return cli_usage_error("--timeout: bad duration '%s'", a[2]);
+	if (a[3] != NULL && (cli_parse_duration(a[3], &o->every_ms) < 0 ||
+			     o->every_ms == 0))
+		return cli_usage_error("--every: bad duration '%s'", a[3]);
+	if (a[4] != NULL &&
+	    cli_parse_field_limit("self_kb", a[4], &o->max_rss_kb) < 0)
+		return cli_usage_error("--max-rss: bad size '%s'", a[4]);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o = {.timeout_ms = 100};
+	static struct scanner s;
+	char *a[6] = {NULL}, msg[300];
+	struct cli_strings strings = {0};
+	int progress = 0, rc, i;
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &a[0], CLI_OPT_STRING,
+	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
+	    {"units", 'u', POPT_ARG_STRING, &a[1], CLI_OPT_STRING,
+	     "unit ids to probe: lists and ranges (default 1-247)", "IDS"},
+	    {"map", 'm', POPT_ARG_STRING, &a[5], CLI_OPT_STRING,
+	     "probe and identify with this register map", "MAP"},
+	    {"timeout", '\0', POPT_ARG_STRING, &a[2], CLI_OPT_STRING,
+	     "how long to wait for each unit (default 100ms)", "DUR"},
+	    {"every", '\0', POPT_ARG_STRING, &a[3], CLI_OPT_STRING,
+	     "scan again every DUR: appeared and vanished events", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o.count, 0,
+	     "with --every: stop after N scans", "N"},
+	    {"progress", '\0', POPT_ARG_NONE, &progress, 0,
+	     "show progress on stderr (default when it is a terminal)", NULL},
+	    {"max-rss", '\0', POPT_ARG_STRING, &a[4], CLI_OPT_STRING,
+	     "exit 3 when gw-scan itself grows past SIZE", "SIZE"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	poptContext con;
+
+	cli_init(argv[0]);
+	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
+	poptSetOtherOptionHelp(con, "[OPTION...] -b SPEC");
+	for (i = 0; i < 6; i++)
+		cli_strings_track(&strings, &a[i]);
+	while ((rc = poptGetNextOpt(con)) > 0)
+		cli_strings_update(&strings);
+	if ((rc = cli_finish_options(con, rc)) >= 0 ||
+	    (rc = check(&o, a, msg, sizeof(msg))) >= 0)
+		goto done;
+	o.progress = progress || (isatty(STDERR_FILENO) && !cli_common.quiet);
+	s.o = &o;
+	if (a[5] != NULL) {
+		if (regmap_load(a[5], &s.map, msg, sizeof(msg)) < 0) {
+			warnx("%s", msg);
+			rc = CLI_EXIT_FAILURE;
+			goto done;
+		}
+		s.have_map = true;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	jsonl_writer_init(&s.out, stdout);
+
+	rc = loop(&s);
+	if (rc < 0 && !s.out.gone) {
+		warn("write error");
+		rc = CLI_EXIT_FAILURE;
+	} else if (rc < 0) {
+		rc = 0;
+	}
+	if (s.ctx != NULL) {
+		modbus_close(s.ctx);
+		modbus_free(s.ctx);
+	}
+	jsonl_writer_free(&s.out);
+	if (cli_close_stdout() != 0 && rc == 0)
+		rc = CLI_EXIT_FAILURE;
+	regmap_free(&s.map);
+done:
+	cli_strings_free(&strings);
+	poptFreeContext(con);
+	return rc;
+}
