@@ -71,10 +71,10 @@ identity(struct scanner *s, const char *key, const char *name)
 
 	if (r == NULL)
 		return;
-	rc = r->fc == MB_INPUT ? modbus_read_input_registers(
-				     s->ctx, r->address, r->words, words)
-			       : modbus_read_registers(s->ctx, r->address,
-						       r->words, words);
+	rc = r->fc == MB_INPUT
+	         ? modbus_read_input_registers(s->ctx, r->address, r->words,
+	                                       words)
+	         : modbus_read_registers(s->ctx, r->address, r->words, words);
 	if (rc != r->words) {
 		jsonl_null(&s->out, key);
 		return;
@@ -107,8 +107,9 @@ probe(struct scanner *s, int unit)
 			return 0;
 	}
 	modbus_set_slave(s->ctx, unit);
-	rc = fc == MB_INPUT ? modbus_read_input_registers(s->ctx, addr, 1, &word)
-			    : modbus_read_registers(s->ctx, addr, 1, &word);
+	rc = fc == MB_INPUT
+	         ? modbus_read_input_registers(s->ctx, addr, 1, &word)
+	         : modbus_read_registers(s->ctx, addr, 1, &word);
 	e = errno;
 	if (rc != 1 && strcmp(mb_error_word(e), "timeout") == 0)
 		return 0;
@@ -121,8 +122,7 @@ probe(struct scanner *s, int unit)
 	s->present[unit] = true;
 	begin(s, unit);
 	jsonl_bool(&s->out, "ok", rc == 1);
-	jsonl_double(&s->out, "latency_ms",
-		     (double)(clock_mono_ms() - start));
+	jsonl_double(&s->out, "latency_ms", (double)(clock_mono_ms() - start));
 	if (rc != 1) {
 		jsonl_str(&s->out, "error", mb_error_word(e));
 		jsonl_str(&s->out, "message", modbus_strerror(e));
@@ -148,7 +148,7 @@ scan_done(struct scanner *s, int scanned, uint64_t start)
 	jsonl_array_close(&s->out);
 	jsonl_int(&s->out, "scanned", scanned);
 	jsonl_double(&s->out, "elapsed_s",
-		     round((double)(clock_mono_ms() - start)) / 1000);
+	             round((double)(clock_mono_ms() - start)) / 1000);
 	return jsonl_end(&s->out);
 }
 
@@ -163,7 +163,7 @@ changes(struct scanner *s)
 			continue;
 		begin(s, u);
 		jsonl_str(&s->out, "event",
-			  s->present[u] ? "appeared" : "vanished");
+		          s->present[u] ? "appeared" : "vanished");
 		if (jsonl_end(&s->out) < 0)
 			return -1;
 	}
@@ -182,7 +182,7 @@ scan(struct scanner *s, bool first)
 			continue;
 		if (s->o->progress)
 			fprintf(stderr, "\rscanning unit %d (%d of %d)...", u,
-				++done, s->o->nunits);
+			        ++done, s->o->nunits);
 		if (probe(s, u) < 0)
 			return -1;
 	}
@@ -204,7 +204,8 @@ loop(struct scanner *s)
 		if (scan(s, scans == 0) < 0)
 			return -1;
 		scans++;
-		if (stop || o->every_ms == 0 || (o->count > 0 && scans >= o->count))
+		if (stop || o->every_ms == 0 ||
+		    (o->count > 0 && scans >= o->count))
 			return 0;
 		if (o->max_rss_kb > 0 &&
 		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
@@ -215,7 +216,8 @@ loop(struct scanner *s)
 		while (!stop && clock_mono_ms() < tick) {
 			struct timespec ts = clock_from_ms(tick);
 
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+			                NULL);
 		}
 		if (stop)
 			return 0;
@@ -232,16 +234,16 @@ check(struct options *o, char *const a[6], char *msg, size_t len)
 	if (mb_parse_bus(a[0], &o->bus, msg, len) < 0)
 		return cli_usage_error("%s", msg);
 	if (mb_parse_units(a[1] ? a[1] : "1-247", o->units,
-			   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, msg,
-			   len) < 0)
+	                   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, msg,
+	                   len) < 0)
 		return cli_usage_error("--units: %s", msg);
 	for (u = 0; u < 256; u++)
 		o->nunits += o->units[u];
 	if (a[2] != NULL && (cli_parse_duration(a[2], &o->timeout_ms) < 0 ||
-			     o->timeout_ms == 0))
+	                     o->timeout_ms == 0))
 		return cli_usage_error("--timeout: bad duration '%s'", a[2]);
-	if (a[3] != NULL && (cli_parse_duration(a[3], &o->every_ms) < 0 ||
-			     o->every_ms == 0))
+	if (a[3] != NULL &&
+	    (cli_parse_duration(a[3], &o->every_ms) < 0 || o->every_ms == 0))
 		return cli_usage_error("--every: bad duration '%s'", a[3]);
 	if (a[4] != NULL &&
 	    cli_parse_field_limit("self_kb", a[4], &o->max_rss_kb) < 0)

@@ -320,7 +320,8 @@ struct state {
 	int child_status;
 	bool child_reaped;
 	bool limit_hit;
-	bool stop_now; /* --action exit fired */
+	bool stop_now;          /* --action exit fired */
+	bool child_ended_by_us; /* -n or -d ran out before the command */
 };
 
 /* Sample one target; on its end write the exit event.  -1: output failed. */
@@ -425,6 +426,8 @@ wait_tick(struct state *st, uint64_t until, const sigset_t *unblocked)
 	return ppoll(fds, n, &timeout, unblocked);
 }
 
+static int exit_code(const struct state *st, int rc);
+
 static int
 acquire(struct state *st, const struct options *o, const sigset_t *mask)
 {
@@ -438,11 +441,21 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 			return 127;
 		}
 		st->ntargets = 1;
-		if (attach(&st->targets[0], st->child) < 0) {
+		if (attach(&st->targets[0], st->child) == 0)
+			return -1;
+		/* gone before the first look: still report how it ended */
+		if (waitpid(st->child, &st->child_status, 0) != st->child) {
 			warn("cannot watch '%s'", o->command[0]);
 			return 1;
 		}
-		return -1;
+		st->child_reaped = true;
+		st->targets[0].proc.pid = st->child;
+		snprintf(st->targets[0].comm, sizeof(st->targets[0].comm), "%s",
+		         o->command[0]);
+		if (write_exit(&st->out, &st->targets[0], st->child_status,
+		               true) < 0)
+			return 1;
+		return exit_code(st, 0);
 	}
 	if (o->name != NULL) {
 		st->ntargets = 1;
@@ -531,16 +544,33 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 	}
 }
 
-/* In launch mode pass SIGINT/SIGTERM on and wait for the command. */
+/*
+ * In launch mode the command ends with us: a signal we got is passed on;
+ * when -n or -d ran out it gets TERM, and KILL after --grace, as with
+ * timeout(1).
+ */
 static void
-finish_child(struct state *st)
+finish_child(struct state *st, const struct options *o)
 {
+	uint64_t deadline;
+	pid_t rc;
+
 	if (st->child == 0 || st->child_reaped)
 		return;
-	if (stop_signal)
-		kill(st->child, stop_signal);
-	if (waitpid(st->child, &st->child_status, 0) == st->child)
-		st->child_reaped = true;
+	kill(st->child, stop_signal ? stop_signal : SIGTERM);
+	st->child_ended_by_us = !stop_signal;
+	deadline = clock_mono_ms() + o->grace_ms;
+	while ((rc = waitpid(st->child, &st->child_status, WNOHANG)) == 0 &&
+	       clock_mono_ms() < deadline) {
+		struct timespec ts = {0, 20000000};
+
+		nanosleep(&ts, NULL);
+	}
+	if (rc == 0) {
+		kill(st->child, SIGKILL);
+		rc = waitpid(st->child, &st->child_status, 0);
+	}
+	st->child_reaped = rc == st->child;
 }
 
 static int
@@ -550,7 +580,7 @@ exit_code(const struct state *st, int rc)
 		return rc;
 	if (st->limit_hit)
 		return CLI_EXIT_LIMIT;
-	if (st->child != 0 && st->child_reaped) {
+	if (st->child != 0 && st->child_reaped && !st->child_ended_by_us) {
 		if (WIFEXITED(st->child_status))
 			return WEXITSTATUS(st->child_status);
 		if (WIFSIGNALED(st->child_status))
@@ -710,7 +740,11 @@ main(int argc, char **argv)
 	} else if (rc < 0) {
 		rc = 0; /* the reader went away: end quietly */
 	}
-	finish_child(&st);
+	finish_child(&st, &o);
+	if (st.child_ended_by_us && st.child_reaped && !st.out.gone &&
+	    write_exit(&st.out, &st.targets[0], st.child_status, true) < 0 &&
+	    rc == 0)
+		rc = CLI_EXIT_FAILURE;
 	rc = exit_code(&st, rc);
 cleanup:
 	for (i = 0; i < (int)st.ntargets; i++)

@@ -65,3 +65,55 @@ complete_words() {
 		$fn "$1" "${COMP_WORDS[COMP_CWORD]}" "$prev"
 		printf "%s\n" "${COMPREPLY[@]}"' "$ROOT" "$tool" "$@"
 }
+
+# ---- Modbus peers ---------------------------------------------------------
+
+# a TCP port on loopback that nothing listens on
+free_port() {
+	local p
+	for p in $(shuf -i 20000-40000 -n 50); do
+		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
+			echo "$p"
+			return
+		fi
+	done
+	return 1
+}
+
+wait_port() {
+	local i
+	for i in $(seq 1 100); do
+		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# pymodbus slave on loopback TCP: start_pymodbus_tcp UNITS -> $PORT
+start_pymodbus_tcp() {
+	PORT=$(free_port)
+	start_bg /usr/bin/python3 "$ROOT/tests/peers/pymodbus_server.py" --tcp "$PORT" --units "$1"
+	wait_port "$PORT"
+}
+
+# a socat pty pair: $TTY_A and $TTY_B
+start_ptys() {
+	TTY_A=$BATS_TEST_TMPDIR/ttyA
+	TTY_B=$BATS_TEST_TMPDIR/ttyB
+	start_bg socat pty,raw,echo=0,link="$TTY_A" pty,raw,echo=0,link="$TTY_B"
+	SOCAT_PID=$BG_PID
+	local i
+	for i in $(seq 1 100); do
+		[ -e "$TTY_A" ] && [ -e "$TTY_B" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# gw-sim on loopback TCP: start_gw_sim ARGS... -> $PORT
+start_gw_sim_tcp() {
+	PORT=$(free_port)
+	start_bg gw-sim -b tcp:127.0.0.1:$PORT "$@"
+	SIM_PID=$BG_PID
+	wait_port "$PORT"
+}

@@ -92,6 +92,15 @@ teardown() {
 	[ ! -s "$BATS_TEST_TMPDIR/out" ]
 }
 
+@test "rss-watch: -d ends a command that runs longer, like timeout" {
+	run_split rss-watch -i 100ms -d 300ms -- sleep 100
+	[ "$status" -eq 0 ]
+	tail -1 "$BATS_TEST_TMPDIR/out" | jq -e '.event == "exit" and .status == 143 and .signal == "TERM"' >/dev/null
+	run_split rss-watch -i 50ms -n 2 --grace 200ms -- memhog steady --ignore-term
+	[ "$status" -eq 0 ]
+	tail -1 "$BATS_TEST_TMPDIR/out" | jq -e '.status == 137' >/dev/null
+}
+
 @test "rss-watch: -N follows a service across restarts" {
 	start_bg memhog restart --every 0.7
 	run_split rss-watch -N memhog-worker -i 100ms -d 2.5s

@@ -26,7 +26,7 @@ bus_specs(void **state)
 	assert_int_equal(b.baud, 9600);
 	assert_int_equal(b.parity, 'N');
 	assert_int_equal(mb_parse_bus("rtu:/dev/ttyS1:19200:8E1", &b, err, 200),
-			 0);
+	                 0);
 	assert_int_equal(b.baud, 19200);
 	assert_int_equal(b.parity, 'E');
 	assert_int_equal(b.stop_bits, 1);
@@ -75,7 +75,7 @@ reg(const char *type, double scale)
 
 	memset(&r, 0, sizeof(r));
 	assert_int_equal(mb_parse_type(type, &r.type, &r.words, &r.low_first),
-			 0);
+	                 0);
 	r.scale = scale;
 	return r;
 }
@@ -85,10 +85,10 @@ decode_frames(void **state)
 {
 	/* hand-made frames, as the registers arrive on the wire */
 	const uint16_t u32be[] = {0x0001, 0x2345}, u32le[] = {0x2345, 0x0001},
-		       s32[] = {0xfffe, 0x7960}, f32[] = {0x4366, 0x8000},
-		       u64[] = {0x0000, 0x0100, 0x0000, 0x0005},
-		       s16[] = {0xfffe}, str[] = {0x2041, 0x4243, 0x0000},
-		       scaled[] = {2301}, big[] = {0xffff, 0xffff};
+	               s32[] = {0xfffe, 0x7960}, f32[] = {0x4366, 0x8000},
+	               u64[] = {0x0000, 0x0100, 0x0000, 0x0005},
+	               s16[] = {0xfffe}, str[] = {0x2041, 0x4243, 0x0000},
+	               scaled[] = {2301}, big[] = {0xffff, 0xffff};
 	struct mb_reg r;
 	struct mb_value v;
 
@@ -113,7 +113,8 @@ decode_frames(void **state)
 	assert_float_equal(v.num, -0.2, 1e-12);
 	r = reg("u16", 0.1);
 	mb_decode(&r, scaled, &v);
-	assert_true(v.num == 230.1); /* exactly the decimal, not 230.10000000000002 */
+	assert_true(v.num ==
+	            230.1); /* exactly the decimal, not 230.10000000000002 */
 	r = reg("u32", 0.1);
 	mb_decode(&r, big, &v);
 	assert_float_equal(v.num, 429496729.5, 1e-6);
@@ -121,14 +122,12 @@ decode_frames(void **state)
 	mb_decode(&r, str, &v);
 	assert_int_equal(v.kind, MB_TEXT);
 	assert_string_equal(v.text, "ABC"); /* space and NUL trimmed */
-	assert_int_equal(mb_parse_type("u16le", &r.type, &r.words,
-				       &r.low_first),
-			 -1);
+	assert_int_equal(
+	    mb_parse_type("u16le", &r.type, &r.words, &r.low_first), -1);
 	assert_int_equal(mb_parse_type("u17", &r.type, &r.words, &r.low_first),
-			 -1);
-	assert_int_equal(mb_parse_type("str:0", &r.type, &r.words,
-				       &r.low_first),
-			 -1);
+	                 -1);
+	assert_int_equal(
+	    mb_parse_type("str:0", &r.type, &r.words, &r.low_first), -1);
 }
 
 static void
@@ -158,9 +157,10 @@ text_and_invalid(void **state)
 static void
 encode_round_trips(void **state)
 {
-	const char *types[] = {"u16", "s16", "u32", "s32le", "u64", "s64", "f32"};
-	const double values[] = {65535, -32768, 74565, -7, 1099511627781.0, -3,
-				 230.5};
+	const char *types[] = {"u16", "s16", "u32", "s32le",
+	                       "u64", "s64", "f32"};
+	const double values[] = {65535,           -32768, 74565, -7,
+	                         1099511627781.0, -3,     230.5};
 	uint16_t w[8];
 	struct mb_value v;
 	size_t i;
@@ -188,8 +188,8 @@ planning(void **state)
 	regs[0].address = 0;
 	regs[1].address = 1;
 	regs[2] = reg("u32", 1), regs[2].fc = MB_INPUT, regs[2].address = 5;
-	regs[3].address = 40;	/* hole 33: its own request */
-	regs[4].address = 45;	/* hole 4: bridged */
+	regs[3].address = 40; /* hole 33: its own request */
+	regs[4].address = 45; /* hole 4: bridged */
 	regs[5].fc = MB_HOLDING, regs[5].address = 2;
 	assert_int_equal(mb_plan(regs, 6, 125, 16, q, 8), 3);
 	assert_int_equal(q[0].fc, MB_HOLDING);
@@ -212,21 +212,17 @@ growatt_map_in_few_requests(void **state)
 	char err[300];
 
 	(void)state;
-	assert_int_equal(regmap_load("growatt-v120", &m, err,
-				     sizeof(err)),
-			 0);
+	assert_int_equal(regmap_load("growatt-v120", &m, err, sizeof(err)), 0);
 	assert_int_equal(m.n, 28);
 	assert_int_equal(m.min_gap_ms, 850);
 	assert_string_equal(m.serial, "serial");
 	assert_non_null(regmap_find(&m, "energy_total"));
 	assert_string_equal(regmap_find(&m, "energy_total")->dbus_path,
-			    "/Ac/Energy/Forward");
-	assert_int_equal(mb_plan(m.regs, m.n, m.max_registers, m.max_hole, q, 64),
-			 4);
+	                    "/Ac/Energy/Forward");
+	assert_int_equal(
+	    mb_plan(m.regs, m.n, m.max_registers, m.max_hole, q, 64), 4);
 	regmap_free(&m);
-	assert_int_equal(regmap_load("growatt-v315", &m, err,
-				     sizeof(err)),
-			 0);
+	assert_int_equal(regmap_load("growatt-v315", &m, err, sizeof(err)), 0);
 	assert_int_equal(m.max_registers, 45);
 	regmap_free(&m);
 }
@@ -259,33 +255,36 @@ map_errors_have_positions(void **state)
 	(void)state;
 	assert_string_equal(load_text(HEAD "a,input,0,u16,1,,,\n"), "");
 	assert_string_equal(load_text(HEAD "a,input,0,u17,1,,,\n"),
-			    ":2:4: unknown type 'u17' (u16 s16 u32 s32 u64 "
-			    "s64 f32, le suffix, str:N)");
+	                    ":2:4: unknown type 'u17' (u16 s16 u32 s32 u64 "
+	                    "s64 f32, le suffix, str:N)");
 	assert_string_equal(load_text(HEAD "a,coil,0,u16,1,,,\n"),
-			    ":2:2: fc 'coil' is not input or holding");
-	assert_string_equal(load_text("# max-registers: 45\n" HEAD
-				      "a,input,0,u16,1,,,\nb,input,70000,u16,1,,,\n"),
-			    ":4:3: bad address '70000'");
-	assert_string_equal(load_text(HEAD "a,input,0,u16,1,,,\na,input,1,u16,1,,,\n"),
-			    ":3:1: register 'a' twice");
+	                    ":2:2: fc 'coil' is not input or holding");
+	assert_string_equal(
+	    load_text("# max-registers: 45\n" HEAD
+	              "a,input,0,u16,1,,,\nb,input,70000,u16,1,,,\n"),
+	    ":4:3: bad address '70000'");
+	assert_string_equal(
+	    load_text(HEAD "a,input,0,u16,1,,,\na,input,1,u16,1,,,\n"),
+	    ":3:1: register 'a' twice");
 	assert_string_equal(load_text(HEAD "a,input,0,u16,x,,,\n"),
-			    ":2:5: bad scale 'x'");
+	                    ":2:5: bad scale 'x'");
 	assert_string_equal(load_text(HEAD "a,input,0,u16,1,,Ac,\n"),
-			    ":2:7: dbus_path 'Ac' does not start with /");
+	                    ":2:7: dbus_path 'Ac' does not start with /");
 	assert_string_equal(load_text("name,fc,address\n"),
-			    ":1:1: header lacks the column 'type'");
+	                    ":1:1: header lacks the column 'type'");
 	assert_string_equal(load_text(HEAD "a,input,0,u16\n"),
-			    ":2:5: 4 fields where the header has 8");
-	assert_string_equal(load_text("name,fc,address,type,scale,unit,"
-				      "dbus_path,description,text\n"
-				      "a,input,0,u16,1,,,,0=x;junk\n"),
-			    ":2:9: bad text '0=x;junk' (want 0=waiting;1=normal)");
+	                    ":2:5: 4 fields where the header has 8");
+	assert_string_equal(
+	    load_text("name,fc,address,type,scale,unit,"
+	              "dbus_path,description,text\n"
+	              "a,input,0,u16,1,,,,0=x;junk\n"),
+	    ":2:9: bad text '0=x;junk' (want 0=waiting;1=normal)");
 	assert_string_equal(load_text("# max-registers: 500\n" HEAD),
-			    ":1:3: bad max-registers '500'");
+	                    ":1:3: bad max-registers '500'");
 	assert_string_equal(load_text(HEAD), ":1:1: no registers");
 	assert_string_equal(load_text(HEAD "a,input,0,u16,1,\"x,,,\n"),
-			    ":2:6: error parsing data while strict checking "
-			    "enabled");
+	                    ":2:6: error parsing data while strict checking "
+	                    "enabled");
 }
 
 int

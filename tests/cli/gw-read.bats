@@ -1,0 +1,170 @@
+#!/usr/bin/env bats
+# gw-read against pymodbus (TCP and RTU on a socat pty pair) and gw-sim.
+
+load helpers
+
+teardown() {
+	stop_all
+}
+
+TYPES="$BATS_TEST_DIRNAME/../peers/types.csv"
+
+assert_types() {
+	jq -e '.ok == true and .map == "types" and .values ==
+		{"plain":1234,"negative":-2,"big":74565,"little":74565,
+		 "signed32":-100000,"float":230.5,"text":"ABC123",
+		 "huge":1099511627781,"minus3":-3,"scaled":230.1,"absent":null,
+		 "state":3,"signedle":-7,"answer":42} and .text.state == "fault"' "$1" >/dev/null
+}
+
+@test "gw-read: --help and usage errors" {
+	run gw-read --help
+	[ "$status" -eq 0 ]
+	[[ $output == *"--backoff-after"* ]]
+	for args in "" "-b tcp:127.0.0.1" "-b udp:x -m growatt-v120" \
+		"-b rtu:/dev/null:fast -m growatt-v120" \
+		"-b rtu:/dev/null -u 248 -m growatt-v120" \
+		"-b tcp:127.0.0.1 -u 0 -m growatt-v120" \
+		"-b tcp:127.0.0.1 -m growatt-v120 -r 5" \
+		"-b tcp:127.0.0.1 -r 70000" "-b tcp:127.0.0.1 -r 1:u17" \
+		"-b tcp:127.0.0.1 -r 1 --fc coil" \
+		"-b tcp:127.0.0.1 -r 1 --format xml" \
+		"-b tcp:127.0.0.1 -r 1 --timeout 0" \
+		"-b tcp:127.0.0.1 -r 1 -i soon" "-b tcp:127.0.0.1 -r 1 stray"; do
+		run_split gw-read $args
+		assert_usage_error
+	done
+}
+
+@test "gw-read: every type and word order against pymodbus over TCP" {
+	start_pymodbus_tcp 1,5
+	run_split gw-read -b tcp:127.0.0.1:$PORT -m "$TYPES" -u 1,5
+	[ "$status" -eq 0 ]
+	assert_jsonl "$BATS_TEST_TMPDIR/out" gw-read
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/out")" -eq 2 ]
+	assert_types "$BATS_TEST_TMPDIR/out"
+	jq -s -e 'map(.unit) == [1, 5]' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "gw-read: every type and word order against pymodbus over RTU" {
+	start_ptys
+	start_bg /usr/bin/python3 "$ROOT/tests/peers/pymodbus_server.py" --rtu "$TTY_A" --units 1
+	sleep 1.5
+	run_split gw-read -b rtu:"$TTY_B":9600:8N1 -m "$TYPES" --timeout 1s
+	[ "$status" -eq 0 ]
+	assert_types "$BATS_TEST_TMPDIR/out"
+}
+
+@test "gw-read: -r reads registers without a map; mbpoll agrees" {
+	start_pymodbus_tcp 1
+	run_split gw-read -b tcp:127.0.0.1:$PORT -r 0 -r 0x2:u32 -r 23:u16:0.1 -r 10:str:5 -r 4:u32le
+	[ "$status" -eq 0 ]
+	jq -e '.map == "adhoc" and .values == {"0":1234,"0x2":74565,"23":230.1,"10":"ABC123","4":74565}' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split gw-read -b tcp:127.0.0.1:$PORT --fc holding -r 0 -r 1
+	jq -e '.values == {"0":42,"1":1}' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# the reference client reads the same raw registers
+	run mbpoll -m tcp -p "$PORT" -a 1 -t 3 -r 1 -c 2 -1 127.0.0.1
+	[[ $output == *"[1]:"*"1234"* ]]
+	[[ $output == *"[2]:"*"-2"* || $output == *"[2]:"*"65534"* ]]
+}
+
+@test "gw-read: --format csv writes a header and quoted rows" {
+	start_pymodbus_tcp 1
+	run_split gw-read -b tcp:127.0.0.1:$PORT -m "$TYPES" --format csv
+	[ "$status" -eq 0 ]
+	head -1 "$BATS_TEST_TMPDIR/out" | grep -q '^ts,bus,unit,ok,latency_ms,error,"plain","negative"'
+	/usr/bin/python3 -c 'import csv, sys; rows = list(csv.DictReader(open(sys.argv[1]))); r = rows[0]; assert len(rows) == 1 and r["plain"] == "1234" and r["text"] == "ABC123" and r["scaled"] == "230.1" and r["absent"] == "" and r["ok"] == "true", r' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "gw-read: map errors name file, line and column" {
+	printf 'name,fc,address,type,scale,unit,dbus_path,description\na,input,0,u16,1,,,\nb,input,1,s33,1,,,\n' >"$BATS_TEST_TMPDIR/bad.csv"
+	run_split gw-read -b tcp:127.0.0.1:1 -m "$BATS_TEST_TMPDIR/bad.csv"
+	[ "$status" -eq 1 ]
+	grep -q "bad.csv:3:4: unknown type 's33'" "$BATS_TEST_TMPDIR/err"
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	run_split gw-read -b tcp:127.0.0.1:1 -m no-such-map
+	[ "$status" -eq 1 ]
+	grep -q "no-such-map.csv: No such file" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "gw-read: a missing device or peer is a failed sample, exit 1 once" {
+	run_split gw-read -b rtu:/dev/gxkit-no-such-tty -m growatt-v120
+	[ "$status" -eq 1 ]
+	jq -e '.ok == false and .error == "closed"' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split gw-read -b tcp:127.0.0.1:$(free_port) -r 0
+	[ "$status" -eq 1 ]
+	jq -e '.ok == false and .error == "closed" and (.message | length > 0)' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "gw-read: an inverter asleep: offline once, backoff, online again" {
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 --offline-after 1s --offline-for 2.5s
+	run_split gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 100ms -n 45 \
+		--timeout 100ms --backoff-after 500ms --backoff 600ms
+	[ "$status" -eq 0 ]
+	out=$BATS_TEST_TMPDIR/out
+	[ "$(jq -s 'map(select(.event == "offline")) | length' "$out")" -eq 1 ]
+	[ "$(jq -s 'map(select(.event == "online")) | length' "$out")" -eq 1 ]
+	# offline comes after >= 0.5 s of failure; online after the sleep
+	jq -s -e 'map(select(.event == "offline"))[0].failing_s >= 0.5' "$out" >/dev/null
+	jq -s -e 'map(select(.event == "online"))[0].offline_s >= 2' "$out" >/dev/null
+	# in backoff, tries are about 600 ms apart, not every 100 ms
+	jq -s -e '[.[] | select(.ok == false)] as $f |
+		($f | map(.ts)) as $t |
+		[range(1; $t | length) | $t[.] - $t[. - 1]] | max >= 0.55' "$out" >/dev/null
+	[ "$(jq -s 'map(select(.event == "backoff")) | length' "$out")" -ge 1 ]
+	tail -1 "$out" | jq -e '.ok == true' >/dev/null
+}
+
+@test "gw-read: reconnects when the serial link goes away and comes back" {
+	start_ptys
+	start_bg gw-sim -b rtu:"$TTY_A" -m growatt-v120 --time 12:00
+	sleep 0.3
+	gw-read -b rtu:"$TTY_B" -m growatt-v120 --gap 0 -i 150ms --timeout 100ms \
+		--backoff-after 10s >"$BATS_TEST_TMPDIR/poll.jsonl" &
+	reader=$!
+	echo $reader >>"$BATS_TEST_TMPDIR/pids"
+	sleep 0.8
+	kill "$SOCAT_PID"
+	sleep 0.8
+	start_ptys
+	start_bg gw-sim -b rtu:"$TTY_A" -m growatt-v120 --time 12:00
+	sleep 1.5
+	kill $reader
+	wait $reader || true
+	out=$BATS_TEST_TMPDIR/poll.jsonl
+	# ok, then failures while unplugged, then ok again: same process
+	jq -s -e 'map(.ok) | index(false) as $f | $f != null and
+		(.[$f:] | index(true)) != null' "$out" >/dev/null
+	jq -s -e 'map(select(.ok == false) | .error) | unique - ["closed", "timeout", "io"] == []' "$out" >/dev/null
+}
+
+@test "gw-read: valgrind over thousands of failed polls loses nothing" {
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1
+	run_split "${VALGRIND[@]}" gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 -u 1,2 \
+		--gap 0 -i 1ms -n 2000 --timeout 2ms --backoff-after 1h
+	[ "$status" -eq 0 ]
+	[ "$(jq -s 'map(select(.ok == false)) | length' "$BATS_TEST_TMPDIR/out")" -ge 1900 ]
+	[ "$(jq -s 'map(select(.ok == true)) | length' "$BATS_TEST_TMPDIR/out")" -ge 1900 ]
+	run_split "${VALGRIND[@]}" gw-read -b rtu:/dev/gxkit-no-such-tty -m growatt-v120 -i 1ms -n 200
+	[ "$status" -eq 0 ]
+	run_split "${VALGRIND[@]}" gw-read -b tcp:127.0.0.1:$PORT -r 0 -r 1:u32 --format csv -n 3 -i 1ms
+	[ "$status" -eq 0 ]
+}
+
+@test "gw-read: rss-watch | leak-classify calls the offline path steady" {
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1
+	# unit 2 is absent: half the polls take the failure path
+	rss-watch -i 100ms -d 6s -- sh -c "exec gw-read -b tcp:127.0.0.1:$PORT \
+		-m growatt-v120 -u 1,2 --gap 0 -i 2ms --timeout 2ms \
+		--backoff-after 1h >/dev/null" >"$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$(jq -s 'map(select(.comm == "gw-read")) | length' "$BATS_TEST_TMPDIR/rss.jsonl")" -ge 50 ]
+	run leak-classify -f rss_kb --json "$BATS_TEST_TMPDIR/rss.jsonl"
+	[ "$status" -eq 0 ]
+	[[ $output == *'"verdict":"steady"'* ]]
+}
+
+@test "gw-read: --max-rss guards itself with exit 3" {
+	start_gw_sim_tcp -m growatt-v120 --time 12:00
+	run_split gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 10ms --max-rss 64K
+	[ "$status" -eq 3 ]
+}
