@@ -99,6 +99,8 @@ install: $(TOOL_BINS)
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/gxkit.7 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(PREFIX)/share/gxkit/maps
+	install -m 644 lib/maps/*.csv $(DESTDIR)$(PREFIX)/share/gxkit/maps
 	for t in $(TOOLS); do install -m 644 completions/$$t.bash \
 		$(DESTDIR)$(COMPLETIONSDIR)/$$t; done
 
@@ -106,6 +108,7 @@ uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t \
 		$(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
 	rm -f $(DESTDIR)$(MANDIR)/man7/gxkit.7
+	rm -rf $(DESTDIR)$(PREFIX)/share/gxkit
 
 clean:
 	rm -rf $(B)

@@ -168,3 +168,12 @@ assert_types() {
 	run_split gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 10ms --max-rss 64K
 	[ "$status" -eq 3 ]
 }
+
+@test "gw-read: bash completion offers options, maps and formats" {
+	run complete_words gw-read --back
+	[[ $output == *"--backoff"* && $output == *"--backoff-after"* ]]
+	run complete_words gw-read --format c
+	[ "$output" = csv ]
+	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-read -m growatt-v1
+	[[ $output == *"growatt-v120"* ]]
+}

@@ -67,3 +67,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 	tail -1 "$BATS_TEST_TMPDIR/out" | jq -e '.found == [2]' >/dev/null
 }
+
+@test "gw-scan: bash completion offers options" {
+	run complete_words gw-scan --ev
+	[ "$output" = --every ]
+}

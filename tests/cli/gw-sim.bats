@@ -96,3 +96,8 @@ teardown() {
 	wait $sim
 	[ ! -s "$BATS_TEST_TMPDIR/vg2.txt" ]
 }
+
+@test "gw-sim: bash completion offers options" {
+	run complete_words gw-sim --corr
+	[ "$output" = --corrupt-rate ]
+}
