@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,31 +160,66 @@ jsonl_append_string(struct jsonl_writer *w, const char *str, size_t n)
 	append_char(w, '"');
 }
 
+/* Digits of a non-negative integer, backwards into the end of buf. */
+static size_t
+format_integer(char *buf, double v)
+{
+	char tmp[24];
+	uint64_t u = (uint64_t)fabs(v);
+	size_t n = 0, len = 0;
+
+	do
+		tmp[n++] = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n > 0)
+		buf[len++] = tmp[--n];
+	buf[len] = '\0';
+	return len;
+}
+
 size_t
 jsonl_format_double(char *buf, double v)
 {
-	int lo = 1, hi = 17, len;
+	int p, len = 0;
 
 	if (!isfinite(v)) {
 		memcpy(buf, "null", 5);
 		return 4;
 	}
-	/* Round-tripping is monotone in the precision: bisect for the
-	 * least precision whose text reads back as v. */
-	while (lo < hi) {
-		int mid = (lo + hi) / 2;
-
-		snprintf(buf, 32, "%.*g", mid, v);
-		if (strtod(buf, NULL) == v)
-			hi = mid;
-		else
-			lo = mid + 1;
+	/* Whole numbers below 2^53 are exact as integers. */
+	if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+		return format_integer(buf, v);
+	/*
+	 * %g strips trailing zeros, so when 15 significant digits read back
+	 * as v they are already the shortest text that does: a shorter exact
+	 * decimal would round to the same 15 digits.  Else 16, else 17.
+	 */
+	if (fabs(v) >= DBL_MIN) {
+		for (p = 15; p <= 17; p++) {
+			len = snprintf(buf, 32, "%.*g", p, v);
+			if (strtod(buf, NULL) == v)
+				break;
+		}
+		return (size_t)len;
 	}
-	len = snprintf(buf, 32, "%.*g", lo, v);
-	/* "1e+02" is short but unkind: whole numbers print whole */
-	if (strchr(buf, 'e') != NULL && fabs(v) < 1e17 && v == trunc(v))
-		len = snprintf(buf, 32, "%.0f", v);
-	return (size_t)len;
+	/* Subnormals carry fewer digits: bisect, round-tripping being
+	 * monotone in the precision. */
+	{
+		int lo = 1, hi = 17;
+
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+
+			snprintf(buf, 32, "%.*g", mid, v);
+			if (strtod(buf, NULL) == v)
+				hi = mid;
+			else
+				lo = mid + 1;
+		}
+		return (size_t)snprintf(buf, 32, "%.*g", lo, v);
+	}
 }
 
 void

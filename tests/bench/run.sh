@@ -9,3 +9,7 @@ echo
 "$dir/leak-classify.sh"
 echo
 "$dir/accuracy.sh"
+echo
+"$dir/gw-read.sh"
+echo
+"$dir/gw-scan.sh"
