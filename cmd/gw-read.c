@@ -38,7 +38,7 @@ struct options {
 	int nunits;
 	uint64_t interval_ms, timeout_ms, gap_ms, backoff_after_ms, backoff_ms;
 	long count;
-	bool csv, gap_set;
+	bool csv, gap_set, interval_set; /* -i 0: back to back */
 	double max_rss_kb;
 };
 
@@ -399,11 +399,10 @@ loop(struct poller *p)
 		if (o->csv)
 			fflush(stdout);
 		polls++;
-		if (stop || o->interval_ms == 0 ||
+		if (stop || !o->interval_set ||
 		    (o->count > 0 && polls >= o->count))
 			return 0;
-		if (o->max_rss_kb > 0 &&
-		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+		if (procmem_self_over(o->max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;
 		}
@@ -427,6 +426,7 @@ parse_durations(struct options *o, char *const d[5], const char *const names[5])
 			return cli_usage_error("--%s: bad duration '%s'",
 			                       names[i], d[i]);
 	o->gap_set = d[2] != NULL;
+	o->interval_set = d[0] != NULL;
 	if (d[1] != NULL && o->timeout_ms == 0)
 		return cli_usage_error("--timeout must be more than 0");
 	return -1;
@@ -614,7 +614,7 @@ main(int argc, char **argv)
 		rc = CLI_EXIT_FAILURE;
 	} else if (rc < 0) {
 		rc = 0;
-	} else if (rc == 0 && o.interval_ms == 0 && p.any_failed) {
+	} else if (rc == 0 && !o.interval_set && p.any_failed) {
 		rc = CLI_EXIT_FAILURE; /* a one-shot read that failed */
 	}
 	disconnect(&p);

@@ -207,8 +207,7 @@ loop(struct scanner *s)
 		if (stop || o->every_ms == 0 ||
 		    (o->count > 0 && scans >= o->count))
 			return 0;
-		if (o->max_rss_kb > 0 &&
-		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+		if (procmem_self_over(o->max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;
 		}

@@ -330,8 +330,7 @@ serve_tcp(struct sim *s)
 				clients[i--] = clients[--nclients];
 			}
 		}
-		if (s->o->max_rss_kb > 0 &&
-		    (double)procmem_self_rss_kb() > s->o->max_rss_kb) {
+		if (procmem_self_over(s->o->max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;
 		}
@@ -411,8 +410,7 @@ serve_rtu(struct sim *s)
 		                 (frame[n - 2] | frame[n - 1] << 8))
 			continue; /* noise or a broken frame: no answer */
 		handle(s, frame, n, 1, frame[0], fd);
-		if (s->o->max_rss_kb > 0 &&
-		    (double)procmem_self_rss_kb() > s->o->max_rss_kb) {
+		if (procmem_self_over(s->o->max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;
 		}

@@ -518,8 +518,7 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 		samples++;
 		if (finished(st, o, samples, now - start))
 			return 0;
-		if (o->max_rss_kb > 0 &&
-		    (double)procmem_self_rss_kb() > o->max_rss_kb) {
+		if (procmem_self_over(o->max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;
 		}

@@ -646,3 +646,9 @@ procmem_self_rss_kb(void)
 	procmem_parse_status(buf, &s);
 	return s.rss_kb;
 }
+
+bool
+procmem_self_over(double max_kb)
+{
+	return max_kb > 0 && (double)procmem_self_rss_kb() > max_kb;
+}

@@ -80,5 +80,7 @@ int procmem_sample_children(struct procmem_tree *t, pid_t root,
 
 /* VmRSS of the calling process in KiB, or -1. */
 long procmem_self_rss_kb(void);
+/* The --max-rss self-guard: is the caller above max_kb (0: no limit)? */
+bool procmem_self_over(double max_kb);
 
 #endif

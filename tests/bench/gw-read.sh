@@ -12,7 +12,7 @@ trap 'kill $sim 2>/dev/null' EXIT
 sleep 0.5
 
 # as fast as each goes
-measure rd gw-read -b tcp:127.0.0.1:$port -m "$ROOT/tests/bench/block50.csv" --gap 0 -i 1ms -n $N
+measure rd gw-read -b tcp:127.0.0.1:$port -m "$ROOT/tests/bench/block50.csv" --gap 0 -i 0 -n $N
 measure py /usr/bin/python3 "$ROOT/tests/bench/pymodbus_poll.py" $port $N 0
 # mbpoll polls at most every 10 ms; run it for as long as gw-read took at that
 # rate and count its polls

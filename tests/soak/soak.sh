@@ -1,20 +1,44 @@
 #!/bin/bash
-# Long soak of the long-running tools: rss-watch samples a restarting,
-# leaking service every 5 ms with --pss --children for SOAK_SECONDS (default
-# 600); a second rss-watch records the first one's memory, and
-# leak-classify must call that steady.  make soak; not part of make check.
-set -eu
+# Long soak of the long-running tools, SOAK_SECONDS each (default 600):
+#  - rss-watch samples a restarting leaker every 5 ms with --pss --children;
+#  - gw-read polls gw-sim for a present and an absent unit every 2 ms (the
+#    offline path of a sleeping inverter), with gw-sim serving it.
+# A second rss-watch records each one's memory; leak-classify must call
+# every one of them steady.  make soak; not part of make check.
+set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export PATH="$ROOT/build/bin:$ROOT/build/helpers:$PATH"
 S=${SOAK_SECONDS:-600}
 tmp=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$tmp"' EXIT
+port=$((20000 + RANDOM % 10000))
+failed=0
+
 memhog restart --every 5 --rate 200 &
-svc=$!
-trap 'kill $svc $soaker 2>/dev/null; rm -rf "$tmp"' EXIT
+pids+=($!)
 rss-watch -N memhog-worker --pss --children -i 5ms -d "${S}s" >/dev/null &
-soaker=$!
+pids+=($!)
+watched[0]=$!
+gw-sim -b tcp:127.0.0.1:$port -m growatt-v120 --time 12:00 &
+pids+=($!)
+watched[1]=$!
+sleep 0.5
+gw-read -b tcp:127.0.0.1:$port -m growatt-v120 -u 1,2 --gap 0 -i 2ms \
+	--timeout 2ms --backoff-after 1h >/dev/null &
+pids+=($!)
+watched[2]=$!
 sleep 2
-rss-watch -p $soaker -i 1s >"$tmp/self.jsonl" || true
-echo "soak: rss-watch watched a restarting leaker every 5 ms for $S s; its own RSS:"
-jq -s -r 'map(.rss_kb | numbers) | "  min \(min) KB, max \(max) KB over \(length) samples"' "$tmp/self.jsonl"
-leak-classify -f rss_kb "$tmp/self.jsonl"
+names=(rss-watch gw-sim gw-read)
+for i in 0 1 2; do
+	rss-watch -p "${watched[$i]}" -i 1s -d "$((S - 3))s" >"$tmp/$i.jsonl" &
+	pids+=($!)
+done
+wait "${pids[-1]}" "${pids[-2]}" "${pids[-3]}"
+for i in 0 1 2; do
+	echo "soak: ${names[$i]} for $S s, its own RSS:"
+	jq -s -r 'map(.rss_kb | numbers) | "  min \(min) KB, max \(max) KB over \(length) samples"' "$tmp/$i.jsonl"
+	leak-classify -q -f rss_kb "$tmp/$i.jsonl" | head -1 | sed 's/^/  /'
+	leak-classify -q -f rss_kb "$tmp/$i.jsonl" >/dev/null || failed=1
+done
+exit $failed
