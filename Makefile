@@ -10,8 +10,8 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
-TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim
-LIB_MODULES = cli clock jsonl procmem trend leak mb regmap
+TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch
+LIB_MODULES = cli clock jsonl procmem trend leak mb regmap vbus
 HELPERS     = memhog ticker
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb
 
@@ -20,11 +20,12 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
 	sysstat python3-psutil python3-numpy bash-completion procps \
 	time jq linux-perf libmodbus-dev libcsv-dev python3-pymodbus \
-	python3-serial python3-serial-asyncio mbpoll socat
+	python3-serial python3-serial-asyncio mbpoll socat \
+	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin
 
 CC     ?= cc
 CFLAGS ?= -O2 -g
-PKGS    = popt jansson libmodbus
+PKGS    = popt jansson libmodbus dbus-1
 GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
 	-DGXKIT_MAPDIR='"$(PREFIX)/share/gxkit/maps"' \

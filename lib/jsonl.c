@@ -479,6 +479,23 @@ take_line(struct jsonl_reader *r)
 }
 
 int
+jsonl_read_some(struct jsonl_reader *r)
+{
+	if (r->eof)
+		return 0;
+	return fill(r) < 0 ? -1 : !r->eof;
+}
+
+int
+jsonl_take_line(struct jsonl_reader *r)
+{
+	while (take_line(r))
+		if (!blank(r->line, r->len))
+			return 1;
+	return 0;
+}
+
+int
 jsonl_next_line(struct jsonl_reader *r)
 {
 	int rc;

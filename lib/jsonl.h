@@ -87,6 +87,14 @@ void jsonl_reader_free(struct jsonl_reader *r);
  */
 int jsonl_next_line(struct jsonl_reader *r);
 
+/*
+ * For poll(2) loops: jsonl_read_some() reads once (1 data, 0 end of input,
+ * -1 error); jsonl_take_line() then hands out each whole non-blank line
+ * already read (1), or 0 when none is left.
+ */
+int jsonl_read_some(struct jsonl_reader *r);
+int jsonl_take_line(struct jsonl_reader *r);
+
 /* Parse the current line with jansson; NULL (counted, reported) if it is
  * not a JSON object. */
 json_t *jsonl_parse_line(struct jsonl_reader *r);

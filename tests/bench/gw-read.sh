@@ -42,6 +42,8 @@ echo "  every 10 ms, CPU us per poll: gw-read $(perpoll rd10 500), pymodbus $(pe
 	"$(ratio "$(perpoll py10 500)" "$(perpoll rd10 500)")x, mbpoll/gw-read" \
 	"$(ratio "$(perpoll mb10 "$mb10")" "$(perpoll rd10 500)")x"
 kill $sim
+wait $sim 2>/dev/null || true
+port=$((port + 1))
 
 # the full Growatt map against one request per register, 5 ms a round trip
 gw-sim -b tcp:127.0.0.1:$port -m growatt-v120 --time 12:00 --latency 5ms &
