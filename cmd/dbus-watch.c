@@ -97,10 +97,14 @@ static DBusMessage *
 call(struct watcher *w, const char *dest, const char *path, const char *iface,
      const char *method, DBusError *e)
 {
-	DBusMessage *msg =
-	    dbus_message_new_method_call(dest, path, iface, method);
-	DBusMessage *reply;
+	DBusMessage *msg, *reply;
 
+	if (!dbus_validate_path(path, NULL) ||
+	    !dbus_validate_bus_name(dest, NULL)) {
+		dbus_set_error(e, DBUS_ERROR_INVALID_ARGS, "bad name or path");
+		return NULL;
+	}
+	msg = dbus_message_new_method_call(dest, path, iface, method);
 	if (msg == NULL)
 		return NULL;
 	reply = dbus_connection_send_with_reply_and_block(w->conn, msg,
@@ -250,10 +254,14 @@ read_tree(struct watcher *w, const char *service, const char *path, int depth)
 		char child[512];
 		size_t n = strcspn(p + 12, "\"");
 
-		children = true;
+		if (n == 0 || p[12] == '/') /* the node itself, named */
+			continue;
 		snprintf(child, sizeof(child), "%s%s%.*s",
 		         strcmp(path, "/") == 0 ? "" : path, "/", (int)n,
 		         p + 12);
+		if (!dbus_validate_path(child, NULL))
+			continue;
+		children = true;
 		read_tree(w, service, child, depth + 1);
 	}
 	dbus_message_unref(r);
@@ -274,8 +282,12 @@ read_tree(struct watcher *w, const char *service, const char *path, int depth)
 	}
 }
 
-/* Every value of a service: GetItems, else GetValue on /, else a walk. */
-static void
+/*
+ * Every value of a service: GetItems, else GetValue on /, else a walk.
+ * Returns whether GetItems worked: such services batch their changes in
+ * ItemsChanged too.
+ */
+static bool
 read_service(struct watcher *w, const char *service)
 {
 	DBusMessage *r;
@@ -289,10 +301,11 @@ read_service(struct watcher *w, const char *service)
 		if (dbus_message_iter_init(r, &it))
 			write_items(w, service, &it);
 		dbus_message_unref(r);
-		return;
+		return true;
 	}
 	if (!read_root_value(w, service))
 		read_tree(w, service, "/", 0);
+	return false;
 }
 
 /* ---- services ------------------------------------------------------------ */
@@ -335,7 +348,7 @@ appeared(struct watcher *w, const char *name, const char *owner, bool quiet)
 	s->owner = strdup(owner);
 	if (!quiet)
 		event(w, "appeared", name, owner);
-	read_service(w, name);
+	s->batches = read_service(w, name);
 }
 
 static void
@@ -547,6 +560,12 @@ set_one(struct watcher *w, const char *service, const char *path,
 	dbus_int32_t result = -1;
 	DBusError e;
 
+	if (!dbus_validate_path(path, NULL) ||
+	    !dbus_validate_bus_name(service, NULL)) {
+		json_decref(j);
+		return cli_usage_error("--set: bad service '%s' or path '%s'",
+		                       service, path);
+	}
 	if (j == NULL || json_is_object(j) || json_is_array(j) ||
 	    json_is_boolean(j)) {
 		json_decref(j);

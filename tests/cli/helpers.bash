@@ -117,3 +117,34 @@ start_gw_sim_tcp() {
 	SIM_PID=$BG_PID
 	wait_port "$PORT"
 }
+
+# ---- D-Bus ------------------------------------------------------------------
+
+# a private dbus-daemon for this test; exports DBUS_SESSION_BUS_ADDRESS
+start_dbus() {
+	local dir=$BATS_TEST_TMPDIR/dbus
+	mkdir -p "$dir"
+	dbus-daemon --session --nofork --address="unix:path=$dir/bus" \
+		--print-address=3 3>"$dir/addr" 2>/dev/null &
+	DBUS_PID=$!
+	echo "$DBUS_PID" >>"$BATS_TEST_TMPDIR/pids"
+	local i
+	for i in $(seq 1 100); do
+		[ -s "$dir/addr" ] && break
+		sleep 0.02
+	done
+	export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$dir/addr")
+	export DBUS_SYSTEM_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS
+}
+
+# wait until NAME has an owner on the bus
+wait_name() {
+	local i
+	for i in $(seq 1 150); do
+		dbus-send --print-reply --dest=org.freedesktop.DBus / \
+			org.freedesktop.DBus.NameHasOwner string:"$1" 2>/dev/null |
+			grep -q "boolean true" && return 0
+		sleep 0.05
+	done
+	return 1
+}
