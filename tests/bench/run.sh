@@ -13,3 +13,7 @@ echo
 "$dir/gw-read.sh"
 echo
 "$dir/gw-scan.sh"
+echo
+"$dir/gw-publish.sh"
+echo
+"$dir/dbus-watch.sh"

@@ -150,3 +150,12 @@ assert_values() {
 	! grep -q "definitely lost\|indirectly lost\|Invalid" "$BATS_TEST_TMPDIR/vg.txt"
 	grep -q '"value":3' "$BATS_TEST_TMPDIR/w.jsonl"
 }
+
+@test "dbus-watch: bash completion offers options and services on the bus" {
+	run complete_words dbus-watch --on
+	[ "$output" = --once ]
+	start_dbus
+	start_service
+	run complete_words dbus-watch com.victronenergy.batt
+	[ "$output" = "$SVC" ]
+}

@@ -226,3 +226,10 @@ value() { # value PATH: GetValue through dbus-send, last line
 		index(0) != null and (.[index(0):] | index(1)) != null' "$w" >/dev/null
 	jq -s -e 'map(select(.path == "/Ac/Power" and .value != null)) | last | .value > 2000' "$w" >/dev/null
 }
+
+@test "gw-publish: bash completion offers options and their values" {
+	run complete_words gw-publish --sig
+	[ "$output" = --signals ]
+	run complete_words gw-publish --signals it
+	[ "$output" = items ]
+}

@@ -1,0 +1,32 @@
+# bash completion for dbus-watch(1)                        -*- shell-script -*-
+
+_comp_cmd_dbus_watch()
+{
+	local cur prev words cword
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -n : -- "$@" || return
+	else
+		_init_completion -n : || return
+	fi
+
+	case $prev in
+	--timeout)
+		COMPREPLY=($(compgen -W "1s 5s 30s" -- "$cur"))
+		return ;;
+	--address | --max-rss)
+		return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--once --get --set --text --timeout
+			--system --session --address --max-rss --help --usage
+			--version --quiet --verbose" -- "$cur"))
+		return
+	fi
+	# service names on the bus, when one is reachable
+	local names
+	names=$(dbus-send --print-reply --dest=org.freedesktop.DBus / \
+		org.freedesktop.DBus.ListNames 2>/dev/null |
+		awk -F'"' '/string "com\.victronenergy/ { print $2 }')
+	COMPREPLY=($(compgen -W "$names" -- "$cur"))
+}
+complete -F _comp_cmd_dbus_watch dbus-watch
