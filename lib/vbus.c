@@ -345,10 +345,14 @@ set_value(struct vbus_service *s, struct vbus_item *item, DBusMessage *msg)
 	int rc;
 
 	if (item == NULL || !item->writable ||
-	    !dbus_message_iter_init(msg, &it) ||
-	    dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_VARIANT)
+	    !dbus_message_iter_init(msg, &it))
 		return 1;
-	dbus_message_iter_recurse(&it, &var);
+	/* a variant, as the interface says; clients that do not introspect
+	 * (dbus-python) send the bare value */
+	if (dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_VARIANT)
+		dbus_message_iter_recurse(&it, &var);
+	else
+		var = it;
 	type = dbus_message_iter_get_arg_type(&var);
 	if (type == DBUS_TYPE_STRING && item->value.kind == VBUS_STRING) {
 		const char *str;
