@@ -38,15 +38,6 @@ struct watcher {
 	struct jsonl_writer out;
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static bool
 path_wanted(const struct watcher *w, const char *path)
 {
@@ -75,7 +66,7 @@ end(struct watcher *w)
 	if (jsonl_end(&w->out) < 0 && !w->out.gone)
 		w->failed = true;
 	if (w->out.gone)
-		stop = 1;
+		cli_stop = 1;
 }
 
 /* One record: the value (a variant at it) and, from text, its text. */
@@ -501,15 +492,15 @@ watch(struct watcher *w, double max_rss_kb)
 	if (add_matches(w) < 0 || list_services(w) < 0 ||
 	    !dbus_connection_get_unix_fd(w->conn, &fd))
 		return CLI_EXIT_FAILURE;
-	while (!stop && !w->failed) {
+	while (!cli_stop && !w->failed) {
 		struct pollfd pfd = {fd, POLLIN, 0};
 
 		fflush(stdout);
 		if (poll(&pfd, 1, 500) < 0 && errno != EINTR)
 			break;
 		dbus_connection_read_write(w->conn, 0);
-		while (!stop && dbus_connection_dispatch(w->conn) ==
-		                    DBUS_DISPATCH_DATA_REMAINS)
+		while (!cli_stop && dbus_connection_dispatch(w->conn) ==
+		                        DBUS_DISPATCH_DATA_REMAINS)
 			;
 		if (!dbus_connection_get_is_connected(w->conn)) {
 			warnx("lost the connection to the bus");
@@ -685,9 +676,7 @@ main(int argc, char **argv)
 		rc = CLI_EXIT_FAILURE;
 		goto done;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, once || get || set ? _IOFBF : _IOLBF, 0);
 	jsonl_writer_init(&w.out, stdout);
 

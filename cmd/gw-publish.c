@@ -41,15 +41,6 @@ struct publisher {
 	uint64_t last_good; /* monotonic ms of the last good record */
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 /* Paths a pvinverter must have that hold measurements. */
 static const char *const measured[] = {
     "/StatusCode",    "/ErrorCode",
@@ -451,7 +442,7 @@ loop(struct publisher *p)
 	}
 	jsonl_reader_init(&rd, stdin, "-");
 	p->last_good = clock_mono_ms();
-	while (!stop && !eof) {
+	while (!cli_stop && !eof) {
 		struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0},
 		                        {fd, POLLIN, 0}};
 		uint64_t now = clock_mono_ms(),
@@ -646,9 +637,7 @@ main(int argc, char **argv)
 	p.svc.signals = o.signals;
 	p.svc.on_set = on_set;
 	p.svc.user = &p;
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop_signals();
 	if (create_paths(&p) < 0 ||
 	    vbus_publish(&p.svc, o.service, msg, sizeof(msg)) < 0) {
 		if (p.svc.n > 0 && msg[0] != '\0')

@@ -54,15 +54,6 @@ struct poller {
 	bool any_failed;
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static uint16_t *
 words_of(struct poller *p, enum mb_fc fc)
 {
@@ -126,7 +117,7 @@ wait_gap(struct poller *p)
 	if (p->last_request == 0 || now >= due)
 		return;
 	ts = clock_from_ms(due - now);
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !stop)
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !cli_stop)
 		;
 }
 
@@ -377,11 +368,11 @@ sleep_until(uint64_t due)
 {
 	struct timespec ts = clock_from_ms(due);
 
-	while (!stop && clock_mono_ms() < due &&
+	while (!cli_stop && clock_mono_ms() < due &&
 	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	           EINTR)
 		;
-	return stop ? -1 : 0;
+	return cli_stop ? -1 : 0;
 }
 
 static int
@@ -393,13 +384,13 @@ loop(struct poller *p)
 	int i;
 
 	for (;;) {
-		for (i = 0; i < o->nunits && !stop; i++)
+		for (i = 0; i < o->nunits && !cli_stop; i++)
 			if (poll_unit(p, (struct unit *)&o->units[i]) < 0)
 				return -1;
 		if (o->csv)
 			fflush(stdout);
 		polls++;
-		if (stop || !o->interval_set ||
+		if (cli_stop || !o->interval_set ||
 		    (o->count > 0 && polls >= o->count))
 			return 0;
 		if (procmem_self_over(o->max_rss_kb)) {
@@ -600,9 +591,7 @@ main(int argc, char **argv)
 	if (!o.gap_set)
 		o.gap_ms = p.map.min_gap_ms;
 
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, o.csv ? _IOFBF : _IOLBF, 0);
 	jsonl_writer_init(&p.out, stdout);
 	if (o.csv)

@@ -40,15 +40,6 @@ struct scanner {
 	struct jsonl_writer out;
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void
 begin(struct scanner *s, int unit)
 {
@@ -177,7 +168,7 @@ scan(struct scanner *s, bool first)
 	int u, done = 0;
 
 	memcpy(s->was_present, s->present, sizeof(s->present));
-	for (u = 1; u < 256 && !stop; u++) {
+	for (u = 1; u < 256 && !cli_stop; u++) {
 		if (!s->o->units[u])
 			continue;
 		if (s->o->progress)
@@ -204,7 +195,7 @@ loop(struct scanner *s)
 		if (scan(s, scans == 0) < 0)
 			return -1;
 		scans++;
-		if (stop || o->every_ms == 0 ||
+		if (cli_stop || o->every_ms == 0 ||
 		    (o->count > 0 && scans >= o->count))
 			return 0;
 		if (procmem_self_over(o->max_rss_kb)) {
@@ -212,13 +203,13 @@ loop(struct scanner *s)
 			return CLI_EXIT_LIMIT;
 		}
 		tick += o->every_ms;
-		while (!stop && clock_mono_ms() < tick) {
+		while (!cli_stop && clock_mono_ms() < tick) {
 			struct timespec ts = clock_from_ms(tick);
 
 			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
 			                NULL);
 		}
-		if (stop)
+		if (cli_stop)
 			return 0;
 	}
 }
@@ -299,9 +290,7 @@ main(int argc, char **argv)
 		}
 		s.have_map = true;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jsonl_writer_init(&s.out, stdout);
 

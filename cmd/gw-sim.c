@@ -50,15 +50,6 @@ struct sim {
 	uint16_t in_lo, in_hi, hold_lo, hold_hi; /* served ranges */
 };
 
-static volatile sig_atomic_t stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static double
 random01(struct sim *s)
 {
@@ -294,7 +285,7 @@ serve_tcp(struct sim *s)
 		return CLI_EXIT_FAILURE;
 	}
 	modbus_set_indication_timeout(s->ctx, 1, 0);
-	while (!stop) {
+	while (!cli_stop) {
 		struct timeval tv = {0, 200000};
 		fd_set rd;
 		int maxfd = listener;
@@ -377,7 +368,7 @@ read_frame(int fd, uint8_t *buf)
 		FD_ZERO(&rd);
 		FD_SET(fd, &rd);
 		if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
-			return stop || n > 0 ? n : 0;
+			return cli_stop || n > 0 ? n : 0;
 		r = read(fd, buf + n, (size_t)(FRAME_MAX - n));
 		if (r <= 0)
 			return r < 0 && errno == EINTR ? n : -1;
@@ -400,7 +391,7 @@ serve_rtu(struct sim *s)
 		return CLI_EXIT_FAILURE;
 	}
 	fd = modbus_get_socket(s->ctx);
-	while (!stop) {
+	while (!cli_stop) {
 		n = read_frame(fd, frame);
 		if (n < 0) {
 			warnx("%s: the port went away", s->o->bus.device);
@@ -590,9 +581,7 @@ main(int argc, char **argv)
 	                             o.bus.data_bits, o.bus.stop_bits);
 	if (s.ctx == NULL)
 		err(1, "%s", o.bus.spec);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGPIPE, SIG_IGN);
+	cli_catch_stop_signals();
 	s.started = clock_mono_ms();
 	cli_debug("serving %s on %s", s.map.name, o.bus.spec);
 

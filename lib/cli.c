@@ -335,3 +335,25 @@ cli_strings_free(struct cli_strings *s)
 		s->seen[i] = NULL;
 	}
 }
+
+volatile sig_atomic_t cli_stop;
+
+static void
+on_stop_signal(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void
+cli_catch_stop_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal; /* no SA_RESTART: sleeps wake up */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}

@@ -8,6 +8,7 @@
 #define GXKIT_CLI_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <popt.h>
 
@@ -67,6 +68,13 @@ struct cli_strings {
 void cli_strings_track(struct cli_strings *s, char **slot);
 void cli_strings_update(struct cli_strings *s);
 void cli_strings_free(struct cli_strings *s);
+
+/*
+ * SIGINT and SIGTERM set cli_stop (the handler does nothing else) and
+ * SIGPIPE is ignored, so a closed pipe shows up as EPIPE on write.
+ */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_stop_signals(void);
 
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

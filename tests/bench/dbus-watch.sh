@@ -4,12 +4,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_SIGNALS:-50000}
-dbus-daemon --session --nofork --address="unix:path=$OUT/bus" --print-address=3 \
-	3>"$OUT/addr" 2>/dev/null &
-daemon=$!
-trap 'kill $daemon 2>/dev/null' EXIT
-sleep 0.3
-export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$OUT/addr")
+start_bus
+trap 'kill $BUS_PID 2>/dev/null' EXIT
 svc=com.victronenergy.battery.flood
 dbus-watch "$svc" /Count >"$OUT/dw.stdout" &
 dw=$!

@@ -5,12 +5,8 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_RECORDS:-5000}
-dbus-daemon --session --nofork --address="unix:path=$OUT/bus" --print-address=3 \
-	3>"$OUT/addr" 2>/dev/null &
-daemon=$!
-trap 'kill $daemon 2>/dev/null' EXIT
-sleep 0.3
-export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$OUT/addr")
+start_bus
+trap 'kill $BUS_PID 2>/dev/null' EXIT
 # N gw-read records whose values all change every time
 awk -v n="$N" 'BEGIN { for (i = 0; i < n; i++) {
 	printf "{\"ts\":%d,\"src\":\"gw-read\",\"unit\":1,\"map\":\"growatt-v120\",\"ok\":true,\"values\":{", 1700000000 + i

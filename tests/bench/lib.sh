@@ -18,3 +18,12 @@ measure() {
 
 val() { cat "$OUT/$1.$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf (b > 0 ? "%.1f" : "inf"), a / b }'; }
+
+# a private dbus-daemon: DBUS_SESSION_BUS_ADDRESS exported, pid in BUS_PID
+start_bus() {
+	dbus-daemon --session --nofork --address="unix:path=$OUT/bus" \
+		--print-address=3 3>"$OUT/addr" 2>/dev/null &
+	BUS_PID=$!
+	sleep 0.3
+	export DBUS_SESSION_BUS_ADDRESS=$(head -1 "$OUT/addr")
+}
