@@ -626,18 +626,15 @@ main(int argc, char **argv)
 	    POPT_TABLEEND};
 	poptContext con;
 
-	cli_init(argv[0]);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con,
-	                       "[OPTION...] SERVICE-GLOB [PATH-GLOB...]\n"
-	                       "   or: dbus-watch --get SERVICE PATH\n"
-	                       "   or: dbus-watch --set SERVICE PATH JSON");
+	con = cli_context(argc, argv, table,
+	                  "[OPTION...] SERVICE-GLOB [PATH-GLOB...]\n"
+	                  "   or: dbus-watch --get SERVICE PATH\n"
+	                  "   or: dbus-watch --set SERVICE PATH JSON",
+	                  0);
 	cli_strings_track(&strings, &addr);
 	cli_strings_track(&strings, &max_rss);
 	cli_strings_track(&strings, &timeout);
-	while ((rc = poptGetNextOpt(con)) > 0)
-		cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0)
+	if ((rc = cli_parse_options(con, &strings)) >= 0)
 		goto done;
 	args = poptGetArgs(con);
 	for (nargs = 0; args != NULL && args[nargs] != NULL; nargs++)
@@ -657,9 +654,8 @@ main(int argc, char **argv)
 	else if (timeout != NULL &&
 	         (cli_parse_duration(timeout, &ms) < 0 || ms == 0))
 		rc = cli_usage_error("--timeout: bad duration '%s'", timeout);
-	else if (max_rss != NULL &&
-	         cli_parse_field_limit("self_kb", max_rss, &max_rss_kb) < 0)
-		rc = cli_usage_error("--max-rss: bad size '%s'", max_rss);
+	else
+		rc = cli_parse_max_rss(max_rss, &max_rss_kb);
 	if (rc >= 0)
 		goto done;
 	if (timeout != NULL)

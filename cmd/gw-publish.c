@@ -159,8 +159,8 @@ add_setting(DBusMessageIter *arr, const char *path,
 
 /* One dictionary of the AddSettings reply: its path and value. */
 static void
-read_setting(struct publisher *p, DBusMessageIter *dict, long *instance,
-             long *position, char *custom, size_t len)
+read_setting(DBusMessageIter *dict, long *instance, long *position,
+             char *custom, size_t len)
 {
 	const char *path = NULL;
 	DBusMessageIter e, v;
@@ -199,7 +199,6 @@ read_setting(struct publisher *p, DBusMessageIter *dict, long *instance,
 	           vbus_variant_string(&value) != NULL) {
 		snprintf(custom, len, "%s", vbus_variant_string(&value));
 	}
-	(void)p;
 }
 
 /*
@@ -258,8 +257,8 @@ settings(struct publisher *p, long *instance, long *position, char *custom,
 			dbus_message_iter_recurse(&arr, &dict);
 			if (dbus_message_iter_get_arg_type(&dict) ==
 			    DBUS_TYPE_DICT_ENTRY)
-				read_setting(p, &dict, instance, position,
-				             custom, len);
+				read_setting(&dict, instance, position, custom,
+				             len);
 			dbus_message_iter_next(&arr);
 		}
 	}
@@ -323,16 +322,18 @@ create_paths(struct publisher *p)
 		if (item != NULL && item->unit == NULL && r->unit != NULL)
 			item->unit = strdup(r->unit); /* "230.1V" */
 	}
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) { /* types decided once, here */
+		s->items[i].text = is_text_path(p, s->items[i].path);
 		s->items[i].changed = false;
+	}
 	return 0;
 }
 
-/* The D-Bus value of a JSON value for path; false: wrong type, refused. */
+/* The D-Bus value of a JSON value for item; false: wrong type, refused. */
 static bool
-to_value(struct publisher *p, const char *path, json_t *j, struct vbus_value *v)
+to_value(const struct vbus_item *item, json_t *j, struct vbus_value *v)
 {
-	bool text = is_text_path(p, path);
+	bool text = item->text;
 
 	if (json_is_null(j))
 		*v = vbus_invalid();
@@ -375,14 +376,15 @@ apply_values(struct publisher *p, struct jsonl_reader *rd, json_t *values)
 		if (path == NULL)
 			continue;
 		item = vbus_find(&p->svc, path);
-		if (item == NULL) { /* a new "/..." key: added as it comes */
+		if (item == NULL) { /* a new "/..." key: typed by its value */
 			struct vbus_value none = vbus_invalid();
 
 			item = vbus_add(&p->svc, path, &none, false, NULL);
 			if (item == NULL)
 				continue;
+			item->text = json_is_string(val);
 		}
-		if (!to_value(p, path, val, &v) || item->writable) {
+		if (!to_value(item, val, &v) || item->writable) {
 			cli_warn("%s:%llu: %s: value of the wrong type refused",
 			         rd->name, (unsigned long long)rd->lineno,
 			         path);
@@ -553,10 +555,7 @@ check(struct options *o, char *const a[], int system, int session, char *type,
 		return cli_usage_error("--position is 0, 1 or 2");
 	if (o->instance < 0 || o->instance > 999)
 		return cli_usage_error("--instance is 0 to 999");
-	if (a[4] != NULL &&
-	    cli_parse_field_limit("self_kb", a[4], &o->max_rss_kb) < 0)
-		return cli_usage_error("--max-rss: bad size '%s'", a[4]);
-	return -1;
+	return cli_parse_max_rss(a[4], &o->max_rss_kb);
 }
 
 int
@@ -601,19 +600,15 @@ main(int argc, char **argv)
 	    POPT_TABLEEND};
 	poptContext con;
 
-	cli_init(argv[0]);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con,
-	                       "[OPTION...] -s com.victronenergy.TYPE.NAME");
+	con = cli_context(argc, argv, table,
+	                  "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
 	for (i = 0; i < 5; i++)
 		cli_strings_track(&strings, &a[i]);
 	cli_strings_track(&strings, &map);
 	cli_strings_track(&strings, &pname);
 	cli_strings_track(&strings, &fw);
 	cli_strings_track(&strings, &custom);
-	while ((rc = poptGetNextOpt(con)) > 0)
-		cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0 ||
+	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check(&o, a, system, session, type, sizeof(type))) >= 0)
 		goto done;
 	o.map = map;

@@ -51,6 +51,7 @@ struct poller {
 	uint64_t last_request;    /* monotonic ms */
 	uint16_t words[2][65536]; /* [0] input, [1] holding */
 	struct jsonl_writer out;
+	const char **labels; /* per register: enum label of this poll */
 	bool any_failed;
 };
 
@@ -203,18 +204,16 @@ write_values(struct poller *p, int unit, double latency_ms)
 
 		mb_decode(r, words_of(p, r->fc) + r->address, &v);
 		put_value(&p->out, r->name, &v);
+		p->labels[i] = v.label; /* points into the map */
 		labels |= v.label != NULL;
 	}
 	jsonl_object_close(&p->out);
 	if (labels) { /* enum labels beside the numbers */
 		jsonl_object_open(&p->out, "text");
-		for (i = 0; i < p->map.n; i++) {
-			const struct mb_reg *r = &p->map.regs[i];
-
-			mb_decode(r, words_of(p, r->fc) + r->address, &v);
-			if (v.label != NULL)
-				jsonl_str(&p->out, r->name, v.label);
-		}
+		for (i = 0; i < p->map.n; i++)
+			if (p->labels[i] != NULL)
+				jsonl_str(&p->out, p->map.regs[i].name,
+				          p->labels[i]);
 		jsonl_object_close(&p->out);
 	}
 	return jsonl_end(&p->out);
@@ -469,6 +468,9 @@ plan(struct poller *p)
 		      p->nreq, MAX_REQUESTS);
 		return CLI_EXIT_FAILURE;
 	}
+	p->labels = calloc(p->map.n, sizeof(*p->labels));
+	if (p->labels == NULL)
+		err(1, "out of memory");
 	cli_debug("%zu registers in %zu requests", p->map.n, p->nreq);
 	return -1;
 }
@@ -533,10 +535,8 @@ main(int argc, char **argv)
 	    POPT_TABLEEND};
 	poptContext con;
 
-	cli_init(argv[0]);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con,
-	                       "[OPTION...] -b SPEC {-m MAP | -r ADDR...}");
+	con = cli_context(argc, argv, table,
+	                  "[OPTION...] -b SPEC {-m MAP | -r ADDR...}", 0);
 	cli_strings_track(&strings, &bus);
 	cli_strings_track(&strings, &units);
 	cli_strings_track(&strings, &map);
@@ -578,11 +578,8 @@ main(int argc, char **argv)
 		goto done;
 	}
 	o.csv = format != NULL && strcmp(format, "csv") == 0;
-	if (max_rss != NULL &&
-	    cli_parse_field_limit("self_kb", max_rss, &o.max_rss_kb) < 0) {
-		rc = cli_usage_error("--max-rss: bad size '%s'", max_rss);
+	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
 		goto done;
-	}
 	p.o = &o;
 	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input")) >=
 	        0 ||
@@ -611,6 +608,7 @@ main(int argc, char **argv)
 	if (cli_close_stdout() != 0 && rc == 0)
 		rc = CLI_EXIT_FAILURE;
 cleanup:
+	free(p.labels);
 	regmap_free(&p.map);
 done:
 	for (i = 0; i < nadhoc; i++)

@@ -235,10 +235,7 @@ check(struct options *o, char *const a[6], char *msg, size_t len)
 	if (a[3] != NULL &&
 	    (cli_parse_duration(a[3], &o->every_ms) < 0 || o->every_ms == 0))
 		return cli_usage_error("--every: bad duration '%s'", a[3]);
-	if (a[4] != NULL &&
-	    cli_parse_field_limit("self_kb", a[4], &o->max_rss_kb) < 0)
-		return cli_usage_error("--max-rss: bad size '%s'", a[4]);
-	return -1;
+	return cli_parse_max_rss(a[4], &o->max_rss_kb);
 }
 
 int
@@ -270,14 +267,10 @@ main(int argc, char **argv)
 	    POPT_TABLEEND};
 	poptContext con;
 
-	cli_init(argv[0]);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con, "[OPTION...] -b SPEC");
+	con = cli_context(argc, argv, table, "[OPTION...] -b SPEC", 0);
 	for (i = 0; i < 6; i++)
 		cli_strings_track(&strings, &a[i]);
-	while ((rc = poptGetNextOpt(con)) > 0)
-		cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0 ||
+	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check(&o, a, msg, sizeof(msg))) >= 0)
 		goto done;
 	o.progress = progress || (isatty(STDERR_FILENO) && !cli_common.quiet);

@@ -40,9 +40,34 @@ struct slave {
 	uint64_t last_update; /* monotonic ms */
 };
 
+/* What a register holds, found once from the names of the Growatt maps. */
+enum role {
+	R_PATTERN,
+	R_STATUS,
+	R_PV_POWER,
+	R_STRING_V,
+	R_STRING_I,
+	R_STRING_P,
+	R_AC_POWER,
+	R_FREQUENCY,
+	R_L1_VOLTAGE,
+	R_L1_CURRENT,
+	R_OTHER_PHASE,
+	R_ENERGY_TODAY,
+	R_ENERGY_TOTAL,
+	R_TIME_TOTAL,
+	R_TEMPERATURE,
+	R_ADDRESS,
+	R_DEVICE_TYPE,
+	R_ZERO,
+	R_SERIAL,
+	R_TEXT
+};
+
 struct sim {
 	const struct options *o;
 	struct regmap map;
+	enum role *roles; /* per register of the map */
 	struct slave slaves[256];
 	modbus_t *ctx;
 	uint64_t started; /* monotonic ms */
@@ -93,52 +118,91 @@ pv_power(struct sim *s)
 	return fmax(0, p * (0.98 + 0.04 * random01(s)));
 }
 
-/* The value of a register, by the names the Growatt maps use. */
+static enum role
+role_of(const struct mb_reg *r)
+{
+	static const struct {
+		const char *name;
+		enum role role;
+	} exact[] = {{"status", R_STATUS},
+	             {"pv_power", R_PV_POWER},
+	             {"ac_power", R_AC_POWER},
+	             {"l1_power", R_AC_POWER},
+	             {"grid_frequency", R_FREQUENCY},
+	             {"l1_voltage", R_L1_VOLTAGE},
+	             {"l1_current", R_L1_CURRENT},
+	             {"energy_today", R_ENERGY_TODAY},
+	             {"energy_total", R_ENERGY_TOTAL},
+	             {"time_total", R_TIME_TOTAL},
+	             {"temperature", R_TEMPERATURE},
+	             {"modbus_address", R_ADDRESS},
+	             {"device_type", R_DEVICE_TYPE},
+	             {"fault_code", R_ZERO},
+	             {"serial", R_SERIAL}};
+	const char *n = r->name;
+	size_t i;
+
+	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(n, exact[i].name) == 0)
+			return exact[i].role;
+	if (r->type == MB_STR)
+		return R_TEXT;
+	if (strncmp(n, "pv1_", 4) == 0 || strncmp(n, "pv2_", 4) == 0)
+		return strstr(n, "voltage")   ? R_STRING_V
+		       : strstr(n, "current") ? R_STRING_I
+		                              : R_STRING_P;
+	if (strncmp(n, "l2_", 3) == 0 || strncmp(n, "l3_", 3) == 0)
+		return R_OTHER_PHASE; /* a single-phase inverter */
+	return R_PATTERN;
+}
+
+/* The value of register r (of role) now. */
 static double
 value_of(struct sim *s, const struct slave *sl, const struct mb_reg *r,
-         double pv, int unit)
+         enum role role, double pv, int unit)
 {
 	double ac = pv * 0.97, v = pv > 0 ? 350 + 20 * random01(s) : 0;
-	const char *n = r->name;
+	/* strings are pv1_ (60%) and pv2_ (40%) */
+	double share =
+	    role >= R_STRING_V && role <= R_STRING_P && r->name[2] == '1' ? 0.6
+	                                                                  : 0.4;
 
-	if (strcmp(n, "status") == 0)
+	switch (role) {
+	case R_STATUS:
 		return pv > 0 ? 1 : 0;
-	if (strcmp(n, "pv_power") == 0)
+	case R_PV_POWER:
 		return pv;
-	if (strstr(n, "pv1_") == n || strstr(n, "pv2_") == n) {
-		double share = n[2] == '1' ? 0.6 : 0.4;
-
-		if (strstr(n, "voltage"))
-			return v;
-		if (strstr(n, "current"))
-			return v > 0 ? pv * share / v : 0;
+	case R_STRING_V:
+		return v;
+	case R_STRING_I:
+		return v > 0 ? pv * share / v : 0;
+	case R_STRING_P:
 		return pv * share;
-	}
-	if (strcmp(n, "ac_power") == 0 || strcmp(n, "l1_power") == 0)
+	case R_AC_POWER:
 		return ac;
-	if (strcmp(n, "grid_frequency") == 0)
+	case R_FREQUENCY:
 		return 49.98 + 0.04 * random01(s);
-	if (strcmp(n, "l1_voltage") == 0)
+	case R_L1_VOLTAGE:
 		return 229 + 2 * random01(s);
-	if (strcmp(n, "l1_current") == 0)
+	case R_L1_CURRENT:
 		return ac / 230;
-	if (strstr(n, "l2_") == n || strstr(n, "l3_") == n)
-		return 0; /* a single-phase inverter */
-	if (strcmp(n, "energy_today") == 0)
+	case R_ENERGY_TODAY:
 		return sl->energy_today_kwh;
-	if (strcmp(n, "energy_total") == 0)
+	case R_ENERGY_TOTAL:
 		return 12345.6 + sl->energy_today_kwh;
-	if (strcmp(n, "time_total") == 0)
+	case R_TIME_TOTAL:
 		return 3.6e7 + sl->time_total_s;
-	if (strcmp(n, "temperature") == 0)
+	case R_TEMPERATURE:
 		return 25 + 20 * pv / fmax(s->o->peak_w, 1);
-	if (strcmp(n, "modbus_address") == 0)
+	case R_ADDRESS:
 		return unit;
-	if (strcmp(n, "device_type") == 0)
+	case R_DEVICE_TYPE:
 		return 5000;
-	if (strcmp(n, "fault_code") == 0)
+	case R_PATTERN:
+		return (double)(r->address % 100) * r->scale;
+	default: /* zero, other phases, strings */
 		return 0;
-	return (double)(r->address % 100) * r->scale; /* a pattern */
+	}
 }
 
 static void
@@ -147,7 +211,7 @@ update(struct sim *s, int unit)
 	struct slave *sl = &s->slaves[unit];
 	uint64_t now = clock_mono_ms();
 	double pv = pv_power(s), dt = (double)(now - sl->last_update) / 1000;
-	char text[32];
+	char serial[16];
 	size_t i;
 
 	if (sl->last_update != 0 && pv > 0) { /* counters only rise */
@@ -155,6 +219,7 @@ update(struct sim *s, int unit)
 		sl->time_total_s += dt;
 	}
 	sl->last_update = now;
+	snprintf(serial, sizeof(serial), "SIM%07d", unit);
 	for (i = 0; i < s->map.n; i++) {
 		const struct mb_reg *r = &s->map.regs[i];
 		uint16_t *base = r->fc == MB_INPUT
@@ -163,11 +228,8 @@ update(struct sim *s, int unit)
 		                     : sl->mapping->tab_registers +
 		                           (r->address - s->hold_lo);
 
-		if (strcmp(r->name, "serial") == 0)
-			snprintf(text, sizeof(text), "SIM%07d", unit);
-		else
-			snprintf(text, sizeof(text), "GS1.0");
-		mb_encode(r, value_of(s, sl, r, pv, unit), text, base);
+		mb_encode(r, value_of(s, sl, r, s->roles[i], pv, unit),
+		          s->roles[i] == R_SERIAL ? serial : "GS1.0", base);
 	}
 }
 
@@ -417,6 +479,11 @@ make_mappings(struct sim *s)
 	size_t i;
 	int u;
 
+	s->roles = calloc(s->map.n, sizeof(*s->roles));
+	if (s->roles == NULL)
+		return -1;
+	for (i = 0; i < s->map.n; i++)
+		s->roles[i] = role_of(&s->map.regs[i]);
 	s->in_lo = s->hold_lo = 0xffff;
 	for (i = 0; i < s->map.n; i++) {
 		const struct mb_reg *r = &s->map.regs[i];
@@ -495,9 +562,8 @@ parse_options(struct options *o, char *const a[], char *err, size_t errlen)
 		if (*end != '\0')
 			return cli_usage_error("--seed: '%s'", a[5]);
 	}
-	if (a[6] != NULL &&
-	    cli_parse_field_limit("self_kb", a[6], &o->max_rss_kb) < 0)
-		return cli_usage_error("--max-rss: bad size '%s'", a[6]);
+	if ((rc = cli_parse_max_rss(a[6], &o->max_rss_kb)) >= 0)
+		return rc;
 	for (i = 0; i < 3; i++)
 		if (a[7 + i] != NULL &&
 		    cli_parse_duration(a[7 + i], dur[i]) < 0)
@@ -549,15 +615,11 @@ main(int argc, char **argv)
 	poptContext con;
 	int rc, i;
 
-	cli_init(argv[0]);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con, "[OPTION...] -b SPEC -m MAP");
+	con = cli_context(argc, argv, table, "[OPTION...] -b SPEC -m MAP", 0);
 	for (i = 0; i < 11; i++)
 		cli_strings_track(&strings, &a[i]);
 	cli_strings_track(&strings, &map);
-	while ((rc = poptGetNextOpt(con)) > 0)
-		cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0)
+	if ((rc = cli_parse_options(con, &strings)) >= 0)
 		goto done;
 	rc = parse_options(&o, a, msg, sizeof(msg));
 	if (rc >= 0)
@@ -592,6 +654,7 @@ main(int argc, char **argv)
 	for (i = 0; i < 256; i++)
 		if (s.slaves[i].mapping != NULL)
 			modbus_mapping_free(s.slaves[i].mapping);
+	free(s.roles);
 	regmap_free(&s.map);
 done:
 	cli_strings_free(&strings);

@@ -177,17 +177,11 @@ parser_init(struct parser *p, const char *field)
 static bool
 parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 {
-	const char *field = p->field;
 	int column;
 	json_t *obj;
 
 	if (jsonl_scan_with(&p->sc, rd->line, rd->len, &column) == 0) {
 		record_from_scan(p->f, r);
-		/* the same key twice in f[] fills only the first slot */
-		if (strcmp(field, "anon_kb") == 0)
-			r->has_anon = r->has_value, r->anon = r->value;
-		if (strcmp(field, "rss_kb") == 0)
-			r->has_rss = r->has_value, r->rss = r->value;
 		return true;
 	}
 	obj = jsonl_parse_line(rd);
@@ -783,8 +777,7 @@ svg_series(FILE *fp, const struct leak_series *s, const struct frame *f)
 }
 
 static void
-svg_overlays(FILE *fp, const struct context *c, const struct leak_result *r,
-             const struct frame *f)
+svg_overlays(FILE *fp, const struct leak_result *r, const struct frame *f)
 {
 	size_t i;
 
@@ -809,7 +802,6 @@ svg_overlays(FILE *fp, const struct context *c, const struct leak_result *r,
 		        "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
 		        "stroke=\"#e67e22\" stroke-width=\"1.5\"/>\n",
 		        sx(f, r->cp.t), SVG_T, sx(f, r->cp.t), SVG_H - SVG_B);
-	(void)c;
 }
 
 static void
@@ -874,7 +866,7 @@ write_svg(const char *path, const struct context *c,
 	        SVG_W, SVG_H);
 	svg_faults(fp, &c->faults, s->t0, &f);
 	svg_series(fp, s, &f);
-	svg_overlays(fp, c, r, &f);
+	svg_overlays(fp, r, &f);
 	fprintf(fp, "<text x=\"%.0f\" y=\"18\" font-size=\"14\">", SVG_L);
 	svg_text(fp, c->field);
 	fprintf(fp,
@@ -1039,19 +1031,14 @@ main(int argc, char **argv)
 	bool suffix;
 	int rc;
 
-	cli_init(argv[0]);
 	leak_rules_default(&o.rules);
-	con = poptGetContext(NULL, argc, (const char **)argv, table, 0);
-	poptSetOtherOptionHelp(con, "[OPTION...] [FILE...]");
+	con = cli_context(argc, argv, table, "[OPTION...] [FILE...]", 0);
 	cli_strings_track(&strings, &o.field);
 	cli_strings_track(&strings, &o.limit_arg);
 	cli_strings_track(&strings, &o.horizon_arg);
 	cli_strings_track(&strings, &o.events);
 	cli_strings_track(&strings, &o.svg);
-	while ((rc = poptGetNextOpt(con)) > 0)
-		cli_strings_update(&strings);
-	cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0 ||
+	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check_rules(&o)) >= 0)
 		goto done;
 	if (o.limit_arg != NULL &&

@@ -689,12 +689,11 @@ main(int argc, char **argv)
 	poptContext con;
 	int rc, i;
 
-	cli_init(argv[0]);
 	o.action = SIGTERM;
-	con = poptGetContext(NULL, argc, (const char **)argv, table,
-	                     POPT_CONTEXT_POSIXMEHARDER);
-	poptSetOtherOptionHelp(con, "[OPTION...] {-p PID | -N NAME | [--] "
-	                            "COMMAND [ARG...]}");
+	con = cli_context(argc, argv, table,
+	                  "[OPTION...] {-p PID | -N NAME | [--] "
+	                  "COMMAND [ARG...]}",
+	                  POPT_CONTEXT_POSIXMEHARDER);
 	cli_strings_track(&strings, &arg);
 	cli_strings_track(&strings, &o.name);
 	cli_strings_track(&strings, &interval);
@@ -720,11 +719,8 @@ main(int argc, char **argv)
 	                          grace ? grace : "10s")) >= 0 ||
 	    (rc = validate(&o)) >= 0)
 		goto done;
-	if (max_rss != NULL &&
-	    cli_parse_field_limit("self_kb", max_rss, &o.max_rss_kb) < 0) {
-		rc = cli_usage_error("--max-rss: bad size '%s'", max_rss);
+	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
 		goto done;
-	}
 
 	setup_signals(&blocked, &unblocked);
 	jsonl_writer_init(&st.out, stdout);

@@ -357,3 +357,34 @@ cli_catch_stop_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
+
+poptContext
+cli_context(int argc, char **argv, const struct poptOption *table,
+            const char *usage, unsigned int flags)
+{
+	poptContext con;
+
+	cli_init(argv[0]);
+	con = poptGetContext(NULL, argc, (const char **)argv, table, flags);
+	poptSetOtherOptionHelp(con, usage);
+	return con;
+}
+
+int
+cli_parse_options(poptContext con, struct cli_strings *s)
+{
+	int rc;
+
+	while ((rc = poptGetNextOpt(con)) > 0)
+		cli_strings_update(s);
+	cli_strings_update(s);
+	return cli_finish_options(con, rc);
+}
+
+int
+cli_parse_max_rss(const char *arg, double *kb)
+{
+	if (arg == NULL || cli_parse_field_limit("self_kb", arg, kb) == 0)
+		return -1;
+	return cli_usage_error("--max-rss: bad size '%s'", arg);
+}

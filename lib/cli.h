@@ -76,6 +76,18 @@ void cli_strings_free(struct cli_strings *s);
 extern volatile sig_atomic_t cli_stop;
 void cli_catch_stop_signals(void);
 
+/* cli_init() and a popt context over table with the usage line shown in
+ * --help; free it with poptFreeContext(). */
+poptContext cli_context(int argc, char **argv, const struct poptOption *table,
+                        const char *usage, unsigned int flags);
+/*
+ * Parse every option of a tool whose options need no handling of their
+ * own (string options tracked in s); then as cli_finish_options().
+ */
+int cli_parse_options(poptContext con, struct cli_strings *s);
+/* --max-rss SIZE into KiB; CLI_EXIT_USAGE (after the message) or -1. */
+int cli_parse_max_rss(const char *arg, double *kb);
+
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1020,7 +1020,14 @@ jsonl_scanner_init(struct jsonl_scanner *sc, struct jsonl_field *fields,
 	/* wanted fields by name length: the first with that length and a
 	 * chain to the next; prepending backwards keeps the first first */
 	for (i = nfields; i-- > 0;) {
-		size_t n = strlen(fields[i].name);
+		size_t n = strlen(fields[i].name), j;
+
+		sc->same_as[i] = (unsigned char)i;
+		for (j = 0; j < i; j++)
+			if (strcmp(fields[j].name, fields[i].name) == 0) {
+				sc->same_as[i] = (unsigned char)j;
+				break;
+			}
 
 		if (n > SCAN_KEY_MAX)
 			continue;
@@ -1044,8 +1051,16 @@ jsonl_scan_with(const struct jsonl_scanner *sc, const char *line, size_t len,
 	if (scan_container(&s, true, sc->fields, sc->n) < 0)
 		goto fail;
 	skip_ws(&s);
-	if (s.p == s.end)
+	if (s.p == s.end) {
+		for (i = 0; i < sc->n; i++) /* a name asked for twice */
+			if (sc->same_as[i] != i) {
+				const char *name = sc->fields[i].name;
+
+				sc->fields[i] = sc->fields[sc->same_as[i]];
+				sc->fields[i].name = name;
+			}
 		return 0;
+	}
 	s.error_at = s.p;
 fail:
 	if (s.error_at == NULL)

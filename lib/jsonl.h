@@ -140,7 +140,8 @@ int jsonl_scan(const char *line, size_t len, struct jsonl_field *fields,
                size_t nfields, int *column);
 
 /* The same with the field list prepared once (jsonl_scanner_init), for
- * readers that scan millions of lines for the same fields. */
+ * readers that scan millions of lines for the same fields.  A name asked
+ * for twice fills both fields. */
 #define JSONL_SCAN_KEY_MAX    63
 #define JSONL_SCAN_FIELDS_MAX 32
 struct jsonl_scanner {
@@ -148,6 +149,8 @@ struct jsonl_scanner {
 	size_t n;
 	unsigned char by_len[JSONL_SCAN_KEY_MAX + 1];
 	unsigned char next_same_len[JSONL_SCAN_FIELDS_MAX];
+	unsigned char same_as[JSONL_SCAN_FIELDS_MAX]; /* first field with
+	                                               * the same name */
 };
 void jsonl_scanner_init(struct jsonl_scanner *sc, struct jsonl_field *fields,
                         size_t nfields);

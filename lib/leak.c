@@ -383,10 +383,9 @@ change_point(const struct arrays *a, double alpha, struct leak_result *out)
 	    mk.p < alpha && ts.lo > 0;
 }
 
-/* The decision, from statistics already in out (sign-adjusted). */
+/* The decision, from the statistics already in o (sign-adjusted). */
 static void
-decide(const struct leak_result *o, const struct leak_rules *r, double rise,
-       double limit_y, struct leak_result *out)
+decide(struct leak_result *o, const struct leak_rules *r, double limit_y)
 {
 	bool up = o->mk.p < r->alpha && o->ts.slope > 0 && o->ts.lo > 0 &&
 	          o->rate_pct_day >= r->min_rate;
@@ -398,52 +397,51 @@ decide(const struct leak_result *o, const struct leak_rules *r, double rise,
 	bool plateau = o->head_slope > 0 &&
 	               o->tail_slope <= r->settle_ratio * o->head_slope;
 
-	out->verdict = LEAK_STEADY;
-	out->why = "no significant trend";
+	o->verdict = LEAK_STEADY;
+	o->why = "no significant trend";
 	if (!isnan(limit_y) && o->last >= limit_y) {
-		out->verdict = LEAK_OOM;
-		out->why = "the limit is already reached";
+		o->verdict = LEAK_OOM;
+		o->why = "the limit is already reached";
 		return;
 	}
 	if (down) {
-		out->verdict = LEAK_RECOVERY;
-		out->why = "memory is going down significantly";
+		o->verdict = LEAK_RECOVERY;
+		o->why = "memory is going down significantly";
 		return;
 	}
 	/* A staircase is too autocorrelated for the trend test; its own
 	 * evidence is a stepped upper envelope that never falls. */
 	if (flat_floor && !up && o->steps_monotone &&
 	    o->step_share >= r->step_share && o->rate_pct_day >= r->min_rate) {
-		out->verdict = LEAK_FRAGMENTATION;
-		out->why = "peaks climb in steps while the floor stays flat";
+		o->verdict = LEAK_FRAGMENTATION;
+		o->why = "peaks climb in steps while the floor stays flat";
 		goto limit;
 	}
 	if (!up) {
 		if (o->mk.p < r->alpha && o->rate_pct_day > 0)
-			out->why = "growth is significant but below --min-rate";
+			o->why = "growth is significant but below --min-rate";
 		return;
 	}
 	if (flat_floor && o->step_share >= r->step_share) {
-		out->verdict = LEAK_FRAGMENTATION;
-		out->why = "peaks climb in steps while the floor stays flat";
+		o->verdict = LEAK_FRAGMENTATION;
+		o->why = "peaks climb in steps while the floor stays flat";
 	} else if (flat_floor) {
-		out->why = "only the peaks rise; the floor stays flat";
+		o->why = "only the peaks rise; the floor stays flat";
 		return;
 	} else if (plateau) {
-		out->verdict = LEAK_SETTLING;
-		out->why = "growth levels off to a plateau";
+		o->verdict = LEAK_SETTLING;
+		o->why = "growth levels off to a plateau";
 		return;
 	} else {
-		out->verdict = LEAK_LEAK;
-		out->why = "the trend and its floor rise steadily";
+		o->verdict = LEAK_LEAK;
+		o->why = "the trend and its floor rise steadily";
 	}
 limit:
 	if (!isnan(limit_y) && o->ts.slope > 0 &&
 	    (limit_y - o->fit_last) / o->ts.slope <= r->horizon_s) {
-		out->verdict = LEAK_OOM;
-		out->why = "the trend reaches the limit within the horizon";
+		o->verdict = LEAK_OOM;
+		o->why = "the trend reaches the limit within the horizon";
 	}
-	(void)rise;
 }
 
 /* Turn sign-adjusted numbers back into the field's own units. */
@@ -547,7 +545,7 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 		out->have_faults = true;
 		fault_slopes(&a, s->t0, faults, out);
 	}
-	decide(out, r, out->ts.slope * out->span_s, limit_y, out);
+	decide(out, r, limit_y);
 	if (!isnan(limit_y) && out->ts.slope > 0)
 		out->time_to_limit_s =
 		    fmax(0, (limit_y - out->fit_last) / out->ts.slope);

@@ -226,7 +226,6 @@ data_row(struct loader *ld)
 	struct mb_reg r;
 	char *end;
 	long address;
-	size_t i;
 
 	memset(&r, 0, sizeof(r));
 	if (!valid_name(field(ld, C_NAME)))
@@ -296,7 +295,7 @@ data_row(struct loader *ld)
 		ld->cap = cap;
 	}
 	ld->m->regs[ld->m->n++] = r;
-	for (i = 0; r.name == NULL && i < 1; i++)
+	if (r.name == NULL)
 		failf(ld, 1, "out of memory");
 }
 

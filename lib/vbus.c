@@ -199,6 +199,7 @@ vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
 	it->path = strdup(path);
 	it->unit = unit ? strdup(unit) : NULL;
 	it->writable = writable;
+	it->text = v->kind == VBUS_STRING;
 	if (it->path == NULL)
 		return NULL;
 	value_copy(&it->value, v);
@@ -354,19 +355,18 @@ set_value(struct vbus_service *s, struct vbus_item *item, DBusMessage *msg)
 	else
 		var = it;
 	type = dbus_message_iter_get_arg_type(&var);
-	if (type == DBUS_TYPE_STRING && item->value.kind == VBUS_STRING) {
+	if (type == DBUS_TYPE_STRING && item->text) {
 		const char *str;
 
 		dbus_message_iter_get_basic(&var, &str);
 		v = vbus_string(str);
-	} else if (type == DBUS_TYPE_DOUBLE &&
-	           item->value.kind != VBUS_STRING) {
+	} else if (type == DBUS_TYPE_DOUBLE && !item->text) {
 		dbus_message_iter_get_basic(&var, &v.d);
 		v = vbus_double(v.d);
 	} else if ((type == DBUS_TYPE_INT32 || type == DBUS_TYPE_INT64 ||
 	            type == DBUS_TYPE_UINT32 || type == DBUS_TYPE_INT16 ||
 	            type == DBUS_TYPE_UINT16 || type == DBUS_TYPE_BYTE) &&
-	           item->value.kind != VBUS_STRING) {
+	           !item->text) {
 		DBusBasicValue b;
 
 		dbus_message_iter_get_basic(&var, &b);

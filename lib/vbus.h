@@ -32,6 +32,7 @@ struct vbus_item {
 	char *unit; /* appended to the text: "230.1V" */
 	char *description;
 	bool writable, changed;
+	bool text; /* holds text, else a number: the type SetValue accepts */
 };
 
 struct vbus_service;

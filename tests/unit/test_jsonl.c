@@ -160,6 +160,21 @@ scanner_picks_fields(void **state)
 	assert_int_equal(f[5].type, JSONL_ABSENT);
 }
 
+static void
+scanner_fills_a_name_asked_twice(void **state)
+{
+	const char *line = "{\"anon_kb\": 7, \"ts\": 1}";
+	struct jsonl_field f[] = {
+	    {.name = "anon_kb"}, {.name = "ts"}, {.name = "anon_kb"}};
+	int col;
+
+	(void)state;
+	assert_int_equal(jsonl_scan(line, strlen(line), f, 3, &col), 0);
+	assert_int_equal(f[2].type, JSONL_NUMBER);
+	assert_float_equal(f[2].num, 7, 0);
+	assert_string_equal(f[2].name, "anon_kb");
+}
+
 /* The scanner's fast decimal path must give strtod's double, always. */
 static void
 scanner_numbers_match_strtod(void **state)
@@ -261,6 +276,7 @@ main(void)
 	    cmocka_unit_test(writer_escapes_and_integers),
 	    cmocka_unit_test(reader_counts_malformed_lines),
 	    cmocka_unit_test(scanner_picks_fields),
+	    cmocka_unit_test(scanner_fills_a_name_asked_twice),
 	    cmocka_unit_test(scanner_numbers_match_strtod),
 	    cmocka_unit_test(scanner_agrees_with_jansson),
 	};
