@@ -14,6 +14,8 @@ echo
 echo
 "$dir/gw-scan.sh"
 echo
+"$dir/gw-sim.sh"
+echo
 "$dir/gw-publish.sh"
 echo
 "$dir/dbus-watch.sh"
