@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "dtoa.h"
 #include "jsonl.h"
 
 /* ---- writer ---------------------------------------------------------- */
@@ -191,7 +192,16 @@ jsonl_format_double(char *buf, double v)
 	/* Whole numbers below 2^53 are exact as integers. */
 	if (v == trunc(v) && fabs(v) < 9007199254740992.0)
 		return format_integer(buf, v);
+	if (fabs(v) >= DBL_MIN) {
+		char digits[18];
+		int point, nd = dtoa_shortest(fabs(v), digits, &point);
+
+		if (nd > 0)
+			return (size_t)dtoa_format(buf, v < 0, digits, nd,
+			                           point);
+	}
 	/*
+	 * Grisu3 declined (about 0.5% of values): the exact way.
 	 * %g strips trailing zeros, so when 15 significant digits read back
 	 * as v they are already the shortest text that does: a shorter exact
 	 * decimal would round to the same 15 digits.  Else 16, else 17.

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,56 @@ round_trip_random_doubles(void **state)
 
 		jsonl_format_double(buf, v);
 		assert_true(strtod(buf, NULL) == v);
+	}
+}
+
+/* The exact way: the fewest %.Ng digits that read back as v. */
+static void
+shortest_by_printf(char *buf, double v)
+{
+	int p;
+
+	for (p = 1; p <= 17; p++) {
+		snprintf(buf, 32, "%.*g", p, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Grisu3 (dtoa) gives what printf gives, over all exponents and over
+ * calibrated sensor values, powers of two included. */
+static void
+grisu_matches_printf(void **state)
+{
+	uint64_t x = 88172645463325252ULL, bits;
+	char fast[32], exact[32];
+	double v;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 300000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		bits = x & ~(0x7ffULL << 52);
+		bits |= (uint64_t)(1 + x % 2046) << 52; /* normal, finite */
+		if (i % 3 == 0)
+			memcpy(&v, &bits, sizeof(v));
+		else if (i % 3 == 1)
+			v = (double)(x >> 32) * 3e-9 - 2.5e-9;
+		else
+			v = ldexp(1.0, (int)(x % 2000) - 1000);
+		if (v == trunc(v) && fabs(v) < 9007199254740992.0)
+			continue;
+		jsonl_format_double(fast, v);
+		shortest_by_printf(exact, v);
+		/* At powers of two the gap below v is half the one above:
+		 * there the shortest digits need not be printf's rounding
+		 * (Python's repr agrees with Grisu). */
+		assert_true(strtod(fast, NULL) == v);
+		assert_true(strlen(fast) <= strlen(exact));
+		if (strlen(fast) == strlen(exact))
+			assert_string_equal(fast, exact);
 	}
 }
 
@@ -273,6 +324,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(shortest_doubles),
 	    cmocka_unit_test(round_trip_random_doubles),
+	    cmocka_unit_test(grisu_matches_printf),
 	    cmocka_unit_test(writer_escapes_and_integers),
 	    cmocka_unit_test(reader_counts_malformed_lines),
 	    cmocka_unit_test(scanner_picks_fields),
