@@ -10,8 +10,8 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
-TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch
-LIB_MODULES = cli clock dtoa jsonl procmem trend leak mb regmap vbus
+TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
+LIB_MODULES = cli clock dtoa jsonl procmem trend leak mb regmap vbus h5 shepherd
 HELPERS     = memhog ticker
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb
 
@@ -25,12 +25,12 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 
 CC     ?= cc
 CFLAGS ?= -O2 -g
-PKGS    = popt jansson libmodbus dbus-1
+PKGS    = popt jansson libmodbus dbus-1 hdf5 liblzf
 GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
 	-DGXKIT_MAPDIR='"$(PREFIX)/share/gxkit/maps"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-GX_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+GX_LIBS = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 
 B = build
 LIB_OBJS  = $(LIB_MODULES:%=$(B)/lib/%.o)

@@ -233,6 +233,12 @@ jsonl_format_double(char *buf, double v)
 }
 
 void
+jsonl_raw(struct jsonl_writer *w, const char *s, size_t n)
+{
+	append(w, s, n);
+}
+
+void
 jsonl_key(struct jsonl_writer *w, const char *key)
 {
 	if (!w->first[w->depth])

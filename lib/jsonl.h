@@ -59,6 +59,9 @@ void jsonl_array_close(struct jsonl_writer *w);
  */
 size_t jsonl_format_double(char *buf, double v);
 
+/* Append n bytes the caller has already made valid JSON (fast writers
+ * that keep their own commas). */
+void jsonl_raw(struct jsonl_writer *w, const char *s, size_t n);
 /* Append s as a JSON string (quotes, escapes, invalid UTF-8 as U+FFFD). */
 void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
 

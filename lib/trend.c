@@ -506,3 +506,44 @@ trend_changepoint(const double *t, const double *v, size_t n, size_t min_seg,
 		out->gain = 0;
 	return 0;
 }
+
+void
+trend_running_add(struct trend_running *r, double v)
+{
+	double d;
+
+	if (isnan(v))
+		return;
+	if (r->n == 0 || v < r->min)
+		r->min = v;
+	if (r->n == 0 || v > r->max)
+		r->max = v;
+	r->n++;
+	d = v - r->mean;
+	r->mean += d / (double)r->n;
+	r->m2 += d * (v - r->mean);
+}
+
+double
+trend_running_std(const struct trend_running *r)
+{
+	return r->n < 2 ? NAN : sqrt(r->m2 / (double)(r->n - 1));
+}
+
+void
+trend_sum_add(struct trend_sum *s, double v)
+{
+	double t = s->sum + v;
+
+	if (fabs(s->sum) >= fabs(v))
+		s->comp += (s->sum - t) + v;
+	else
+		s->comp += (v - t) + s->sum;
+	s->sum = t;
+}
+
+double
+trend_sum_value(const struct trend_sum *s)
+{
+	return s->sum + s->comp;
+}

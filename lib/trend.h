@@ -93,4 +93,23 @@ struct trend_cp {
 int trend_changepoint(const double *t, const double *v, size_t n,
                       size_t min_seg, struct trend_cp *out);
 
+/*
+ * Streaming statistics in O(1) memory: Welford's mean and variance (no
+ * cancellation however long the stream), min and max; and Neumaier's
+ * compensated sum.  The caller owns the structs; start them zeroed.
+ */
+struct trend_running {
+	unsigned long long n;
+	double mean, m2, min, max;
+};
+void trend_running_add(struct trend_running *r, double v);
+/* Sample standard deviation (n - 1); NaN below two values. */
+double trend_running_std(const struct trend_running *r);
+
+struct trend_sum {
+	double sum, comp;
+};
+void trend_sum_add(struct trend_sum *s, double v);
+double trend_sum_value(const struct trend_sum *s);
+
 #endif

@@ -1,0 +1,1825 @@
+/*
+ * h5-dump: stream shepherd HDF5 recordings out as JSON Lines or CSV.
+ * Without a group it describes the file; with one it streams the group's
+ * datasets row by row, aligned by index and calibrated to SI, reading one
+ * chunk-aligned block at a time so that memory stays the same whatever
+ * the file's size.
+ */
+#include <err.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "h5.h"
+#include "jsonl.h"
+#include "shepherd.h"
+#include "trend.h"
+
+#define PROG       "h5-dump"
+#define MAX_COLS   64
+#define EXIT_INVALID 4 /* --check found the recording invalid */
+#define OUT_FLUSH    65536
+#define NKEY         3 /* a column's keys: plain, _min, _max */
+#define KEY_MAX      (H5_NAME_MAX * 6 + 16)
+
+enum format { FMT_JSONL, FMT_CSV, FMT_TREE };
+
+struct verdict {
+	unsigned problems, jumps;
+	int64_t expected;
+};
+
+struct options {
+	const char *file, *group;
+	enum format format;
+	char delim;
+	char *names[MAX_COLS]; /* -d, NULL-terminated */
+	bool raw, index, minmax, stats, check, progress;
+	bool has_from, has_to;
+	double from, to;
+	uint64_t every, downsample;
+};
+
+/* One group being streamed: its columns, the selection and the sinks. */
+struct dump {
+	const struct options *o;
+	hid_t file;
+	char path[H5_PATH_MAX];
+	char only[H5_NAME_MAX]; /* FILE /group/dataset: just that one */
+	char *const *pick;      /* else these datasets, else -d's */
+	struct h5_column col[MAX_COLS];
+	int ncol, time; /* time: index of the time column, or -1 */
+	struct h5_time_scale tscale;
+	uint64_t rows, first, last, block;
+	unsigned nslot;         /* values per row, time excluded */
+	unsigned slot0[MAX_COLS]; /* first slot of each column */
+	struct key {
+		char text[KEY_MAX];
+		size_t len;
+	} key[MAX_COLS][NKEY];
+	double *val;            /* one row's values, SI unless --raw */
+	struct jsonl_writer out;
+	bool first_cell; /* no CSV cell on this line yet */
+	bool header; /* CSV: write names instead of values */
+	struct progress {
+		bool on;
+		uint64_t done, total, start_ms, shown_ms;
+	} progress;
+	struct downsample {
+		double *sum, *min, *max;
+		uint64_t n;
+		int64_t t0;
+	} ds;
+	struct stats {
+		struct trend_running *slot;
+		struct trend_sum energy;
+		int volt, curr; /* slots, or -1 */
+		double power;   /* of the previous row */
+		int64_t t_first, t_prev, step;
+		uint64_t rows;
+	} st;
+	struct verdict *verdict; /* --check */
+	bool only_time;          /* read just the time column */
+	bool write_failed;       /* and was reported */
+	char msg[512];
+};
+
+/* ---- output ------------------------------------------------------------ */
+
+static void
+put(struct dump *d, const char *s, size_t n)
+{
+	jsonl_raw(&d->out, s, n);
+}
+
+static void
+put_str(struct dump *d, const char *s)
+{
+	put(d, s, strlen(s));
+}
+
+static void
+put_u64(struct dump *d, uint64_t v)
+{
+	char tmp[24];
+	size_t n = sizeof(tmp);
+
+	do
+		tmp[--n] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	put(d, tmp + n, sizeof(tmp) - n);
+}
+
+static void
+put_i64(struct dump *d, int64_t v)
+{
+	if (v < 0) {
+		put(d, "-", 1);
+		put_u64(d, (uint64_t)0 - (uint64_t)v);
+	} else {
+		put_u64(d, (uint64_t)v);
+	}
+}
+
+/* Seconds from nanoseconds, exactly: "1700000000.00001". */
+static void
+put_seconds(struct dump *d, int64_t ns)
+{
+	char frac[11];
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	unsigned f = (unsigned)(u % 1000000000u), n = 9;
+
+	if (ns < 0)
+		put(d, "-", 1);
+	put_u64(d, u / 1000000000u);
+	if (f == 0)
+		return;
+	while (f % 10 == 0) {
+		f /= 10;
+		n--;
+	}
+	frac[0] = '.';
+	for (unsigned i = n; i > 0; i--, f /= 10)
+		frac[i] = (char)('0' + f % 10);
+	put(d, frac, n + 1);
+}
+
+static void
+put_double(struct dump *d, double v)
+{
+	char buf[32];
+
+	if (!isfinite(v)) {
+		if (d->o->format == FMT_JSONL)
+			put(d, "null", 4);
+		return;
+	}
+	put(d, buf, jsonl_format_double(buf, v));
+}
+
+static void
+put_text(struct dump *d, const char *s, size_t n)
+{
+	char quoted[1024], *big;
+	size_t need;
+
+	if (d->o->format == FMT_JSONL) {
+		jsonl_append_string(&d->out, s, n);
+		return;
+	}
+	if (strcspn(s, "\"\r\n") >= n && memchr(s, d->o->delim, n) == NULL) {
+		put(d, s, n);
+		return;
+	}
+	need = csv_write2(quoted, sizeof(quoted), s, n, '"');
+	if (need <= sizeof(quoted)) {
+		put(d, quoted, need);
+	} else if ((big = malloc(need)) != NULL) {
+		put(d, big, csv_write2(big, need, s, n, '"'));
+		free(big);
+	}
+}
+
+static void
+put_sep(struct dump *d)
+{
+	put(d, &d->o->delim, 1);
+}
+
+/* Before each value: ,"name<suffix>": in JSON, the delimiter in CSV. */
+static void
+put_key(struct dump *d, const char *name, const char *suffix)
+{
+	char key[H5_NAME_MAX + 8];
+	size_t n;
+
+	if (d->o->format == FMT_CSV) {
+		if (!d->first_cell)
+			put_sep(d);
+		d->first_cell = false;
+		return;
+	}
+	n = (size_t)snprintf(key, sizeof(key), "%s%s", name, suffix);
+	put(d, ",", 1);
+	jsonl_append_string(&d->out, key, n);
+	put(d, ":", 1);
+}
+
+/* Lines gather in d->out and leave in 64 KiB writes. */
+static int
+flush_out(struct dump *d)
+{
+	if (d->out.failed) {
+		errno = ENOMEM;
+		return -1;
+	}
+	if (d->out.gone) {
+		d->out.len = 0;
+		return -1;
+	}
+	if (d->out.len > 0 &&
+	    fwrite(d->out.buf, 1, d->out.len, stdout) != d->out.len) {
+		if (errno == EPIPE) { /* the reader left: end quietly */
+			d->out.gone = true;
+			d->out.len = 0;
+			clearerr(stdout);
+		}
+		return -1;
+	}
+	d->out.len = 0;
+	return 0;
+}
+
+static int
+end_line(struct dump *d)
+{
+	if (d->o->format == FMT_JSONL)
+		put(d, "}\n", 2);
+	else
+		put(d, "\n", 1);
+	return d->out.len >= OUT_FLUSH ? flush_out(d) : 0;
+}
+
+static void
+begin_line(struct dump *d, bool has_time, int64_t t_ns)
+{
+	d->first_cell = true;
+	if (d->o->format == FMT_CSV) {
+		if (has_time) {
+			put_seconds(d, t_ns);
+			put_sep(d);
+			put_i64(d, t_ns);
+			d->first_cell = false;
+		}
+		return;
+	}
+	put(d, "{\"ts\":", 6);
+	if (has_time)
+		put_seconds(d, t_ns);
+	else
+		put(d, "null", 4);
+	put_str(d, ",\"src\":\"" PROG "\"");
+	if (has_time) {
+		put(d, ",\"t_ns\":", 8);
+		put_i64(d, t_ns);
+	}
+}
+
+/* ,"name<suffix>": of each column, escaped once: rows reuse them. */
+static const char *const key_suffix[NKEY] = {"", "_min", "_max"};
+
+static void
+make_keys(struct dump *d, int k)
+{
+	struct jsonl_writer w;
+	char name[H5_NAME_MAX + 8];
+	int s;
+
+	jsonl_writer_init(&w, NULL);
+	for (s = 0; s < NKEY; s++) {
+		w.len = 0;
+		jsonl_raw(&w, ",", 1);
+		snprintf(name, sizeof(name), "%s%s", d->col[k].name,
+		         key_suffix[s]);
+		jsonl_append_string(&w, name, strlen(name));
+		jsonl_raw(&w, ":", 1);
+		d->key[k][s].len = w.len < KEY_MAX ? w.len : 0;
+		memcpy(d->key[k][s].text, w.buf, d->key[k][s].len);
+	}
+	jsonl_writer_free(&w);
+}
+
+/* ---- opening a group ---------------------------------------------------- */
+
+struct names {
+	char name[MAX_COLS][H5_NAME_MAX];
+	int n;
+};
+
+static herr_t
+collect_dataset(hid_t group, const char *name, const H5L_info_t *info,
+                void *data)
+{
+	struct names *nm = data;
+	hid_t obj;
+
+	(void)info;
+	if ((obj = H5Oopen(group, name, H5P_DEFAULT)) < 0) {
+		H5Eclear2(H5E_DEFAULT);
+		return 0;
+	}
+	if (H5Iget_type(obj) == H5I_DATASET && nm->n < MAX_COLS &&
+	    strlen(name) < H5_NAME_MAX)
+		snprintf(nm->name[nm->n++], H5_NAME_MAX, "%s", name);
+	H5Oclose(obj);
+	return 0;
+}
+
+static int
+by_rank(const void *a, const void *b)
+{
+	int ra = shepherd_field_rank(a), rb = shepherd_field_rank(b);
+
+	return ra != rb ? ra - rb : strcmp(a, b);
+}
+
+/* The datasets to read: time when there is one, then -d's or all. */
+static int
+pick_names(struct dump *d, hid_t group, struct names *nm)
+{
+	char *one[2] = {d->only, NULL};
+	char *const *want = d->pick    ? d->pick
+	                    : d->only[0] ? one
+	                                 : d->o->names;
+	bool has_time;
+	int i;
+
+	H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_dataset,
+	           nm);
+	H5Eclear2(H5E_DEFAULT);
+	has_time = H5Lexists(group, "time", H5P_DEFAULT) > 0;
+	if (want[0] != NULL) {
+		nm->n = 0;
+		if (has_time)
+			snprintf(nm->name[nm->n++], H5_NAME_MAX, "time");
+		for (i = 0; want[i] != NULL && nm->n < MAX_COLS; i++)
+			if (strcmp(want[i], "time") != 0)
+				snprintf(nm->name[nm->n++], H5_NAME_MAX, "%s",
+				         want[i]);
+	}
+	if (nm->n == 0) {
+		snprintf(d->msg, sizeof(d->msg), "%s: no datasets", d->path);
+		return -1;
+	}
+	qsort(nm->name, (size_t)nm->n, H5_NAME_MAX, by_rank);
+	return 0;
+}
+
+/* All columns must be as long as each other: rows align by index. */
+static int
+check_lengths(struct dump *d)
+{
+	int i;
+
+	d->rows = d->col[0].rows;
+	for (i = 1; i < d->ncol; i++) {
+		if (d->col[i].rows == d->rows)
+			continue;
+		snprintf(d->msg, sizeof(d->msg),
+		         "%s: datasets differ in length (%s %llu rows, %s "
+		         "%llu); pick equal ones with -d",
+		         d->path, d->col[0].name,
+		         (unsigned long long)d->rows, d->col[i].name,
+		         (unsigned long long)d->col[i].rows);
+		return -1;
+	}
+	return 0;
+}
+
+/* Rows per read: whole chunks of the first column, about 64k rows. */
+static uint64_t
+block_rows(hid_t group, const char *name)
+{
+	struct h5_column probe;
+	char msg[64];
+	uint64_t chunk, rows = 65536;
+
+	if (h5_column_open(&probe, group, "", name, 1, msg, sizeof(msg)) < 0) {
+		h5_column_close(&probe);
+		return rows;
+	}
+	chunk = probe.chunk;
+	if (probe.width > 1)
+		rows = 65536 / probe.width + 1;
+	h5_column_close(&probe);
+	if (chunk == 0)
+		return rows;
+	return chunk >= rows ? chunk : (rows / chunk) * chunk;
+}
+
+static int
+open_columns(struct dump *d, hid_t group, bool equal_lengths)
+{
+	struct names nm = {.n = 0};
+	int i;
+
+	if (pick_names(d, group, &nm) < 0)
+		return -1;
+	d->block = block_rows(group, nm.name[0]);
+	d->time = -1;
+	for (i = 0; i < nm.n; i++) {
+		struct h5_column *c = &d->col[d->ncol];
+
+		if (h5_column_open(c, group, d->path, nm.name[i], d->block,
+		                   d->msg, sizeof(d->msg)) < 0) {
+			d->ncol++;
+			return -1;
+		}
+		d->ncol++;
+		if (strcmp(c->name, "time") != 0)
+			continue;
+		if (c->type != H5_COL_UINT && c->type != H5_COL_INT) {
+			snprintf(d->msg, sizeof(d->msg),
+			         "%s: time stamps must be integers", c->path);
+			return -1;
+		}
+		d->time = d->ncol - 1;
+		h5_time_scale(c, &d->tscale);
+	}
+	for (i = 0; i < d->ncol; i++) {
+		make_keys(d, i);
+		d->slot0[i] = d->nslot;
+		if (i != d->time)
+			d->nslot += d->col[i].width;
+	}
+	d->val = calloc(d->nslot + 1, sizeof(double));
+	if (d->val == NULL) {
+		snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
+		return -1;
+	}
+	return equal_lengths ? check_lengths(d) : 0;
+}
+
+/*
+ * Open FILE's group (a dataset path means its group and -d that one).
+ * Returns 0, or -1 with d->msg.
+ */
+static int
+open_group(struct dump *d, const char *path, bool equal_lengths)
+{
+	hid_t obj, group;
+	char *slash;
+	int rc;
+
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	if (H5Lexists(d->file, d->path, H5P_DEFAULT) <= 0 &&
+	    strcmp(d->path, "/") != 0) {
+		H5Eclear2(H5E_DEFAULT);
+		snprintf(d->msg, sizeof(d->msg), "%s: no such group", path);
+		return -1;
+	}
+	if ((obj = H5Oopen(d->file, d->path, H5P_DEFAULT)) < 0) {
+		h5_error(d->msg, sizeof(d->msg), path);
+		return -1;
+	}
+	if (H5Iget_type(obj) == H5I_DATASET &&
+	    (slash = strrchr(d->path, '/')) != NULL) {
+		snprintf(d->only, sizeof(d->only), "%s", slash + 1);
+		*slash = '\0';
+		if (d->path[0] == '\0')
+			snprintf(d->path, sizeof(d->path), "/");
+	}
+	H5Oclose(obj);
+	if ((group = H5Gopen2(d->file, d->path, H5P_DEFAULT)) < 0) {
+		h5_error(d->msg, sizeof(d->msg), d->path);
+		return -1;
+	}
+	rc = open_columns(d, group, equal_lengths);
+	H5Gclose(group);
+	return rc;
+}
+
+static void
+close_group(struct dump *d)
+{
+	int i;
+
+	for (i = 0; i < d->ncol; i++)
+		h5_column_close(&d->col[i]);
+	d->ncol = 0;
+	d->nslot = 0;
+	free(d->val);
+	d->val = NULL;
+}
+
+/* ---- selection ------------------------------------------------------- */
+
+static int
+time_at(struct dump *d, uint64_t row, int64_t *ns)
+{
+	struct h5_column *t = &d->col[d->time];
+
+	if (h5_column_read(t, row, 1, d->msg, sizeof(d->msg)) < 0)
+		return -1;
+	*ns = h5_time_ns(&d->tscale, t->type == H5_COL_UINT
+	                                 ? (int64_t)h5_col_uint(t, 0, 0)
+	                                 : h5_col_int(t, 0, 0));
+	return 0;
+}
+
+/* The first row stamped at or after t0 + offset (stamps ascend). */
+static int
+row_at_seconds(struct dump *d, int64_t t0, double offset, uint64_t *row)
+{
+	int64_t want = t0 + (int64_t)llround(offset * 1e9), t;
+	uint64_t lo = 0, hi = d->rows;
+
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (time_at(d, mid, &t) < 0)
+			return -1;
+		if (t < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*row = lo;
+	return 0;
+}
+
+/* --from/--to into the rows [first, last). */
+static int
+select_rows(struct dump *d)
+{
+	const struct options *o = d->o;
+	int64_t t0;
+
+	d->first = 0;
+	d->last = d->rows;
+	if (!o->has_from && !o->has_to)
+		return 0;
+	if (o->index) {
+		if (o->has_from)
+			d->first = o->from < (double)d->rows
+			               ? (uint64_t)o->from
+			               : d->rows;
+		if (o->has_to && o->to < (double)d->rows)
+			d->last = (uint64_t)o->to;
+	} else {
+		if (d->time < 0) {
+			snprintf(d->msg, sizeof(d->msg),
+			         "%s: no time dataset to select by seconds; "
+			         "use --index",
+			         d->path);
+			return -1;
+		}
+		if (d->rows == 0)
+			return 0;
+		if (time_at(d, 0, &t0) < 0 ||
+		    (o->has_from &&
+		     row_at_seconds(d, t0, o->from, &d->first) < 0) ||
+		    (o->has_to && row_at_seconds(d, t0, o->to, &d->last) < 0))
+			return -1;
+	}
+	if (d->last < d->first)
+		d->last = d->first;
+	return 0;
+}
+
+/* ---- progress ---------------------------------------------------------- */
+
+static void
+progress_show(struct progress *p, bool last)
+{
+	uint64_t now = clock_mono_ms();
+	double s = (double)(now - p->start_ms) / 1000;
+
+	if (!p->on || (!last && now - p->shown_ms < 500))
+		return;
+	p->shown_ms = now;
+	fprintf(stderr, "\r" PROG ": %3.0f%%  %.3g M rows/s   ",
+	        p->total ? 100.0 * (double)p->done / (double)p->total : 100.0,
+	        s > 0 ? (double)p->done / s / 1e6 : 0.0);
+	if (last)
+		fprintf(stderr, "\r%40s\r", "");
+}
+
+/* ---- rows --------------------------------------------------------------- */
+
+static double
+calibrate(const struct dump *d, const struct h5_column *c, double raw)
+{
+	return !d->o->raw && c->has_gain ? raw * c->gain + c->offset : raw;
+}
+
+/* Row i of the block: numeric values into d->val by slot. */
+static void
+row_values(struct dump *d, uint64_t i)
+{
+	int k;
+	unsigned j;
+
+	for (k = 0; k < d->ncol; k++) {
+		const struct h5_column *c = &d->col[k];
+
+		if (k == d->time)
+			continue;
+		for (j = 0; j < c->width; j++)
+			d->val[d->slot0[k] + j] =
+			    c->type == H5_COL_STRING
+			        ? NAN
+			        : calibrate(d, c, h5_col_double(c, i, j));
+	}
+}
+
+static void
+put_value(struct dump *d, const struct h5_column *c, uint64_t i, unsigned j)
+{
+	const char *s;
+	size_t n;
+
+	if (c->type == H5_COL_STRING) {
+		s = h5_col_text(c, i, &n);
+		put_text(d, s, n);
+	} else if (c->type == H5_COL_FLOAT || (!d->o->raw && c->has_gain)) {
+		put_double(d, calibrate(d, c, h5_col_double(c, i, j)));
+	} else if (c->type == H5_COL_UINT) {
+		put_u64(d, h5_col_uint(c, i, j));
+	} else {
+		put_i64(d, h5_col_int(c, i, j));
+	}
+}
+
+static void
+put_column_key(struct dump *d, int k, int s)
+{
+	if (d->o->format == FMT_JSONL && d->key[k][s].len > 0)
+		put(d, d->key[k][s].text, d->key[k][s].len);
+	else
+		put_key(d, d->col[k].name, key_suffix[s]);
+}
+
+/* One column's values: a number, or an array (CSV: one cell each). */
+static void
+put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
+{
+	const struct h5_column *c = &d->col[k];
+	bool array = c->width > 1 && d->o->format == FMT_JSONL;
+	unsigned j;
+
+	if (array) {
+		put_column_key(d, k, suffix);
+		put(d, "[", 1);
+	}
+	for (j = 0; j < c->width; j++) {
+		if (array && j > 0)
+			put(d, ",", 1);
+		else if (!array)
+			put_column_key(d, k, suffix);
+		if (v != NULL)
+			put_double(d, v[d->slot0[k] + j]);
+		else
+			put_value(d, c, i, j);
+	}
+	if (array)
+		put(d, "]", 1);
+}
+
+static int
+emit_row(struct dump *d, uint64_t i, int64_t t)
+{
+	int k;
+
+	begin_line(d, d->time >= 0, t);
+	for (k = 0; k < d->ncol; k++)
+		if (k != d->time)
+			put_column(d, k, 0, i, NULL);
+	return end_line(d);
+}
+
+/* CSV's header: ts and t_ns, then each value's name (name_j for N x k). */
+static int
+emit_header(struct dump *d)
+{
+	static const char *const plain[] = {"", NULL};
+	static const char *const minmax[] = {"_min", "_max", NULL};
+	const char *const *suffix = d->o->minmax ? minmax : plain;
+	char name[H5_NAME_MAX + 16];
+	int k, s;
+	unsigned j;
+
+	d->first_cell = d->time < 0;
+	if (d->time >= 0) {
+		put_str(d, "ts");
+		put_sep(d);
+		put_str(d, "t_ns");
+	}
+	for (k = 0; k < d->ncol; k++) {
+		const struct h5_column *c = &d->col[k];
+
+		for (s = 0; k != d->time && suffix[s] != NULL; s++) {
+			for (j = 0; j < c->width; j++) {
+				if (c->width > 1)
+					snprintf(name, sizeof(name), "%s_%u%s",
+					         c->name, j, suffix[s]);
+				else
+					snprintf(name, sizeof(name), "%s%s",
+					         c->name, suffix[s]);
+				put_key(d, name, "");
+				put_text(d, name, strlen(name));
+			}
+		}
+	}
+	return end_line(d);
+}
+
+/* ---- downsampling ----------------------------------------------------- */
+
+static int
+ds_flush(struct dump *d)
+{
+	struct downsample *ds = &d->ds;
+	unsigned s;
+	int k;
+
+	if (ds->n == 0)
+		return 0;
+	for (s = 0; s < d->nslot; s++)
+		ds->sum[s] /= (double)ds->n;
+	begin_line(d, d->time >= 0, ds->t0);
+	for (k = 0; k < d->ncol; k++) {
+		if (k == d->time)
+			continue;
+		if (d->o->minmax) {
+			put_column(d, k, 1, 0, ds->min);
+			put_column(d, k, 2, 0, ds->max);
+		} else {
+			put_column(d, k, 0, 0, ds->sum);
+		}
+	}
+	ds->n = 0;
+	return end_line(d);
+}
+
+/* Block means (or min and max) of --downsample rows, stamped with the
+ * block's first time stamp. */
+static int
+ds_add(struct dump *d, uint64_t i, int64_t t)
+{
+	struct downsample *ds = &d->ds;
+	unsigned s;
+
+	row_values(d, i);
+	if (ds->n == 0)
+		ds->t0 = t;
+	for (s = 0; s < d->nslot; s++) {
+		double v = d->val[s];
+
+		ds->sum[s] = ds->n ? ds->sum[s] + v : v;
+		ds->min[s] = ds->n && ds->min[s] <= v ? ds->min[s] : v;
+		ds->max[s] = ds->n && ds->max[s] >= v ? ds->max[s] : v;
+	}
+	if (++ds->n < d->o->downsample)
+		return 0;
+	return ds_flush(d);
+}
+
+/* ---- statistics ------------------------------------------------------- */
+
+static int
+slot_named(const struct dump *d, const char *name)
+{
+	int k;
+
+	for (k = 0; k < d->ncol; k++)
+		if (k != d->time && strcmp(d->col[k].name, name) == 0 &&
+		    d->col[k].width == 1 && d->col[k].has_gain)
+			return (int)d->slot0[k];
+	return -1;
+}
+
+static int
+col_of_slot(const struct dump *d, int slot)
+{
+	int k;
+
+	for (k = d->ncol - 1; k >= 0; k--)
+		if (k != d->time && (int)d->slot0[k] <= slot)
+			return k;
+	return 0;
+}
+
+/* Energy: the previous row's power over the step to this row. */
+static int
+stats_add(struct dump *d, uint64_t i, int64_t t)
+{
+	struct stats *st = &d->st;
+	double p = 0;
+	unsigned s;
+
+	row_values(d, i);
+	for (s = 0; s < d->nslot; s++)
+		trend_running_add(&st->slot[s], d->val[s]);
+	if (st->volt >= 0 && st->curr >= 0) {
+		const struct h5_column *v = &d->col[col_of_slot(d, st->volt)];
+		const struct h5_column *c = &d->col[col_of_slot(d, st->curr)];
+
+		p = (h5_col_double(v, i, 0) * v->gain + v->offset) *
+		    (h5_col_double(c, i, 0) * c->gain + c->offset);
+	}
+	if (st->rows == 0)
+		st->t_first = t;
+	else {
+		st->step = t - st->t_prev;
+		trend_sum_add(&st->energy, st->power * (double)st->step / 1e9);
+	}
+	st->power = p;
+	st->t_prev = t;
+	st->rows++;
+	return 0;
+}
+
+static void
+stats_field(struct dump *d, const char *name, const struct trend_running *r)
+{
+	static const char *const what[] = {"count", "min", "max", "mean",
+	                                   "std"};
+	double v[5] = {(double)r->n, r->min, r->max, r->mean,
+	               trend_running_std(r)};
+	int i;
+
+	if (r->n == 0)
+		v[1] = v[2] = v[3] = NAN;
+	if (d->o->format == FMT_JSONL) {
+		put_key(d, name, "");
+		put(d, "{", 1);
+	}
+	for (i = 0; i < 5; i++) {
+		char key[2 * H5_NAME_MAX];
+
+		if (d->o->format == FMT_JSONL) {
+			if (i > 0)
+				put(d, ",", 1);
+			jsonl_append_string(&d->out, what[i],
+			                    strlen(what[i]));
+			put(d, ":", 1);
+		} else {
+			snprintf(key, sizeof(key), "%s_%s", name, what[i]);
+			put_key(d, key, "");
+			if (d->header) {
+				put_text(d, key, strlen(key));
+				continue;
+			}
+		}
+		put_double(d, v[i]);
+	}
+	if (d->o->format == FMT_JSONL)
+		put(d, "}", 1);
+}
+
+/* A record (JSONL) or a header and a line (CSV) about the whole file. */
+static void
+begin_summary(struct dump *d)
+{
+	struct timespec now = clock_wall();
+
+	d->first_cell = true;
+	if (d->o->format == FMT_JSONL) {
+		/* jsonl_begin() starts the buffer afresh. */
+		flush_out(d);
+		jsonl_begin(&d->out, &now, PROG);
+	}
+}
+
+static void
+summary_number(struct dump *d, const char *key, double v)
+{
+	put_key(d, key, "");
+	if (d->header)
+		put_text(d, key, strlen(key));
+	else
+		put_double(d, v);
+}
+
+static int
+stats_line(struct dump *d)
+{
+	struct stats *st = &d->st;
+	double duration = (double)(st->t_prev - st->t_first) / 1e9;
+	struct trend_sum e = st->energy;
+	char name[H5_NAME_MAX + 16];
+	unsigned s;
+
+	begin_summary(d);
+	if (d->o->format == FMT_JSONL) {
+		put_str(d, ",\"file\":");
+		jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
+		put_str(d, ",\"group\":");
+		jsonl_append_string(&d->out, d->path, strlen(d->path));
+	}
+	summary_number(d, "rows", (double)st->rows);
+	if (d->time >= 0) {
+		summary_number(d, "duration_s", duration);
+		summary_number(d, "sample_rate_hz",
+		               duration > 0 ? (double)(st->rows - 1) / duration
+		                            : NAN);
+	}
+	if (st->volt >= 0 && st->curr >= 0) {
+		/* The last row holds its power for one more step. */
+		trend_sum_add(&e, st->power * (double)st->step / 1e9);
+		summary_number(d, "energy_j", trend_sum_value(&e));
+	}
+	for (s = 0; s < d->nslot; s++) {
+		const struct h5_column *c = &d->col[col_of_slot(d, (int)s)];
+
+		if (c->type == H5_COL_STRING)
+			continue;
+		if (c->width > 1)
+			snprintf(name, sizeof(name), "%s_%u", c->name,
+			         s - d->slot0[col_of_slot(d, (int)s)]);
+		else
+			snprintf(name, sizeof(name), "%s", c->name);
+		stats_field(d, name, &st->slot[s]);
+	}
+	return end_line(d);
+}
+
+static int
+stats_emit(struct dump *d)
+{
+	if (d->o->format == FMT_CSV) {
+		d->header = true;
+		if (stats_line(d) < 0)
+			return -1;
+		d->header = false;
+	}
+	return stats_line(d);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+typedef int row_fn(struct dump *d, uint64_t i, int64_t t);
+
+static int64_t
+row_time(const struct dump *d, uint64_t i)
+{
+	const struct h5_column *t = &d->col[d->time];
+
+	if (d->time < 0)
+		return 0;
+	return h5_time_ns(&d->tscale, t->type == H5_COL_UINT
+	                                  ? (int64_t)h5_col_uint(t, i, 0)
+	                                  : h5_col_int(t, i, 0));
+}
+
+/* Read [first, last) block by block (blocks end on chunk boundaries) and
+ * hand every --every'th row to fn. */
+static int
+run(struct dump *d, row_fn *fn)
+{
+	uint64_t pos = d->first, every = d->o->every ? d->o->every : 1, i;
+	int k;
+
+	d->progress.total = d->last - d->first;
+	d->progress.start_ms = clock_mono_ms();
+	while (pos < d->last && !cli_stop) {
+		uint64_t end = (pos / d->block + 1) * d->block;
+
+		if (end > d->last)
+			end = d->last;
+		for (k = 0; k < d->ncol; k++)
+			if ((!d->only_time || k == d->time) &&
+			    h5_column_read(&d->col[k], pos, end - pos, d->msg,
+			                   sizeof(d->msg)) < 0)
+				return -2;
+		i = (pos - d->first) % every;
+		for (i = i ? pos + every - i : pos; i < end; i += every)
+			if (fn(d, i - pos, row_time(d, i - pos)) < 0)
+				return -1;
+		d->progress.done += end - pos;
+		progress_show(&d->progress, false);
+		pos = end;
+	}
+	progress_show(&d->progress, true);
+	return 0;
+}
+
+static int
+failed(struct dump *d, int rc)
+{
+	if (rc == -2) {
+		warnx("%s", d->msg);
+		return CLI_EXIT_FAILURE;
+	}
+	if (d->out.gone)
+		return CLI_EXIT_OK;
+	warn("write error");
+	d->write_failed = true;
+	return CLI_EXIT_FAILURE;
+}
+
+static int
+stream(struct dump *d)
+{
+	const struct options *o = d->o;
+	int rc;
+
+	if (open_group(d, o->group, true) < 0 || select_rows(d) < 0) {
+		warnx("%s", d->msg);
+		return CLI_EXIT_FAILURE;
+	}
+	if (o->stats) {
+		d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
+		d->st.volt = slot_named(d, "voltage");
+		d->st.curr = slot_named(d, "current");
+		if ((rc = run(d, stats_add)) == 0)
+			rc = stats_emit(d);
+	} else {
+		if (o->downsample) {
+			d->ds.sum = calloc(d->nslot + 1, sizeof(double));
+			d->ds.min = calloc(d->nslot + 1, sizeof(double));
+			d->ds.max = calloc(d->nslot + 1, sizeof(double));
+		}
+		rc = o->format == FMT_CSV ? emit_header(d) : 0;
+		if (rc == 0)
+			rc = run(d, o->downsample ? ds_add : emit_row);
+		if (rc == 0 && o->downsample)
+			rc = ds_flush(d);
+	}
+	return rc < 0 ? failed(d, rc) : CLI_EXIT_OK;
+}
+
+/* ---- --check ------------------------------------------------------------ */
+
+static int
+verdict_line(struct dump *d, const char *check, bool ok, const char *key,
+             const char *value)
+{
+	begin_summary(d);
+	put_str(d, ",\"file\":");
+	jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
+	put_str(d, ",\"check\":");
+	jsonl_append_string(&d->out, check, strlen(check));
+	put_str(d, ok ? ",\"ok\":true" : ",\"ok\":false");
+	if (key != NULL) {
+		put_key(d, key, "");
+		if (value != NULL)
+			jsonl_append_string(&d->out, value, strlen(value));
+		else
+			put(d, "null", 4);
+	}
+	return end_line(d);
+}
+
+static int
+jump_row(struct dump *d, uint64_t i, int64_t t)
+{
+	struct verdict *v = d->verdict;
+	int64_t step = t - d->st.t_prev;
+	uint64_t row = d->st.rows++;
+
+	d->st.t_prev = t;
+	(void)i;
+	if (row == 0 || step == v->expected)
+		return 0;
+	v->jumps++;
+	begin_summary(d);
+	put_str(d, ",\"file\":");
+	jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
+	put_str(d, ",\"check\":\"time_step\",\"ok\":false,\"index\":");
+	put_u64(d, row);
+	put_str(d, ",\"step_ns\":");
+	put_i64(d, step);
+	put_str(d, ",\"expected_ns\":");
+	put_i64(d, v->expected);
+	return end_line(d);
+}
+
+/* The usual step: the median of the first steps. */
+static int
+expected_step(struct dump *d, int64_t *step)
+{
+	int64_t prev, t;
+	double steps[1001];
+	uint64_t rows = d->col[d->time].rows, i;
+	uint64_t n = rows > 1002 ? 1001 : rows - 1;
+
+	if (h5_column_read(&d->col[d->time], 0, n + 1, d->msg,
+	                   sizeof(d->msg)) < 0)
+		return -1;
+	prev = row_time(d, 0);
+	for (i = 0; i < n; i++) {
+		t = row_time(d, i + 1);
+		steps[i] = (double)(t - prev);
+		prev = t;
+	}
+	*step = (int64_t)trend_median(steps, (size_t)n);
+	return 0;
+}
+
+/* Constant time steps: every jump reported with its index and size. */
+static int
+check_steps(struct dump *d, struct verdict *v)
+{
+	int rc;
+
+	if (d->time < 0 || d->col[d->time].rows < 2)
+		return 0;
+	if (expected_step(d, &v->expected) < 0)
+		return -2;
+	d->verdict = v;
+	d->only_time = true;
+	d->st.rows = 0;
+	d->first = 0;
+	d->last = d->col[d->time].rows;
+	rc = run(d, jump_row);
+	d->only_time = false;
+	return rc;
+}
+
+static int
+check_one(struct dump *d, struct verdict *v, const char *check, bool ok,
+          const char *key, const char *value)
+{
+	if (!ok)
+		v->problems++;
+	return verdict_line(d, check, ok, key, value);
+}
+
+/* What the root and /data say about a shepherd recording. */
+struct identity {
+	char mode[64], datatype[64], hostname[64], config_in[8];
+	double window_samples;
+	enum shepherd_layout layout;
+};
+
+static void
+identify(struct dump *d, struct identity *id)
+{
+	hid_t data, t = H5I_INVALID_HID;
+	bool time_gain = false;
+	double g;
+
+	memset(id, 0, sizeof(*id));
+	id->window_samples = NAN;
+	h5_attr_string(d->file, "mode", id->mode, sizeof(id->mode));
+	h5_attr_string(d->file, "hostname", id->hostname,
+	               sizeof(id->hostname));
+	if (H5Aexists(d->file, "config") > 0)
+		snprintf(id->config_in, sizeof(id->config_in), "/");
+	if ((data = H5Gopen2(d->file, "/data", H5P_DEFAULT)) >= 0) {
+		if (H5Lexists(data, "time", H5P_DEFAULT) > 0)
+			t = H5Dopen2(data, "time", H5P_DEFAULT);
+		time_gain = t >= 0 && h5_attr_double(t, "gain", &g) == 0;
+		if (t >= 0)
+			H5Dclose(t);
+		h5_attr_string(data, "datatype", id->datatype,
+		               sizeof(id->datatype));
+		h5_attr_double(data, "window_samples", &id->window_samples);
+		if (!id->config_in[0] && H5Aexists(data, "config") > 0)
+			snprintf(id->config_in, sizeof(id->config_in),
+			         "/data");
+		H5Gclose(data);
+	}
+	H5Eclear2(H5E_DEFAULT);
+	id->layout = shepherd_layout(id->mode[0] ? id->mode : NULL, time_gain);
+}
+
+/* Mode known, datatype allowed for it. */
+static int
+check_mode(struct dump *d, struct verdict *v, const struct identity *id)
+{
+	if (check_one(d, v, "mode", id->layout != SHEPHERD_NONE, "value",
+	              id->mode[0] ? id->mode : NULL) < 0)
+		return -1;
+	if (id->layout == SHEPHERD_V1 || id->layout == SHEPHERD_NONE)
+		return 0;
+	return check_one(d, v, "datatype",
+	                 shepherd_datatype_ok(id->mode, id->datatype), "value",
+	                 id->datatype[0] ? id->datatype : NULL);
+}
+
+/* Calibration, lengths and chunking of time, voltage and current. */
+static int
+check_datasets(struct dump *d, struct verdict *v, enum shepherd_layout layout)
+{
+	static const char *const need[] = {"time", "voltage", "current"};
+	char text[sizeof(d->msg)];
+	int i, k;
+
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < d->ncol; k++)
+			if (strcmp(d->col[k].name, need[i]) == 0)
+				break;
+		if (k == d->ncol) {
+			if (check_one(d, v, "dataset", false, "missing",
+			              need[i]) < 0)
+				return -1;
+			continue;
+		}
+		if ((i > 0 || layout == SHEPHERD_CURRENT) &&
+		    check_one(d, v, "calibration", d->col[k].has_gain,
+		              "dataset", d->col[k].path) < 0)
+			return -1;
+		if (d->col[k].chunk != 0 &&
+		    check_one(d, v, "chunks",
+		              d->col[k].rows % d->col[k].chunk == 0, "dataset",
+		              d->col[k].path) < 0)
+			return -1;
+	}
+	text[0] = '\0';
+	if (check_lengths(d) < 0)
+		snprintf(text, sizeof(text), "%s", d->msg);
+	return check_one(d, v, "lengths", text[0] == '\0', "message",
+	                 text[0] ? text : NULL);
+}
+
+static int
+check(struct dump *d)
+{
+	struct verdict v = {0};
+	struct identity id;
+	char count[64];
+	int rc;
+
+	identify(d, &id);
+	if ((rc = check_mode(d, &v, &id)) < 0)
+		return failed(d, rc);
+	if (open_group(d, "/data", false) < 0) {
+		if ((rc = check_one(d, &v, "data", false, "message", d->msg)) <
+		    0)
+			return failed(d, rc);
+	} else if ((rc = check_datasets(d, &v, id.layout)) < 0 ||
+	           (rc = check_steps(d, &v)) < 0) {
+		return failed(d, rc);
+	}
+	v.problems += v.jumps;
+	snprintf(count, sizeof(count), "%u problems, %u time jumps",
+	         v.problems, v.jumps);
+	if ((rc = verdict_line(d, "summary", v.problems == 0, "message",
+	                       count)) < 0)
+		return failed(d, rc);
+	return v.problems ? EXIT_INVALID : CLI_EXIT_OK;
+}
+
+/* ---- describing --------------------------------------------------------- */
+
+/* An attribute's value as JSON: number, string, small array or a type. */
+static void
+put_attr(struct dump *d, hid_t obj, const char *name)
+{
+	hid_t a = H5Aopen(obj, name, H5P_DEFAULT), type, space;
+	hssize_t n;
+	double v[16];
+	char *s, tname[16];
+	H5T_class_t cls;
+
+	if (a < 0) {
+		put(d, "null", 4);
+		return;
+	}
+	type = H5Aget_type(a);
+	space = H5Aget_space(a);
+	cls = H5Tget_class(type);
+	n = H5Sget_simple_extent_npoints(space);
+	if (cls == H5T_STRING && n == 1 &&
+	    (s = h5_attr_string_dup(obj, name)) != NULL) {
+		size_t len = strlen(s);
+
+		if (d->o->format == FMT_TREE && len > 60)
+			len = 60;
+		jsonl_append_string(&d->out, s, len);
+		free(s);
+	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 &&
+	           n <= 16 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
+		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
+			put(d, "[", 1);
+		for (hssize_t i = 0; i < n; i++) {
+			if (i > 0)
+				put(d, ",", 1);
+			put_double(d, v[i]);
+		}
+		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
+			put(d, "]", 1);
+	} else {
+		put_str(d, "\"");
+		put_str(d, h5_type_name(type, tname));
+		put_str(d, "\"");
+	}
+	H5Sclose(space);
+	H5Tclose(type);
+	H5Aclose(a);
+	H5Eclear2(H5E_DEFAULT);
+}
+
+static herr_t
+attr_member(hid_t obj, const char *name, const H5A_info_t *info, void *data)
+{
+	struct dump *d = data;
+
+	(void)info;
+	if (d->o->format == FMT_TREE) {
+		put(d, "  ", 2);
+		put_str(d, name);
+		put(d, "=", 1);
+	} else {
+		if (!d->first_cell)
+			put(d, ",", 1);
+		d->first_cell = false;
+		jsonl_append_string(&d->out, name, strlen(name));
+		put(d, ":", 1);
+	}
+	put_attr(d, obj, name);
+	return 0;
+}
+
+static void
+put_attrs(struct dump *d, hid_t obj)
+{
+	hsize_t idx = 0;
+
+	if (d->o->format == FMT_JSONL)
+		put_str(d, ",\"attrs\":{");
+	d->first_cell = true;
+	H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_member, d);
+	H5Eclear2(H5E_DEFAULT);
+	if (d->o->format == FMT_JSONL)
+		put(d, "}", 1);
+}
+
+/* Shape, type, chunks and filters of a dataset. */
+static void
+put_dataset(struct dump *d, hid_t dset)
+{
+	hid_t type = H5Dget_type(dset), space = H5Dget_space(dset);
+	hid_t dcpl = H5Dget_create_plist(dset);
+	hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+	int rank = H5Sget_simple_extent_dims(space, dims, NULL), i, crank = 0;
+	char tname[16], filters[256], missing[256] = "";
+	bool tree = d->o->format == FMT_TREE;
+
+	if (H5Pget_layout(dcpl) == H5D_CHUNKED)
+		crank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
+	h5_filters(dset, filters, sizeof(filters), missing, sizeof(missing));
+	put_str(d, tree ? "  " : ",\"type\":\"");
+	put_str(d, h5_type_name(type, tname));
+	put_str(d, tree ? " [" : "\",\"shape\":[");
+	for (i = 0; i < rank; i++) {
+		if (i > 0)
+			put_str(d, tree ? " x " : ",");
+		put_u64(d, dims[i]);
+	}
+	put_str(d, tree ? "]" : "]");
+	if (crank > 0) {
+		put_str(d, tree ? " chunks [" : ",\"chunks\":[");
+		for (i = 0; i < crank; i++) {
+			if (i > 0)
+				put_str(d, tree ? " x " : ",");
+			put_u64(d, chunk[i]);
+		}
+		put(d, "]", 1);
+	}
+	if (tree) {
+		put_str(d, filters[0] ? " " : "");
+		put_str(d, filters);
+	} else {
+		put_str(d, ",\"filters\":");
+		jsonl_append_string(&d->out, filters, strlen(filters));
+	}
+	if (missing[0] != '\0') {
+		put_str(d, tree ? " (" : ",\"error\":");
+		if (tree)
+			put_str(d, missing);
+		else
+			jsonl_append_string(&d->out, missing, strlen(missing));
+		put_str(d, tree ? ")" : "");
+	}
+	H5Pclose(dcpl);
+	H5Sclose(space);
+	H5Tclose(type);
+}
+
+struct walk {
+	struct dump *d;
+	char path[H5_PATH_MAX];
+	int depth, rc;
+};
+
+static int describe_group(struct walk *w, hid_t group);
+
+static void
+object_line_start(struct dump *d, const char *path, const char *name,
+                  int depth, bool group)
+{
+	int i;
+
+	if (d->o->format == FMT_TREE) {
+		for (i = 0; i < depth; i++)
+			put(d, "  ", 2);
+		put_str(d, name);
+		if (group && strcmp(name, "/") != 0)
+			put(d, "/", 1);
+		return;
+	}
+	begin_summary(d);
+	put_str(d, ",\"path\":");
+	jsonl_append_string(&d->out, path, strlen(path));
+	put_str(d, group ? ",\"kind\":\"group\"" : ",\"kind\":\"dataset\"");
+}
+
+static herr_t
+describe_member(hid_t group, const char *name, const H5L_info_t *info,
+                void *data)
+{
+	struct walk *w = data, sub = *w;
+	hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
+	H5I_type_t kind = obj < 0 ? H5I_BADID : H5Iget_type(obj);
+
+	(void)info;
+	H5Eclear2(H5E_DEFAULT);
+	if (snprintf(sub.path, sizeof(sub.path), "%s/%s",
+	             strcmp(w->path, "/") == 0 ? "" : w->path,
+	             name) >= (int)sizeof(sub.path))
+		kind = H5I_BADID; /* too deep to name: skipped */
+	sub.depth = w->depth + 1;
+	if (kind == H5I_GROUP || kind == H5I_DATASET) {
+		object_line_start(w->d, sub.path, name, sub.depth,
+		                  kind == H5I_GROUP);
+		if (kind == H5I_DATASET)
+			put_dataset(w->d, obj);
+		put_attrs(w->d, obj);
+		if (end_line(w->d) < 0)
+			w->rc = -1;
+		else if (kind == H5I_GROUP)
+			w->rc = describe_group(&sub, obj);
+	}
+	if (obj >= 0)
+		H5Oclose(obj);
+	return w->rc < 0 ? -1 : 0;
+}
+
+static int
+describe_group(struct walk *w, hid_t group)
+{
+	H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, NULL, describe_member, w);
+	H5Eclear2(H5E_DEFAULT);
+	return w->rc;
+}
+
+static void
+put_member(struct dump *d, const char *key, const char *text, double num)
+{
+	if (d->o->format == FMT_TREE) {
+		if (text != NULL && text[0] == '\0')
+			return;
+		put(d, " ", 1);
+		put_str(d, key);
+		put(d, "=", 1);
+	} else {
+		put_key(d, key, "");
+	}
+	if (text != NULL && text[0] != '\0')
+		jsonl_append_string(&d->out, text, strlen(text));
+	else if (text != NULL)
+		put(d, "null", 4);
+	else
+		put_double(d, num);
+}
+
+/* Mode, datatype, samples, duration, rate and energy of /data. */
+static int
+describe_shepherd(struct dump *d)
+{
+	static char *const iv[] = {"voltage", "current", NULL};
+	struct identity id;
+	double duration;
+	int rc;
+
+	identify(d, &id);
+	if (id.layout == SHEPHERD_NONE)
+		return 0;
+	d->pick = iv;
+	if (open_group(d, "/data", true) < 0 || d->time < 0) {
+		warnx("%s", d->time < 0 ? "/data: no time" : d->msg);
+		return -2;
+	}
+	d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
+	d->st.volt = slot_named(d, "voltage");
+	d->st.curr = slot_named(d, "current");
+	d->last = d->rows;
+	if ((rc = run(d, stats_add)) < 0)
+		return rc;
+	duration = (double)(d->st.t_prev - d->st.t_first) / 1e9;
+	object_line_start(d, "/", "shepherd recording:", 0, false);
+	if (d->o->format == FMT_JSONL) {
+		d->out.len -= strlen(",\"kind\":\"dataset\"");
+		put_str(d, ",\"kind\":\"shepherd\"");
+	}
+	put_member(d, "layout", shepherd_layout_name(id.layout), 0);
+	put_member(d, "mode", id.mode, 0);
+	put_member(d, "datatype", id.datatype, 0);
+	put_member(d, "hostname", id.hostname, 0);
+	put_member(d, "config", id.config_in, 0);
+	put_member(d, "window_samples", NULL, id.window_samples);
+	put_member(d, "samples", NULL, (double)d->rows);
+	put_member(d, "duration_s", NULL, duration);
+	put_member(d, "sample_rate_hz", NULL,
+	           duration > 0 ? (double)(d->st.rows - 1) / duration : NAN);
+	if (d->st.volt >= 0 && d->st.curr >= 0) {
+		trend_sum_add(&d->st.energy,
+		              d->st.power * (double)d->st.step / 1e9);
+		put_member(d, "energy_j", NULL, trend_sum_value(&d->st.energy));
+	}
+	return end_line(d);
+}
+
+static int
+describe(struct dump *d)
+{
+	struct walk w = {.d = d, .path = "/", .depth = 0, .rc = 0};
+	hid_t root = H5Gopen2(d->file, "/", H5P_DEFAULT);
+	int rc;
+
+	object_line_start(d, "/", "/", 0, true);
+	put_attrs(d, root);
+	rc = end_line(d);
+	if (rc == 0)
+		rc = describe_group(&w, root);
+	H5Gclose(root);
+	if (rc == 0)
+		rc = describe_shepherd(d);
+	return rc < 0 ? failed(d, rc) : CLI_EXIT_OK;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+/* "1.5", "250ms", "10us", "2m": seconds. */
+static int
+parse_seconds(const char *s, double *out)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {{"", 1},    {"s", 1},     {"ms", 1e-3}, {"us", 1e-6},
+	             {"ns", 1e-9}, {"m", 60}, {"h", 3600}};
+	char *end;
+	size_t i;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno != 0 || end == s || !isfinite(*out) || *out < 0)
+		return -1;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(end, units[i].unit) == 0) {
+			*out *= units[i].scale;
+			return 0;
+		}
+	return -1;
+}
+
+static int
+parse_bound(const char *opt, const char *s, bool index, double *v)
+{
+	long n;
+
+	if (s == NULL)
+		return -1;
+	if (index ? cli_parse_long(s, 0, LONG_MAX, &n) < 0
+	          : parse_seconds(s, v) < 0)
+		return cli_usage_error("%s: bad %s '%s'", opt,
+		                       index ? "row index" : "time", s);
+	if (index)
+		*v = (double)n;
+	return -1;
+}
+
+static int
+parse_count(const char *opt, const char *s, uint64_t *n)
+{
+	long v;
+
+	if (s == NULL)
+		return -1;
+	if (cli_parse_long(s, 1, LONG_MAX, &v) < 0)
+		return cli_usage_error("%s: '%s' is not a positive count", opt,
+		                       s);
+	*n = (uint64_t)v;
+	return -1;
+}
+
+static int
+parse_format(struct options *o, const char *fmt, const char *delim)
+{
+	if (fmt == NULL)
+		o->format = o->group == NULL && !o->check && isatty(1)
+		                ? FMT_TREE
+		                : FMT_JSONL;
+	else if (strcmp(fmt, "jsonl") == 0 || strcmp(fmt, "json") == 0)
+		o->format = FMT_JSONL;
+	else if (strcmp(fmt, "csv") == 0)
+		o->format = FMT_CSV;
+	else if (strcmp(fmt, "tree") == 0)
+		o->format = FMT_TREE;
+	else
+		return cli_usage_error("--format: '%s' is not jsonl, csv or "
+		                       "tree",
+		                       fmt);
+	if (delim == NULL)
+		o->delim = ',';
+	else if (strcmp(delim, "tab") == 0 || strcmp(delim, "\\t") == 0)
+		o->delim = '\t';
+	else if (strlen(delim) == 1 && strchr("\"\r\n", delim[0]) == NULL)
+		o->delim = delim[0];
+	else
+		return cli_usage_error("--delimiter: '%s' is not one character",
+		                       delim);
+	return -1;
+}
+
+/* What goes with what: two lines on stderr and 2 when it does not. */
+static int
+check_modes(struct options *o)
+{
+	bool streaming = o->group != NULL && !o->stats;
+
+	if (o->file == NULL)
+		return cli_usage_error("which recording: give FILE");
+	if (o->check && (o->group != NULL || o->stats))
+		return cli_usage_error("--check looks at the whole file: give "
+		                       "no GROUP and no --stats");
+	if (o->stats && o->group == NULL)
+		o->group = "/data";
+	if (o->format == FMT_TREE && o->group != NULL)
+		return cli_usage_error("--format tree describes a file: give "
+		                       "no GROUP");
+	if (o->format == FMT_CSV && o->group == NULL)
+		return cli_usage_error("--format csv needs a GROUP to stream "
+		                       "(or --stats)");
+	if (o->minmax && !o->downsample)
+		return cli_usage_error("--minmax goes with --downsample N");
+	if (o->stats && o->downsample)
+		return cli_usage_error("--stats counts every row: drop "
+		                       "--downsample");
+	if (!streaming && !o->stats &&
+	    (o->has_from || o->has_to || o->every || o->downsample ||
+	     o->names[0] != NULL))
+		return cli_usage_error("selections (--from, --to, --every, "
+		                       "--downsample, -d) need a GROUP");
+	if (o->has_from && o->has_to && o->to < o->from)
+		return cli_usage_error("--to is before --from");
+	return -1;
+}
+
+/* -d NAME, repeatable, with comma lists. */
+static int
+add_names(struct options *o, char *arg, char *store, size_t *used)
+{
+	char *tok, *save = NULL;
+	int n = 0;
+
+	while (o->names[n] != NULL)
+		n++;
+	for (tok = strtok_r(arg, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(tok) + 1;
+
+		if (n >= MAX_COLS - 1 || *used + len > MAX_COLS * H5_NAME_MAX ||
+		    len > H5_NAME_MAX)
+			return cli_usage_error("-d: too many or too long names");
+		o->names[n++] = memcpy(store + *used, tok, len);
+		*used += len;
+	}
+	return -1;
+}
+
+enum { ARG_FORMAT, ARG_DELIM, ARG_FROM, ARG_TO, ARG_EVERY, ARG_DOWN, NARG };
+
+static int
+parse(int argc, char **argv, struct options *o, poptContext *con,
+      struct cli_strings *strings)
+{
+	static char store[MAX_COLS * H5_NAME_MAX];
+	static char *a[NARG];
+	static int flags[7];
+	size_t used = 0;
+	char *arg;
+	int rc, i;
+	struct poptOption table[] = {
+	    {"format", 'f', POPT_ARG_STRING, &a[ARG_FORMAT], CLI_OPT_STRING,
+	     "jsonl, csv or tree (describe on a terminal)", "FMT"},
+	    {"delimiter", '\0', POPT_ARG_STRING, &a[ARG_DELIM], CLI_OPT_STRING,
+	     "CSV field separator (default ','; 'tab')", "C"},
+	    {"dataset", 'd', POPT_ARG_STRING, NULL, 'd',
+	     "stream only these datasets of the group (repeat or list)",
+	     "NAME"},
+	    {"raw", '\0', POPT_ARG_NONE, &flags[0], 0,
+	     "raw integers: no gain and offset", NULL},
+	    {"from", '\0', POPT_ARG_STRING, &a[ARG_FROM], CLI_OPT_STRING,
+	     "start at this time from the recording's start (or row)", "T"},
+	    {"to", '\0', POPT_ARG_STRING, &a[ARG_TO], CLI_OPT_STRING,
+	     "stop before this time from the start (or row)", "T"},
+	    {"index", '\0', POPT_ARG_NONE, &flags[1], 0,
+	     "--from and --to are row indexes", NULL},
+	    {"every", '\0', POPT_ARG_STRING, &a[ARG_EVERY], CLI_OPT_STRING,
+	     "keep every Nth row", "N"},
+	    {"downsample", '\0', POPT_ARG_STRING, &a[ARG_DOWN], CLI_OPT_STRING,
+	     "mean of each N rows", "N"},
+	    {"minmax", '\0', POPT_ARG_NONE, &flags[2], 0,
+	     "with --downsample: min and max of each block", NULL},
+	    {"stats", '\0', POPT_ARG_NONE, &flags[3], 0,
+	     "count, min, max, mean, std per field and energy", NULL},
+	    {"check", '\0', POPT_ARG_NONE, &flags[4], 0,
+	     "check the shepherd layout; exit 4 when invalid", NULL},
+	    {"progress", '\0', POPT_ARG_NONE, &flags[5], 0,
+	     "percent and rows/s on stderr (default on a terminal)", NULL},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	*con = cli_context(argc, argv, table, "[OPTION...] FILE [GROUP]", 0);
+	for (i = 0; i < NARG; i++)
+		cli_strings_track(strings, &a[i]);
+	while ((rc = poptGetNextOpt(*con)) > 0) {
+		cli_strings_update(strings);
+		if (rc != 'd')
+			continue;
+		arg = poptGetOptArg(*con);
+		rc = add_names(o, arg, store, &used);
+		free(arg);
+		if (rc >= 0)
+			return rc;
+	}
+	if ((rc = cli_finish_options(*con, rc)) >= 0)
+		return rc;
+	o->file = poptGetArg(*con);
+	o->group = poptGetArg(*con);
+	if (poptPeekArg(*con) != NULL)
+		return cli_usage_error("one FILE and one GROUP at most");
+	o->raw = flags[0];
+	o->index = flags[1];
+	o->minmax = flags[2];
+	o->stats = flags[3];
+	o->check = flags[4];
+	o->progress = (flags[5] || isatty(2)) && !cli_common.quiet;
+	o->has_from = a[ARG_FROM] != NULL;
+	o->has_to = a[ARG_TO] != NULL;
+	if ((rc = parse_format(o, a[ARG_FORMAT], a[ARG_DELIM])) >= 0 ||
+	    (rc = parse_bound("--from", a[ARG_FROM], o->index, &o->from)) >=
+	        0 ||
+	    (rc = parse_bound("--to", a[ARG_TO], o->index, &o->to)) >= 0 ||
+	    (rc = parse_count("--every", a[ARG_EVERY], &o->every)) >= 0 ||
+	    (rc = parse_count("--downsample", a[ARG_DOWN], &o->downsample)) >=
+	        0)
+		return rc;
+	return check_modes(o);
+}
+
+static int
+finish(struct dump *d, int rc)
+{
+	int left;
+
+	if (flush_out(d) < 0 && !d->out.gone && rc == CLI_EXIT_OK) {
+		warn("write error");
+		rc = CLI_EXIT_FAILURE;
+	}
+	close_group(d);
+	free(d->st.slot);
+	free(d->ds.sum);
+	free(d->ds.min);
+	free(d->ds.max);
+	/* Every handle must be closed by now: a leak here is a bug. */
+	if ((left = h5_close(d->file)) != 0) {
+		warnx("internal error: %d HDF5 objects left open", left);
+		rc = CLI_EXIT_FAILURE;
+	}
+	jsonl_writer_free(&d->out);
+	if (d->write_failed) /* said once already */
+		fclose(stdout);
+	else if (cli_close_stdout() != 0 && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_FAILURE;
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct options o;
+	static struct dump d;
+	struct cli_strings strings = {0};
+	poptContext con = NULL;
+	int rc;
+
+	if ((rc = parse(argc, argv, &o, &con, &strings)) >= 0)
+		goto done;
+	d.o = &o;
+	d.progress.on = o.progress;
+	if (h5_init(d.msg, sizeof(d.msg)) < 0 ||
+	    h5_open(&d.file, o.file, d.msg, sizeof(d.msg)) < 0) {
+		warnx("%s", d.msg);
+		rc = CLI_EXIT_FAILURE;
+		goto done;
+	}
+	cli_catch_stop_signals();
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	jsonl_writer_init(&d.out, stdout);
+
+	if (o.check)
+		rc = check(&d);
+	else if (o.group == NULL)
+		rc = describe(&d);
+	else
+		rc = stream(&d);
+	rc = finish(&d, rc);
+done:
+	cli_strings_free(&strings);
+	poptFreeContext(con);
+	return rc;
+}

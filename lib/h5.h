@@ -1,0 +1,111 @@
+/*
+ * h5: reading HDF5 files in fixed-size blocks.  Each struct owns the HDF5
+ * handles and buffers it holds and releases them in its *_close();
+ * functions return 0, or -1 with a one-line message in the caller's msg
+ * (HDF5's error stack, which h5_init() stops printing, condensed).
+ */
+#ifndef GXKIT_H5_H
+#define GXKIT_H5_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hdf5.h>
+
+#define H5_FILTER_LZF_ID 32000 /* h5py's LZF, registered by h5_init() */
+#define H5_NAME_MAX      64
+#define H5_PATH_MAX      256
+
+/* Switch off HDF5's stack printing and register the LZF filter; 0 or -1. */
+int h5_init(char *msg, size_t len);
+
+/* HDF5's current error stack as "what: outer message (inner cause)"; the
+ * stack is cleared. */
+void h5_error(char *msg, size_t len, const char *what);
+
+/*
+ * Open a file read-only.  Not HDF5, truncated and unreadable files give
+ * -1 with a message that says which.
+ */
+int h5_open(hid_t *file, const char *path, char *msg, size_t len);
+/* Close the file; returns how many other HDF5 objects were still open in
+ * it (0 unless a handle leaked). */
+int h5_close(hid_t file);
+
+/* Numeric attribute of any integer or float type; 0, or -1 if absent or
+ * not a number. */
+int h5_attr_double(hid_t obj, const char *name, double *v);
+/* String attribute (variable or fixed length) into buf; 0 or -1. */
+int h5_attr_string(hid_t obj, const char *name, char *buf, size_t len);
+/* Attribute as a malloc'd string of any length (NULL if absent). */
+char *h5_attr_string_dup(hid_t obj, const char *name);
+
+/* "u4", "i8", "f8", "string", "bytes", "compound", ...: numpy's names. */
+const char *h5_type_name(hid_t type, char buf[16]);
+
+/*
+ * The filters a dataset needs: names and ids into buf ("lzf(32000),
+ * deflate(1)").  Returns 0 when all are available, or -1 with msg naming
+ * the first missing one.
+ */
+int h5_filters(hid_t dset, char *buf, size_t buflen, char *msg, size_t len);
+
+enum h5_col_type {
+	H5_COL_UINT,
+	H5_COL_INT,
+	H5_COL_FLOAT,
+	H5_COL_STRING /* variable or fixed length text, or vlen bytes */
+};
+
+/*
+ * One dataset read as a column of rows: rank 1 gives one value per row,
+ * rank 2 (N x k) gives k values per row.  h5_column_read() fills buf with
+ * a block of rows; the values stay valid until the next read or close.
+ */
+struct h5_column {
+	char name[H5_NAME_MAX];
+	char path[H5_PATH_MAX];
+	hid_t dset, memtype;
+	enum h5_col_type type;
+	size_t size;     /* bytes of one value in memory */
+	unsigned width;  /* values per row */
+	uint64_t rows;   /* rows in the dataset */
+	uint64_t chunk;  /* rows per chunk, 0 when contiguous */
+	bool vlen;       /* variable-length strings: char * values */
+	bool vlen_bytes; /* hvl_t sequences of bytes */
+	bool has_gain;   /* gain and offset attributes present */
+	double gain, offset;
+	char unit[16];
+	void *buf;         /* cap_rows rows */
+	uint64_t cap_rows; /* allocated rows */
+	uint64_t nrows;    /* rows held (from first) */
+	bool held_vlen;    /* buf holds vlen data to reclaim */
+};
+
+/* Open group/name (types checked, filters checked) with room for
+ * cap_rows rows per read. */
+int h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
+                   const char *name, uint64_t cap_rows, char *msg,
+                   size_t len);
+/* Read rows [first, first + count), count <= cap_rows. */
+int h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
+                   char *msg, size_t len);
+void h5_column_close(struct h5_column *c);
+
+/* Value j of row i of the block, as the type says. */
+uint64_t h5_col_uint(const struct h5_column *c, uint64_t i, unsigned j);
+int64_t h5_col_int(const struct h5_column *c, uint64_t i, unsigned j);
+double h5_col_double(const struct h5_column *c, uint64_t i, unsigned j);
+/* Text of row i (not NUL-terminated: *n bytes); "" for a null string. */
+const char *h5_col_text(const struct h5_column *c, uint64_t i, size_t *n);
+
+/* Exact nanoseconds from a raw time stamp given its unit and gain. */
+struct h5_time_scale {
+	int64_t ns_per_unit; /* 0: not a whole number of ns, use the double */
+	double scale;        /* ns per unit as a double */
+	int64_t offset_ns;
+};
+void h5_time_scale(const struct h5_column *c, struct h5_time_scale *t);
+int64_t h5_time_ns(const struct h5_time_scale *t, int64_t raw);
+
+#endif
