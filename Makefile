@@ -13,7 +13,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
 LIB_MODULES = cli clock dtoa jsonl procmem trend leak mb regmap vbus h5 shepherd
 HELPERS     = memhog ticker
-UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb
+UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb test_h5
 
 # Every Debian package the build, tests, lint, benchmarks and demo need.
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
@@ -21,7 +21,8 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	sysstat python3-psutil python3-numpy bash-completion procps \
 	time jq linux-perf libmodbus-dev libcsv-dev python3-pymodbus \
 	python3-serial python3-serial-asyncio mbpoll socat \
-	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin
+	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
+	libhdf5-dev liblzf-dev python3-h5py hdf5-tools
 
 CC     ?= cc
 CFLAGS ?= -O2 -g

@@ -22,8 +22,8 @@
 #include "shepherd.h"
 #include "trend.h"
 
-#define PROG       "h5-dump"
-#define MAX_COLS   64
+#define PROG         "h5-dump"
+#define MAX_COLS     64
 #define EXIT_INVALID 4 /* --check found the recording invalid */
 #define OUT_FLUSH    65536
 #define NKEY         3 /* a column's keys: plain, _min, _max */
@@ -58,16 +58,16 @@ struct dump {
 	int ncol, time; /* time: index of the time column, or -1 */
 	struct h5_time_scale tscale;
 	uint64_t rows, first, last, block;
-	unsigned nslot;         /* values per row, time excluded */
+	unsigned nslot;           /* values per row, time excluded */
 	unsigned slot0[MAX_COLS]; /* first slot of each column */
 	struct key {
 		char text[KEY_MAX];
 		size_t len;
 	} key[MAX_COLS][NKEY];
-	double *val;            /* one row's values, SI unless --raw */
+	double *val; /* one row's values, SI unless --raw */
 	struct jsonl_writer out;
 	bool first_cell; /* no CSV cell on this line yet */
-	bool header; /* CSV: write names instead of values */
+	bool header;     /* CSV: write names instead of values */
 	struct progress {
 		bool on;
 		uint64_t done, total, start_ms, shown_ms;
@@ -335,9 +335,7 @@ static int
 pick_names(struct dump *d, hid_t group, struct names *nm)
 {
 	char *one[2] = {d->only, NULL};
-	char *const *want = d->pick    ? d->pick
-	                    : d->only[0] ? one
-	                                 : d->o->names;
+	char *const *want = d->pick ? d->pick : d->only[0] ? one : d->o->names;
 	bool has_time;
 	int i;
 
@@ -375,9 +373,8 @@ check_lengths(struct dump *d)
 		snprintf(d->msg, sizeof(d->msg),
 		         "%s: datasets differ in length (%s %llu rows, %s "
 		         "%llu); pick equal ones with -d",
-		         d->path, d->col[0].name,
-		         (unsigned long long)d->rows, d->col[i].name,
-		         (unsigned long long)d->col[i].rows);
+		         d->path, d->col[0].name, (unsigned long long)d->rows,
+		         d->col[i].name, (unsigned long long)d->col[i].rows);
 		return -1;
 	}
 	return 0;
@@ -548,9 +545,8 @@ select_rows(struct dump *d)
 		return 0;
 	if (o->index) {
 		if (o->has_from)
-			d->first = o->from < (double)d->rows
-			               ? (uint64_t)o->from
-			               : d->rows;
+			d->first = o->from < (double)d->rows ? (uint64_t)o->from
+			                                     : d->rows;
 		if (o->has_to && o->to < (double)d->rows)
 			d->last = (uint64_t)o->to;
 	} else {
@@ -848,8 +844,7 @@ stats_field(struct dump *d, const char *name, const struct trend_running *r)
 		if (d->o->format == FMT_JSONL) {
 			if (i > 0)
 				put(d, ",", 1);
-			jsonl_append_string(&d->out, what[i],
-			                    strlen(what[i]));
+			jsonl_append_string(&d->out, what[i], strlen(what[i]));
 			put(d, ":", 1);
 		} else {
 			snprintf(key, sizeof(key), "%s_%s", name, what[i]);
@@ -1092,8 +1087,8 @@ expected_step(struct dump *d, int64_t *step)
 	uint64_t rows = d->col[d->time].rows, i;
 	uint64_t n = rows > 1002 ? 1001 : rows - 1;
 
-	if (h5_column_read(&d->col[d->time], 0, n + 1, d->msg,
-	                   sizeof(d->msg)) < 0)
+	if (h5_column_read(&d->col[d->time], 0, n + 1, d->msg, sizeof(d->msg)) <
+	    0)
 		return -1;
 	prev = row_time(d, 0);
 	for (i = 0; i < n; i++) {
@@ -1116,7 +1111,9 @@ check_steps(struct dump *d, struct verdict *v)
 	if (expected_step(d, &v->expected) < 0)
 		return -2;
 	d->verdict = v;
-	d->only_time = true;
+	/* Read every column too (a damaged chunk is a finding), unless
+	 * their lengths differ. */
+	d->only_time = check_lengths(d) < 0;
 	d->st.rows = 0;
 	d->first = 0;
 	d->last = d->col[d->time].rows;
@@ -1151,8 +1148,7 @@ identify(struct dump *d, struct identity *id)
 	memset(id, 0, sizeof(*id));
 	id->window_samples = NAN;
 	h5_attr_string(d->file, "mode", id->mode, sizeof(id->mode));
-	h5_attr_string(d->file, "hostname", id->hostname,
-	               sizeof(id->hostname));
+	h5_attr_string(d->file, "hostname", id->hostname, sizeof(id->hostname));
 	if (H5Aexists(d->file, "config") > 0)
 		snprintf(id->config_in, sizeof(id->config_in), "/");
 	if ((data = H5Gopen2(d->file, "/data", H5P_DEFAULT)) >= 0) {
@@ -1165,8 +1161,7 @@ identify(struct dump *d, struct identity *id)
 		               sizeof(id->datatype));
 		h5_attr_double(data, "window_samples", &id->window_samples);
 		if (!id->config_in[0] && H5Aexists(data, "config") > 0)
-			snprintf(id->config_in, sizeof(id->config_in),
-			         "/data");
+			snprintf(id->config_in, sizeof(id->config_in), "/data");
 		H5Gclose(data);
 	}
 	H5Eclear2(H5E_DEFAULT);
@@ -1242,8 +1237,8 @@ check(struct dump *d)
 		return failed(d, rc);
 	}
 	v.problems += v.jumps;
-	snprintf(count, sizeof(count), "%u problems, %u time jumps",
-	         v.problems, v.jumps);
+	snprintf(count, sizeof(count), "%u problems, %u time jumps", v.problems,
+	         v.jumps);
 	if ((rc = verdict_line(d, "summary", v.problems == 0, "message",
 	                       count)) < 0)
 		return failed(d, rc);
@@ -1396,8 +1391,8 @@ struct walk {
 static int describe_group(struct walk *w, hid_t group);
 
 static void
-object_line_start(struct dump *d, const char *path, const char *name,
-                  int depth, bool group)
+object_line_start(struct dump *d, const char *path, const char *name, int depth,
+                  bool group)
 {
 	int i;
 
@@ -1487,8 +1482,10 @@ describe_shepherd(struct dump *d)
 	if (id.layout == SHEPHERD_NONE)
 		return 0;
 	d->pick = iv;
-	if (open_group(d, "/data", true) < 0 || d->time < 0) {
-		warnx("%s", d->time < 0 ? "/data: no time" : d->msg);
+	if (open_group(d, "/data", true) < 0)
+		return -2;
+	if (d->time < 0) {
+		snprintf(d->msg, sizeof(d->msg), "/data: no time dataset");
 		return -2;
 	}
 	d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
@@ -1548,7 +1545,7 @@ parse_seconds(const char *s, double *out)
 	static const struct {
 		const char *unit;
 		double scale;
-	} units[] = {{"", 1},    {"s", 1},     {"ms", 1e-3}, {"us", 1e-6},
+	} units[] = {{"", 1},      {"s", 1},  {"ms", 1e-3}, {"us", 1e-6},
 	             {"ns", 1e-9}, {"m", 60}, {"h", 3600}};
 	char *end;
 	size_t i;
@@ -1673,7 +1670,8 @@ add_names(struct options *o, char *arg, char *store, size_t *used)
 
 		if (n >= MAX_COLS - 1 || *used + len > MAX_COLS * H5_NAME_MAX ||
 		    len > H5_NAME_MAX)
-			return cli_usage_error("-d: too many or too long names");
+			return cli_usage_error(
+			    "-d: too many or too long names");
 		o->names[n++] = memcpy(store + *used, tok, len);
 		*used += len;
 	}

@@ -123,8 +123,8 @@ lzf_filter(unsigned flags, size_t ncd, const unsigned cd[], size_t nbytes,
 }
 
 static const H5Z_class2_t lzf_class = {
-    H5Z_CLASS_T_VERS, H5_FILTER_LZF_ID, 1, 1, "lzf", NULL, lzf_set_local,
-    lzf_filter};
+    H5Z_CLASS_T_VERS, H5_FILTER_LZF_ID, 1, 1, "lzf", NULL,
+    lzf_set_local,    lzf_filter};
 
 int
 h5_init(char *msg, size_t len)
@@ -206,7 +206,8 @@ h5_attr_string_dup(hid_t obj, const char *name)
 	char *s = NULL, *vs = NULL;
 	size_t n;
 
-	if (H5Aexists(obj, name) <= 0 || (a = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
+	if (H5Aexists(obj, name) <= 0 ||
+	    (a = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
 		return NULL;
 	type = H5Aget_type(a);
 	if (H5Tget_class(type) != H5T_STRING)
@@ -306,9 +307,9 @@ h5_filters(hid_t dset, char *buf, size_t buflen, char *msg, size_t len)
 		unsigned flags, cd[8], config;
 		size_t ncd = 8;
 		char name[64] = "";
-		H5Z_filter_t id = H5Pget_filter2(dcpl, (unsigned)i, &flags,
-		                                 &ncd, cd, sizeof(name), name,
-		                                 &config);
+		H5Z_filter_t id =
+		    H5Pget_filter2(dcpl, (unsigned)i, &flags, &ncd, cd,
+		                   sizeof(name), name, &config);
 
 		if (id == H5Z_FILTER_DEFLATE)
 			snprintf(name, sizeof(name), "gzip");
@@ -363,8 +364,8 @@ column_memtype(struct h5_column *c, hid_t ftype, char *msg, size_t len)
 		            c->vlen ? H5T_VARIABLE : H5Tget_size(ftype));
 		H5Tset_cset(c->memtype, H5Tget_cset(ftype));
 		c->type = H5_COL_STRING;
-	} else if (cls == H5T_VLEN && strcmp(h5_type_name(ftype, tname),
-	                                     "bytes") == 0) {
+	} else if (cls == H5T_VLEN &&
+	           strcmp(h5_type_name(ftype, tname), "bytes") == 0) {
 		c->memtype = H5Tvlen_create(H5T_NATIVE_UCHAR);
 		c->vlen_bytes = true;
 		c->type = H5_COL_STRING;
@@ -449,8 +450,8 @@ h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
 	if (h5_attr_string(c->dset, "unit", c->unit, sizeof(c->unit)) < 0)
 		c->unit[0] = '\0';
 	c->cap_rows = cap_rows;
-	c->buf = calloc(cap_rows * c->width, c->vlen_bytes ? sizeof(hvl_t)
-	                                                   : c->size);
+	c->buf = calloc(cap_rows * c->width,
+	                c->vlen_bytes ? sizeof(hvl_t) : c->size);
 	if (c->buf == NULL) {
 		snprintf(msg, len, "%s: %s", c->path, strerror(ENOMEM));
 		return -1;
@@ -474,8 +475,8 @@ column_reclaim(struct h5_column *c)
 }
 
 int
-h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
-               char *msg, size_t len)
+h5_column_read(struct h5_column *c, uint64_t first, uint64_t count, char *msg,
+               size_t len)
 {
 	hsize_t start[H5S_MAX_RANK] = {0}, n[H5S_MAX_RANK];
 	hsize_t mdims = count * c->width;
@@ -492,19 +493,20 @@ h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
 	if (rank > 0) {
 		start[0] = first;
 		n[0] = count;
-		rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL,
-		                         n, NULL);
+		rc = H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, NULL, n,
+		                         NULL);
 	}
 	mspace = H5Screate_simple(1, &mdims, NULL);
 	if (rc >= 0 && rank >= 0)
 		rc = H5Dread(c->dset, c->memtype, mspace, fspace, H5P_DEFAULT,
 		             c->buf);
+	/* Before any other call: each one clears the error stack. */
+	if (rc < 0 || rank < 0)
+		h5_error(msg, len, c->path);
 	H5Sclose(mspace);
 	H5Sclose(fspace);
-	if (rc < 0 || rank < 0) {
-		h5_error(msg, len, c->path);
+	if (rc < 0 || rank < 0)
 		return -1;
-	}
 	c->nrows = count;
 	c->held_vlen = c->vlen || c->vlen_bytes;
 	return 0;
@@ -526,8 +528,8 @@ h5_column_close(struct h5_column *c)
 uint64_t
 h5_col_uint(const struct h5_column *c, uint64_t i, unsigned j)
 {
-	const unsigned char *p = (const unsigned char *)c->buf +
-	                         (i * c->width + j) * c->size;
+	const unsigned char *p =
+	    (const unsigned char *)c->buf + (i * c->width + j) * c->size;
 
 	switch (c->size) {
 	case 1:
@@ -544,8 +546,8 @@ h5_col_uint(const struct h5_column *c, uint64_t i, unsigned j)
 int64_t
 h5_col_int(const struct h5_column *c, uint64_t i, unsigned j)
 {
-	const unsigned char *p = (const unsigned char *)c->buf +
-	                         (i * c->width + j) * c->size;
+	const unsigned char *p =
+	    (const unsigned char *)c->buf + (i * c->width + j) * c->size;
 
 	switch (c->size) {
 	case 1:

@@ -85,8 +85,7 @@ struct h5_column {
 /* Open group/name (types checked, filters checked) with room for
  * cap_rows rows per read. */
 int h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
-                   const char *name, uint64_t cap_rows, char *msg,
-                   size_t len);
+                   const char *name, uint64_t cap_rows, char *msg, size_t len);
 /* Read rows [first, first + count), count <= cap_rows. */
 int h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
                    char *msg, size_t len);

@@ -19,3 +19,6 @@ echo
 "$dir/gw-publish.sh"
 echo
 "$dir/dbus-watch.sh"
+
+echo
+"$dir/h5-dump.sh"

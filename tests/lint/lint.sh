@@ -18,11 +18,13 @@ result() { # result OK|FAIL description [details]
 
 tools=$(make -s --no-print-directory print-tools)
 # Xr to our own pages cannot be found before they are installed: the one
-# message let through, and only for the pages in man/.
+# message let through, and only for the pages in man/.  A mandoc.db older
+# than the packages says "outdated": the machine's state, not the page's.
 own=$(cd man && ls *.[17] | sed 's/\.\([17]\)$/ \1/' | paste -sd'|')
 for page in man/*.1 man/*.7; do
 	out=$(mandoc -Tlint "$page" 2>&1 |
-		grep -Ev "referenced manual not found: Xr ($own)( \(|$)")
+		grep -Ev "referenced manual not found: Xr ($own)( \(|$)" |
+		grep -v 'outdated mandoc.db lacks')
 	[ -z "$out" ] && result OK "mandoc -Tlint $page" ||
 		result FAIL "mandoc -Tlint $page" "$out"
 done

@@ -45,7 +45,8 @@ def write_blocks(ds_time, ds_v, ds_i, args, rng):
         idx = np.arange(pos, pos + m, dtype=np.uint64)
         t = (T0_NS + idx * STEP_NS).astype(np.uint64)
         for at, ns in args.jump:
-            t[idx >= at] += np.uint64(ns)
+            t = (t.astype(np.int64) + np.where(idx >= at, ns, 0)).astype(
+                np.uint64)
         ds_time[pos:pos + m] = t
         ds_v[pos:pos + m] = rng.integers(700_000_000, 900_000_000, m,
                                          dtype=np.uint32)
@@ -173,11 +174,30 @@ def main():
     p.add_argument("--mode")
     p.add_argument("--datatype")
     p.add_argument("--time-type", choices=["u8", "f8"], default="u8")
+    p.add_argument("--alien-filter", action="store_true",
+                   help="relabel LZF as filter 32099, which nobody has")
     args = p.parse_args()
+    if args.alien_filter:
+        args.compression = "lzf"
     rng = np.random.default_rng(args.seed)
     with h5py.File(args.out, "w") as f:
         {"v1": v1, "v2": v2, "current": current}[args.layout](f, args, rng)
+    if args.alien_filter:
+        alien(args.out)
     return 0
+
+
+def alien(path):
+    """Version 1 pipeline messages hold id, name length, flags, value
+    count, then the name: patch the id in front of each "lzf"."""
+    data = bytearray(open(path, "rb").read())
+    pos, n = 0, 0
+    while (pos := data.find(b"lzf\0", pos + 1)) > 0:
+        if data[pos - 8:pos - 6] == (32000).to_bytes(2, "little"):
+            data[pos - 8:pos - 6] = (32099).to_bytes(2, "little")
+            n += 1
+    assert n > 0, "no LZF pipeline message found"
+    open(path, "wb").write(bytes(data))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,55 @@
+# bash completion for h5-dump(1)                           -*- shell-script -*-
+
+# The groups of the recording already on the line, from h5-dump itself.
+_comp_h5_dump_groups()
+{
+	local file=$1
+	[[ -r $file ]] || return
+	COMPREPLY=($(compgen -W "$(h5-dump -q -f jsonl "$file" 2>/dev/null |
+		sed -n 's/.*"path":"\([^"]*\)","kind":"group".*/\1/p')" -- "$cur"))
+}
+
+_comp_cmd_h5_dump()
+{
+	local cur prev words cword
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -n : -- "$@" || return
+	else
+		_init_completion -n : || return
+	fi
+
+	case $prev in
+	-f | --format)
+		COMPREPLY=($(compgen -W "jsonl csv tree" -- "$cur"))
+		return ;;
+	--delimiter)
+		COMPREPLY=($(compgen -W ", ; tab |" -- "$cur"))
+		return ;;
+	-d | --dataset | --from | --to | --every | --downsample)
+		return ;;
+	esac
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--format --delimiter --dataset --raw
+			--from --to --index --every --downsample --minmax --stats
+			--check --progress --help --usage --version --quiet
+			--verbose" -- "$cur"))
+		return
+	fi
+	local i file=
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		-f | --format | --delimiter | -d | --dataset | --from | --to | \
+			--every | --downsample) ((i++)) ;;
+		-*) ;;
+		*) file=${words[i]}; break ;;
+		esac
+	done
+	if [[ -n $file ]]; then
+		_comp_h5_dump_groups "$file"
+	elif declare -F _comp_compgen_filedir >/dev/null; then
+		_comp_compgen_filedir '@(h5|hdf5|hdf)'
+	else
+		_filedir '@(h5|hdf5|hdf)'
+	fi
+}
+complete -F _comp_cmd_h5_dump h5-dump

@@ -1,0 +1,245 @@
+/* lib/h5, lib/shepherd and the streaming statistics of lib/trend. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "h5.h"
+#include "shepherd.h"
+#include "trend.h"
+
+#define ROWS 25000
+
+static char path[64];
+
+/* A file written with the C API: LZF through our filter, a gain. */
+static void
+write_fixture(void)
+{
+	hsize_t dims = ROWS, chunk = 10000, one = 1;
+	hid_t f, space, dcpl, d, str, aspace, a;
+	static unsigned v[ROWS];
+	static const char *msgs[3] = {"a", "b\"c", "d\n"};
+	double gain = 3e-9;
+	int i;
+
+	for (i = 0; i < ROWS; i++)
+		v[i] = (unsigned)i * 7u;
+	f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	assert_true(f >= 0);
+	space = H5Screate_simple(1, &dims, NULL);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 1, &chunk);
+	assert_true(H5Pset_filter(dcpl, H5_FILTER_LZF_ID, H5Z_FLAG_OPTIONAL, 0,
+	                          NULL) >= 0);
+	d = H5Dcreate2(f, "volts", H5T_STD_U32LE, space, H5P_DEFAULT, dcpl,
+	               H5P_DEFAULT);
+	assert_true(H5Dwrite(d, H5T_NATIVE_UINT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+	                     v) >= 0);
+	aspace = H5Screate_simple(1, &one, NULL);
+	a = H5Acreate2(d, "gain", H5T_IEEE_F64LE, aspace, H5P_DEFAULT,
+	               H5P_DEFAULT);
+	H5Awrite(a, H5T_NATIVE_DOUBLE, &gain);
+	H5Aclose(a);
+	H5Dclose(d);
+	H5Sclose(space);
+	dims = 3;
+	space = H5Screate_simple(1, &dims, NULL);
+	str = H5Tcopy(H5T_C_S1);
+	H5Tset_size(str, H5T_VARIABLE);
+	H5Tset_cset(str, H5T_CSET_UTF8);
+	d = H5Dcreate2(f, "log", str, space, H5P_DEFAULT, H5P_DEFAULT,
+	               H5P_DEFAULT);
+	H5Dwrite(d, str, H5S_ALL, H5S_ALL, H5P_DEFAULT, msgs);
+	a = H5Acreate2(f, "mode", str, aspace, H5P_DEFAULT, H5P_DEFAULT);
+	H5Awrite(a, str, &msgs[1]);
+	H5Aclose(a);
+	H5Dclose(d);
+	H5Tclose(str);
+	H5Sclose(space);
+	H5Sclose(aspace);
+	H5Pclose(dcpl);
+	H5Fclose(f);
+}
+
+static int
+setup(void **state)
+{
+	char msg[256];
+
+	(void)state;
+	snprintf(path, sizeof(path), "/tmp/test_h5.%d.h5", (int)getpid());
+	assert_int_equal(h5_init(msg, sizeof(msg)), 0);
+	write_fixture();
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	unlink(path);
+	return 0;
+}
+
+static void
+lzf_round_trip_in_blocks(void **state)
+{
+	struct h5_column c;
+	char msg[256], filters[64];
+	uint64_t first, i;
+	hid_t f;
+
+	(void)state;
+	assert_int_equal(h5_open(&f, path, msg, sizeof(msg)), 0);
+	assert_int_equal(
+	    h5_column_open(&c, f, "/", "volts", 10000, msg, sizeof(msg)), 0);
+	assert_int_equal(
+	    h5_filters(c.dset, filters, sizeof(filters), msg, sizeof(msg)), 0);
+	assert_string_equal(filters, "lzf(32000)");
+	assert_int_equal(c.rows, ROWS);
+	assert_int_equal(c.chunk, 10000);
+	assert_int_equal(c.type, H5_COL_UINT);
+	assert_true(c.has_gain && c.gain == 3e-9 && c.offset == 0);
+	for (first = 0; first < ROWS; first += 10000) {
+		uint64_t n = ROWS - first < 10000 ? ROWS - first : 10000;
+
+		assert_int_equal(h5_column_read(&c, first, n, msg, sizeof(msg)),
+		                 0);
+		for (i = 0; i < n; i++)
+			assert_int_equal(h5_col_uint(&c, i, 0),
+			                 (first + i) * 7);
+	}
+	h5_column_close(&c);
+	assert_int_equal(h5_close(f), 0);
+	assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
+static void
+vlen_strings_and_attributes(void **state)
+{
+	struct h5_column c;
+	char msg[256], mode[16];
+	size_t n;
+	const char *s;
+	hid_t f;
+
+	(void)state;
+	assert_int_equal(h5_open(&f, path, msg, sizeof(msg)), 0);
+	assert_int_equal(h5_attr_string(f, "mode", mode, sizeof(mode)), 0);
+	assert_string_equal(mode, "b\"c");
+	assert_int_equal(h5_column_open(&c, f, "/", "log", 4, msg, sizeof(msg)),
+	                 0);
+	assert_int_equal(c.type, H5_COL_STRING);
+	assert_int_equal(h5_column_read(&c, 1, 2, msg, sizeof(msg)), 0);
+	s = h5_col_text(&c, 1, &n);
+	assert_int_equal(n, 2);
+	assert_memory_equal(s, "d\n", 2);
+	h5_column_close(&c); /* reclaims: valgrind would say otherwise */
+	assert_int_equal(
+	    h5_column_open(&c, f, "/", "nope", 4, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "/nope: no such dataset");
+	h5_column_close(&c);
+	assert_int_equal(h5_close(f), 0);
+}
+
+static void
+errors_are_one_line(void **state)
+{
+	char msg[256], txt[sizeof(path) + 8];
+	FILE *fp;
+	hid_t f;
+
+	(void)state;
+	snprintf(txt, sizeof(txt), "%s.txt", path);
+	fp = fopen(txt, "w");
+	fputs("plain text\n", fp);
+	fclose(fp);
+	assert_int_equal(h5_open(&f, txt, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "not an HDF5 file"));
+	unlink(txt);
+	assert_int_equal(h5_open(&f, "/nonexistent/x.h5", msg, sizeof(msg)),
+	                 -1);
+	assert_non_null(strstr(msg, "No such file"));
+	assert_null(strchr(msg, '\n'));
+}
+
+static void
+time_scales(void **state)
+{
+	struct h5_column c = {.has_gain = true, .gain = 1e-9, .offset = 0};
+	struct h5_time_scale t;
+
+	(void)state;
+	h5_time_scale(&c, &t);
+	assert_int_equal(h5_time_ns(&t, 1700000000000000001LL),
+	                 1700000000000000001LL);
+	c.gain = 1e-6; /* microseconds */
+	h5_time_scale(&c, &t);
+	assert_int_equal(h5_time_ns(&t, 1700000000000001LL),
+	                 1700000000000001000LL);
+	c.has_gain = false; /* v1, v2: nanoseconds */
+	h5_time_scale(&c, &t);
+	assert_int_equal(h5_time_ns(&t, 42), 42);
+}
+
+static void
+shepherd_rules(void **state)
+{
+	(void)state;
+	assert_int_equal(shepherd_layout("harvesting", false), SHEPHERD_V1);
+	assert_int_equal(shepherd_layout("emulator", false), SHEPHERD_V2);
+	assert_int_equal(shepherd_layout("harvester", true), SHEPHERD_CURRENT);
+	assert_int_equal(shepherd_layout("sleeping", true), SHEPHERD_NONE);
+	assert_true(shepherd_datatype_ok("harvester", "isc_voc"));
+	assert_true(shepherd_datatype_ok("emulator", "ivsample"));
+	assert_false(shepherd_datatype_ok("emulator", "ivcurve"));
+	assert_false(shepherd_datatype_ok(NULL, "ivsample"));
+	assert_true(shepherd_field_rank("time") <
+	            shepherd_field_rank("voltage"));
+	assert_true(shepherd_field_rank("current") <
+	            shepherd_field_rank("cpu"));
+}
+
+/* Welford keeps the variance where the textbook formula cancels. */
+static void
+running_stats_are_stable(void **state)
+{
+	struct trend_running r = {0};
+	struct trend_sum s = {0};
+	int i;
+
+	(void)state;
+	for (i = 0; i < 1000000; i++)
+		trend_running_add(&r, 1e9 + (i % 2 ? 1 : -1));
+	assert_true(r.n == 1000000 && r.min == 1e9 - 1 && r.max == 1e9 + 1);
+	assert_true(fabs(r.mean - 1e9) < 1e-6);
+	assert_true(fabs(trend_running_std(&r) - 1.0000005) < 1e-6);
+	trend_running_add(&r, NAN); /* ignored */
+	assert_true(r.n == 1000000);
+	trend_sum_add(&s, 1e16);
+	for (i = 0; i < 1000; i++)
+		trend_sum_add(&s, 1.0);
+	trend_sum_add(&s, -1e16);
+	assert_true(trend_sum_value(&s) == 1000.0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(lzf_round_trip_in_blocks),
+	    cmocka_unit_test(vlen_strings_and_attributes),
+	    cmocka_unit_test(errors_are_one_line),
+	    cmocka_unit_test(time_scales),
+	    cmocka_unit_test(shepherd_rules),
+	    cmocka_unit_test(running_stats_are_stable),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
