@@ -68,6 +68,10 @@ struct dump {
 	struct jsonl_writer out;
 	bool first_cell; /* no CSV cell on this line yet */
 	bool header;     /* CSV: write names instead of values */
+	char delim_text[2];
+	char sec_text[24]; /* the digits of sec_cached */
+	size_t sec_len;
+	uint64_t sec_cached;
 	struct progress {
 		bool on;
 		uint64_t done, total, start_ms, shown_ms;
@@ -151,6 +155,66 @@ put_seconds(struct dump *d, int64_t ns)
 	put(d, frac, n + 1);
 }
 
+/* Nine digits, zero-padded. */
+static void
+put_nine(struct dump *d, unsigned f, unsigned n)
+{
+	char digits[9];
+	unsigned i;
+
+	for (i = 9; i > 0; i--, f /= 10)
+		digits[i - 1] = (char)('0' + f % 10);
+	put(d, digits, n);
+}
+
+/*
+ * ts and t_ns of a row: exact seconds ("1700000000.00001") and the stamp.
+ * Rows share their second with 100000 others at 100 kHz, so its digits
+ * are formatted once.
+ */
+static void
+put_stamp(struct dump *d, int64_t ns, const char *between)
+{
+	uint64_t sec;
+	unsigned frac, n = 9;
+
+	if (ns < 0) {
+		put_seconds(d, ns);
+		put_str(d, between);
+		put_i64(d, ns);
+		return;
+	}
+	sec = (uint64_t)ns / 1000000000u;
+	frac = (unsigned)((uint64_t)ns % 1000000000u);
+	if (sec != d->sec_cached || d->sec_len == 0) {
+		size_t start = d->out.len;
+
+		put_u64(d, sec);
+		d->sec_len = d->out.len - start;
+		memcpy(d->sec_text, d->out.buf + start, d->sec_len);
+		d->sec_cached = sec;
+	} else {
+		put(d, d->sec_text, d->sec_len);
+	}
+	if (frac != 0) {
+		unsigned f = frac;
+
+		while (f % 10 == 0) {
+			f /= 10;
+			n--;
+		}
+		put(d, ".", 1);
+		put_nine(d, frac, n);
+	}
+	put_str(d, between);
+	if (sec == 0) {
+		put_u64(d, frac);
+		return;
+	}
+	put(d, d->sec_text, d->sec_len);
+	put_nine(d, frac, 9);
+}
+
 static void
 put_double(struct dump *d, double v)
 {
@@ -216,6 +280,9 @@ put_key(struct dump *d, const char *name, const char *suffix)
 static int
 flush_out(struct dump *d)
 {
+	size_t done;
+	ssize_t n;
+
 	if (d->out.failed) {
 		errno = ENOMEM;
 		return -1;
@@ -224,14 +291,19 @@ flush_out(struct dump *d)
 		d->out.len = 0;
 		return -1;
 	}
-	if (d->out.len > 0 &&
-	    fwrite(d->out.buf, 1, d->out.len, stdout) != d->out.len) {
-		if (errno == EPIPE) { /* the reader left: end quietly */
-			d->out.gone = true;
-			d->out.len = 0;
-			clearerr(stdout);
+	/* write(2) straight from the buffer: stdio would copy it again. */
+	for (done = 0; done < d->out.len; done += (size_t)n) {
+		n = write(STDOUT_FILENO, d->out.buf + done, d->out.len - done);
+		if (n < 0 && errno == EINTR) {
+			n = 0;
+			continue;
 		}
-		return -1;
+		if (n < 0) {
+			if (errno == EPIPE) /* the reader left: end quietly */
+				d->out.gone = true;
+			d->out.len = 0;
+			return -1;
+		}
 	}
 	d->out.len = 0;
 	return 0;
@@ -253,23 +325,16 @@ begin_line(struct dump *d, bool has_time, int64_t t_ns)
 	d->first_cell = true;
 	if (d->o->format == FMT_CSV) {
 		if (has_time) {
-			put_seconds(d, t_ns);
-			put_sep(d);
-			put_i64(d, t_ns);
+			put_stamp(d, t_ns, d->delim_text);
 			d->first_cell = false;
 		}
 		return;
 	}
 	put(d, "{\"ts\":", 6);
 	if (has_time)
-		put_seconds(d, t_ns);
+		put_stamp(d, t_ns, ",\"src\":\"" PROG "\",\"t_ns\":");
 	else
-		put(d, "null", 4);
-	put_str(d, ",\"src\":\"" PROG "\"");
-	if (has_time) {
-		put(d, ",\"t_ns\":", 8);
-		put_i64(d, t_ns);
-	}
+		put_str(d, "null,\"src\":\"" PROG "\"");
 }
 
 /* ,"name<suffix>": of each column, escaped once: rows reuse them. */
@@ -1798,6 +1863,7 @@ main(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o, &con, &strings)) >= 0)
 		goto done;
 	d.o = &o;
+	d.delim_text[0] = o.delim;
 	d.progress.on = o.progress;
 	if (h5_init(d.msg, sizeof(d.msg)) < 0 ||
 	    h5_open(&d.file, o.file, d.msg, sizeof(d.msg)) < 0) {
@@ -1806,7 +1872,6 @@ main(int argc, char **argv)
 		goto done;
 	}
 	cli_catch_stop_signals();
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	jsonl_writer_init(&d.out, stdout);
 
 	if (o.check)

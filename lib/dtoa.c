@@ -146,10 +146,10 @@ diy_mul(struct diy_fp x, struct diy_fp y)
 static struct diy_fp
 diy_normalize(struct diy_fp x)
 {
-	while (!(x.f & 1ULL << 63)) {
-		x.f <<= 1;
-		x.e--;
-	}
+	int shift = __builtin_clzll(x.f); /* x.f is never 0 here */
+
+	x.f <<= shift;
+	x.e -= shift;
 	return x;
 }
 
@@ -200,6 +200,47 @@ round_weed(char *buf, int len, uint64_t dist_high_w, uint64_t unsafe,
 	return 2 * unit <= rest && rest <= unsafe - 4 * unit;
 }
 
+/*
+ * The leading digit of x, which has kappa digits, taken off x.  Constant
+ * divisors, because the compiler turns them into multiplications: a
+ * hardware division per digit was most of the time spent here.
+ */
+static inline uint32_t
+split_digit(uint32_t *x, int kappa)
+{
+	uint32_t d;
+
+#define SPLIT(p)                                                               \
+	d = *x / (p);                                                          \
+	*x %= (p);                                                             \
+	return d
+	switch (kappa) {
+	case 10:
+		SPLIT(1000000000u);
+	case 9:
+		SPLIT(100000000u);
+	case 8:
+		SPLIT(10000000u);
+	case 7:
+		SPLIT(1000000u);
+	case 6:
+		SPLIT(100000u);
+	case 5:
+		SPLIT(10000u);
+	case 4:
+		SPLIT(1000u);
+	case 3:
+		SPLIT(100u);
+	case 2:
+		SPLIT(10u);
+	default:
+		d = *x;
+		*x = 0;
+		return d;
+	}
+#undef SPLIT
+}
+
 static int
 digit_gen(struct diy_fp lo, struct diy_fp w, struct diy_fp hi, char *buf,
           int *kappa_out)
@@ -220,8 +261,7 @@ digit_gen(struct diy_fp lo, struct diy_fp w, struct diy_fp hi, char *buf,
 		uint32_t div = pow10_u32[kappa - 1];
 		uint64_t rest;
 
-		buf[len++] = (char)('0' + integrals / div);
-		integrals %= div;
+		buf[len++] = (char)('0' + split_digit(&integrals, kappa));
 		kappa--;
 		rest = ((uint64_t)integrals << shift) + fractionals;
 		if (rest < unsafe) {
@@ -257,7 +297,12 @@ dtoa_shortest(double v, char digits[18], int *point)
 	struct diy_fp w, lo, hi, c;
 	int k, kappa = 0, len;
 
-	pthread_once(&pow10_once, pow10_init);
+	static volatile int ready;
+
+	if (!ready) { /* the once-call costs more than a flag, per value */
+		pthread_once(&pow10_once, pow10_init);
+		ready = 1;
+	}
 	boundaries(v, &w, &lo, &hi);
 	/* Pick 10^k so that the scaled exponent lands in [ALPHA, GAMMA]. */
 	k = (int)((ALPHA - hi.e - 64 + 63) * 0.30102999566398114);

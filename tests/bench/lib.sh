@@ -4,13 +4,14 @@ export PATH="$ROOT/build/bin:$ROOT/build/helpers:$PATH"
 OUT=${BENCH_OUT:-$(mktemp -d)}
 
 # measure NAME CMD...: run CMD; $OUT/NAME.cpu gets task-clock ms,
-# $OUT/NAME.rss max RSS in KB, $OUT/NAME.wall seconds
+# $OUT/NAME.rss max RSS in KB, $OUT/NAME.wall seconds; stdout goes to
+# $OUT/NAME.stdout, or to $STDOUT when set (/dev/null: no disk in the way)
 measure() {
 	local name=$1
 	shift
 	perf stat -x, -e task-clock -o "$OUT/$name.perf" \
 		/usr/bin/time -f '%M %e' -o "$OUT/$name.time" "$@" \
-		>"$OUT/$name.stdout" 2>"$OUT/$name.stderr" || true
+		>"${STDOUT:-$OUT/$name.stdout}" 2>"$OUT/$name.stderr" || true
 	awk -F, '/task-clock/ { print $1 }' "$OUT/$name.perf" >"$OUT/$name.cpu"
 	awk 'END { print $1 }' "$OUT/$name.time" >"$OUT/$name.rss"
 	awk 'END { print $2 }' "$OUT/$name.time" >"$OUT/$name.wall"

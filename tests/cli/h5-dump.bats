@@ -240,6 +240,16 @@ PY
 	one_record "$BATS_TEST_TMPDIR/out" '.path == "/data/voltage"' '.error | contains("32099")'
 }
 
+@test "h5-dump: --progress shows percent and rows/s on stderr only" {
+	run_split h5-dump --progress "$BATS_FILE_TMPDIR/v2.h5" /data
+	[ "$status" -eq 0 ]
+	grep -q '100%' "$BATS_TEST_TMPDIR/err"
+	grep -q 'M rows/s' "$BATS_TEST_TMPDIR/err"
+	assert_jsonl "$BATS_TEST_TMPDIR/out" h5-dump
+	run_split h5-dump "$BATS_FILE_TMPDIR/v2.h5" /data
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
 @test "h5-dump: a reader that leaves early, and a full disk" {
 	run bash -c "h5-dump '$BATS_FILE_TMPDIR/v2.h5' /data | head -1 >/dev/null; echo \${PIPESTATUS[0]}"
 	[ "$output" = 0 ]
