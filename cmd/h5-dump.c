@@ -84,7 +84,7 @@ struct dump {
 	struct stats {
 		struct trend_running *slot;
 		struct trend_sum energy;
-		int volt, curr; /* slots, or -1 */
+		int volt, curr; /* columns, or -1 */
 		double power;   /* of the previous row */
 		int64_t t_first, t_prev, step;
 		uint64_t rows;
@@ -447,23 +447,14 @@ check_lengths(struct dump *d)
 
 /* Rows per read: whole chunks of the first column, about 64k rows. */
 static uint64_t
-block_rows(hid_t group, const char *name)
+block_rows(const struct h5_column *first)
 {
-	struct h5_column probe;
-	char msg[64];
-	uint64_t chunk, rows = 65536;
+	uint64_t rows = first->width > 1 ? 65536 / first->width + 1 : 65536;
 
-	if (h5_column_open(&probe, group, "", name, 1, msg, sizeof(msg)) < 0) {
-		h5_column_close(&probe);
+	if (first->chunk == 0)
 		return rows;
-	}
-	chunk = probe.chunk;
-	if (probe.width > 1)
-		rows = 65536 / probe.width + 1;
-	h5_column_close(&probe);
-	if (chunk == 0)
-		return rows;
-	return chunk >= rows ? chunk : (rows / chunk) * chunk;
+	return first->chunk >= rows ? first->chunk
+	                            : (rows / first->chunk) * first->chunk;
 }
 
 static int
@@ -474,17 +465,17 @@ open_columns(struct dump *d, hid_t group, bool equal_lengths)
 
 	if (pick_names(d, group, &nm) < 0)
 		return -1;
-	d->block = block_rows(group, nm.name[0]);
 	d->time = -1;
 	for (i = 0; i < nm.n; i++) {
-		struct h5_column *c = &d->col[d->ncol];
+		struct h5_column *c = &d->col[d->ncol++];
 
-		if (h5_column_open(c, group, d->path, nm.name[i], d->block,
-		                   d->msg, sizeof(d->msg)) < 0) {
-			d->ncol++;
+		if (h5_column_open(c, group, d->path, nm.name[i], 0, d->msg,
+		                   sizeof(d->msg)) < 0)
 			return -1;
-		}
-		d->ncol++;
+		if (i == 0)
+			d->block = block_rows(c);
+		if (h5_column_reserve(c, d->block, d->msg, sizeof(d->msg)) < 0)
+			return -1;
 		if (strcmp(c->name, "time") != 0)
 			continue;
 		if (c->type != H5_COL_UINT && c->type != H5_COL_INT) {
@@ -563,16 +554,25 @@ close_group(struct dump *d)
 
 /* ---- selection ------------------------------------------------------- */
 
+static int64_t
+row_time(const struct dump *d, uint64_t i)
+{
+	const struct h5_column *t = &d->col[d->time];
+
+	if (d->time < 0)
+		return 0;
+	return h5_time_ns(&d->tscale, t->type == H5_COL_UINT
+	                                  ? (int64_t)h5_col_uint(t, i, 0)
+	                                  : h5_col_int(t, i, 0));
+}
+
 static int
 time_at(struct dump *d, uint64_t row, int64_t *ns)
 {
-	struct h5_column *t = &d->col[d->time];
-
-	if (h5_column_read(t, row, 1, d->msg, sizeof(d->msg)) < 0)
+	if (h5_column_read(&d->col[d->time], row, 1, d->msg, sizeof(d->msg)) <
+	    0)
 		return -1;
-	*ns = h5_time_ns(&d->tscale, t->type == H5_COL_UINT
-	                                 ? (int64_t)h5_col_uint(t, 0, 0)
-	                                 : h5_col_int(t, 0, 0));
+	*ns = row_time(d, 0);
 	return 0;
 }
 
@@ -810,6 +810,18 @@ ds_flush(struct dump *d)
 	return end_line(d);
 }
 
+static int
+ds_setup(struct dump *d)
+{
+	d->ds.sum = calloc(d->nslot + 1, sizeof(double));
+	d->ds.min = calloc(d->nslot + 1, sizeof(double));
+	d->ds.max = calloc(d->nslot + 1, sizeof(double));
+	if (d->ds.sum != NULL && d->ds.min != NULL && d->ds.max != NULL)
+		return 0;
+	snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
+	return -2;
+}
+
 /* Block means (or min and max) of --downsample rows, stamped with the
  * block's first time stamp. */
 static int
@@ -835,27 +847,17 @@ ds_add(struct dump *d, uint64_t i, int64_t t)
 
 /* ---- statistics ------------------------------------------------------- */
 
+/* The column of a calibrated single-valued dataset, or -1. */
 static int
-slot_named(const struct dump *d, const char *name)
+col_named(const struct dump *d, const char *name)
 {
 	int k;
 
 	for (k = 0; k < d->ncol; k++)
 		if (k != d->time && strcmp(d->col[k].name, name) == 0 &&
 		    d->col[k].width == 1 && d->col[k].has_gain)
-			return (int)d->slot0[k];
-	return -1;
-}
-
-static int
-col_of_slot(const struct dump *d, int slot)
-{
-	int k;
-
-	for (k = d->ncol - 1; k >= 0; k--)
-		if (k != d->time && (int)d->slot0[k] <= slot)
 			return k;
-	return 0;
+	return -1;
 }
 
 /* Energy: the previous row's power over the step to this row. */
@@ -870,8 +872,8 @@ stats_add(struct dump *d, uint64_t i, int64_t t)
 	for (s = 0; s < d->nslot; s++)
 		trend_running_add(&st->slot[s], d->val[s]);
 	if (st->volt >= 0 && st->curr >= 0) {
-		const struct h5_column *v = &d->col[col_of_slot(d, st->volt)];
-		const struct h5_column *c = &d->col[col_of_slot(d, st->curr)];
+		const struct h5_column *v = &d->col[st->volt];
+		const struct h5_column *c = &d->col[st->curr];
 
 		p = (h5_col_double(v, i, 0) * v->gain + v->offset) *
 		    (h5_col_double(c, i, 0) * c->gain + c->offset);
@@ -886,6 +888,28 @@ stats_add(struct dump *d, uint64_t i, int64_t t)
 	st->t_prev = t;
 	st->rows++;
 	return 0;
+}
+
+static int
+stats_setup(struct dump *d)
+{
+	d->st.volt = col_named(d, "voltage");
+	d->st.curr = col_named(d, "current");
+	d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
+	if (d->st.slot != NULL)
+		return 0;
+	snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
+	return -2;
+}
+
+/* The energy so far, the last row holding its power for one more step. */
+static double
+stats_energy(const struct dump *d)
+{
+	struct trend_sum e = d->st.energy;
+
+	trend_sum_add(&e, d->st.power * (double)d->st.step / 1e9);
+	return trend_sum_value(&e);
 }
 
 static void
@@ -954,9 +978,9 @@ stats_line(struct dump *d)
 {
 	struct stats *st = &d->st;
 	double duration = (double)(st->t_prev - st->t_first) / 1e9;
-	struct trend_sum e = st->energy;
 	char name[H5_NAME_MAX + 16];
-	unsigned s;
+	unsigned j;
+	int k;
 
 	begin_summary(d);
 	if (d->o->format == FMT_JSONL) {
@@ -972,22 +996,21 @@ stats_line(struct dump *d)
 		               duration > 0 ? (double)(st->rows - 1) / duration
 		                            : NAN);
 	}
-	if (st->volt >= 0 && st->curr >= 0) {
-		/* The last row holds its power for one more step. */
-		trend_sum_add(&e, st->power * (double)st->step / 1e9);
-		summary_number(d, "energy_j", trend_sum_value(&e));
-	}
-	for (s = 0; s < d->nslot; s++) {
-		const struct h5_column *c = &d->col[col_of_slot(d, (int)s)];
+	if (st->volt >= 0 && st->curr >= 0)
+		summary_number(d, "energy_j", stats_energy(d));
+	for (k = 0; k < d->ncol; k++) {
+		const struct h5_column *c = &d->col[k];
 
-		if (c->type == H5_COL_STRING)
-			continue;
-		if (c->width > 1)
-			snprintf(name, sizeof(name), "%s_%u", c->name,
-			         s - d->slot0[col_of_slot(d, (int)s)]);
-		else
-			snprintf(name, sizeof(name), "%s", c->name);
-		stats_field(d, name, &st->slot[s]);
+		for (j = 0;
+		     k != d->time && c->type != H5_COL_STRING && j < c->width;
+		     j++) {
+			if (c->width > 1)
+				snprintf(name, sizeof(name), "%s_%u", c->name,
+				         j);
+			else
+				snprintf(name, sizeof(name), "%s", c->name);
+			stats_field(d, name, &st->slot[d->slot0[k] + j]);
+		}
 	}
 	return end_line(d);
 }
@@ -1007,18 +1030,6 @@ stats_emit(struct dump *d)
 /* ---- the loop ----------------------------------------------------------- */
 
 typedef int row_fn(struct dump *d, uint64_t i, int64_t t);
-
-static int64_t
-row_time(const struct dump *d, uint64_t i)
-{
-	const struct h5_column *t = &d->col[d->time];
-
-	if (d->time < 0)
-		return 0;
-	return h5_time_ns(&d->tscale, t->type == H5_COL_UINT
-	                                  ? (int64_t)h5_col_uint(t, i, 0)
-	                                  : h5_col_int(t, i, 0));
-}
 
 /* Read [first, last) block by block (blocks end on chunk boundaries) and
  * hand every --every'th row to fn. */
@@ -1077,17 +1088,11 @@ stream(struct dump *d)
 		return CLI_EXIT_FAILURE;
 	}
 	if (o->stats) {
-		d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
-		d->st.volt = slot_named(d, "voltage");
-		d->st.curr = slot_named(d, "current");
-		if ((rc = run(d, stats_add)) == 0)
+		if ((rc = stats_setup(d)) == 0 && (rc = run(d, stats_add)) == 0)
 			rc = stats_emit(d);
 	} else {
-		if (o->downsample) {
-			d->ds.sum = calloc(d->nslot + 1, sizeof(double));
-			d->ds.min = calloc(d->nslot + 1, sizeof(double));
-			d->ds.max = calloc(d->nslot + 1, sizeof(double));
-		}
+		if (o->downsample && (rc = ds_setup(d)) < 0)
+			return failed(d, rc);
 		rc = o->format == FMT_CSV ? emit_header(d) : 0;
 		if (rc == 0)
 			rc = run(d, o->downsample ? ds_add : emit_row);
@@ -1457,7 +1462,7 @@ static int describe_group(struct walk *w, hid_t group);
 
 static void
 object_line_start(struct dump *d, const char *path, const char *name, int depth,
-                  bool group)
+                  const char *kind)
 {
 	int i;
 
@@ -1465,14 +1470,16 @@ object_line_start(struct dump *d, const char *path, const char *name, int depth,
 		for (i = 0; i < depth; i++)
 			put(d, "  ", 2);
 		put_str(d, name);
-		if (group && strcmp(name, "/") != 0)
+		if (strcmp(kind, "group") == 0 && strcmp(name, "/") != 0)
 			put(d, "/", 1);
 		return;
 	}
 	begin_summary(d);
 	put_str(d, ",\"path\":");
 	jsonl_append_string(&d->out, path, strlen(path));
-	put_str(d, group ? ",\"kind\":\"group\"" : ",\"kind\":\"dataset\"");
+	put_str(d, ",\"kind\":\"");
+	put_str(d, kind);
+	put_str(d, "\"");
 }
 
 static herr_t
@@ -1492,7 +1499,7 @@ describe_member(hid_t group, const char *name, const H5L_info_t *info,
 	sub.depth = w->depth + 1;
 	if (kind == H5I_GROUP || kind == H5I_DATASET) {
 		object_line_start(w->d, sub.path, name, sub.depth,
-		                  kind == H5I_GROUP);
+		                  kind == H5I_GROUP ? "group" : "dataset");
 		if (kind == H5I_DATASET)
 			put_dataset(w->d, obj);
 		put_attrs(w->d, obj);
@@ -1553,18 +1560,11 @@ describe_shepherd(struct dump *d)
 		snprintf(d->msg, sizeof(d->msg), "/data: no time dataset");
 		return -2;
 	}
-	d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
-	d->st.volt = slot_named(d, "voltage");
-	d->st.curr = slot_named(d, "current");
 	d->last = d->rows;
-	if ((rc = run(d, stats_add)) < 0)
+	if ((rc = stats_setup(d)) < 0 || (rc = run(d, stats_add)) < 0)
 		return rc;
 	duration = (double)(d->st.t_prev - d->st.t_first) / 1e9;
-	object_line_start(d, "/", "shepherd recording:", 0, false);
-	if (d->o->format == FMT_JSONL) {
-		d->out.len -= strlen(",\"kind\":\"dataset\"");
-		put_str(d, ",\"kind\":\"shepherd\"");
-	}
+	object_line_start(d, "/", "shepherd recording:", 0, "shepherd");
 	put_member(d, "layout", shepherd_layout_name(id.layout), 0);
 	put_member(d, "mode", id.mode, 0);
 	put_member(d, "datatype", id.datatype, 0);
@@ -1575,11 +1575,8 @@ describe_shepherd(struct dump *d)
 	put_member(d, "duration_s", NULL, duration);
 	put_member(d, "sample_rate_hz", NULL,
 	           duration > 0 ? (double)(d->st.rows - 1) / duration : NAN);
-	if (d->st.volt >= 0 && d->st.curr >= 0) {
-		trend_sum_add(&d->st.energy,
-		              d->st.power * (double)d->st.step / 1e9);
-		put_member(d, "energy_j", NULL, trend_sum_value(&d->st.energy));
-	}
+	if (d->st.volt >= 0 && d->st.curr >= 0)
+		put_member(d, "energy_j", NULL, stats_energy(d));
 	return end_line(d);
 }
 
@@ -1590,7 +1587,7 @@ describe(struct dump *d)
 	hid_t root = H5Gopen2(d->file, "/", H5P_DEFAULT);
 	int rc;
 
-	object_line_start(d, "/", "/", 0, true);
+	object_line_start(d, "/", "/", 0, "group");
 	put_attrs(d, root);
 	rc = end_line(d);
 	if (rc == 0)
@@ -1603,7 +1600,8 @@ describe(struct dump *d)
 
 /* ---- options ------------------------------------------------------------ */
 
-/* "1.5", "250ms", "10us", "2m": seconds. */
+/* "1.5", "250ms", "10us", "2m": seconds.  Not cli_parse_duration(),
+ * whose milliseconds are too coarse for 10 us samples. */
 static int
 parse_seconds(const char *s, double *out)
 {

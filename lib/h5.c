@@ -449,6 +449,13 @@ h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
 		c->offset = 0;
 	if (h5_attr_string(c->dset, "unit", c->unit, sizeof(c->unit)) < 0)
 		c->unit[0] = '\0';
+	return cap_rows ? h5_column_reserve(c, cap_rows, msg, len) : 0;
+}
+
+int
+h5_column_reserve(struct h5_column *c, uint64_t cap_rows, char *msg, size_t len)
+{
+	free(c->buf);
 	c->cap_rows = cap_rows;
 	c->buf = calloc(cap_rows * c->width,
 	                c->vlen_bytes ? sizeof(hvl_t) : c->size);

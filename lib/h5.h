@@ -83,9 +83,11 @@ struct h5_column {
 };
 
 /* Open group/name (types checked, filters checked) with room for
- * cap_rows rows per read. */
+ * cap_rows rows per read; with 0, h5_column_reserve() makes the room. */
 int h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
                    const char *name, uint64_t cap_rows, char *msg, size_t len);
+int h5_column_reserve(struct h5_column *c, uint64_t cap_rows, char *msg,
+                      size_t len);
 /* Read rows [first, first + count), count <= cap_rows. */
 int h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
                    char *msg, size_t len);
