@@ -31,7 +31,7 @@ GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
 	-DGXKIT_MAPDIR='"$(PREFIX)/share/gxkit/maps"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-GX_LIBS = -Wl,--as-needed $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
+GX_LIBS = -Wl,--as-needed -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 
 B = build
 LIB_OBJS  = $(LIB_MODULES:%=$(B)/lib/%.o)

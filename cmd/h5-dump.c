@@ -24,6 +24,7 @@
 
 #define PROG         "h5-dump"
 #define MAX_COLS     64
+#define STAMP_MAX    (24 + 10 + 32 + 24 + 9) /* see put_stamp() */
 #define EXIT_INVALID 4 /* --check found the recording invalid */
 #define OUT_FLUSH    65536
 #define NKEY         3 /* a column's keys: plain, _min, _max */
@@ -66,9 +67,10 @@ struct dump {
 	} key[MAX_COLS][NKEY];
 	double *val; /* one row's values, SI unless --raw */
 	struct jsonl_writer out;
-	bool first_cell; /* no CSV cell on this line yet */
-	bool header;     /* CSV: write names instead of values */
-	char delim_text[2];
+	bool first_cell;  /* no CSV cell on this line yet */
+	bool header;      /* CSV: write names instead of values */
+	char between[32]; /* after ts: the delimiter, or JSON up to t_ns */
+	size_t between_len;
 	char sec_text[24]; /* the digits of sec_cached */
 	size_t sec_len;
 	uint64_t sec_cached;
@@ -97,10 +99,38 @@ struct dump {
 
 /* ---- output ------------------------------------------------------------ */
 
-static void
+/*
+ * At least n free bytes at the end of the output, or NULL when memory ran
+ * out (d->out remembers).  Numbers are formatted straight into it.
+ */
+static inline char *
+room(struct dump *d, size_t n)
+{
+	if (d->out.cap - d->out.len >= n)
+		return d->out.buf + d->out.len;
+	return jsonl_room(&d->out, n);
+}
+
+static inline void
 put(struct dump *d, const char *s, size_t n)
 {
-	jsonl_raw(&d->out, s, n);
+	char *p = room(d, n);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		d->out.len += n;
+	}
+}
+
+static inline void
+put_char(struct dump *d, char c)
+{
+	char *p = room(d, 1);
+
+	if (p != NULL) {
+		*p = c;
+		d->out.len++;
+	}
 }
 
 static void
@@ -109,123 +139,139 @@ put_str(struct dump *d, const char *s)
 	put(d, s, strlen(s));
 }
 
+/* The digits of v at p (room for 20); returns their count. */
+static size_t
+format_u64(char *p, uint64_t v)
+{
+	size_t n = 1, i;
+	uint64_t t;
+
+	for (t = v; t >= 10; t /= 10)
+		n++;
+	for (i = n; i > 0; i--, v /= 10)
+		p[i - 1] = (char)('0' + v % 10);
+	return n;
+}
+
+/* The nine digits of f < 10^9 at p, zero-padded. */
+static void
+format_nine(char *p, unsigned f)
+{
+	int i;
+
+	for (i = 8; i >= 0; i--, f /= 10)
+		p[i] = (char)('0' + f % 10);
+}
+
 static void
 put_u64(struct dump *d, uint64_t v)
 {
-	char tmp[24];
-	size_t n = sizeof(tmp);
+	char *p = room(d, 20);
 
-	do
-		tmp[--n] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	put(d, tmp + n, sizeof(tmp) - n);
+	if (p != NULL)
+		d->out.len += format_u64(p, v);
 }
 
 static void
 put_i64(struct dump *d, int64_t v)
 {
 	if (v < 0) {
-		put(d, "-", 1);
+		put_char(d, '-');
 		put_u64(d, (uint64_t)0 - (uint64_t)v);
 	} else {
 		put_u64(d, (uint64_t)v);
 	}
 }
 
-/* Seconds from nanoseconds, exactly: "1700000000.00001". */
-static void
-put_seconds(struct dump *d, int64_t ns)
+/* Digits of a fraction of nine, without its trailing zeros (f > 0). */
+static unsigned
+frac_digits(unsigned f)
 {
-	char frac[11];
-	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
-	unsigned f = (unsigned)(u % 1000000000u), n = 9;
+	unsigned n = 9;
 
-	if (ns < 0)
-		put(d, "-", 1);
-	put_u64(d, u / 1000000000u);
-	if (f == 0)
-		return;
 	while (f % 10 == 0) {
 		f /= 10;
 		n--;
 	}
-	frac[0] = '.';
-	for (unsigned i = n; i > 0; i--, f /= 10)
-		frac[i] = (char)('0' + f % 10);
-	put(d, frac, n + 1);
+	return n;
 }
 
-/* Nine digits, zero-padded. */
+/* Seconds from nanoseconds, exactly: "1700000000.00001". */
 static void
-put_nine(struct dump *d, unsigned f, unsigned n)
+put_seconds(struct dump *d, int64_t ns)
 {
-	char digits[9];
-	unsigned i;
+	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+	unsigned f = (unsigned)(u % 1000000000u);
+	char *p;
 
-	for (i = 9; i > 0; i--, f /= 10)
-		digits[i - 1] = (char)('0' + f % 10);
-	put(d, digits, n);
+	if (ns < 0)
+		put_char(d, '-');
+	put_u64(d, u / 1000000000u);
+	if (f == 0 || (p = room(d, 10)) == NULL)
+		return;
+	p[0] = '.';
+	format_nine(p + 1, f);
+	d->out.len += 1 + frac_digits(f);
 }
 
 /*
- * ts and t_ns of a row: exact seconds ("1700000000.00001") and the stamp.
- * Rows share their second with 100000 others at 100 kHz, so its digits
- * are formatted once.
+ * ts and t_ns of a row: exact seconds ("1700000000.00001") and the stamp,
+ * with d->between between them.  Rows share their second with 100000
+ * others at 100 kHz, so its digits are formatted once.  The fixed-size
+ * copies of whole arrays are cheaper than copies of their lengths.
  */
 static void
-put_stamp(struct dump *d, int64_t ns, const char *between)
+put_stamp(struct dump *d, int64_t ns)
 {
 	uint64_t sec;
-	unsigned frac, n = 9;
+	unsigned frac;
+	char *p, *start;
 
 	if (ns < 0) {
 		put_seconds(d, ns);
-		put_str(d, between);
+		put(d, d->between, d->between_len);
 		put_i64(d, ns);
 		return;
 	}
+	if ((start = p = room(d, STAMP_MAX)) == NULL)
+		return;
 	sec = (uint64_t)ns / 1000000000u;
 	frac = (unsigned)((uint64_t)ns % 1000000000u);
 	if (sec != d->sec_cached || d->sec_len == 0) {
-		size_t start = d->out.len;
-
-		put_u64(d, sec);
-		d->sec_len = d->out.len - start;
-		memcpy(d->sec_text, d->out.buf + start, d->sec_len);
+		d->sec_len = format_u64(d->sec_text, sec);
 		d->sec_cached = sec;
-	} else {
-		put(d, d->sec_text, d->sec_len);
 	}
+	memcpy(p, d->sec_text, sizeof(d->sec_text));
+	p += d->sec_len;
 	if (frac != 0) {
-		unsigned f = frac;
-
-		while (f % 10 == 0) {
-			f /= 10;
-			n--;
-		}
-		put(d, ".", 1);
-		put_nine(d, frac, n);
+		*p = '.';
+		format_nine(p + 1, frac);
+		p += 1 + frac_digits(frac);
 	}
-	put_str(d, between);
+	memcpy(p, d->between, sizeof(d->between));
+	p += d->between_len;
 	if (sec == 0) {
-		put_u64(d, frac);
-		return;
+		p += format_u64(p, frac);
+	} else {
+		memcpy(p, d->sec_text, sizeof(d->sec_text));
+		format_nine(p + d->sec_len, frac);
+		p += d->sec_len + 9;
 	}
-	put(d, d->sec_text, d->sec_len);
-	put_nine(d, frac, 9);
+	d->out.len += (size_t)(p - start);
 }
 
 static void
 put_double(struct dump *d, double v)
 {
-	char buf[32];
+	char *p;
 
 	if (!isfinite(v)) {
 		if (d->o->format == FMT_JSONL)
 			put(d, "null", 4);
 		return;
 	}
-	put(d, buf, jsonl_format_double(buf, v));
+	if ((p = room(d, JSONL_DOUBLE_MAX)) != NULL)
+		d->out.len += jsonl_format_double(p, v);
 }
 
 static void
@@ -254,7 +300,7 @@ put_text(struct dump *d, const char *s, size_t n)
 static void
 put_sep(struct dump *d)
 {
-	put(d, &d->o->delim, 1);
+	put_char(d, d->o->delim);
 }
 
 /* Before each value: ,"name<suffix>": in JSON, the delimiter in CSV. */
@@ -271,9 +317,9 @@ put_key(struct dump *d, const char *name, const char *suffix)
 		return;
 	}
 	n = (size_t)snprintf(key, sizeof(key), "%s%s", name, suffix);
-	put(d, ",", 1);
+	put_char(d, ',');
 	jsonl_append_string(&d->out, key, n);
-	put(d, ":", 1);
+	put_char(d, ':');
 }
 
 /* Lines gather in d->out and leave in 64 KiB writes. */
@@ -325,14 +371,14 @@ begin_line(struct dump *d, bool has_time, int64_t t_ns)
 	d->first_cell = true;
 	if (d->o->format == FMT_CSV) {
 		if (has_time) {
-			put_stamp(d, t_ns, d->delim_text);
+			put_stamp(d, t_ns);
 			d->first_cell = false;
 		}
 		return;
 	}
 	put(d, "{\"ts\":", 6);
 	if (has_time)
-		put_stamp(d, t_ns, ",\"src\":\"" PROG "\",\"t_ns\":");
+		put_stamp(d, t_ns);
 	else
 		put_str(d, "null,\"src\":\"" PROG "\"");
 }
@@ -718,11 +764,11 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 
 	if (array) {
 		put_column_key(d, k, suffix);
-		put(d, "[", 1);
+		put_char(d, '[');
 	}
 	for (j = 0; j < c->width; j++) {
 		if (array && j > 0)
-			put(d, ",", 1);
+			put_char(d, ',');
 		else if (!array)
 			put_column_key(d, k, suffix);
 		if (v != NULL)
@@ -731,7 +777,7 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 			put_value(d, c, i, j);
 	}
 	if (array)
-		put(d, "]", 1);
+		put_char(d, ']');
 }
 
 static int
@@ -925,16 +971,16 @@ stats_field(struct dump *d, const char *name, const struct trend_running *r)
 		v[1] = v[2] = v[3] = NAN;
 	if (d->o->format == FMT_JSONL) {
 		put_key(d, name, "");
-		put(d, "{", 1);
+		put_char(d, '{');
 	}
 	for (i = 0; i < 5; i++) {
 		char key[2 * H5_NAME_MAX];
 
 		if (d->o->format == FMT_JSONL) {
 			if (i > 0)
-				put(d, ",", 1);
+				put_char(d, ',');
 			jsonl_append_string(&d->out, what[i], strlen(what[i]));
-			put(d, ":", 1);
+			put_char(d, ':');
 		} else {
 			snprintf(key, sizeof(key), "%s_%s", name, what[i]);
 			put_key(d, key, "");
@@ -946,7 +992,7 @@ stats_field(struct dump *d, const char *name, const struct trend_running *r)
 		put_double(d, v[i]);
 	}
 	if (d->o->format == FMT_JSONL)
-		put(d, "}", 1);
+		put_char(d, '}');
 }
 
 /* A record (JSONL) or a header and a line (CSV) about the whole file. */
@@ -1031,36 +1077,68 @@ stats_emit(struct dump *d)
 
 typedef int row_fn(struct dump *d, uint64_t i, int64_t t);
 
-/* Read [first, last) block by block (blocks end on chunk boundaries) and
- * hand every --every'th row to fn. */
+/* Where the block that starts at pos ends: a chunk boundary, or last. */
+static uint64_t
+block_end(const struct dump *d, uint64_t pos)
+{
+	uint64_t end = (pos / d->block + 1) * d->block;
+
+	return end < d->last ? end : d->last;
+}
+
+/* Hand every --every'th row of the block [pos, end) to fn. */
+static int
+block_rows_to(struct dump *d, row_fn *fn, uint64_t pos, uint64_t end)
+{
+	uint64_t every = d->o->every ? d->o->every : 1;
+	uint64_t i = (pos - d->first) % every;
+
+	for (i = i ? pos + every - i : pos; i < end; i += every)
+		if (fn(d, i - pos, row_time(d, i - pos)) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Read [first, last) block by block (blocks end on chunk boundaries) and
+ * hand the rows to fn.  The next block is read on a second thread while
+ * fn works through this one.
+ */
 static int
 run(struct dump *d, row_fn *fn)
 {
-	uint64_t pos = d->first, every = d->o->every ? d->o->every : 1, i;
-	int k;
+	struct h5_column *cols[MAX_COLS];
+	struct h5_reader reader;
+	uint64_t pos = d->first, end;
+	int k, n = 0, rc = 0;
 
+	for (k = 0; k < d->ncol; k++)
+		if (!d->only_time || k == d->time)
+			cols[n++] = &d->col[k];
 	d->progress.total = d->last - d->first;
 	d->progress.start_ms = clock_mono_ms();
+	h5_reader_start(&reader, cols, n);
+	if (pos < d->last)
+		h5_reader_request(&reader, pos, block_end(d, pos) - pos);
 	while (pos < d->last && !cli_stop) {
-		uint64_t end = (pos / d->block + 1) * d->block;
-
-		if (end > d->last)
-			end = d->last;
-		for (k = 0; k < d->ncol; k++)
-			if ((!d->only_time || k == d->time) &&
-			    h5_column_read(&d->col[k], pos, end - pos, d->msg,
-			                   sizeof(d->msg)) < 0)
-				return -2;
-		i = (pos - d->first) % every;
-		for (i = i ? pos + every - i : pos; i < end; i += every)
-			if (fn(d, i - pos, row_time(d, i - pos)) < 0)
-				return -1;
+		end = block_end(d, pos);
+		if (h5_reader_wait(&reader, d->msg, sizeof(d->msg)) < 0) {
+			rc = -2;
+			break;
+		}
+		if (end < d->last)
+			h5_reader_request(&reader, end,
+			                  block_end(d, end) - end);
+		if ((rc = block_rows_to(d, fn, pos, end)) < 0)
+			break;
 		d->progress.done += end - pos;
 		progress_show(&d->progress, false);
 		pos = end;
 	}
-	progress_show(&d->progress, true);
-	return 0;
+	h5_reader_stop(&reader);
+	if (rc == 0)
+		progress_show(&d->progress, true);
+	return rc;
 }
 
 static int
@@ -1346,14 +1424,14 @@ put_attr(struct dump *d, hid_t obj, const char *name)
 	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 &&
 	           n <= 16 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
 		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			put(d, "[", 1);
+			put_char(d, '[');
 		for (hssize_t i = 0; i < n; i++) {
 			if (i > 0)
-				put(d, ",", 1);
+				put_char(d, ',');
 			put_double(d, v[i]);
 		}
 		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			put(d, "]", 1);
+			put_char(d, ']');
 	} else {
 		put_str(d, "\"");
 		put_str(d, h5_type_name(type, tname));
@@ -1374,13 +1452,13 @@ attr_member(hid_t obj, const char *name, const H5A_info_t *info, void *data)
 	if (d->o->format == FMT_TREE) {
 		put(d, "  ", 2);
 		put_str(d, name);
-		put(d, "=", 1);
+		put_char(d, '=');
 	} else {
 		if (!d->first_cell)
-			put(d, ",", 1);
+			put_char(d, ',');
 		d->first_cell = false;
 		jsonl_append_string(&d->out, name, strlen(name));
-		put(d, ":", 1);
+		put_char(d, ':');
 	}
 	put_attr(d, obj, name);
 	return 0;
@@ -1397,7 +1475,7 @@ put_attrs(struct dump *d, hid_t obj)
 	H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_member, d);
 	H5Eclear2(H5E_DEFAULT);
 	if (d->o->format == FMT_JSONL)
-		put(d, "}", 1);
+		put_char(d, '}');
 }
 
 /* Shape, type, chunks and filters of a dataset. */
@@ -1430,7 +1508,7 @@ put_dataset(struct dump *d, hid_t dset)
 				put_str(d, tree ? " x " : ",");
 			put_u64(d, chunk[i]);
 		}
-		put(d, "]", 1);
+		put_char(d, ']');
 	}
 	if (tree) {
 		put_str(d, filters[0] ? " " : "");
@@ -1471,7 +1549,7 @@ object_line_start(struct dump *d, const char *path, const char *name, int depth,
 			put(d, "  ", 2);
 		put_str(d, name);
 		if (strcmp(kind, "group") == 0 && strcmp(name, "/") != 0)
-			put(d, "/", 1);
+			put_char(d, '/');
 		return;
 	}
 	begin_summary(d);
@@ -1527,9 +1605,9 @@ put_member(struct dump *d, const char *key, const char *text, double num)
 	if (d->o->format == FMT_TREE) {
 		if (text != NULL && text[0] == '\0')
 			return;
-		put(d, " ", 1);
+		put_char(d, ' ');
 		put_str(d, key);
-		put(d, "=", 1);
+		put_char(d, '=');
 	} else {
 		put_key(d, key, "");
 	}
@@ -1861,7 +1939,12 @@ main(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o, &con, &strings)) >= 0)
 		goto done;
 	d.o = &o;
-	d.delim_text[0] = o.delim;
+	if (o.format == FMT_CSV)
+		snprintf(d.between, sizeof(d.between), "%c", o.delim);
+	else
+		snprintf(d.between, sizeof(d.between),
+		         ",\"src\":\"%s\",\"t_ns\":", PROG);
+	d.between_len = strlen(d.between);
 	d.progress.on = o.progress;
 	if (h5_init(d.msg, sizeof(d.msg)) < 0 ||
 	    h5_open(&d.file, o.file, d.msg, sizeof(d.msg)) < 0) {

@@ -8,6 +8,7 @@
 #define GXKIT_H5_H
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include <hdf5.h>
@@ -80,6 +81,9 @@ struct h5_column {
 	uint64_t cap_rows; /* allocated rows */
 	uint64_t nrows;    /* rows held (from first) */
 	bool held_vlen;    /* buf holds vlen data to reclaim */
+	void *spare;       /* the next block, read ahead (NULL until then) */
+	uint64_t spare_rows;
+	bool spare_vlen;
 };
 
 /* Open group/name (types checked, filters checked) with room for
@@ -91,7 +95,47 @@ int h5_column_reserve(struct h5_column *c, uint64_t cap_rows, char *msg,
 /* Read rows [first, first + count), count <= cap_rows. */
 int h5_column_read(struct h5_column *c, uint64_t first, uint64_t count,
                    char *msg, size_t len);
+/* The same into the spare buffer, which h5_column_flip() makes current:
+ * the caller keeps working on buf meanwhile. */
+int h5_column_read_ahead(struct h5_column *c, uint64_t first, uint64_t count,
+                         char *msg, size_t len);
+void h5_column_flip(struct h5_column *c);
 void h5_column_close(struct h5_column *c);
+
+/*
+ * Read-ahead over columns: a second thread reads the next block into the
+ * spares while the caller formats the current one (HDF5's inflate and the
+ * caller's work overlap on two cores).  Between h5_reader_start() and
+ * h5_reader_stop() only that thread may call HDF5 for these columns; the
+ * caller owns the columns throughout.  Without a thread (creation failed)
+ * requests are read at once: the same results, one core.
+ */
+enum h5_reader_state {
+	H5_READER_IDLE,
+	H5_READER_BUSY, /* a block is being read */
+	H5_READER_DONE, /* it is in the spares */
+	H5_READER_QUIT
+};
+struct h5_reader {
+	struct h5_column **col;
+	int ncol;
+	bool threaded;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	enum h5_reader_state state;
+	uint64_t first, count;
+	int rc;
+	char msg[512];
+};
+void h5_reader_start(struct h5_reader *r, struct h5_column **col, int ncol);
+/* Post rows [first, first + count) to be read into the spares. */
+void h5_reader_request(struct h5_reader *r, uint64_t first, uint64_t count);
+/* Wait for the posted block and make it current; 0 (also when nothing was
+ * posted), or -1 with its read error in msg. */
+int h5_reader_wait(struct h5_reader *r, char *msg, size_t len);
+/* Let a read under way end, then end the thread. */
+void h5_reader_stop(struct h5_reader *r);
 
 /* Value j of row i of the block, as the type says. */
 uint64_t h5_col_uint(const struct h5_column *c, uint64_t i, unsigned j);

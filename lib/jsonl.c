@@ -238,6 +238,12 @@ jsonl_raw(struct jsonl_writer *w, const char *s, size_t n)
 	append(w, s, n);
 }
 
+char *
+jsonl_room(struct jsonl_writer *w, size_t n)
+{
+	return reserve(w, n) ? w->buf + w->len : NULL;
+}
+
 void
 jsonl_key(struct jsonl_writer *w, const char *key)
 {

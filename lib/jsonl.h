@@ -55,13 +55,18 @@ void jsonl_array_close(struct jsonl_writer *w);
 
 /*
  * Shortest decimal form of v that reads back as the same double; "null"
- * for NaN and infinities.  buf needs 32 bytes; returns the length.
+ * for NaN and infinities.  buf needs JSONL_DOUBLE_MAX bytes; returns the
+ * length.
  */
+#define JSONL_DOUBLE_MAX 32
 size_t jsonl_format_double(char *buf, double v);
 
 /* Append n bytes the caller has already made valid JSON (fast writers
  * that keep their own commas). */
 void jsonl_raw(struct jsonl_writer *w, const char *s, size_t n);
+/* At least n free bytes at the end of w's buffer, for the caller to write
+ * into and add to w->len; NULL (and w->failed) when memory ran out. */
+char *jsonl_room(struct jsonl_writer *w, size_t n);
 /* Append s as a JSON string (quotes, escapes, invalid UTF-8 as U+FFFD). */
 void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
 

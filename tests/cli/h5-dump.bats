@@ -20,12 +20,18 @@ setup_file() {
 	/usr/bin/python3 "$p" --alien-filter --samples 20000 "$d/alien.h5"
 	/usr/bin/python3 "$p" --time-type f8 --samples 20000 "$d/f8.h5"
 	head -c 100000 "$d/v2.h5" >"$d/truncated.h5"
-	/usr/bin/python3 -c '
+	/usr/bin/python3 "$p" --layout v2 --compression gzip --samples 200000 \
+		"$d/long.h5"
+	# 4000 bytes overwritten at a fraction of the file
+	local spoil='
 import sys
 d = bytearray(open(sys.argv[1], "rb").read())
-for i in range(len(d) // 2, len(d) // 2 + 4000):
+at = int(len(d) * float(sys.argv[3]))
+for i in range(at, at + 4000):
     d[i] = 0x55
-open(sys.argv[2], "wb").write(bytes(d))' "$d/v2.h5" "$d/corrupt.h5"
+open(sys.argv[2], "wb").write(bytes(d))'
+	/usr/bin/python3 -c "$spoil" "$d/v2.h5" "$d/corrupt.h5" 0.5
+	/usr/bin/python3 -c "$spoil" "$d/long.h5" "$d/corrupt-late.h5" 0.8
 	echo "not hdf5 at all" >"$d/text.h5"
 }
 
@@ -215,6 +221,14 @@ PY
 	[ "$status" -eq 1 ]
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ]
 	grep -q "can't read data (inflate() failed)" "$BATS_TEST_TMPDIR/err"
+	# Blocks before the damaged one come out whole, as in the good file.
+	run_split h5-dump -f csv "$d/corrupt-late.h5" /data
+	[ "$status" -eq 1 ]
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ]
+	rows=$(($(wc -l <"$BATS_TEST_TMPDIR/out") - 1))
+	[ "$rows" -ge 60000 ] && [ "$rows" -lt 200000 ]
+	h5-dump -f csv "$d/long.h5" /data | head -n $((rows + 1)) |
+		cmp - "$BATS_TEST_TMPDIR/out"
 	run_split h5-dump "$d/v2.h5" /nothing
 	[ "$status" -eq 1 ]
 	grep -qx 'h5-dump: /nothing: no such group' "$BATS_TEST_TMPDIR/err"

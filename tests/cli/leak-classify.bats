@@ -67,7 +67,8 @@ gen() {
 
 @test "leak-classify: restarts split the series; the latest segment counts" {
 	start_bg memhog restart --every 1.2 --rate 3000
-	rss-watch -N memhog-worker -i 50ms -d 3.2s >"$BATS_TEST_TMPDIR/rss.jsonl"
+	# --wait: the supervisor may not have forked its worker yet
+	rss-watch -N memhog-worker --wait -i 50ms -d 3.2s >"$BATS_TEST_TMPDIR/rss.jsonl"
 	run_split leak-classify --json "$BATS_TEST_TMPDIR/rss.jsonl"
 	jq -e '.segment_count >= 3 and (.segments | length) >= 2' "$BATS_TEST_TMPDIR/out" >/dev/null
 	jq -e '.segments | all(.pid != null)' "$BATS_TEST_TMPDIR/out" >/dev/null

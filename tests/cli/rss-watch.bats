@@ -103,7 +103,7 @@ teardown() {
 
 @test "rss-watch: -N follows a service across restarts" {
 	start_bg memhog restart --every 0.7
-	run_split rss-watch -N memhog-worker -i 100ms -d 2.5s
+	run_split rss-watch -N memhog-worker --wait -i 100ms -d 2.5s
 	[ "$status" -eq 0 ]
 	jq -s -e 'map(select(.event == "restart")) | length >= 2' "$BATS_TEST_TMPDIR/out" >/dev/null
 	jq -s -e 'map(select(.event == "restart")) | all(.old_pid != .pid)' "$BATS_TEST_TMPDIR/out" >/dev/null

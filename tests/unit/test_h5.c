@@ -120,6 +120,86 @@ lzf_round_trip_in_blocks(void **state)
 	assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
 }
 
+/* Blocks read on the second thread arrive in order, in both columns. */
+static void
+read_ahead_keeps_order(void **state)
+{
+	struct h5_column c[2], *cols[2] = {&c[0], &c[1]};
+	struct h5_reader r;
+	char msg[256];
+	uint64_t first, next, i;
+	hid_t f;
+	int k;
+
+	(void)state;
+	assert_int_equal(h5_open(&f, path, msg, sizeof(msg)), 0);
+	for (k = 0; k < 2; k++)
+		assert_int_equal(h5_column_open(&c[k], f, "/", "volts", 7000,
+		                                msg, sizeof(msg)),
+		                 0);
+	h5_reader_start(&r, cols, 2);
+	assert_true(r.threaded);
+	assert_int_equal(h5_reader_wait(&r, msg, sizeof(msg)), 0); /* idle */
+	h5_reader_request(&r, 0, 7000);
+	for (first = 0; first < ROWS; first = next) {
+		next = first + 7000 < ROWS ? first + 7000 : ROWS;
+		assert_int_equal(h5_reader_wait(&r, msg, sizeof(msg)), 0);
+		if (next < ROWS)
+			h5_reader_request(
+			    &r, next,
+			    (next + 7000 < ROWS ? next + 7000 : ROWS) - next);
+		for (k = 0; k < 2; k++) {
+			assert_int_equal(c[k].nrows, next - first);
+			for (i = 0; i < next - first; i++)
+				assert_int_equal(h5_col_uint(&c[k], i, 0),
+				                 (first + i) * 7);
+		}
+	}
+	/* Past the end: the thread's error comes back whole, on one line. */
+	h5_reader_request(&r, ROWS - 10, 20);
+	assert_int_equal(h5_reader_wait(&r, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "/volts"));
+	assert_null(strchr(msg, '\n'));
+	/* Stopped with a read under way: it ends first, close reclaims. */
+	h5_reader_request(&r, 0, 7000);
+	h5_reader_stop(&r);
+	for (k = 0; k < 2; k++)
+		h5_column_close(&c[k]);
+	assert_int_equal(h5_close(f), 0);
+}
+
+/* vlen strings read ahead are reclaimed on the reader's thread. */
+static void
+read_ahead_of_strings(void **state)
+{
+	struct h5_column c, *cols[1] = {&c};
+	struct h5_reader r;
+	char msg[256];
+	const char *want[3] = {"a", "b\"c", "d\n"}, *s;
+	size_t n;
+	uint64_t i;
+	hid_t f;
+
+	(void)state;
+	assert_int_equal(h5_open(&f, path, msg, sizeof(msg)), 0);
+	assert_int_equal(h5_column_open(&c, f, "/", "log", 1, msg, sizeof(msg)),
+	                 0);
+	h5_reader_start(&r, cols, 1);
+	h5_reader_request(&r, 0, 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(h5_reader_wait(&r, msg, sizeof(msg)), 0);
+		if (i < 2)
+			h5_reader_request(&r, i + 1, 1);
+		s = h5_col_text(&c, 0, &n);
+		assert_int_equal(n, strlen(want[i]));
+		assert_memory_equal(s, want[i], n);
+	}
+	h5_reader_stop(&r);
+	h5_column_close(&c);
+	assert_int_equal(h5_close(f), 0);
+	assert_int_equal(H5Fget_obj_count(H5F_OBJ_ALL, H5F_OBJ_ALL), 0);
+}
+
 static void
 vlen_strings_and_attributes(void **state)
 {
@@ -234,6 +314,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lzf_round_trip_in_blocks),
+	    cmocka_unit_test(read_ahead_keeps_order),
+	    cmocka_unit_test(read_ahead_of_strings),
 	    cmocka_unit_test(vlen_strings_and_attributes),
 	    cmocka_unit_test(errors_are_one_line),
 	    cmocka_unit_test(time_scales),
