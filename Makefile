@@ -103,12 +103,13 @@ install: $(TOOL_BINS)
 	install -m 644 man/gxkit.7 $(DESTDIR)$(MANDIR)/man7
 	install -d $(DESTDIR)$(PREFIX)/share/gxkit/maps
 	install -m 644 lib/maps/*.csv $(DESTDIR)$(PREFIX)/share/gxkit/maps
-	for t in $(TOOLS); do install -m 644 completions/$$t.bash \
-		$(DESTDIR)$(COMPLETIONSDIR)/$$t; done
+	for t in $(TOOLS) gxkit-common; do install -m 644 \
+		completions/$$t.bash $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
 
 uninstall:
 	for t in $(TOOLS); do rm -f $(DESTDIR)$(BINDIR)/$$t \
 		$(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
+	rm -f $(DESTDIR)$(COMPLETIONSDIR)/gxkit-common
 	rm -f $(DESTDIR)$(MANDIR)/man7/gxkit.7
 	rm -rf $(DESTDIR)$(PREFIX)/share/gxkit
 

@@ -314,13 +314,10 @@ create_paths(struct publisher *p)
 	}
 	for (i = 0; p->have_map && i < p->map.n; i++) {
 		const struct mb_reg *r = &p->map.regs[i];
-		struct vbus_item *item;
 
-		if (r->dbus_path == NULL)
-			continue;
-		item = vbus_add(s, r->dbus_path, &none, false, r->unit);
-		if (item != NULL && item->unit == NULL && r->unit != NULL)
-			item->unit = strdup(r->unit); /* "230.1V" */
+		/* a measured path already added takes the map's unit here */
+		if (r->dbus_path != NULL)
+			vbus_add(s, r->dbus_path, &none, false, r->unit);
 	}
 	for (i = 0; i < s->n; i++) { /* types decided once, here */
 		s->items[i].text = is_text_path(p, s->items[i].path);

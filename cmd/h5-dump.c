@@ -1088,7 +1088,7 @@ block_end(const struct dump *d, uint64_t pos)
 
 /* Hand every --every'th row of the block [pos, end) to fn. */
 static int
-block_rows_to(struct dump *d, row_fn *fn, uint64_t pos, uint64_t end)
+hand_rows(struct dump *d, row_fn *fn, uint64_t pos, uint64_t end)
 {
 	uint64_t every = d->o->every ? d->o->every : 1;
 	uint64_t i = (pos - d->first) % every;
@@ -1129,7 +1129,7 @@ run(struct dump *d, row_fn *fn)
 		if (end < d->last)
 			h5_reader_request(&reader, end,
 			                  block_end(d, end) - end);
-		if ((rc = block_rows_to(d, fn, pos, end)) < 0)
+		if ((rc = hand_rows(d, fn, pos, end)) < 0)
 			break;
 		d->progress.done += end - pos;
 		progress_show(&d->progress, false);

@@ -1,13 +1,13 @@
 # bash completion for gw-publish(1)                        -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 _comp_cmd_gw_publish()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -n : -- "$@" || return
-	else
-		_init_completion -n : || return
-	fi
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-s | --service)
@@ -17,7 +17,7 @@ _comp_cmd_gw_publish()
 		return ;;
 	-m | --map)
 		COMPREPLY=($(compgen -W "growatt-v120 growatt-v315" -- "$cur"))
-		_filedir csv
+		_comp_gxkit_filedir csv
 		return ;;
 	--signals)
 		COMPREPLY=($(compgen -W "items properties both" -- "$cur"))

@@ -1,35 +1,13 @@
 # bash completion for gw-read(1)                           -*- shell-script -*-
 
-# map names: shipped maps, then CSV files
-_comp_gxkit_maps()
-{
-	local dirs="${GXKIT_MAPS:-} /usr/local/share/gxkit/maps /usr/share/gxkit/maps" d f names=""
-	for d in $dirs; do
-		for f in "$d"/*.csv; do
-			[[ -e $f ]] && names+=" $(basename "$f" .csv)"
-		done
-	done
-	COMPREPLY=($(compgen -W "$names" -- "$cur"))
-	_filedir csv
-}
-
-_comp_gxkit_bus()
-{
-	if [[ $cur == rtu:* ]]; then
-		COMPREPLY=($(compgen -P rtu: -W "$(command ls /dev/ttyUSB* /dev/ttyACM* /dev/ttyS* 2>/dev/null)" -- "${cur#rtu:}"))
-	else
-		COMPREPLY=($(compgen -W "rtu:/dev/ttyUSB0 tcp:127.0.0.1:502" -- "$cur"))
-	fi
-}
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
 
 _comp_cmd_gw_read()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -n : -- "$@" || return
-	else
-		_init_completion -n : || return
-	fi
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-b | --bus)

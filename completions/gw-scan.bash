@@ -1,23 +1,20 @@
 # bash completion for gw-scan(1)                           -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 _comp_cmd_gw_scan()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -n : -- "$@" || return
-	else
-		_init_completion -n : || return
-	fi
-	declare -F _comp_gxkit_maps >/dev/null ||
-		source "$(dirname "${BASH_SOURCE[0]}")/gw-read" 2>/dev/null ||
-		source "$(dirname "${BASH_SOURCE[0]}")/gw-read.bash" 2>/dev/null
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-b | --bus)
-		declare -F _comp_gxkit_bus >/dev/null && _comp_gxkit_bus
+		_comp_gxkit_bus
 		return ;;
 	-m | --map)
-		declare -F _comp_gxkit_maps >/dev/null && _comp_gxkit_maps
+		_comp_gxkit_maps
 		return ;;
 	--timeout | --every)
 		COMPREPLY=($(compgen -W "50ms 100ms 200ms 1m 10m 1h" -- "$cur"))

@@ -1,23 +1,20 @@
 # bash completion for gw-sim(1)                            -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 _comp_cmd_gw_sim()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -n : -- "$@" || return
-	else
-		_init_completion -n : || return
-	fi
-	declare -F _comp_gxkit_maps >/dev/null ||
-		source "$(dirname "${BASH_SOURCE[0]}")/gw-read" 2>/dev/null ||
-		source "$(dirname "${BASH_SOURCE[0]}")/gw-read.bash" 2>/dev/null
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-b | --bus)
 		COMPREPLY=($(compgen -W "tcp:127.0.0.1:1502 rtu:" -- "$cur"))
 		return ;;
 	-m | --map)
-		declare -F _comp_gxkit_maps >/dev/null && _comp_gxkit_maps
+		_comp_gxkit_maps
 		return ;;
 	--time)
 		COMPREPLY=($(compgen -W "06:00 09:00 12:00 18:00 23:00" -- "$cur"))

@@ -1,5 +1,9 @@
 # bash completion for h5-dump(1)                           -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 # The groups of the recording already on the line, from h5-dump itself.
 _comp_h5_dump_groups()
 {
@@ -12,11 +16,7 @@ _comp_h5_dump_groups()
 _comp_cmd_h5_dump()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -n : -- "$@" || return
-	else
-		_init_completion -n : || return
-	fi
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-f | --format)
@@ -46,10 +46,8 @@ _comp_cmd_h5_dump()
 	done
 	if [[ -n $file ]]; then
 		_comp_h5_dump_groups "$file"
-	elif declare -F _comp_compgen_filedir >/dev/null; then
-		_comp_compgen_filedir '@(h5|hdf5|hdf)'
 	else
-		_filedir '@(h5|hdf5|hdf)'
+		_comp_gxkit_filedir '@(h5|hdf5|hdf)'
 	fi
 }
 complete -F _comp_cmd_h5_dump h5-dump

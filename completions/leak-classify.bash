@@ -1,20 +1,20 @@
 # bash completion for leak-classify(1)                     -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 _comp_cmd_leak_classify()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -- "$@" || return
-	else
-		_init_completion || return
-	fi
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-f | --field)
 		COMPREPLY=($(compgen -W "anon_kb rss_kb pss_kb uss_kb file_kb shmem_kb swap_kb vsz_kb hwm_kb threads fds free_heap mem_available ram" -- "$cur"))
 		return ;;
 	--events | --svg)
-		_filedir
+		_comp_gxkit_filedir
 		return ;;
 	--horizon)
 		COMPREPLY=($(compgen -W "1h 6h 24h 7d" -- "$cur"))
@@ -32,6 +32,6 @@ _comp_cmd_leak_classify()
 			-- "$cur"))
 		return
 	fi
-	_filedir '@(jsonl|json|log)'
+	_comp_gxkit_filedir '@(jsonl|json|log)'
 }
 complete -F _comp_cmd_leak_classify leak-classify

@@ -1,13 +1,13 @@
 # bash completion for rss-watch(1)                         -*- shell-script -*-
 
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
 _comp_cmd_rss_watch()
 {
 	local cur prev words cword
-	if declare -F _comp_initialize >/dev/null; then
-		_comp_initialize -- "$@" || return
-	else
-		_init_completion || return
-	fi
+	_comp_gxkit_init "$@" || return
 
 	case $prev in
 	-p | --pid)

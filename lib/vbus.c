@@ -183,8 +183,11 @@ vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
 {
 	struct vbus_item *it = vbus_find(s, path);
 
-	if (it != NULL)
+	if (it != NULL) {
+		if (it->unit == NULL && unit != NULL)
+			it->unit = strdup(unit);
 		return it;
+	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct vbus_item *a = realloc(s->items, cap * sizeof(*a));

@@ -56,7 +56,8 @@ struct vbus_service {
 DBusConnection *vbus_connect(const char *which, const char *address, char *err,
                              size_t errlen);
 
-/* Add an item (before vbus_publish); the value is copied. */
+/* Add an item (before vbus_publish); the value is copied.  A path added
+ * again returns the first item, which takes unit if it had none. */
 struct vbus_item *vbus_add(struct vbus_service *s, const char *path,
                            const struct vbus_value *v, bool writable,
                            const char *unit);

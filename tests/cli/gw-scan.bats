@@ -68,7 +68,12 @@ teardown() {
 	tail -1 "$BATS_TEST_TMPDIR/out" | jq -e '.found == [2]' >/dev/null
 }
 
-@test "gw-scan: bash completion offers options" {
+@test "gw-scan: bash completion offers options, maps and buses" {
 	run complete_words gw-scan --ev
 	[ "$output" = --every ]
+	# the helpers shared through completions/gxkit-common.bash
+	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-scan -m growatt-v1
+	[[ $output == *growatt-v120* ]]
+	run complete_words gw-scan -b tc
+	[ "$output" = tcp:127.0.0.1:502 ]
 }

@@ -1,0 +1,46 @@
+# bash completion: helpers shared by gxkit's tools       -*- shell-script -*-
+# Installed beside them as "gxkit-common"; each tool's file sources it.
+
+# cur, prev, words and cword of the caller, with ':' kept inside words
+# (tcp:host:port, rtu:/dev/tty...).  bash-completion 2.12 has
+# _comp_initialize, older ones _init_completion.
+_comp_gxkit_init()
+{
+	if declare -F _comp_initialize >/dev/null; then
+		_comp_initialize -n : -- "$@"
+	else
+		_init_completion -n :
+	fi
+}
+
+# File names matching an extglob pattern, under either API.
+_comp_gxkit_filedir()
+{
+	if declare -F _comp_compgen_filedir >/dev/null; then
+		_comp_compgen_filedir "$@"
+	else
+		_filedir "$@"
+	fi
+}
+
+# map names: shipped maps, then CSV files
+_comp_gxkit_maps()
+{
+	local dirs="${GXKIT_MAPS:-} /usr/local/share/gxkit/maps /usr/share/gxkit/maps" d f names=""
+	for d in $dirs; do
+		for f in "$d"/*.csv; do
+			[[ -e $f ]] && names+=" $(basename "$f" .csv)"
+		done
+	done
+	COMPREPLY=($(compgen -W "$names" -- "$cur"))
+	_comp_gxkit_filedir csv
+}
+
+_comp_gxkit_bus()
+{
+	if [[ $cur == rtu:* ]]; then
+		COMPREPLY=($(compgen -P rtu: -W "$(command ls /dev/ttyUSB* /dev/ttyACM* /dev/ttyS* 2>/dev/null)" -- "${cur#rtu:}"))
+	else
+		COMPREPLY=($(compgen -W "rtu:/dev/ttyUSB0 tcp:127.0.0.1:502" -- "$cur"))
+	fi
+}
