@@ -91,6 +91,7 @@ value() { # value PATH: GetValue through dbus-send, last line
 	client=$!
 	echo $client >>"$BATS_TEST_TMPDIR/pids"
 	for i in $(seq 1 100); do grep -q ready "$BATS_TEST_TMPDIR/ready" && break; sleep 0.05; done
+	grep -q ready "$BATS_TEST_TMPDIR/ready" # its match rule is in force
 	start_publisher
 	wait $client
 	for p in /DeviceInstance /Connected /Ac/Power /Ac/L3/Energy/Forward /Mgmt/ProcessName /Position; do
