@@ -495,17 +495,16 @@ watch(struct watcher *w, double max_rss_kb)
 	while (!cli_stop && !w->failed) {
 		struct pollfd pfd = {fd, POLLIN, 0};
 
+		/* signals read during a blocking call (GetValue of a new
+		 * service) wait in libdbus: print them before sleeping */
+		vbus_dispatch(w->conn);
 		fflush(stdout);
-		if (poll(&pfd, 1, 500) < 0 && errno != EINTR)
-			break;
-		dbus_connection_read_write(w->conn, 0);
-		while (!cli_stop && dbus_connection_dispatch(w->conn) ==
-		                        DBUS_DISPATCH_DATA_REMAINS)
-			;
 		if (!dbus_connection_get_is_connected(w->conn)) {
 			warnx("lost the connection to the bus");
 			return CLI_EXIT_FAILURE;
 		}
+		if (poll(&pfd, 1, 500) < 0 && errno != EINTR)
+			break;
 		if (procmem_self_over(max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;

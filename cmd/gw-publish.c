@@ -450,20 +450,19 @@ loop(struct publisher *p)
 		              : p->connected            ? 0
 		                                        : 1000;
 
+		/* Calls that came in during RequestName or a flush wait in
+		 * libdbus, not on the socket: serve them before sleeping. */
 		dbus_connection_flush(conn);
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
-			break;
-		if (pfd[1].revents) {
-			dbus_connection_read_write(conn, 0);
-			while (dbus_connection_dispatch(conn) ==
-			       DBUS_DISPATCH_DATA_REMAINS)
-				;
-		}
+		vbus_dispatch(conn);
 		if (!dbus_connection_get_is_connected(conn)) {
 			warnx("lost the connection to the bus");
 			rc = CLI_EXIT_FAILURE;
 			break;
 		}
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			break;
+		if (pfd[1].revents)
+			vbus_dispatch(conn);
 		if (pfd[0].revents) {
 			int r = jsonl_read_some(&rd);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "vbus.h"
 
 DBusConnection *
@@ -527,6 +528,15 @@ handle(DBusConnection *conn, DBusMessage *msg, void *data)
 	dbus_connection_send(conn, reply, NULL);
 	dbus_message_unref(reply);
 	return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+void
+vbus_dispatch(DBusConnection *conn)
+{
+	dbus_connection_read_write(conn, 0);
+	while (!cli_stop &&
+	       dbus_connection_dispatch(conn) == DBUS_DISPATCH_DATA_REMAINS)
+		;
 }
 
 int

@@ -56,6 +56,14 @@ struct vbus_service {
 DBusConnection *vbus_connect(const char *which, const char *address, char *err,
                              size_t errlen);
 
+/*
+ * Read what the socket holds (without waiting) and run the handler of
+ * every message libdbus has queued; stops early on cli_stop.  Blocking
+ * calls and dbus_connection_flush() read too, into a queue poll(2) cannot
+ * see: call this right before polling, or such a message waits unanswered.
+ */
+void vbus_dispatch(DBusConnection *conn);
+
 /* Add an item (before vbus_publish); the value is copied.  A path added
  * again returns the first item, which takes unit if it had none. */
 struct vbus_item *vbus_add(struct vbus_service *s, const char *path,

@@ -94,6 +94,7 @@ value() { # value PATH: GetValue through dbus-send, last line
 	grep -q ready "$BATS_TEST_TMPDIR/ready" # its match rule is in force
 	start_publisher
 	wait $client
+	cat "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/seen.json"
 	for p in /DeviceInstance /Connected /Ac/Power /Ac/L3/Energy/Forward /Mgmt/ProcessName /Position; do
 		jq -e --arg p "$p" '.paths | index($p) != null' "$BATS_TEST_TMPDIR/seen.json" >/dev/null
 	done

@@ -76,8 +76,11 @@ def first_sight(bus, name):
     def owner_changed(n, old, new):
         if n == name and new:
             root = bus.get_object(name, "/", introspect=False)
-            seen["paths"] = sorted(str(p) for p in
-                                   dbus.Interface(root, IFACE).GetItems())
+            try:
+                seen["paths"] = sorted(str(p) for p in
+                                       dbus.Interface(root, IFACE).GetItems())
+            except dbus.DBusException as e:  # into the record, not lost
+                seen["error"] = str(e)
             loop.quit()
 
     bus.add_signal_receiver(owner_changed, "NameOwnerChanged",
