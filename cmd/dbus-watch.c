@@ -28,14 +28,19 @@ struct service {
 };
 
 struct watcher {
-	DBusConnection *conn;
+	struct vbus_client bus;
 	const char *glob;
 	const char **paths; /* path globs, NULL-terminated; none: all */
 	bool text, failed;
-	int timeout_ms;
 	struct service svc[MAX_SERVICES];
 	size_t nsvc;
 	struct jsonl_writer out;
+};
+
+/* What an item callback needs: the watcher and the service's name. */
+struct seen {
+	struct watcher *w;
+	const char *service;
 };
 
 static bool
@@ -69,14 +74,17 @@ end(struct watcher *w)
 		cli_stop = 1;
 }
 
-/* One record: the value (a variant at it) and, from text, its text. */
+/* One record: a path's value (a variant at value) and its text. */
 static void
-write_value(struct watcher *w, const char *service, const char *path,
-            DBusMessageIter *value, const char *text)
+write_value(void *user, const char *path, DBusMessageIter *value,
+            const char *text)
 {
+	const struct seen *seen = user;
+	struct watcher *w = seen->w;
+
 	if (!path_wanted(w, path))
 		return;
-	begin(w, service);
+	begin(w, seen->service);
 	jsonl_str(&w->out, "path", path);
 	vbus_write_json(&w->out, "value", value);
 	if (w->text)
@@ -84,219 +92,15 @@ write_value(struct watcher *w, const char *service, const char *path,
 	end(w);
 }
 
-static DBusMessage *
-call(struct watcher *w, const char *dest, const char *path, const char *iface,
-     const char *method, DBusError *e)
-{
-	DBusMessage *msg, *reply;
-
-	if (!dbus_validate_path(path, NULL) ||
-	    !dbus_validate_bus_name(dest, NULL)) {
-		dbus_set_error(e, DBUS_ERROR_INVALID_ARGS, "bad name or path");
-		return NULL;
-	}
-	msg = dbus_message_new_method_call(dest, path, iface, method);
-	if (msg == NULL)
-		return NULL;
-	reply = dbus_connection_send_with_reply_and_block(w->conn, msg,
-	                                                  w->timeout_ms, e);
-	dbus_message_unref(msg);
-	return reply;
-}
-
-/* The {Value, Text} dictionary of GetItems and the signals. */
-static void
-write_value_text(struct watcher *w, const char *service, const char *path,
-                 DBusMessageIter *dict)
-{
-	DBusMessageIter e, value;
-	const char *text = NULL;
-	bool have = false;
-
-	if (dbus_message_iter_get_arg_type(dict) != DBUS_TYPE_DICT_ENTRY)
-		return;
-	do {
-		const char *key;
-
-		dbus_message_iter_recurse(dict, &e);
-		if (dbus_message_iter_get_arg_type(&e) != DBUS_TYPE_STRING)
-			continue;
-		dbus_message_iter_get_basic(&e, &key);
-		dbus_message_iter_next(&e);
-		if (strcmp(key, "Value") == 0) {
-			value = e;
-			have = true;
-		} else if (strcmp(key, "Text") == 0) {
-			text = vbus_variant_string(&e);
-		}
-	} while (dbus_message_iter_next(dict));
-	if (have)
-		write_value(w, service, path, &value, text);
-}
-
-/* a{sa{sv}}: GetItems replies and ItemsChanged. */
-static void
-write_items(struct watcher *w, const char *service, DBusMessageIter *it)
-{
-	DBusMessageIter arr, e, dict;
-
-	if (dbus_message_iter_get_arg_type(it) != DBUS_TYPE_ARRAY)
-		return;
-	dbus_message_iter_recurse(it, &arr);
-	while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY) {
-		const char *path;
-
-		dbus_message_iter_recurse(&arr, &e);
-		dbus_message_iter_get_basic(&e, &path);
-		dbus_message_iter_next(&e);
-		if (dbus_message_iter_get_arg_type(&e) == DBUS_TYPE_ARRAY) {
-			dbus_message_iter_recurse(&e, &dict);
-			write_value_text(w, service, path, &dict);
-		}
-		dbus_message_iter_next(&arr);
-	}
-}
-
-/* GetText of one path, for --text in the fallbacks; NULL if none. */
-static char *
-get_text(struct watcher *w, const char *service, const char *path)
-{
-	DBusError e;
-	DBusMessage *r;
-	const char *s = NULL;
-	char *copy = NULL;
-
-	dbus_error_init(&e);
-	r = call(w, service, path, VBUS_IFACE, "GetText", &e);
-	if (r != NULL && dbus_message_get_args(r, NULL, DBUS_TYPE_STRING, &s,
-	                                       DBUS_TYPE_INVALID))
-		copy = strdup(s);
-	if (r != NULL)
-		dbus_message_unref(r);
-	dbus_error_free(&e);
-	return copy;
-}
-
-/* Second way: GetValue on "/" gives a{sv} keyed without the slash. */
-static bool
-read_root_value(struct watcher *w, const char *service)
-{
-	DBusMessageIter it, var, arr, e;
-	DBusMessage *r;
-	DBusError err;
-
-	dbus_error_init(&err);
-	r = call(w, service, "/", VBUS_IFACE, "GetValue", &err);
-	dbus_error_free(&err);
-	if (r == NULL)
-		return false;
-	if (!dbus_message_iter_init(r, &it) ||
-	    dbus_message_iter_get_arg_type(&it) != DBUS_TYPE_VARIANT) {
-		dbus_message_unref(r);
-		return false;
-	}
-	dbus_message_iter_recurse(&it, &var);
-	if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_ARRAY) {
-		dbus_message_unref(r);
-		return false;
-	}
-	dbus_message_iter_recurse(&var, &arr);
-	while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_DICT_ENTRY) {
-		const char *key;
-		char path[512];
-		char *text;
-
-		dbus_message_iter_recurse(&arr, &e);
-		dbus_message_iter_get_basic(&e, &key);
-		dbus_message_iter_next(&e);
-		snprintf(path, sizeof(path), "/%s", key);
-		text = w->text && path_wanted(w, path)
-		           ? get_text(w, service, path)
-		           : NULL;
-		write_value(w, service, path, &e, text);
-		free(text);
-		dbus_message_iter_next(&arr);
-	}
-	dbus_message_unref(r);
-	return true;
-}
-
-/* Third way: walk the introspection tree, GetValue on every leaf. */
-static void
-read_tree(struct watcher *w, const char *service, const char *path, int depth)
-{
-	DBusMessage *r;
-	DBusError e;
-	const char *xml, *p;
-	bool children = false;
-
-	dbus_error_init(&e);
-	r = call(w, service, path, DBUS_INTERFACE_INTROSPECTABLE, "Introspect",
-	         &e);
-	dbus_error_free(&e);
-	if (r == NULL || !dbus_message_get_args(r, NULL, DBUS_TYPE_STRING, &xml,
-	                                        DBUS_TYPE_INVALID)) {
-		if (r != NULL)
-			dbus_message_unref(r);
-		return;
-	}
-	for (p = strstr(xml, "<node name=\""); p != NULL && depth < 16;
-	     p = strstr(p + 1, "<node name=\"")) {
-		char child[512];
-		size_t n = strcspn(p + 12, "\"");
-
-		if (n == 0 || p[12] == '/') /* the node itself, named */
-			continue;
-		snprintf(child, sizeof(child), "%s%s%.*s",
-		         strcmp(path, "/") == 0 ? "" : path, "/", (int)n,
-		         p + 12);
-		if (!dbus_validate_path(child, NULL))
-			continue;
-		children = true;
-		read_tree(w, service, child, depth + 1);
-	}
-	dbus_message_unref(r);
-	if (!children && strcmp(path, "/") != 0 && path_wanted(w, path)) {
-		DBusMessageIter it;
-		char *text;
-
-		dbus_error_init(&e);
-		r = call(w, service, path, VBUS_IFACE, "GetValue", &e);
-		dbus_error_free(&e);
-		if (r == NULL)
-			return;
-		text = w->text ? get_text(w, service, path) : NULL;
-		if (dbus_message_iter_init(r, &it))
-			write_value(w, service, path, &it, text);
-		free(text);
-		dbus_message_unref(r);
-	}
-}
-
-/*
- * Every value of a service: GetItems, else GetValue on /, else a walk.
- * Returns whether GetItems worked: such services batch their changes in
- * ItemsChanged too.
- */
+/* Every value of a service; whether it answered GetItems: such services
+ * batch their changes in ItemsChanged too. */
 static bool
 read_service(struct watcher *w, const char *service)
 {
-	DBusMessage *r;
-	DBusMessageIter it;
-	DBusError e;
+	struct seen seen = {w, service};
 
-	dbus_error_init(&e);
-	r = call(w, service, "/", VBUS_IFACE, "GetItems", &e);
-	dbus_error_free(&e);
-	if (r != NULL) {
-		if (dbus_message_iter_init(r, &it))
-			write_items(w, service, &it);
-		dbus_message_unref(r);
-		return true;
-	}
-	if (!read_root_value(w, service))
-		read_tree(w, service, "/", 0);
-	return false;
+	return vbus_read_service(&w->bus, service, w->text, write_value,
+	                         &seen) == VBUS_READ_ITEMS;
 }
 
 /* ---- services ------------------------------------------------------------ */
@@ -355,57 +159,30 @@ vanished(struct watcher *w, const char *name, const char *old_owner)
 	*s = w->svc[--w->nsvc];
 }
 
+static void
+listed(const char *name, void *user)
+{
+	struct watcher *w = user;
+	char *owner;
+
+	if (fnmatch(w->glob, name, 0) != 0)
+		return;
+	owner = vbus_name_owner(&w->bus, name);
+	if (owner != NULL)
+		appeared(w, name, owner, true);
+	free(owner);
+}
+
 /* The services matching the glob right now. */
 static int
 list_services(struct watcher *w)
 {
-	DBusMessage *r;
-	DBusMessageIter it, arr;
-	DBusError e;
+	char err[512];
 
-	dbus_error_init(&e);
-	r = call(w, DBUS_SERVICE_DBUS, DBUS_PATH_DBUS, DBUS_INTERFACE_DBUS,
-	         "ListNames", &e);
-	if (r == NULL) {
-		warnx("ListNames: %s", e.message);
-		dbus_error_free(&e);
+	if (vbus_list_names(&w->bus, listed, w, err, sizeof(err)) < 0) {
+		warnx("ListNames: %s", err);
 		return -1;
 	}
-	dbus_message_iter_init(r, &it);
-	dbus_message_iter_recurse(&it, &arr);
-	while (dbus_message_iter_get_arg_type(&arr) == DBUS_TYPE_STRING) {
-		const char *name;
-		char *owner;
-
-		dbus_message_iter_get_basic(&arr, &name);
-		dbus_message_iter_next(&arr);
-		if (name[0] == ':' || fnmatch(w->glob, name, 0) != 0)
-			continue;
-		owner = NULL;
-		{
-			DBusMessage *m = dbus_message_new_method_call(
-			    DBUS_SERVICE_DBUS, DBUS_PATH_DBUS,
-			    DBUS_INTERFACE_DBUS, "GetNameOwner");
-			DBusMessage *o;
-			const char *u;
-
-			dbus_message_append_args(m, DBUS_TYPE_STRING, &name,
-			                         DBUS_TYPE_INVALID);
-			o = dbus_connection_send_with_reply_and_block(
-			    w->conn, m, w->timeout_ms, NULL);
-			dbus_message_unref(m);
-			if (o != NULL &&
-			    dbus_message_get_args(o, NULL, DBUS_TYPE_STRING, &u,
-			                          DBUS_TYPE_INVALID))
-				owner = strdup(u);
-			if (o != NULL)
-				dbus_message_unref(o);
-		}
-		if (owner != NULL)
-			appeared(w, name, owner, true);
-		free(owner);
-	}
-	dbus_message_unref(r);
 	return 0;
 }
 
@@ -437,19 +214,21 @@ filter(DBusConnection *conn, DBusMessage *msg, void *data)
 	if (sender == NULL || !dbus_message_iter_init(msg, &it))
 		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
 	for (i = 0; i < w->nsvc; i++) {
+		struct seen seen = {w, w->svc[i].name};
+
 		if (strcmp(w->svc[i].owner, sender) != 0)
 			continue;
 		if (dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged")) {
 			w->svc[i].batches = true;
-			write_items(w, w->svc[i].name, &it);
+			vbus_each_item(&it, write_value, &seen);
 		} else if (!w->svc[i].batches &&
 		           dbus_message_is_signal(msg, VBUS_IFACE,
 		                                  "PropertiesChanged") &&
 		           dbus_message_iter_get_arg_type(&it) ==
 		               DBUS_TYPE_ARRAY) {
 			dbus_message_iter_recurse(&it, &dict);
-			write_value_text(w, w->svc[i].name,
-			                 dbus_message_get_path(msg), &dict);
+			vbus_value_text(dbus_message_get_path(msg), &dict,
+			                write_value, &seen);
 		}
 		dbus_message_iter_init(msg, &it);
 	}
@@ -467,19 +246,17 @@ add_matches(struct watcher *w)
 	    "type='signal',interface='" VBUS_IFACE
 	    "',member='PropertiesChanged'",
 	    "type='signal',interface='" VBUS_IFACE "',member='ItemsChanged'"};
-	DBusError e;
+	char err[512];
 	size_t i;
 
-	dbus_error_init(&e);
 	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		dbus_bus_add_match(w->conn, rules[i], &e);
-		if (dbus_error_is_set(&e)) {
-			warnx("add match: %s", e.message);
-			dbus_error_free(&e);
+		if (vbus_add_match(&w->bus, rules[i], err, sizeof(err)) < 0) {
+			warnx("%s", err);
 			return -1;
 		}
 	}
-	return dbus_connection_add_filter(w->conn, filter, w, NULL) ? 0 : -1;
+	return dbus_connection_add_filter(w->bus.conn, filter, w, NULL) ? 0
+	                                                                : -1;
 }
 
 /* Watch until a signal, a closed pipe, or the bus going away. */
@@ -490,16 +267,16 @@ watch(struct watcher *w, double max_rss_kb)
 
 	/* matches first, then the listing: no change falls in between */
 	if (add_matches(w) < 0 || list_services(w) < 0 ||
-	    !dbus_connection_get_unix_fd(w->conn, &fd))
+	    !dbus_connection_get_unix_fd(w->bus.conn, &fd))
 		return CLI_EXIT_FAILURE;
 	while (!cli_stop && !w->failed) {
 		struct pollfd pfd = {fd, POLLIN, 0};
 
 		/* signals read during a blocking call (GetValue of a new
 		 * service) wait in libdbus: print them before sleeping */
-		vbus_dispatch(w->conn);
+		vbus_dispatch(w->bus.conn);
 		fflush(stdout);
-		if (!dbus_connection_get_is_connected(w->conn)) {
+		if (!dbus_connection_get_is_connected(w->bus.conn)) {
 			warnx("lost the connection to the bus");
 			return CLI_EXIT_FAILURE;
 		}
@@ -516,24 +293,15 @@ watch(struct watcher *w, double max_rss_kb)
 static int
 get_one(struct watcher *w, const char *service, const char *path)
 {
-	DBusMessage *r;
-	DBusMessageIter it;
-	DBusError e;
-	char *text;
+	struct seen seen = {w, service};
+	char err[512];
 
-	dbus_error_init(&e);
-	r = call(w, service, path, VBUS_IFACE, "GetValue", &e);
-	if (r == NULL) {
-		warnx("%s %s: %s", service, path, e.message);
-		dbus_error_free(&e);
+	w->paths = NULL;
+	if (vbus_get_value(&w->bus, service, path, w->text, write_value, &seen,
+	                   err, sizeof(err)) < 0) {
+		warnx("%s %s: %s", service, path, err);
 		return CLI_EXIT_FAILURE;
 	}
-	text = w->text ? get_text(w, service, path) : NULL;
-	w->paths = NULL;
-	if (dbus_message_iter_init(r, &it))
-		write_value(w, service, path, &it, text);
-	free(text);
-	dbus_message_unref(r);
 	return w->failed ? CLI_EXIT_FAILURE : 0;
 }
 
@@ -542,48 +310,24 @@ static int
 set_one(struct watcher *w, const char *service, const char *path,
         const char *json)
 {
-	json_error_t jerr;
-	json_t *j = json_loads(json, JSON_DECODE_ANY, &jerr);
+	json_t *j = json_loads(json, JSON_DECODE_ANY, NULL);
 	struct vbus_value v;
-	DBusMessage *msg, *r;
-	DBusMessageIter it;
-	dbus_int32_t result = -1;
-	DBusError e;
+	char err[512];
+	int result = -1, rc;
 
-	if (!dbus_validate_path(path, NULL) ||
-	    !dbus_validate_bus_name(service, NULL)) {
-		json_decref(j);
-		return cli_usage_error("--set: bad service '%s' or path '%s'",
-		                       service, path);
-	}
-	if (j == NULL || json_is_object(j) || json_is_array(j) ||
-	    json_is_boolean(j)) {
+	if (j == NULL || vbus_value_from_json(j, &v) < 0) {
 		json_decref(j);
 		return cli_usage_error("--set: '%s' is not a number, a string "
 		                       "or null",
 		                       json);
 	}
-	v = json_is_null(j)      ? vbus_invalid()
-	    : json_is_integer(j) ? vbus_int(json_integer_value(j))
-	    : json_is_real(j)    ? vbus_double(json_real_value(j))
-	                         : vbus_string(json_string_value(j));
-	msg =
-	    dbus_message_new_method_call(service, path, VBUS_IFACE, "SetValue");
-	dbus_message_iter_init_append(msg, &it);
-	vbus_append_variant(&it, &v);
+	rc = vbus_set_value(&w->bus, service, path, &v, &result, err,
+	                    sizeof(err));
 	json_decref(j);
-	dbus_error_init(&e);
-	r = dbus_connection_send_with_reply_and_block(w->conn, msg,
-	                                              w->timeout_ms, &e);
-	dbus_message_unref(msg);
-	if (r == NULL) {
-		warnx("%s %s: %s", service, path, e.message);
-		dbus_error_free(&e);
+	if (rc < 0) {
+		warnx("%s %s: %s", service, path, err);
 		return CLI_EXIT_FAILURE;
 	}
-	dbus_message_get_args(r, NULL, DBUS_TYPE_INT32, &result,
-	                      DBUS_TYPE_INVALID);
-	dbus_message_unref(r);
 	begin(w, service);
 	jsonl_str(&w->out, "path", path);
 	jsonl_int(&w->out, "result", result);
@@ -591,35 +335,90 @@ set_one(struct watcher *w, const char *service, const char *path,
 	return w->failed ? CLI_EXIT_FAILURE : result == 0 ? 0 : CLI_EXIT_LIMIT;
 }
 
+struct args {
+	int once, get, set, text, system, session;
+	char *address, *max_rss, *timeout;
+	const char **args; /* the operands */
+	int nargs;
+	double max_rss_kb;
+};
+
+/* The options and operands make sense together; -1 to go on, else the
+ * exit code after the message. */
+static int
+check(struct args *a, struct watcher *w)
+{
+	char err[512];
+	uint64_t ms;
+
+	for (a->nargs = 0; a->args != NULL && a->args[a->nargs] != NULL;
+	     a->nargs++)
+		;
+	if (a->get + a->set + a->once > 1)
+		return cli_usage_error(
+		    "--once, --get and --set exclude each other");
+	if ((a->get && a->nargs != 2) || (a->set && a->nargs != 3) ||
+	    a->nargs < 1)
+		return cli_usage_error(
+		    a->get   ? "--get takes SERVICE PATH"
+		    : a->set ? "--set takes SERVICE PATH JSON"
+		             : "which services: give a SERVICE-GLOB");
+	if ((a->get || a->set) &&
+	    (vbus_check_name(a->args[0], err, sizeof(err)) < 0 ||
+	     vbus_check_path(a->args[1], err, sizeof(err)) < 0))
+		return cli_usage_error("%s", err);
+	if (a->system + a->session + (a->address != NULL) > 1)
+		return cli_usage_error("--system, --session and --address "
+		                       "exclude each other");
+	if (a->timeout != NULL && (cli_parse_duration(a->timeout, &ms) < 0 ||
+	                           ms == 0 || ms > INT32_MAX))
+		return cli_usage_error("--timeout: bad duration '%s'",
+		                       a->timeout);
+	w->bus.timeout_ms = a->timeout != NULL ? (int)ms : 5000;
+	w->text = a->text;
+	w->glob = a->args[0];
+	w->paths = a->args + 1;
+	return cli_parse_max_rss(a->max_rss, &a->max_rss_kb);
+}
+
+static int
+run(struct watcher *w, const struct args *a)
+{
+	if (a->get)
+		return get_one(w, a->args[0], a->args[1]);
+	if (a->set)
+		return set_one(w, a->args[0], a->args[1], a->args[2]);
+	if (a->once)
+		return list_services(w) < 0 || w->failed ? CLI_EXIT_FAILURE : 0;
+	return watch(w, a->max_rss_kb);
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct watcher w = {.timeout_ms = 5000};
-	char *addr = NULL, *max_rss = NULL, *timeout = NULL, msg[300];
+	static struct watcher w;
+	struct args a = {0};
 	struct cli_strings strings = {0};
-	int once = 0, get = 0, set = 0, text = 0, system = 0, session = 0,
-	    nargs, rc;
-	double max_rss_kb = 0;
-	uint64_t ms;
-	const char **args;
+	char err[512];
+	int rc;
 	struct poptOption table[] = {
-	    {"once", '\0', POPT_ARG_NONE, &once, 0,
+	    {"once", '\0', POPT_ARG_NONE, &a.once, 0,
 	     "print the current values and exit", NULL},
-	    {"get", '\0', POPT_ARG_NONE, &get, 0,
+	    {"get", '\0', POPT_ARG_NONE, &a.get, 0,
 	     "SERVICE PATH: print one value", NULL},
-	    {"set", '\0', POPT_ARG_NONE, &set, 0,
+	    {"set", '\0', POPT_ARG_NONE, &a.set, 0,
 	     "SERVICE PATH JSON: SetValue, print its result code", NULL},
-	    {"text", '\0', POPT_ARG_NONE, &text, 0, "add each value's text",
+	    {"text", '\0', POPT_ARG_NONE, &a.text, 0, "add each value's text",
 	     NULL},
-	    {"timeout", '\0', POPT_ARG_STRING, &timeout, CLI_OPT_STRING,
+	    {"timeout", '\0', POPT_ARG_STRING, &a.timeout, CLI_OPT_STRING,
 	     "how long a call may take (default 5s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &system, 0, "use the system bus",
+	    {"system", '\0', POPT_ARG_NONE, &a.system, 0, "use the system bus",
 	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &session, 0, "use the session bus",
-	     NULL},
-	    {"address", '\0', POPT_ARG_STRING, &addr, CLI_OPT_STRING,
+	    {"session", '\0', POPT_ARG_NONE, &a.session, 0,
+	     "use the session bus", NULL},
+	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
 	     "use the bus at ADDR", "ADDR"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
+	    {"max-rss", '\0', POPT_ARG_STRING, &a.max_rss, CLI_OPT_STRING,
 	     "exit 3 when dbus-watch itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
@@ -630,61 +429,28 @@ main(int argc, char **argv)
 	                  "   or: dbus-watch --get SERVICE PATH\n"
 	                  "   or: dbus-watch --set SERVICE PATH JSON",
 	                  0);
-	cli_strings_track(&strings, &addr);
-	cli_strings_track(&strings, &max_rss);
-	cli_strings_track(&strings, &timeout);
+	cli_strings_track(&strings, &a.address);
+	cli_strings_track(&strings, &a.max_rss);
+	cli_strings_track(&strings, &a.timeout);
 	if ((rc = cli_parse_options(con, &strings)) >= 0)
 		goto done;
-	args = poptGetArgs(con);
-	for (nargs = 0; args != NULL && args[nargs] != NULL; nargs++)
-		;
-	if (get + set + once > 1)
-		rc = cli_usage_error(
-		    "--once, --get and --set exclude each other");
-	else if ((get && nargs != 2) || (set && nargs != 3) || nargs < 1)
-		rc = cli_usage_error(
-		    get   ? "--get takes SERVICE PATH"
-		    : set ? "--set takes SERVICE PATH JSON"
-		          : "which services: give a SERVICE-GLOB");
-	else if (system + session + (addr != NULL) > 1)
-		rc =
-		    cli_usage_error("--system, --session and --address exclude "
-		                    "each other");
-	else if (timeout != NULL &&
-	         (cli_parse_duration(timeout, &ms) < 0 || ms == 0))
-		rc = cli_usage_error("--timeout: bad duration '%s'", timeout);
-	else
-		rc = cli_parse_max_rss(max_rss, &max_rss_kb);
-	if (rc >= 0)
+	a.args = poptGetArgs(con);
+	if ((rc = check(&a, &w)) >= 0)
 		goto done;
-	if (timeout != NULL)
-		w.timeout_ms = (int)ms;
-	w.text = text;
-	w.glob = args[0];
-	w.paths = args + 1;
-	w.conn = vbus_connect(system    ? "system"
-	                      : session ? "session"
-	                                : NULL,
-	                      addr, msg, sizeof(msg));
-	if (w.conn == NULL) {
-		warnx("%s", msg);
+	w.bus.conn = vbus_connect(a.system    ? "system"
+	                          : a.session ? "session"
+	                                      : NULL,
+	                          a.address, err, sizeof(err));
+	if (w.bus.conn == NULL) {
+		warnx("%s", err);
 		rc = CLI_EXIT_FAILURE;
 		goto done;
 	}
 	cli_catch_stop_signals();
-	setvbuf(stdout, NULL, once || get || set ? _IOFBF : _IOLBF, 0);
+	setvbuf(stdout, NULL, a.once || a.get || a.set ? _IOFBF : _IOLBF, 0);
 	jsonl_writer_init(&w.out, stdout);
 
-	if (get)
-		rc = get_one(&w, args[0], args[1]);
-	else if (set)
-		rc = set_one(&w, args[0], args[1], args[2]);
-	else if (once)
-		rc = list_services(&w) < 0 ? CLI_EXIT_FAILURE
-		     : w.failed            ? CLI_EXIT_FAILURE
-		                           : 0;
-	else
-		rc = watch(&w, max_rss_kb);
+	rc = run(&w, &a);
 
 	for (size_t i = 0; i < w.nsvc; i++) {
 		free(w.svc[i].name);
@@ -693,8 +459,7 @@ main(int argc, char **argv)
 	jsonl_writer_free(&w.out);
 	if (cli_close_stdout() != 0 && rc == 0)
 		rc = CLI_EXIT_FAILURE;
-	dbus_connection_close(w.conn);
-	dbus_connection_unref(w.conn);
+	vbus_disconnect(w.bus.conn);
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);

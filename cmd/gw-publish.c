@@ -1,11 +1,12 @@
 /*
- * gw-publish: read gw-read records on stdin and publish them as a Victron
- * Venus OS D-Bus service (com.victronenergy.BusItem), never with stale
- * values: a failed poll or silence makes every measured path invalid.
+ * gw-publish: read gw-read records on stdin and publish them as Victron
+ * Venus OS D-Bus services (com.victronenergy.BusItem), one per Modbus
+ * unit, never with stale values: a failed poll or silence makes a unit's
+ * measured paths invalid.  The device instance, /Position and /CustomName
+ * live in com.victronenergy.settings, as with Victron's own drivers.
  */
 #include <err.h>
 #include <errno.h>
-#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,26 +20,56 @@
 #include "procmem.h"
 #include "regmap.h"
 #include "vbus.h"
+#include "venus.h"
 
-#define SETTINGS "com.victronenergy.settings"
+#define MAX_DEVICES 256 /* Modbus TCP unit ids 0-255 */
+#define NO_UNIT     (-1)
 
 struct options {
-	const char *service, *type, *map, *product_name, *firmware;
-	const char *bus_which, *address, *custom_name;
+	const char *service; /* a name, or a template with {unit}/{serial} */
+	char type[64];       /* "pvinverter" */
+	bool per_unit;
+	const char *map, *product_name, *firmware, *custom_name;
+	const char *bus_which, *address;
 	long product_id, position, instance;
 	uint64_t stale_ms;
 	int signals;
 	double max_rss_kb;
 };
 
+struct publisher;
+
+/* One published service: one unit's records. */
+struct device {
+	struct publisher *p;
+	int unit;                /* NO_UNIT while the records carry none */
+	char name[256];          /* the bus name */
+	char base[200];          /* "/Settings/Devices/<ident>" */
+	struct vbus_service svc; /* on a connection of its own */
+	long instance;           /* without settings */
+	bool connected, registered;
+	uint64_t last_good; /* monotonic ms of the last good record */
+};
+
 struct publisher {
 	const struct options *o;
 	struct regmap map;
 	bool have_map;
-	struct vbus_service svc;
-	char settings_base[200]; /* "/Settings/Devices/<unique>", or "" */
-	bool connected;
-	uint64_t last_good; /* monotonic ms of the last good record */
+	const char *serial_key; /* the values key holding the serial */
+	struct vbus_client ctl; /* settings calls and their signals */
+	char *settings_owner;   /* unique name of the settings service */
+	bool settings_new;      /* it appeared: register every device */
+	struct device *dev[MAX_DEVICES];
+	size_t ndev;
+	int fatal; /* an exit code that ends the loop */
+};
+
+/* A SetValue on our service waiting for the settings service's answer. */
+struct pending_write {
+	struct device *d;
+	char path[64];
+	struct vbus_value v;
+	DBusMessage *call;
 };
 
 /* Paths a pvinverter must have that hold measurements. */
@@ -52,19 +83,30 @@ static const char *const measured[] = {
     "/Ac/L3/Voltage", "/Ac/L3/Current",
     "/Ac/L3/Power",   "/Ac/L3/Energy/Forward"};
 
+#define NMEASURED (sizeof(measured) / sizeof(measured[0]))
+
+static const struct mb_reg *
+map_reg_of_path(const struct publisher *p, const char *path)
+{
+	size_t i;
+
+	for (i = 0; p->have_map && i < p->map.n; i++)
+		if (p->map.regs[i].dbus_path &&
+		    strcmp(path, p->map.regs[i].dbus_path) == 0)
+			return &p->map.regs[i];
+	return NULL;
+}
+
 static bool
 is_measured(const struct publisher *p, const char *path)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(measured) / sizeof(measured[0]); i++)
+	for (i = 0; i < NMEASURED; i++)
 		if (strcmp(path, measured[i]) == 0)
 			return true;
-	for (i = 0; p->have_map && i < p->map.n; i++)
-		if (p->map.regs[i].dbus_path &&
-		    strcmp(path, p->map.regs[i].dbus_path) == 0)
-			return true;
-	return strncmp(path, "/Pv/", 4) == 0 || strncmp(path, "/Ac/", 4) == 0;
+	return map_reg_of_path(p, path) != NULL ||
+	       strncmp(path, "/Pv/", 4) == 0 || strncmp(path, "/Ac/", 4) == 0;
 }
 
 /* Paths that hold text; everything else is a number. */
@@ -75,291 +117,440 @@ is_text_path(const struct publisher *p, const char *path)
 	    "/Mgmt/ProcessName", "/Mgmt/ProcessVersion", "/Mgmt/Connection",
 	    "/ProductName",      "/FirmwareVersion",     "/HardwareVersion",
 	    "/Serial",           "/CustomName"};
+	const struct mb_reg *r;
 	size_t i;
 
 	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++)
 		if (strcmp(path, text[i]) == 0)
 			return true;
-	for (i = 0; p->have_map && i < p->map.n; i++)
-		if (p->map.regs[i].dbus_path &&
-		    strcmp(path, p->map.regs[i].dbus_path) == 0)
-			return p->map.regs[i].type == MB_STR;
-	return false;
+	r = map_reg_of_path(p, path);
+	return r != NULL && r->type == MB_STR;
+}
+
+static void
+set_path(struct device *d, const char *path, const struct vbus_value *v)
+{
+	struct vbus_item *item = vbus_find(&d->svc, path);
+
+	if (item != NULL)
+		vbus_set(&d->svc, item, v);
 }
 
 /* Every measured path invalid and /Connected 0: nothing stale shows. */
 static void
-invalidate(struct publisher *p)
+invalidate(struct device *d)
 {
 	struct vbus_value none = vbus_invalid(), zero = vbus_int(0);
 	size_t i;
 
-	for (i = 0; i < p->svc.n; i++)
-		if (is_measured(p, p->svc.items[i].path))
-			vbus_set(&p->svc, &p->svc.items[i], &none);
-	vbus_set(&p->svc, vbus_find(&p->svc, "/Connected"), &zero);
-	p->connected = false;
-}
-
-/* Keep /Position and /CustomName in the settings service when there is
- * one (fire and forget: the local value is what we answer with). */
-static int
-on_set(struct vbus_service *s, struct vbus_item *item,
-       const struct vbus_value *v, void *user)
-{
-	struct publisher *p = user;
-	char path[256];
-	DBusMessage *msg;
-	DBusMessageIter it;
-
-	if (strcmp(item->path, "/Position") == 0 &&
-	    (v->kind != VBUS_INT || v->i < 0 || v->i > 2))
-		return 2;
-	if (p->settings_base[0] == '\0')
-		return 0;
-	snprintf(path, sizeof(path), "%s%s", p->settings_base, item->path);
-	msg = dbus_message_new_method_call(SETTINGS, path, VBUS_IFACE,
-	                                   "SetValue");
-	if (msg == NULL)
-		return 0;
-	dbus_message_iter_init_append(msg, &it);
-	vbus_append_variant(&it, v);
-	dbus_message_set_no_reply(msg, TRUE);
-	dbus_connection_send(s->conn, msg, NULL);
-	dbus_message_unref(msg);
-	return 0;
+	for (i = 0; i < d->svc.n; i++)
+		if (is_measured(d->p, d->svc.items[i].path))
+			vbus_set(&d->svc, &d->svc.items[i], &none);
+	set_path(d, "/Connected", &zero);
+	d->connected = false;
 }
 
 /* ---- settings ------------------------------------------------------------ */
 
+/* A value from the settings service for leaf (below the device's base). */
 static void
-add_setting(DBusMessageIter *arr, const char *path,
-            const struct vbus_value *def)
+apply_setting(struct device *d, const char *leaf, const struct vbus_value *v)
 {
-	DBusMessageIter dict, e;
-	const char *k;
+	char cls[64];
+	long n;
 
-	dbus_message_iter_open_container(arr, DBUS_TYPE_ARRAY, "{sv}", &dict);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &e);
-	k = "path";
-	dbus_message_iter_append_basic(&e, DBUS_TYPE_STRING, &k);
-	{
-		struct vbus_value pv = vbus_string(path);
+	if (strcmp(leaf, "ClassAndVrmInstance") == 0 &&
+	    v->kind == VBUS_STRING) {
+		struct vbus_value inst;
 
-		vbus_append_variant(&e, &pv);
-	}
-	dbus_message_iter_close_container(&dict, &e);
-	dbus_message_iter_open_container(&dict, DBUS_TYPE_DICT_ENTRY, NULL, &e);
-	k = "default";
-	dbus_message_iter_append_basic(&e, DBUS_TYPE_STRING, &k);
-	vbus_append_variant(&e, def);
-	dbus_message_iter_close_container(&dict, &e);
-	dbus_message_iter_close_container(arr, &dict);
-}
-
-/* One dictionary of the AddSettings reply: its path and value. */
-static void
-read_setting(DBusMessageIter *dict, long *instance, long *position,
-             char *custom, size_t len)
-{
-	const char *path = NULL;
-	DBusMessageIter e, v;
-	DBusMessageIter value;
-	bool have_value = false;
-
-	do {
-		const char *key;
-
-		dbus_message_iter_recurse(dict, &e);
-		dbus_message_iter_get_basic(&e, &key);
-		dbus_message_iter_next(&e);
-		if (strcmp(key, "path") == 0)
-			path = vbus_variant_string(&e);
-		else if (strcmp(key, "value") == 0) {
-			value = e;
-			have_value = true;
-		}
-	} while (dbus_message_iter_next(dict));
-	if (path == NULL || !have_value)
-		return;
-	dbus_message_iter_recurse(&value, &v);
-	if (strstr(path, "ClassAndVrmInstance") != NULL) {
-		const char *s = vbus_variant_string(&value), *colon;
-
-		colon = s ? strchr(s, ':') : NULL;
-		if (colon != NULL)
-			*instance = strtol(colon + 1, NULL, 10);
-	} else if (strstr(path, "/Position") != NULL &&
-	           dbus_message_iter_get_arg_type(&v) == DBUS_TYPE_INT32) {
-		dbus_int32_t i;
-
-		dbus_message_iter_get_basic(&v, &i);
-		*position = i;
-	} else if (strstr(path, "/CustomName") != NULL &&
-	           vbus_variant_string(&value) != NULL) {
-		snprintf(custom, len, "%s", vbus_variant_string(&value));
+		if (venus_class_instance(v->s, cls, sizeof(cls), &n) < 0)
+			return;
+		if (strcmp(cls, d->p->o->type) != 0)
+			cli_warn("%s: settings give the class %s; still "
+			         "published as %s",
+			         d->name, cls, d->p->o->type);
+		inst = vbus_int(n);
+		set_path(d, "/DeviceInstance", &inst);
+	} else if (strcmp(leaf, "Position") == 0 && v->kind == VBUS_INT) {
+		set_path(d, "/Position", v);
+	} else if (strcmp(leaf, "CustomName") == 0 && v->kind == VBUS_STRING) {
+		set_path(d, "/CustomName", v);
 	}
 }
 
 /*
- * With com.victronenergy.settings on the bus, ask it for our device
- * instance and keep /Position and /CustomName there.  Without it, local
- * values.  Returns 0, or -1 when the settings service answered an error.
+ * AddSettings for a device, as Victron's Modbus drivers do it: the
+ * instance (class:N, the service hands out the next free N), /Position
+ * 0..2 and /CustomName.  Every refusal is reported with its name.
  */
-static int
-settings(struct publisher *p, long *instance, long *position, char *custom,
-         size_t len)
+static void
+register_settings(struct device *d)
 {
-	const struct options *o = p->o;
-	char unique[96], base[160], path[200], def[48];
-	DBusMessage *msg, *reply;
-	DBusMessageIter it, arr;
-	struct vbus_value v;
-	DBusError e;
+	const struct options *o = d->p->o;
+	char paths[3][256], def[96], err[512];
+	struct vbus_setting s[3];
+	size_t i, n = strcmp(o->type, "pvinverter") == 0 ? 3 : 1;
 
-	dbus_error_init(&e);
-	if (!dbus_bus_name_has_owner(p->svc.conn, SETTINGS, &e))
-		return 0;
-	/* unique per service: gxkit_ and the name's suffix */
-	snprintf(unique, sizeof(unique), "gxkit_%s",
-	         strrchr(o->service, '.') + 1);
-	snprintf(base, sizeof(base), "Settings/Devices/%s", unique);
-	msg = dbus_message_new_method_call(
-	    SETTINGS, "/", "com.victronenergy.Settings", "AddSettings");
-	dbus_message_iter_init_append(msg, &it);
-	dbus_message_iter_open_container(&it, DBUS_TYPE_ARRAY, "a{sv}", &arr);
-	snprintf(path, sizeof(path), "%s/ClassAndVrmInstance", base);
+	memset(s, 0, sizeof(s));
 	snprintf(def, sizeof(def), "%s:%ld", o->type, o->instance);
-	v = vbus_string(def);
-	add_setting(&arr, path, &v);
-	snprintf(path, sizeof(path), "%s/Position", base);
-	v = vbus_int(o->position);
-	add_setting(&arr, path, &v);
-	snprintf(path, sizeof(path), "%s/CustomName", base);
-	v = vbus_string(o->custom_name ? o->custom_name : "");
-	add_setting(&arr, path, &v);
-	dbus_message_iter_close_container(&it, &arr);
-	reply = dbus_connection_send_with_reply_and_block(p->svc.conn, msg,
-	                                                  5000, &e);
-	dbus_message_unref(msg);
-	if (reply == NULL) {
-		warnx("settings: %s", e.message);
-		dbus_error_free(&e);
-		return -1;
+	snprintf(paths[0], sizeof(paths[0]), "%s/ClassAndVrmInstance", d->base);
+	s[0] = (struct vbus_setting){.path = paths[0], .def = vbus_string(def)};
+	snprintf(paths[1], sizeof(paths[1]), "%s/Position", d->base);
+	s[1] = (struct vbus_setting){.path = paths[1],
+	                             .def = vbus_int(o->position),
+	                             .limits = true,
+	                             .max = 2};
+	snprintf(paths[2], sizeof(paths[2]), "%s/CustomName", d->base);
+	s[2] = (struct vbus_setting){
+	    .path = paths[2],
+	    .def = vbus_string(o->custom_name ? o->custom_name : "")};
+	if (vbus_settings_add(&d->p->ctl, s, n, err, sizeof(err)) < 0) {
+		warnx("%s: settings: %s", d->name, err);
+		return;
 	}
-	if (dbus_message_iter_init(reply, &it) &&
-	    dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_ARRAY) {
-		dbus_message_iter_recurse(&it, &arr);
-		while (dbus_message_iter_get_arg_type(&arr) ==
-		       DBUS_TYPE_ARRAY) {
-			DBusMessageIter dict;
+	d->registered = true;
+	for (i = 0; i < n; i++) {
+		if (s[i].error != 0) {
+			warnx("%s: settings refused %s: %s (%d)", d->name,
+			      s[i].path, vbus_setting_error_name(s[i].error),
+			      s[i].error);
+			d->registered = false;
+		} else {
+			apply_setting(d, strrchr(s[i].path, '/') + 1,
+			              &s[i].value);
+		}
+		vbus_value_clear(&s[i].value);
+	}
+}
 
-			dbus_message_iter_recurse(&arr, &dict);
-			if (dbus_message_iter_get_arg_type(&dict) ==
-			    DBUS_TYPE_DICT_ENTRY)
-				read_setting(&dict, instance, position, custom,
-				             len);
-			dbus_message_iter_next(&arr);
+/* A setting changed in the settings service (the GUI writes there). */
+static void
+on_setting_changed(void *user, const char *path, DBusMessageIter *value,
+                   const char *text)
+{
+	struct publisher *p = user;
+	struct vbus_value v;
+	size_t i, n;
+
+	(void)text;
+	if (!vbus_value_from_iter(value, &v))
+		return;
+	for (i = 0; i < p->ndev; i++) {
+		struct device *d = p->dev[i];
+
+		n = strlen(d->base);
+		if (strncmp(path, d->base, n) == 0 && path[n] == '/' &&
+		    strchr(path + n + 1, '/') == NULL) {
+			apply_setting(d, path + n + 1, &v);
+			vbus_flush(&d->svc);
 		}
 	}
-	dbus_message_unref(reply);
-	snprintf(p->settings_base, sizeof(p->settings_base), "/%s", base);
-	cli_debug("settings: instance %ld", *instance);
+}
+
+/* The control connection's signals: the settings service coming and
+ * going, and its settings changing. */
+static DBusHandlerResult
+ctl_filter(DBusConnection *conn, DBusMessage *msg, void *data)
+{
+	struct publisher *p = data;
+	const char *sender = dbus_message_get_sender(msg), *name, *old, *new;
+	DBusMessageIter it, dict;
+
+	(void)conn;
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
+	                           "NameOwnerChanged")) {
+		if (dbus_message_get_args(
+		        msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING,
+		        &old, DBUS_TYPE_STRING, &new, DBUS_TYPE_INVALID) &&
+		    strcmp(name, VBUS_SETTINGS) == 0) {
+			free(p->settings_owner);
+			p->settings_owner = new[0] ? strdup(new) : NULL;
+			p->settings_new = new[0] != '\0';
+			if (new[0] == '\0')
+				cli_warn("%s went away: settings kept here "
+				         "until it is back",
+				         VBUS_SETTINGS);
+		}
+		return DBUS_HANDLER_RESULT_HANDLED;
+	}
+	if (sender == NULL || p->settings_owner == NULL ||
+	    strcmp(sender, p->settings_owner) != 0 ||
+	    !dbus_message_iter_init(msg, &it))
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	if (dbus_message_is_signal(msg, VBUS_IFACE, "PropertiesChanged") &&
+	    dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_ARRAY) {
+		dbus_message_iter_recurse(&it, &dict);
+		vbus_value_text(dbus_message_get_path(msg), &dict,
+		                on_setting_changed, p);
+	} else if (dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged")) {
+		vbus_each_item(&it, on_setting_changed, p);
+	}
+	return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+/* Follow the settings service: its owner now and from now on. */
+static int
+watch_settings(struct publisher *p, char *err, size_t errlen)
+{
+	static const char *const rules[] = {
+	    "type='signal',sender='" DBUS_SERVICE_DBUS
+	    "',member='NameOwnerChanged',arg0='" VBUS_SETTINGS "'",
+	    "type='signal',sender='" VBUS_SETTINGS "',interface='" VBUS_IFACE
+	    "',member='PropertiesChanged',path_namespace='/Settings/Devices'",
+	    "type='signal',sender='" VBUS_SETTINGS "',interface='" VBUS_IFACE
+	    "',member='ItemsChanged',path='/'"};
+	size_t i;
+
+	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (vbus_add_match(&p->ctl, rules[i], err, errlen) < 0)
+			return -1;
+	if (!dbus_connection_add_filter(p->ctl.conn, ctl_filter, p, NULL)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->settings_owner = vbus_name_owner(&p->ctl, VBUS_SETTINGS);
+	if (p->settings_owner == NULL)
+		cli_warn("no %s on the bus yet: device instances from "
+		         "--instance until it appears",
+		         VBUS_SETTINGS);
 	return 0;
 }
 
-/* ---- the paths ----------------------------------------------------------- */
-
-static int
-create_paths(struct publisher *p)
+/* The settings service appeared after we started: register there. */
+static void
+settings_appeared(struct publisher *p)
 {
-	const struct options *o = p->o;
-	struct vbus_service *s = &p->svc;
-	struct vbus_value none = vbus_invalid(), v;
-	long instance = o->instance, position = o->position;
-	char custom[128];
 	size_t i;
 
-	snprintf(custom, sizeof(custom), "%s",
-	         o->custom_name ? o->custom_name : "");
-	if (settings(p, &instance, &position, custom, sizeof(custom)) < 0)
-		return -1;
-	v = vbus_string("gw-publish");
-	vbus_add(s, "/Mgmt/ProcessName", &v, false, NULL);
-	v = vbus_string(GXKIT_VERSION);
-	vbus_add(s, "/Mgmt/ProcessVersion", &v, false, NULL);
-	v = vbus_string("gw-read on stdin");
-	vbus_add(s, "/Mgmt/Connection", &v, false, NULL);
-	v = vbus_int(instance);
-	vbus_add(s, "/DeviceInstance", &v, false, NULL);
-	v = vbus_int(o->product_id);
-	vbus_add(s, "/ProductId", &v, false, NULL);
-	v = vbus_string(o->product_name);
-	vbus_add(s, "/ProductName", &v, false, NULL);
-	v = vbus_string(o->firmware);
-	vbus_add(s, "/FirmwareVersion", &v, false, NULL);
-	v = vbus_string("");
-	vbus_add(s, "/HardwareVersion", &v, false, NULL);
-	v = vbus_int(0);
-	vbus_add(s, "/Connected", &v, false, NULL);
+	p->settings_new = false;
+	for (i = 0; i < p->ndev; i++) {
+		struct device *d = p->dev[i];
+
+		register_settings(d);
+		vbus_flush(&d->svc);
+		if (d->registered)
+			cli_warn("%s appeared: %s registered as %s",
+			         VBUS_SETTINGS, d->name, d->base);
+	}
+}
+
+/* ---- writes from D-Bus --------------------------------------------------- */
+
+static void
+write_done(void *user, int result, const char *error)
+{
+	struct pending_write *w = user;
+	struct device *d = w->d;
+
+	if (error == NULL && result == 0) {
+		set_path(d, w->path, &w->v);
+		vbus_answer_set(&d->svc, w->call, 0);
+	} else {
+		warnx("%s: %s%s refused by %s: %s", d->name, d->base, w->path,
+		      VBUS_SETTINGS, error ? error : "result is not 0");
+		vbus_answer_set(&d->svc, w->call, 2);
+	}
+	w->call = NULL;
+}
+
+static void
+write_free(void *user)
+{
+	struct pending_write *w = user;
+
+	if (w->call != NULL) /* never answered: the bus went away */
+		dbus_message_unref(w->call);
+	vbus_value_clear(&w->v);
+	free(w);
+}
+
+/*
+ * SetValue on /Position or /CustomName: checked here as the drivers do,
+ * then stored in the settings service, and answered when it has answered
+ * (2 when it refused).  Without the service, kept here.
+ */
+static int
+on_set(struct vbus_service *s, struct vbus_item *item,
+       const struct vbus_value *v, DBusMessage *call, void *user)
+{
+	struct device *d = user;
+	struct pending_write *w;
+	char path[256];
+
+	(void)s;
+	if (strcmp(item->path, "/Position") == 0 &&
+	    (v->kind != VBUS_INT || v->i < 0 || v->i > 2))
+		return 2;
+	if (!d->registered || d->p->settings_owner == NULL)
+		return 0;
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return 2;
+	w->d = d;
+	snprintf(w->path, sizeof(w->path), "%s", item->path);
+	vbus_value_copy(&w->v, v);
+	w->call = dbus_message_ref(call);
+	snprintf(path, sizeof(path), "%s%s", d->base, item->path);
+	if (vbus_set_value_async(&d->p->ctl, VBUS_SETTINGS, path, v, write_done,
+	                         w, write_free) < 0) {
+		return 2; /* w and its reference on call are freed */
+	}
+	return VBUS_SET_LATER;
+}
+
+/* ---- devices ------------------------------------------------------------- */
+
+static void
+add_text(struct device *d, const char *path, const char *text, bool writable)
+{
+	struct vbus_value v = vbus_string(text);
+
+	vbus_add(&d->svc, path, &v, writable, NULL);
+}
+
+static void
+add_int(struct device *d, const char *path, long i, bool writable)
+{
+	struct vbus_value v = vbus_int(i);
+
+	vbus_add(&d->svc, path, &v, writable, NULL);
+}
+
+/* Every path, before the name is requested. */
+static void
+create_paths(struct device *d, const char *connection)
+{
+	const struct publisher *p = d->p;
+	const struct options *o = p->o;
+	struct vbus_value none = vbus_invalid();
+	size_t i;
+
+	add_text(d, "/Mgmt/ProcessName", "gw-publish", false);
+	add_text(d, "/Mgmt/ProcessVersion", GXKIT_VERSION, false);
+	add_text(d, "/Mgmt/Connection", connection, false);
+	add_int(d, "/DeviceInstance", d->instance, false);
+	add_int(d, "/ProductId", o->product_id, false);
+	add_text(d, "/ProductName", o->product_name, false);
+	add_text(d, "/FirmwareVersion", o->firmware, false);
+	add_text(d, "/HardwareVersion", "", false);
+	add_int(d, "/Connected", 0, false);
 	if (strcmp(o->type, "pvinverter") == 0) {
-		v = vbus_int(position);
-		vbus_add(s, "/Position", &v, true, NULL);
-		v = vbus_string(custom);
-		vbus_add(s, "/CustomName", &v, true, NULL);
-		v = vbus_string("");
-		vbus_add(s, "/Serial", &v, false, NULL);
-		for (i = 0; i < sizeof(measured) / sizeof(measured[0]); i++)
-			vbus_add(s, measured[i], &none, false, NULL);
+		add_int(d, "/Position", o->position, true);
+		add_text(d, "/CustomName", o->custom_name ? o->custom_name : "",
+		         true);
+		add_text(d, "/Serial", "", false);
+		for (i = 0; i < NMEASURED; i++)
+			vbus_add(&d->svc, measured[i], &none, false, NULL);
 	}
 	for (i = 0; p->have_map && i < p->map.n; i++) {
 		const struct mb_reg *r = &p->map.regs[i];
 
 		/* a measured path already added takes the map's unit here */
 		if (r->dbus_path != NULL)
-			vbus_add(s, r->dbus_path, &none, false, r->unit);
+			vbus_add(&d->svc, r->dbus_path, &none, false, r->unit);
 	}
-	for (i = 0; i < s->n; i++) { /* types decided once, here */
-		s->items[i].text = is_text_path(p, s->items[i].path);
-		s->items[i].changed = false;
-	}
-	return 0;
+	for (i = 0; i < d->svc.n; i++) /* types decided once, here */
+		d->svc.items[i].text = is_text_path(p, d->svc.items[i].path);
 }
 
-/* The D-Bus value of a JSON value for item; false: wrong type, refused. */
-static bool
-to_value(const struct vbus_item *item, json_t *j, struct vbus_value *v)
+/* The serial in a record's values, or NULL. */
+static const char *
+record_serial(const struct publisher *p, json_t *values)
 {
-	bool text = item->text;
+	json_t *s = json_object_get(values, p->serial_key);
 
-	if (json_is_null(j))
-		*v = vbus_invalid();
-	else if (json_is_integer(j) && !text)
-		*v = vbus_int(json_integer_value(j));
-	else if (json_is_real(j) && !text)
-		*v = vbus_double(json_real_value(j));
-	else if (json_is_string(j) && text)
-		*v = vbus_string(json_string_value(j));
-	else
-		return false;
-	return true;
+	return json_is_string(s) && json_string_length(s) > 0
+	           ? json_string_value(s)
+	           : NULL;
 }
+
+/*
+ * A new service for unit, from its first good record: named, its settings
+ * registered (so /DeviceInstance is right at first sight), its paths
+ * made, then its name requested.  NULL (p->fatal set) when that failed.
+ */
+static struct device *
+device_new(struct publisher *p, int unit, json_t *rec, json_t *values)
+{
+	const char *serial = record_serial(p, values), *bus;
+	char err[512], ident[128], connection[300];
+	struct device *d = calloc(1, sizeof(*d));
+
+	p->fatal = CLI_EXIT_FAILURE;
+	if (d == NULL)
+		return NULL;
+	p->dev[p->ndev++] = d;
+	d->p = p;
+	d->unit = unit;
+	d->instance = p->o->instance + (long)p->ndev - 1;
+	if (venus_expand(p->o->service, unit, serial, d->name, sizeof(d->name),
+	                 err, sizeof(err)) < 0 ||
+	    vbus_check_name(d->name, err, sizeof(err)) < 0) {
+		warnx("unit %d: %s", unit, err);
+		return NULL;
+	}
+	venus_ident(p->map.vendor ? p->map.vendor : "gxkit", serial, d->name,
+	            ident, sizeof(ident));
+	snprintf(d->base, sizeof(d->base), "/Settings/Devices/%s", ident);
+	bus = json_string_value(json_object_get(rec, "bus"));
+	if (bus != NULL)
+		venus_connection(bus, unit, connection, sizeof(connection));
+	else
+		snprintf(connection, sizeof(connection), "gw-read on stdin");
+	d->svc.conn =
+	    vbus_connect(p->o->bus_which, p->o->address, err, sizeof(err));
+	if (d->svc.conn == NULL) {
+		warnx("%s", err);
+		return NULL;
+	}
+	d->svc.signals = p->o->signals;
+	d->svc.on_set = on_set;
+	d->svc.user = d;
+	create_paths(d, connection);
+	if (p->settings_owner != NULL)
+		register_settings(d);
+	for (size_t i = 0; i < d->svc.n; i++)
+		d->svc.items[i].changed = false;
+	if (vbus_publish(&d->svc, d->name, err, sizeof(err)) < 0) {
+		warnx("%s", err);
+		return NULL;
+	}
+	cli_debug("published %s (unit %d) with %zu paths", d->name, unit,
+	          d->svc.n);
+	p->fatal = 0;
+	return d;
+}
+
+static void
+device_free(struct device *d)
+{
+	if (d->svc.conn != NULL) {
+		dbus_bus_release_name(d->svc.conn, d->name, NULL);
+		dbus_connection_flush(d->svc.conn);
+	}
+	vbus_disconnect(d->svc.conn);
+	vbus_service_free(&d->svc);
+	free(d);
+}
+
+/* ---- records ------------------------------------------------------------- */
 
 static const char *
-path_of(struct publisher *p, const char *key)
+path_of(const struct publisher *p, const char *key)
 {
 	const struct mb_reg *r;
 
 	if (key[0] == '/')
 		return key;
-	if (strcmp(key, "serial") == 0 && strcmp(p->o->type, "pvinverter") == 0)
+	if (strcmp(key, p->serial_key) == 0 &&
+	    strcmp(p->o->type, "pvinverter") == 0)
 		return "/Serial";
 	r = p->have_map ? regmap_find(&p->map, key) : NULL;
 	return r != NULL ? r->dbus_path : NULL;
 }
 
 static void
-apply_values(struct publisher *p, struct jsonl_reader *rd, json_t *values)
+apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 {
 	struct vbus_value v, one = vbus_int(1);
 	const char *key;
@@ -367,287 +558,387 @@ apply_values(struct publisher *p, struct jsonl_reader *rd, json_t *values)
 
 	json_object_foreach(values, key, val)
 	{
-		const char *path = path_of(p, key);
+		const char *path = path_of(d->p, key);
 		struct vbus_item *item;
 
 		if (path == NULL)
 			continue;
-		item = vbus_find(&p->svc, path);
+		item = vbus_find(&d->svc, path);
 		if (item == NULL) { /* a new "/..." key: typed by its value */
 			struct vbus_value none = vbus_invalid();
 
-			item = vbus_add(&p->svc, path, &none, false, NULL);
+			item = vbus_add(&d->svc, path, &none, false, NULL);
 			if (item == NULL)
 				continue;
 			item->text = json_is_string(val);
 		}
-		if (!to_value(item, val, &v) || item->writable) {
+		if (vbus_value_from_json(val, &v) < 0 || item->writable ||
+		    (v.kind != VBUS_INVALID &&
+		     (v.kind == VBUS_STRING) != item->text)) {
 			cli_warn("%s:%llu: %s: value of the wrong type refused",
 			         rd->name, (unsigned long long)rd->lineno,
 			         path);
 			continue;
 		}
-		vbus_set(&p->svc, item, &v);
+		vbus_set(&d->svc, item, &v);
 	}
-	vbus_set(&p->svc, vbus_find(&p->svc, "/Connected"), &one);
-	p->connected = true;
+	set_path(d, "/Connected", &one);
+	d->connected = true;
+	d->last_good = clock_mono_ms();
+}
+
+/* "units 1 and 5" for the message about a plain name. */
+static void
+many_units(struct publisher *p, int unit)
+{
+	warnx("records from units %d and %d for one service %s: name one "
+	      "service per unit, e.g. -s '%.*s.growatt_{unit}'",
+	      p->dev[0]->unit, unit, p->o->service,
+	      (int)(strrchr(p->o->service, '.') - p->o->service),
+	      p->o->service);
+	p->fatal = CLI_EXIT_FAILURE;
+}
+
+/* The device for a record of unit; NULL when there is none (yet). */
+static struct device *
+device_of(struct publisher *p, int unit)
+{
+	size_t i;
+
+	if (!p->o->per_unit) { /* a plain name: one unit only */
+		if (p->ndev == 0)
+			return NULL;
+		if (unit != NO_UNIT && p->dev[0]->unit == NO_UNIT)
+			p->dev[0]->unit = unit;
+		if (unit != NO_UNIT && unit != p->dev[0]->unit) {
+			many_units(p, unit);
+			return NULL;
+		}
+		return p->dev[0];
+	}
+	for (i = 0; i < p->ndev; i++)
+		if (p->dev[i]->unit == unit)
+			return p->dev[i];
+	return NULL;
+}
+
+static int
+record_unit(struct publisher *p, struct jsonl_reader *rd, json_t *rec)
+{
+	json_t *u = json_object_get(rec, "unit");
+
+	if (json_is_integer(u) && json_integer_value(u) >= 0 &&
+	    json_integer_value(u) < MAX_DEVICES)
+		return (int)json_integer_value(u);
+	if (p->o->per_unit)
+		cli_warn("%s:%llu: no unit to name the service by, skipped",
+		         rd->name, (unsigned long long)rd->lineno);
+	return NO_UNIT;
 }
 
 /* One record from stdin. */
 static void
 handle_record(struct publisher *p, struct jsonl_reader *rd)
 {
-	json_t *rec = jsonl_parse_line(rd), *values, *ok, *bus;
+	json_t *rec = jsonl_parse_line(rd), *values;
+	struct device *d;
+	int unit;
 
 	if (rec == NULL)
 		return; /* reported with its line number */
-	ok = json_object_get(rec, "ok");
 	values = json_object_get(rec, "values");
-	bus = json_object_get(rec, "bus");
-	if (json_is_false(ok)) {
-		invalidate(p);
+	unit = record_unit(p, rd, rec);
+	if (unit == NO_UNIT && p->o->per_unit)
+		goto done;
+	d = device_of(p, unit);
+	if (p->fatal != 0)
+		goto done;
+	if (json_is_false(json_object_get(rec, "ok"))) {
+		if (d != NULL)
+			invalidate(d);
 	} else if (json_is_object(values)) {
-		if (json_is_string(bus)) {
-			struct vbus_value v =
-			    vbus_string(json_string_value(bus));
-
-			vbus_set(&p->svc,
-			         vbus_find(&p->svc, "/Mgmt/Connection"), &v);
-		}
-		apply_values(p, rd, values);
-		p->last_good = clock_mono_ms();
+		if (d == NULL && p->ndev < MAX_DEVICES)
+			d = device_new(p, unit, rec, values);
+		if (d != NULL)
+			apply_values(d, rd, values);
 	} else if (!json_is_string(json_object_get(rec, "event"))) {
 		cli_warn("%s:%llu: no values, skipped", rd->name,
 		         (unsigned long long)rd->lineno);
 	}
+done:
 	json_decref(rec);
 }
 
-/* ---- main ---------------------------------------------------------------- */
+/* ---- the loop ------------------------------------------------------------ */
 
-/* Serve the bus and stdin until EOF; 0 at EOF or a signal, 1 when the bus
- * went away, 3 past --max-rss. */
+/* Wait no longer than until the first connected device goes stale. */
+static int
+poll_timeout(const struct publisher *p, uint64_t now)
+{
+	uint64_t first = UINT64_MAX;
+	size_t i;
+
+	for (i = 0; i < p->ndev; i++) {
+		const struct device *d = p->dev[i];
+		uint64_t due = d->last_good + p->o->stale_ms;
+
+		if (d->connected && due < first)
+			first = due;
+	}
+	if (first == UINT64_MAX)
+		return 1000;
+	return first > now ? (int)(first - now) : 0;
+}
+
+/* Serve what came in on every connection; -1 when one was lost. */
+static int
+serve_buses(struct publisher *p)
+{
+	size_t i;
+
+	dbus_connection_flush(p->ctl.conn);
+	vbus_dispatch(p->ctl.conn);
+	if (p->settings_new)
+		settings_appeared(p);
+	for (i = 0; i < p->ndev; i++) {
+		DBusConnection *conn = p->dev[i]->svc.conn;
+
+		/* calls that came in during RequestName or a flush wait in
+		 * libdbus, not on the socket: serve them before sleeping */
+		dbus_connection_flush(conn);
+		vbus_dispatch(conn);
+		if (!dbus_connection_get_is_connected(conn))
+			return -1;
+	}
+	return dbus_connection_get_is_connected(p->ctl.conn) ? 0 : -1;
+}
+
+/* After input and calls: staleness, signals, our own size. */
+static int
+after_wakeup(struct publisher *p)
+{
+	uint64_t now = clock_mono_ms();
+	size_t i;
+
+	for (i = 0; i < p->ndev; i++) {
+		struct device *d = p->dev[i];
+
+		if (d->connected && now - d->last_good >= p->o->stale_ms) {
+			cli_debug("%s: no record for %llu ms: invalid", d->name,
+			          (unsigned long long)p->o->stale_ms);
+			invalidate(d);
+		}
+		if (vbus_flush(&d->svc) < 0) {
+			warnx("out of memory for signals");
+			return CLI_EXIT_FAILURE;
+		}
+	}
+	if (procmem_self_over(p->o->max_rss_kb)) {
+		warnx("own RSS above --max-rss");
+		return CLI_EXIT_LIMIT;
+	}
+	return 0;
+}
+
+/* Serve the buses and stdin until EOF; 0 at EOF or a signal, 1 when a bus
+ * connection went away or the input cannot be published, 3 past
+ * --max-rss. */
 static int
 loop(struct publisher *p)
 {
-	DBusConnection *conn = p->svc.conn;
+	struct pollfd pfd[MAX_DEVICES + 2];
 	struct jsonl_reader rd;
-	int fd, rc = 0;
+	int rc = 0, r;
 	bool eof = false;
+	size_t i;
 
-	if (!dbus_connection_get_unix_fd(conn, &fd)) {
-		warnx("the bus connection has no descriptor to wait on");
-		return CLI_EXIT_FAILURE;
-	}
 	jsonl_reader_init(&rd, stdin, "-");
-	p->last_good = clock_mono_ms();
-	while (!cli_stop && !eof) {
-		struct pollfd pfd[2] = {{STDIN_FILENO, POLLIN, 0},
-		                        {fd, POLLIN, 0}};
-		uint64_t now = clock_mono_ms(),
-		         due = p->last_good + p->o->stale_ms;
-		int timeout = p->connected && due > now ? (int)(due - now)
-		              : p->connected            ? 0
-		                                        : 1000;
-
-		/* Calls that came in during RequestName or a flush wait in
-		 * libdbus, not on the socket: serve them before sleeping. */
-		dbus_connection_flush(conn);
-		vbus_dispatch(conn);
-		if (!dbus_connection_get_is_connected(conn)) {
+	while (!cli_stop && !eof && rc == 0) {
+		if (serve_buses(p) < 0) {
 			warnx("lost the connection to the bus");
 			rc = CLI_EXIT_FAILURE;
 			break;
 		}
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		pfd[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+		pfd[1] = (struct pollfd){-1, POLLIN, 0};
+		dbus_connection_get_unix_fd(p->ctl.conn, &pfd[1].fd);
+		for (i = 0; i < p->ndev; i++) {
+			pfd[i + 2] = (struct pollfd){-1, POLLIN, 0};
+			dbus_connection_get_unix_fd(p->dev[i]->svc.conn,
+			                            &pfd[i + 2].fd);
+		}
+		if (poll(pfd, p->ndev + 2, poll_timeout(p, clock_mono_ms())) <
+		        0 &&
+		    errno != EINTR)
 			break;
-		if (pfd[1].revents)
-			vbus_dispatch(conn);
 		if (pfd[0].revents) {
-			int r = jsonl_read_some(&rd);
-
-			if (r < 0) {
+			if ((r = jsonl_read_some(&rd)) < 0) {
 				warn("stdin");
 				rc = CLI_EXIT_FAILURE;
 				break;
 			}
 			eof = r == 0;
-			while (jsonl_take_line(&rd))
+			while (p->fatal == 0 && jsonl_take_line(&rd))
 				handle_record(p, &rd);
 		}
-		if (p->connected &&
-		    clock_mono_ms() - p->last_good >= p->o->stale_ms) {
-			cli_debug("no record for %llu ms: invalid",
-			          (unsigned long long)p->o->stale_ms);
-			invalidate(p);
-		}
-		if (vbus_flush(&p->svc) < 0) {
-			warnx("out of memory for signals");
-			rc = CLI_EXIT_FAILURE;
-			break;
-		}
-		if (procmem_self_over(p->o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
-			rc = CLI_EXIT_LIMIT;
-			break;
-		}
+		rc = p->fatal != 0 ? p->fatal : after_wakeup(p);
 	}
 	jsonl_report_summary(&rd);
 	jsonl_reader_free(&rd);
 	return rc;
 }
 
-/* "com.victronenergy.<type>.<suffix>": the type, or NULL. */
-static const char *
-service_type(const char *name, char *buf, size_t len)
-{
-	const char *pre = "com.victronenergy.", *dot;
-	size_t n = strlen(pre);
+/* ---- options ------------------------------------------------------------- */
 
-	if (strncmp(name, pre, n) != 0)
-		return NULL;
-	dot = strchr(name + n, '.');
-	if (dot == NULL || dot == name + n || dot[1] == '\0' ||
-	    (size_t)(dot - name - n) >= len)
-		return NULL;
-	snprintf(buf, len, "%.*s", (int)(dot - name - n), name + n);
-	return buf;
-}
+struct args {
+	char *service, *signals, *stale_after, *address, *max_rss;
+	char *map, *product_name, *firmware, *custom_name;
+	int system, session;
+};
 
 static int
-check(struct options *o, char *const a[], int system, int session, char *type,
-      size_t len)
+check(struct options *o, const struct args *a)
 {
+	char err[512], name[256];
 	uint64_t ms;
 
-	if (a[0] == NULL)
+	if (a->service == NULL)
 		return cli_usage_error("which service: give -s "
 		                       "com.victronenergy.TYPE.NAME");
-	o->service = a[0];
-	o->type = service_type(a[0], type, len);
-	if (o->type == NULL)
-		return cli_usage_error("service '%s' is not "
-		                       "com.victronenergy.TYPE.NAME",
-		                       a[0]);
-	if (system + session + (a[3] != NULL) > 1)
+	if (venus_parse_template(a->service, o->type, sizeof(o->type),
+	                         &o->per_unit, err, sizeof(err)) < 0 ||
+	    venus_expand(a->service, 1, "X", name, sizeof(name), err,
+	                 sizeof(err)) < 0 ||
+	    vbus_check_name(name, err, sizeof(err)) < 0)
+		return cli_usage_error("%s", err);
+	o->service = a->service;
+	if (a->system + a->session + (a->address != NULL) > 1)
 		return cli_usage_error("--system, --session and --address "
 		                       "exclude each other");
-	o->bus_which = system ? "system" : session ? "session" : NULL;
-	o->address = a[3];
+	o->bus_which = a->system ? "system" : a->session ? "session" : NULL;
+	o->address = a->address;
 	o->signals = VBUS_SIGNAL_ITEMS | VBUS_SIGNAL_PROPERTIES;
-	if (a[1] != NULL && strcmp(a[1], "items") == 0)
+	if (a->signals != NULL && strcmp(a->signals, "items") == 0)
 		o->signals = VBUS_SIGNAL_ITEMS;
-	else if (a[1] != NULL && strcmp(a[1], "properties") == 0)
+	else if (a->signals != NULL && strcmp(a->signals, "properties") == 0)
 		o->signals = VBUS_SIGNAL_PROPERTIES;
-	else if (a[1] != NULL && strcmp(a[1], "both") != 0)
+	else if (a->signals != NULL && strcmp(a->signals, "both") != 0)
 		return cli_usage_error("--signals: '%s' is not items, "
 		                       "properties or both",
-		                       a[1]);
-	if (a[2] != NULL && (cli_parse_duration(a[2], &ms) < 0 || ms == 0))
+		                       a->signals);
+	if (a->stale_after != NULL &&
+	    (cli_parse_duration(a->stale_after, &ms) < 0 || ms == 0))
 		return cli_usage_error("--stale-after: bad duration '%s'",
-		                       a[2]);
-	o->stale_ms = a[2] != NULL ? ms : 30000;
+		                       a->stale_after);
+	o->stale_ms = a->stale_after != NULL ? ms : 30000;
 	if (o->position < 0 || o->position > 2)
 		return cli_usage_error("--position is 0, 1 or 2");
 	if (o->instance < 0 || o->instance > 999)
 		return cli_usage_error("--instance is 0 to 999");
-	return cli_parse_max_rss(a[4], &o->max_rss_kb);
+	o->map = a->map;
+	o->product_name = a->product_name ? a->product_name : "PV inverter";
+	o->firmware = a->firmware ? a->firmware : "";
+	o->custom_name = a->custom_name;
+	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
+}
+
+/* Connect the control connection, load the map. */
+static int
+acquire(struct publisher *p)
+{
+	const struct options *o = p->o;
+	char err[512];
+
+	if (o->map != NULL) {
+		if (regmap_load(o->map, &p->map, err, sizeof(err)) < 0) {
+			warnx("%s", err);
+			return -1;
+		}
+		p->have_map = true;
+	}
+	p->serial_key = p->map.serial ? p->map.serial : "serial";
+	p->ctl.timeout_ms = 5000;
+	p->ctl.conn = vbus_connect(o->bus_which, o->address, err, sizeof(err));
+	if (p->ctl.conn == NULL || watch_settings(p, err, sizeof(err)) < 0) {
+		warnx("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+release(struct publisher *p)
+{
+	size_t i;
+
+	/* the control connection first: its pending writes answer on the
+	 * devices' connections */
+	vbus_disconnect(p->ctl.conn);
+	for (i = 0; i < p->ndev; i++)
+		device_free(p->dev[i]);
+	free(p->settings_owner);
+	regmap_free(&p->map);
 }
 
 int
 main(int argc, char **argv)
 {
 	static struct options o = {.product_id = 0xFFFF, .instance = 20};
-	static struct publisher p;
-	char *a[5] = {NULL}, *map = NULL, *pname = NULL, *fw = NULL,
-	     *custom = NULL, msg[512], type[64];
+	static struct publisher p = {.o = &o};
+	struct args a = {0};
 	struct cli_strings strings = {0};
-	int system = 0, session = 0, rc, i;
+	int rc;
 	struct poptOption table[] = {
-	    {"service", 's', POPT_ARG_STRING, &a[0], CLI_OPT_STRING,
-	     "the name to publish as: com.victronenergy.TYPE.NAME", "NAME"},
-	    {"map", 'm', POPT_ARG_STRING, &map, CLI_OPT_STRING,
+	    {"service", 's', POPT_ARG_STRING, &a.service, CLI_OPT_STRING,
+	     "the name: com.victronenergy.TYPE.NAME; NAME may hold {unit} "
+	     "and {serial}",
+	     "NAME"},
+	    {"map", 'm', POPT_ARG_STRING, &a.map, CLI_OPT_STRING,
 	     "register map whose dbus_path column names the paths", "MAP"},
-	    {"product-name", '\0', POPT_ARG_STRING, &pname, CLI_OPT_STRING,
-	     "/ProductName (default \"PV inverter\")", "TEXT"},
+	    {"product-name", '\0', POPT_ARG_STRING, &a.product_name,
+	     CLI_OPT_STRING, "/ProductName (default \"PV inverter\")", "TEXT"},
 	    {"product-id", '\0', POPT_ARG_LONG, &o.product_id, 0,
 	     "/ProductId (default 65535)", "N"},
-	    {"firmware-version", '\0', POPT_ARG_STRING, &fw, CLI_OPT_STRING,
-	     "/FirmwareVersion", "TEXT"},
+	    {"firmware-version", '\0', POPT_ARG_STRING, &a.firmware,
+	     CLI_OPT_STRING, "/FirmwareVersion", "TEXT"},
 	    {"position", '\0', POPT_ARG_LONG, &o.position, 0,
 	     "/Position: 0 AC input 1, 1 AC output, 2 AC input 2", "N"},
-	    {"custom-name", '\0', POPT_ARG_STRING, &custom, CLI_OPT_STRING,
-	     "/CustomName at first start", "TEXT"},
+	    {"custom-name", '\0', POPT_ARG_STRING, &a.custom_name,
+	     CLI_OPT_STRING, "/CustomName at first start", "TEXT"},
 	    {"instance", '\0', POPT_ARG_LONG, &o.instance, 0,
-	     "device instance without a settings service (default 20)", "N"},
-	    {"signals", '\0', POPT_ARG_STRING, &a[1], CLI_OPT_STRING,
+	     "device instance asked for (default 20)", "N"},
+	    {"signals", '\0', POPT_ARG_STRING, &a.signals, CLI_OPT_STRING,
 	     "items, properties or both (default)", "WHICH"},
-	    {"stale-after", '\0', POPT_ARG_STRING, &a[2], CLI_OPT_STRING,
+	    {"stale-after", '\0', POPT_ARG_STRING, &a.stale_after,
+	     CLI_OPT_STRING,
 	     "no record this long: values invalid (default 30s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &system, 0, "use the system bus",
+	    {"system", '\0', POPT_ARG_NONE, &a.system, 0, "use the system bus",
 	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &session, 0, "use the session bus",
-	     NULL},
-	    {"address", '\0', POPT_ARG_STRING, &a[3], CLI_OPT_STRING,
+	    {"session", '\0', POPT_ARG_NONE, &a.session, 0,
+	     "use the session bus", NULL},
+	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
 	     "use the bus at ADDR", "ADDR"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &a[4], CLI_OPT_STRING,
+	    {"max-rss", '\0', POPT_ARG_STRING, &a.max_rss, CLI_OPT_STRING,
 	     "exit 3 when gw-publish itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
+	char **tracked[] = {&a.service,  &a.signals,      &a.stale_after,
+	                    &a.address,  &a.max_rss,      &a.map,
+	                    &a.firmware, &a.product_name, &a.custom_name};
 	poptContext con;
 
 	con = cli_context(argc, argv, table,
 	                  "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
-	for (i = 0; i < 5; i++)
-		cli_strings_track(&strings, &a[i]);
-	cli_strings_track(&strings, &map);
-	cli_strings_track(&strings, &pname);
-	cli_strings_track(&strings, &fw);
-	cli_strings_track(&strings, &custom);
+	for (size_t i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
+		cli_strings_track(&strings, tracked[i]);
 	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
-	    (rc = check(&o, a, system, session, type, sizeof(type))) >= 0)
+	    (rc = check(&o, &a)) >= 0)
 		goto done;
-	o.map = map;
-	o.product_name = pname ? pname : "PV inverter";
-	o.firmware = fw ? fw : "";
-	o.custom_name = custom;
-	p.o = &o;
 	rc = CLI_EXIT_FAILURE;
-	if (map != NULL) {
-		if (regmap_load(map, &p.map, msg, sizeof(msg)) < 0) {
-			warnx("%s", msg);
-			goto done;
-		}
-		p.have_map = true;
-	}
-	p.svc.conn = vbus_connect(o.bus_which, o.address, msg, sizeof(msg));
-	if (p.svc.conn == NULL) {
-		warnx("%s", msg);
-		goto cleanup;
-	}
-	p.svc.signals = o.signals;
-	p.svc.on_set = on_set;
-	p.svc.user = &p;
 	cli_catch_stop_signals();
-	if (create_paths(&p) < 0 ||
-	    vbus_publish(&p.svc, o.service, msg, sizeof(msg)) < 0) {
-		if (p.svc.n > 0 && msg[0] != '\0')
-			warnx("%s", msg);
-		goto cleanup;
-	}
-	cli_debug("published %s with %zu paths", o.service, p.svc.n);
-
-	rc = loop(&p);
-
-	dbus_bus_release_name(p.svc.conn, o.service, NULL);
-	dbus_connection_flush(p.svc.conn);
-cleanup:
-	if (p.svc.conn != NULL) {
-		dbus_connection_close(p.svc.conn);
-		dbus_connection_unref(p.svc.conn);
-	}
-	vbus_service_free(&p.svc);
-	regmap_free(&p.map);
+	if (acquire(&p) == 0)
+		rc = loop(&p);
+	release(&p);
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);

@@ -322,7 +322,8 @@ on_row(int c, void *data)
 }
 
 /* "# max-registers: 45", "# min-gap: 850ms", "# probe: input 0",
- * "# identity: model=a serial=b firmware=c"; other comments are prose. */
+ * "# identity: model=a serial=b firmware=c", "# vendor: growatt"; other
+ * comments are prose. */
 static void
 directive(struct loader *ld, const char *line)
 {
@@ -347,6 +348,12 @@ directive(struct loader *ld, const char *line)
 			return failf(ld, 3, "bad probe '%s' (input 0)", val);
 		m->probe_fc = fc[0] == 'i' ? MB_INPUT : MB_HOLDING;
 		m->probe_address = (uint16_t)n;
+	} else if (strcmp(key, "vendor") == 0) {
+		if (strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+		    strlen(val))
+			return failf(ld, 3, "bad vendor '%s' (a-z, 0-9)", val);
+		free(m->vendor);
+		m->vendor = strdup(val);
 	} else if (strcmp(key, "identity") == 0) {
 		char *copy = strdup(val), *tok, *save = NULL;
 
@@ -511,6 +518,7 @@ regmap_free(struct regmap *m)
 	free(m->path);
 	free(m->name);
 	free(m->model);
+	free(m->vendor);
 	free(m->serial);
 	free(m->firmware);
 	memset(m, 0, sizeof(*m));

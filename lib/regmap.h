@@ -23,6 +23,7 @@ struct regmap {
 	uint16_t probe_address;
 	/* "# identity: model=NAME serial=NAME firmware=NAME" */
 	char *model, *serial, *firmware;
+	char *vendor; /* "# vendor: growatt": the settings ident's prefix */
 };
 
 /*

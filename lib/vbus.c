@@ -38,6 +38,45 @@ vbus_connect(const char *which, const char *address, char *err, size_t errlen)
 	return conn;
 }
 
+void
+vbus_disconnect(DBusConnection *conn)
+{
+	if (conn == NULL)
+		return;
+	dbus_connection_close(conn);
+	dbus_connection_unref(conn);
+}
+
+int
+vbus_check_name(const char *name, char *err, size_t errlen)
+{
+	DBusError e;
+
+	dbus_error_init(&e);
+	if (name != NULL && name[0] != ':' && dbus_validate_bus_name(name, &e))
+		return 0;
+	snprintf(err, errlen, "'%s' is not a valid D-Bus name%s%s",
+	         name ? name : "", e.message ? ": " : "",
+	         e.message ? e.message : "");
+	dbus_error_free(&e);
+	return -1;
+}
+
+int
+vbus_check_path(const char *path, char *err, size_t errlen)
+{
+	DBusError e;
+
+	dbus_error_init(&e);
+	if (path != NULL && dbus_validate_path(path, &e))
+		return 0;
+	snprintf(err, errlen, "'%s' is not a valid D-Bus object path%s%s",
+	         path ? path : "", e.message ? ": " : "",
+	         e.message ? e.message : "");
+	dbus_error_free(&e);
+	return -1;
+}
+
 struct vbus_value
 vbus_double(double d)
 {
@@ -87,8 +126,8 @@ vbus_equal(const struct vbus_value *a, const struct vbus_value *b)
 	}
 }
 
-static void
-value_copy(struct vbus_value *dst, const struct vbus_value *src)
+void
+vbus_value_copy(struct vbus_value *dst, const struct vbus_value *src)
 {
 	char *s = src->kind == VBUS_STRING ? strdup(src->s) : NULL;
 
@@ -98,6 +137,85 @@ value_copy(struct vbus_value *dst, const struct vbus_value *src)
 	dst->s = s;
 	if (src->kind == VBUS_STRING && s == NULL)
 		dst->kind = VBUS_INVALID;
+}
+
+void
+vbus_value_clear(struct vbus_value *v)
+{
+	if (v->kind == VBUS_STRING)
+		free(v->s);
+	*v = vbus_invalid();
+}
+
+bool
+vbus_value_from_iter(DBusMessageIter *it, struct vbus_value *v)
+{
+	DBusMessageIter sub;
+	DBusBasicValue b;
+	int type = dbus_message_iter_get_arg_type(it);
+
+	if (type == DBUS_TYPE_VARIANT) {
+		dbus_message_iter_recurse(it, &sub);
+		return vbus_value_from_iter(&sub, v);
+	}
+	if (type == DBUS_TYPE_ARRAY) { /* Venus's invalid: an empty array */
+		dbus_message_iter_recurse(it, &sub);
+		*v = vbus_invalid();
+		return dbus_message_iter_get_arg_type(&sub) ==
+		       DBUS_TYPE_INVALID;
+	}
+	if (!dbus_type_is_basic(type) || type == DBUS_TYPE_UNIX_FD)
+		return false;
+	dbus_message_iter_get_basic(it, &b);
+	switch (type) {
+	case DBUS_TYPE_STRING:
+		*v = vbus_string(b.str);
+		return true;
+	case DBUS_TYPE_DOUBLE:
+		*v = vbus_double(b.dbl);
+		return true;
+	case DBUS_TYPE_BYTE:
+		*v = vbus_int(b.byt);
+		return true;
+	case DBUS_TYPE_INT16:
+		*v = vbus_int(b.i16);
+		return true;
+	case DBUS_TYPE_UINT16:
+		*v = vbus_int(b.u16);
+		return true;
+	case DBUS_TYPE_INT32:
+		*v = vbus_int(b.i32);
+		return true;
+	case DBUS_TYPE_UINT32:
+		*v = vbus_int(b.u32);
+		return true;
+	case DBUS_TYPE_INT64:
+		*v = vbus_int(b.i64);
+		return true;
+	case DBUS_TYPE_UINT64:
+		if (b.u64 > INT64_MAX)
+			return false;
+		*v = vbus_int((int64_t)b.u64);
+		return true;
+	default: /* booleans, object paths, signatures */
+		return false;
+	}
+}
+
+int
+vbus_value_from_json(json_t *j, struct vbus_value *v)
+{
+	if (json_is_null(j))
+		*v = vbus_invalid();
+	else if (json_is_integer(j))
+		*v = vbus_int(json_integer_value(j));
+	else if (json_is_real(j))
+		*v = vbus_double(json_real_value(j));
+	else if (json_is_string(j))
+		*v = vbus_string(json_string_value(j));
+	else
+		return -1;
+	return 0;
 }
 
 void
@@ -182,8 +300,11 @@ struct vbus_item *
 vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
          bool writable, const char *unit)
 {
-	struct vbus_item *it = vbus_find(s, path);
+	struct vbus_item *it;
 
+	if (!dbus_validate_path(path, NULL)) /* signals would assert on it */
+		return NULL;
+	it = vbus_find(s, path);
 	if (it != NULL) {
 		if (it->unit == NULL && unit != NULL)
 			it->unit = strdup(unit);
@@ -206,7 +327,7 @@ vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
 	it->text = v->kind == VBUS_STRING;
 	if (it->path == NULL)
 		return NULL;
-	value_copy(&it->value, v);
+	vbus_value_copy(&it->value, v);
 	s->n++;
 	return it;
 }
@@ -218,7 +339,7 @@ vbus_set(struct vbus_service *s, struct vbus_item *item,
 	(void)s;
 	if (vbus_equal(&item->value, v))
 		return;
-	value_copy(&item->value, v);
+	vbus_value_copy(&item->value, v);
 	item->changed = true;
 }
 
@@ -340,55 +461,45 @@ get_items(struct vbus_service *s, DBusMessage *msg)
 	return reply;
 }
 
-/* SetValue: 0 done or unchanged, 1 not writable or wrong type, 2 rejected. */
-static dbus_int32_t
+/*
+ * SetValue: 0 done or unchanged, 1 not writable or wrong type, 2 rejected;
+ * VBUS_SET_LATER when on_set answers later.  Clients that do not
+ * introspect (dbus-python) send the bare value instead of a variant.
+ */
+static int
 set_value(struct vbus_service *s, struct vbus_item *item, DBusMessage *msg)
 {
-	DBusMessageIter it, var;
+	DBusMessageIter it;
 	struct vbus_value v;
-	int type;
 	int rc;
 
 	if (item == NULL || !item->writable ||
-	    !dbus_message_iter_init(msg, &it))
+	    !dbus_message_iter_init(msg, &it) ||
+	    !vbus_value_from_iter(&it, &v) || v.kind == VBUS_INVALID ||
+	    (v.kind == VBUS_STRING) != item->text)
 		return 1;
-	/* a variant, as the interface says; clients that do not introspect
-	 * (dbus-python) send the bare value */
-	if (dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_VARIANT)
-		dbus_message_iter_recurse(&it, &var);
-	else
-		var = it;
-	type = dbus_message_iter_get_arg_type(&var);
-	if (type == DBUS_TYPE_STRING && item->text) {
-		const char *str;
-
-		dbus_message_iter_get_basic(&var, &str);
-		v = vbus_string(str);
-	} else if (type == DBUS_TYPE_DOUBLE && !item->text) {
-		dbus_message_iter_get_basic(&var, &v.d);
-		v = vbus_double(v.d);
-	} else if ((type == DBUS_TYPE_INT32 || type == DBUS_TYPE_INT64 ||
-	            type == DBUS_TYPE_UINT32 || type == DBUS_TYPE_INT16 ||
-	            type == DBUS_TYPE_UINT16 || type == DBUS_TYPE_BYTE) &&
-	           !item->text) {
-		DBusBasicValue b;
-
-		dbus_message_iter_get_basic(&var, &b);
-		v = vbus_int(type == DBUS_TYPE_INT32    ? (int64_t)b.i32
-		             : type == DBUS_TYPE_INT64  ? (int64_t)b.i64
-		             : type == DBUS_TYPE_UINT32 ? (int64_t)b.u32
-		             : type == DBUS_TYPE_INT16  ? (int64_t)b.i16
-		             : type == DBUS_TYPE_UINT16 ? (int64_t)b.u16
-		                                        : (int64_t)b.byt);
-	} else {
-		return 1;
-	}
 	if (vbus_equal(&item->value, &v))
 		return 0;
-	rc = s->on_set ? s->on_set(s, item, &v, s->user) : 0;
+	rc = s->on_set ? s->on_set(s, item, &v, msg, s->user) : 0;
 	if (rc == 0)
 		vbus_set(s, item, &v);
 	return rc;
+}
+
+void
+vbus_answer_set(struct vbus_service *s, DBusMessage *call, int result)
+{
+	DBusMessage *reply = dbus_message_new_method_return(call);
+	dbus_int32_t rc = result;
+
+	if (reply != NULL) {
+		dbus_message_append_args(reply, DBUS_TYPE_INT32, &rc,
+		                         DBUS_TYPE_INVALID);
+		dbus_connection_send(s->conn, reply, NULL);
+		dbus_message_unref(reply);
+	}
+	dbus_message_unref(call);
+	vbus_flush(s);
 }
 
 /* Introspection: the BusItem interface and the child nodes of path. */
@@ -505,12 +616,12 @@ handle(DBusConnection *conn, DBusMessage *msg, void *data)
 	else if (strcmp(member, "GetItems") == 0 && strcmp(path, "/") == 0)
 		reply = get_items(s, msg);
 	else if (strcmp(member, "SetValue") == 0) {
-		dbus_int32_t rc = set_value(s, vbus_find(s, path), msg);
+		int rc = set_value(s, vbus_find(s, path), msg);
 
-		reply = dbus_message_new_method_return(msg);
-		dbus_message_append_args(reply, DBUS_TYPE_INT32, &rc,
-		                         DBUS_TYPE_INVALID);
-		vbus_flush(s);
+		if (rc == VBUS_SET_LATER)
+			return DBUS_HANDLER_RESULT_HANDLED;
+		vbus_answer_set(s, dbus_message_ref(msg), rc);
+		return DBUS_HANDLER_RESULT_HANDLED;
 	} else if (strcmp(member, "GetDescription") == 0) {
 		struct vbus_item *item = vbus_find(s, path);
 		const char *d =
@@ -547,6 +658,8 @@ vbus_publish(struct vbus_service *s, const char *name, char *err, size_t errlen)
 	DBusError e;
 	int rc;
 
+	if (vbus_check_name(name, err, errlen) < 0)
+		return -1;
 	dbus_error_init(&e);
 	/* every path first: one fallback handler serves the whole tree */
 	if (!dbus_connection_try_register_fallback(s->conn, "/", &vtable, s,
@@ -663,7 +776,8 @@ vbus_write_json(struct jsonl_writer *w, const char *key, DBusMessageIter *it)
 		while (dbus_message_iter_next(&sub));
 		jsonl_array_close(w);
 		return;
-	case DBUS_TYPE_INVALID:
+	}
+	if (!dbus_type_is_basic(type)) { /* nothing, or a stray entry */
 		jsonl_null(w, key);
 		return;
 	}
@@ -696,8 +810,55 @@ vbus_write_json(struct jsonl_writer *w, const char *key, DBusMessageIter *it)
 	case DBUS_TYPE_UINT64:
 		jsonl_uint(w, key, b.u64);
 		break;
+	case DBUS_TYPE_UNIX_FD: /* a descriptor means nothing to a reader */
+		jsonl_null(w, key);
+		break;
 	default: /* strings, object paths, signatures */
 		jsonl_str(w, key, b.str);
+	}
+}
+
+/* A dictionary key of any basic type as text. */
+static const char *
+key_text(DBusMessageIter *it, char *buf, size_t len)
+{
+	DBusBasicValue b;
+	int type = dbus_message_iter_get_arg_type(it);
+
+	if (!dbus_type_is_basic(type) || type == DBUS_TYPE_UNIX_FD)
+		return "";
+	dbus_message_iter_get_basic(it, &b);
+	switch (type) {
+	case DBUS_TYPE_STRING:
+	case DBUS_TYPE_OBJECT_PATH:
+	case DBUS_TYPE_SIGNATURE:
+		return b.str;
+	case DBUS_TYPE_DOUBLE:
+		jsonl_format_double(buf, b.dbl);
+		return buf;
+	case DBUS_TYPE_BOOLEAN:
+		return b.bool_val ? "true" : "false";
+	case DBUS_TYPE_BYTE:
+		snprintf(buf, len, "%u", (unsigned)b.byt);
+		return buf;
+	case DBUS_TYPE_INT16:
+		snprintf(buf, len, "%d", (int)b.i16);
+		return buf;
+	case DBUS_TYPE_UINT16:
+		snprintf(buf, len, "%u", (unsigned)b.u16);
+		return buf;
+	case DBUS_TYPE_INT32:
+		snprintf(buf, len, "%ld", (long)b.i32);
+		return buf;
+	case DBUS_TYPE_UINT32:
+		snprintf(buf, len, "%lu", (unsigned long)b.u32);
+		return buf;
+	case DBUS_TYPE_INT64:
+		snprintf(buf, len, "%lld", (long long)b.i64);
+		return buf;
+	default:
+		snprintf(buf, len, "%llu", (unsigned long long)b.u64);
+		return buf;
 	}
 }
 
@@ -705,19 +866,14 @@ static void
 write_dict(struct jsonl_writer *w, const char *key, DBusMessageIter *arr)
 {
 	DBusMessageIter e;
-	char kbuf[32];
+	char kbuf[JSONL_DOUBLE_MAX];
 
 	jsonl_object_open(w, key);
 	do {
-		DBusBasicValue b;
-		const char *k = kbuf;
+		const char *k;
 
 		dbus_message_iter_recurse(arr, &e);
-		dbus_message_iter_get_basic(&e, &b);
-		if (dbus_message_iter_get_arg_type(&e) == DBUS_TYPE_STRING)
-			k = b.str;
-		else
-			snprintf(kbuf, sizeof(kbuf), "%lld", (long long)b.i64);
+		k = key_text(&e, kbuf, sizeof(kbuf));
 		dbus_message_iter_next(&e);
 		vbus_write_json(w, k, &e);
 	} while (dbus_message_iter_next(arr));

@@ -1,9 +1,12 @@
 /*
- * vbus: Victron Venus D-Bus over libdbus-1: a com.victronenergy.BusItem
- * service (one object tree behind one well-known name) and the conversion
- * of D-Bus values to JSON for watchers.  A struct vbus_service owns its
- * items and their strings (vbus_service_free); functions return 0, or -1
- * with a message in the caller's buffer.
+ * vbus: Victron Venus D-Bus over libdbus-1, both sides.  The service side
+ * is a com.victronenergy.BusItem object tree behind one well-known name: a
+ * struct vbus_service owns its items and their strings
+ * (vbus_service_free).  The client side (vbus_client.c) calls services,
+ * reads their items, and talks to com.victronenergy.settings; messages it
+ * hands to callbacks belong to vbus and live for the callback only.
+ * Functions return 0, or -1 with a message in the caller's buffer; names
+ * and paths are checked here first, because libdbus asserts on bad ones.
  */
 #ifndef GXKIT_VBUS_H
 #define GXKIT_VBUS_H
@@ -15,7 +18,8 @@
 
 #include "jsonl.h"
 
-#define VBUS_IFACE "com.victronenergy.BusItem"
+#define VBUS_IFACE    "com.victronenergy.BusItem"
+#define VBUS_SETTINGS "com.victronenergy.settings"
 
 enum vbus_kind { VBUS_INVALID, VBUS_DOUBLE, VBUS_INT, VBUS_STRING };
 
@@ -36,9 +40,15 @@ struct vbus_item {
 };
 
 struct vbus_service;
-/* Called for SetValue on a writable item; returns 0 (done), 2 (rejected). */
+/*
+ * Called for SetValue on a writable item with a value of its type; returns
+ * 0 (done: vbus stores v), 2 (refused), or VBUS_SET_LATER after taking a
+ * reference on call: the answer then comes from vbus_answer_set().
+ */
+#define VBUS_SET_LATER (-1)
 typedef int (*vbus_set_fn)(struct vbus_service *s, struct vbus_item *item,
-                           const struct vbus_value *v, void *user);
+                           const struct vbus_value *v, DBusMessage *call,
+                           void *user);
 
 enum { VBUS_SIGNAL_ITEMS = 1, VBUS_SIGNAL_PROPERTIES = 2 };
 
@@ -52,9 +62,16 @@ struct vbus_service {
 };
 
 /* "session", "system", or NULL (session when DBUS_SESSION_BUS_ADDRESS is
- * set, else system); address overrides both. */
+ * set, else system); address overrides both.  A private connection. */
 DBusConnection *vbus_connect(const char *which, const char *address, char *err,
                              size_t errlen);
+/* Close and release a connection from vbus_connect (NULL is fine). */
+void vbus_disconnect(DBusConnection *conn);
+
+/* A well-known bus name ("com.victronenergy.x") or an object path that
+ * libdbus accepts; 0, or -1 with the reason. */
+int vbus_check_name(const char *name, char *err, size_t errlen);
+int vbus_check_path(const char *path, char *err, size_t errlen);
 
 /*
  * Read what the socket holds (without waiting) and run the handler of
@@ -63,6 +80,8 @@ DBusConnection *vbus_connect(const char *which, const char *address, char *err,
  * see: call this right before polling, or such a message waits unanswered.
  */
 void vbus_dispatch(DBusConnection *conn);
+
+/* ---- service ------------------------------------------------------------ */
 
 /* Add an item (before vbus_publish); the value is copied.  A path added
  * again returns the first item, which takes unit if it had none. */
@@ -79,18 +98,29 @@ void vbus_set(struct vbus_service *s, struct vbus_item *item,
               const struct vbus_value *v);
 /* ItemsChanged and/or PropertiesChanged for what changed; 0 or -1. */
 int vbus_flush(struct vbus_service *s);
+/* The answer to a SetValue kept with VBUS_SET_LATER; drops the reference. */
+void vbus_answer_set(struct vbus_service *s, DBusMessage *call, int result);
 void vbus_service_free(struct vbus_service *s);
 
-/* Value helpers. */
+/* ---- values ------------------------------------------------------------- */
+
 struct vbus_value vbus_double(double d);
 struct vbus_value vbus_int(int64_t i);
 struct vbus_value vbus_string(const char *s); /* not copied */
 struct vbus_value vbus_invalid(void);
 bool vbus_equal(const struct vbus_value *a, const struct vbus_value *b);
+/* dst takes a copy of src (strings duplicated; freed by vbus_value_clear) */
+void vbus_value_copy(struct vbus_value *dst, const struct vbus_value *src);
+void vbus_value_clear(struct vbus_value *v);
 /* GetText: "---" for invalid, else the value and the unit. */
 void vbus_text(const struct vbus_item *item, char *buf, size_t len);
 /* Append v as a variant; invalid is an empty array of int32. */
 void vbus_append_variant(DBusMessageIter *it, const struct vbus_value *v);
+/* A variant or basic value as a vbus value (strings point into the
+ * message); an empty array is invalid.  false for any other type. */
+bool vbus_value_from_iter(DBusMessageIter *it, struct vbus_value *v);
+/* A JSON number, string or null (strings point into j); -1 otherwise. */
+int vbus_value_from_json(json_t *j, struct vbus_value *v);
 
 /*
  * A variant (or any value) at it as native JSON under key: numbers,
@@ -101,5 +131,98 @@ void vbus_write_json(struct jsonl_writer *w, const char *key,
                      DBusMessageIter *it);
 /* The string in a variant, or NULL. */
 const char *vbus_variant_string(DBusMessageIter *it);
+
+/* ---- client ------------------------------------------------------------- */
+
+struct vbus_client {
+	DBusConnection *conn;
+	int timeout_ms; /* of every blocking call */
+};
+
+/* A blocking call with at most one argument (a variant); the reply, which
+ * the caller unrefs, or NULL with the error in err. */
+DBusMessage *vbus_call(const struct vbus_client *c, const char *dest,
+                       const char *path, const char *iface, const char *method,
+                       const struct vbus_value *arg, char *err, size_t errlen);
+/* The unique name owning name (malloc'd), or NULL when there is none. */
+char *vbus_name_owner(const struct vbus_client *c, const char *name);
+/* Every well-known name on the bus, to fn; 0 or -1. */
+int vbus_list_names(const struct vbus_client *c,
+                    void (*fn)(const char *name, void *user), void *user,
+                    char *err, size_t errlen);
+/* Add a match rule; 0 or -1. */
+int vbus_add_match(const struct vbus_client *c, const char *rule, char *err,
+                   size_t errlen);
+
+/* One item seen: its path, its value (a variant or basic) and its text
+ * (NULL when unknown). */
+typedef void (*vbus_item_fn)(void *user, const char *path,
+                             DBusMessageIter *value, const char *text);
+/* a{sa{sv}}, as GetItems and ItemsChanged carry it. */
+void vbus_each_item(DBusMessageIter *it, vbus_item_fn fn, void *user);
+/* a{sv} with Value and Text, as PropertiesChanged and GetItems carry it. */
+void vbus_value_text(const char *path, DBusMessageIter *dict, vbus_item_fn fn,
+                     void *user);
+
+/* How vbus_read_service got the items. */
+enum vbus_read {
+	VBUS_READ_NONE,  /* the service answered nothing usable */
+	VBUS_READ_ITEMS, /* GetItems: the service sends ItemsChanged too */
+	VBUS_READ_ROOT,  /* GetValue on "/" */
+	VBUS_READ_WALK   /* introspection, GetValue per leaf */
+};
+/* Every item of service, by GetItems, else GetValue on "/", else a walk
+ * of the introspection tree; with text, GetText where the way has none. */
+enum vbus_read vbus_read_service(const struct vbus_client *c,
+                                 const char *service, bool text,
+                                 vbus_item_fn fn, void *user);
+/* GetValue (and GetText with text) of one path; 0 or -1. */
+int vbus_get_value(const struct vbus_client *c, const char *service,
+                   const char *path, bool text, vbus_item_fn fn, void *user,
+                   char *err, size_t errlen);
+/* SetValue; its integer result in *result; 0, or -1 when the call failed. */
+int vbus_set_value(const struct vbus_client *c, const char *service,
+                   const char *path, const struct vbus_value *v, int *result,
+                   char *err, size_t errlen);
+/*
+ * SetValue without waiting: done runs from vbus_dispatch() with the result
+ * (error NULL) or the error (result -1); then free_user(user), also when
+ * the call never completes.  0, or -1 when it could not be sent.
+ */
+typedef void (*vbus_done_fn)(void *user, int result, const char *error);
+int vbus_set_value_async(const struct vbus_client *c, const char *service,
+                         const char *path, const struct vbus_value *v,
+                         vbus_done_fn done, void *user,
+                         void (*free_user)(void *user));
+
+/* ---- com.victronenergy.settings ---------------------------------------- */
+
+/* One entry of AddSettings: what to ask for, and what came back. */
+struct vbus_setting {
+	const char *path; /* absolute: "/Settings/Devices/x/Position" */
+	struct vbus_value def;
+	bool limits; /* min and max are sent (numbers only) */
+	double min, max;
+	int error;               /* answer: 0, or VBUS_SETTING_* */
+	struct vbus_value value; /* answer, owned (vbus_value_clear) */
+};
+/* localsettings' AddSettingError codes. */
+enum {
+	VBUS_SETTING_UNDERSCORE = -2,
+	VBUS_SETTING_UNKNOWN_TYPE = -3,
+	VBUS_SETTING_INVALID_PATH = -4,
+	VBUS_SETTING_TYPE_DIFFERS = -5,
+	VBUS_SETTING_INVALID_DEFAULT = -6,
+	VBUS_SETTING_OUT_OF_RANGE = -7,
+	VBUS_SETTING_IS_GROUP = -8,
+	VBUS_SETTING_NOT_IN_SETTINGS = -9,
+	VBUS_SETTING_NO_ANSWER = -100 /* the reply left the entry out */
+};
+/* "NotInSettings" for -9, ... */
+const char *vbus_setting_error_name(int code);
+/* AddSettings(aa{sv}) on "/": fills error and value of each entry; 0 when
+ * the service answered, -1 (err) when the call failed as a whole. */
+int vbus_settings_add(const struct vbus_client *c, struct vbus_setting *s,
+                      size_t n, char *err, size_t errlen);
 
 #endif

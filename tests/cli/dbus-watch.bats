@@ -31,6 +31,14 @@ assert_values() {
 		run_split dbus-watch $args
 		assert_usage_error
 	done
+	# names and paths checked before libdbus sees them (it asserts)
+	for args in "--get com.x.a{b} /x" "--get com.victronenergy.x /a/" \
+		"--get com.victronenergy.x /a-b" "--set com..x /x 1" \
+		"--set com.victronenergy.x x 1" "--get :1.5 /x" "--get com.x.é /x"; do
+		run_split dbus-watch $args
+		assert_usage_error
+	done
+	grep -q "not a valid D-Bus" "$BATS_TEST_TMPDIR/err"
 }
 
 @test "dbus-watch: --once reads every path, in native JSON, invalid as null" {

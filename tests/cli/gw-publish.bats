@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # gw-publish on a private dbus-daemon, checked by an independent python3-dbus
-# client, dbus-send and gdbus.
+# client, dbus-send and gdbus; the settings service is tests/peers/
+# settings_fake.py, held to the answers of Victron's real localsettings.
 
 load helpers
 
@@ -10,43 +11,103 @@ teardown() {
 }
 
 NAME=com.victronenergy.pvinverter.growatt_1
+SET=com.victronenergy.settings
+BASE=/Settings/Devices/growatt_SIM0000001
 
-record() { # record POWER [OK]
-	printf '{"ts":%s,"src":"gw-read","bus":"tcp:127.0.0.1:1502","unit":1,"map":"growatt-v120","ok":%s,"latency_ms":1,"values":{"status":1,"ac_power":%s,"l1_voltage":230.4,"l1_current":12.8,"l1_power":%s,"energy_total":12345.6,"serial":"SIM0000001","fault_code":0,"l2_voltage":null}}\n' \
-		"$(date +%s)" "${2:-true}" "$1" "$1"
+record() { # record POWER [OK] [UNIT]: a gw-read record of a Growatt
+	local unit=${3:-1}
+	printf '{"ts":%s,"src":"gw-read","bus":"tcp:127.0.0.1:1502","unit":%s,"map":"growatt-v120","ok":%s,"latency_ms":1,"values":{"status":1,"ac_power":%s,"l1_voltage":230.4,"l1_current":12.8,"l1_power":%s,"energy_total":12345.6,"serial":"SIM%07d","fault_code":0,"l2_voltage":null}}\n' \
+		"$(date +%s)" "$unit" "${2:-true}" "$1" "$1" "$unit"
 }
 
 # gw-publish reading from a FIFO written on fd 5; extra args go to
 # gw-publish.  fd 5 opens read-write first (that never blocks), and the
-# child does not inherit it, so closing fd 5 is gw-publish's EOF.
-start_publisher() {
+# child does not inherit it, so closing fd 5 is gw-publish's EOF.  The
+# service appears with the first good record, which this sends.
+start_publisher_as() { # start_publisher_as SERVICE ARGS...
+	local service=$1
+	shift
 	rm -f "$BATS_TEST_TMPDIR/in"
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	exec 5<>"$BATS_TEST_TMPDIR/in"
 	# the redirection on the & command itself: a background job's stdin
 	# is /dev/null otherwise
-	gw-publish -s $NAME -m growatt-v120 "$@" <"$BATS_TEST_TMPDIR/in" \
+	gw-publish -s "$service" -m growatt-v120 "$@" <"$BATS_TEST_TMPDIR/in" \
 		5>&- 2>"$BATS_TEST_TMPDIR/pub.err" &
 	PUB_PID=$!
 	echo $PUB_PID >>"$BATS_TEST_TMPDIR/pids"
+}
+
+start_publisher() {
+	start_publisher_as $NAME "$@"
+	record 0 >&5
 	wait_name $NAME
 }
 
-value() { # value PATH: GetValue through dbus-send, last line
-	dbus-send --print-reply --dest=$NAME "$1" com.victronenergy.BusItem.GetValue | tail -n +2 | tr -s ' \n' ' '
+value() { # value PATH [SERVICE]: GetValue through dbus-send, one line
+	dbus-send --print-reply --dest="${2:-$NAME}" "$1" com.victronenergy.BusItem.GetValue |
+		tail -n +2 | tr -s ' \n' ' '
 }
 
-@test "gw-publish: --help and usage errors" {
+start_settings() {
+	start_bg /usr/bin/python3 "$ROOT/tests/peers/settings_fake.py" \
+		--log "$BATS_TEST_TMPDIR/settings.log" "$@"
+	SETTINGS_PID=$BG_PID
+	wait_name $SET
+}
+
+# settings_add PATH GVARIANT [MIN MAX]: AddSettings by gdbus, as another
+# program on the GX would
+settings_add() {
+	local limits=""
+	[ $# -gt 2 ] && limits=", 'min': <$3>, 'max': <$4>"
+	gdbus call -e -d $SET -o / -m com.victronenergy.Settings.AddSettings \
+		"[{'path': <'$1'>, 'default': <$2>$limits}]"
+}
+
+# wait_value PATH PATTERN [SERVICE]: until GetValue matches (2 s)
+wait_value() {
+	local i
+	for i in $(seq 1 40); do
+		[[ $(value "$1" "${3:-$NAME}") =~ $2 ]] && return 0
+		sleep 0.05
+	done
+	echo "$1 is $(value "$1" "${3:-$NAME}"), not $2" >&2
+	return 1
+}
+
+@test "gw-publish: --help and usage errors, bad names refused before libdbus sees them" {
 	run gw-publish --help
 	[ "$status" -eq 0 ]
 	[[ $output == *"--stale-after"* ]]
 	for args in "" "-s org.example.x" "-s com.victronenergy.pvinverter" \
 		"-s com.victronenergy..x" "-s $NAME --signals all" \
 		"-s $NAME --stale-after never" "-s $NAME --position 5" \
-		"-s $NAME --system --session" "-s $NAME --instance -1"; do
+		"-s $NAME --system --session" "-s $NAME --instance -1" \
+		"-s com.victronenergy.pvinverter.a{b}" "-s com.victronenergy.pvinverter.a}" \
+		"-s com.victronenergy.pvinverter.{unit}" "-s com.victronenergy.{unit}.x" \
+		"-s com.victronenergy.pvinverter.a-b.{x" "-s com.victronenergy.pvinverter.x." \
+		"-s com.victronenergy.pvinverter.é"; do
 		run_split gw-publish $args </dev/null
 		assert_usage_error
 	done
+	run_split gw-publish -s 'com.victronenergy.pvinverter.a b' </dev/null
+	assert_usage_error
+	grep -q "not a valid D-Bus name" "$BATS_TEST_TMPDIR/err"
+	run_split gw-publish -s 'com.victronenergy.pvinverter.a{b}' </dev/null
+	grep -q "unknown placeholder" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "gw-publish: settings fake answers as the real localsettings" {
+	# tests/peers/localsettings-v1.76.jsonl is what Victron's localsettings
+	# answered to the same probe: every error code, reply field, instance
+	# allocation and signal must be the same
+	start_dbus
+	start_settings
+	/usr/bin/python3 "$ROOT/tests/peers/settings_probe.py" >"$BATS_TEST_TMPDIR/fake.jsonl"
+	diff <(jq -S -c . "$ROOT/tests/peers/localsettings-v1.76.jsonl") \
+		<(jq -S -c . "$BATS_TEST_TMPDIR/fake.jsonl")
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/fake.jsonl")" -ge 60 ]
 }
 
 @test "gw-publish: the Venus protocol, as an independent client sees it" {
@@ -80,11 +141,21 @@ value() { # value PATH: GetValue through dbus-send, last line
 	[[ $output == *"'SIM0000001'"* ]]
 	run gdbus call -e -d $NAME -o /Ac/L2/Voltage -m com.victronenergy.BusItem.GetText
 	[[ $output == *"'---'"* ]]
+	# /Mgmt/Connection as Victron's Modbus drivers write it
+	[[ $(value /Mgmt/Connection) == *'string "Modbus TCP 127.0.0.1:1"'* ]]
 	exec 5>&-
 	wait $PUB_PID
 }
 
-@test "gw-publish: the name appears only after every path exists" {
+@test "gw-publish: /Mgmt/Connection of an RTU bus" {
+	start_dbus
+	start_publisher_as $NAME
+	record 5 | sed 's|"bus":"[^"]*"|"bus":"rtu:/dev/ttyUSB0:9600"|' >&5
+	wait_name $NAME
+	[[ $(value /Mgmt/Connection) == *'string "Modbus RTU ttyUSB0:1"'* ]]
+}
+
+@test "gw-publish: the name appears with the first record, after every path exists" {
 	start_dbus
 	/usr/bin/python3 "$ROOT/tests/peers/busitem_client.py" $NAME first-sight \
 		>"$BATS_TEST_TMPDIR/seen.json" 2>"$BATS_TEST_TMPDIR/ready" &
@@ -92,10 +163,16 @@ value() { # value PATH: GetValue through dbus-send, last line
 	echo $client >>"$BATS_TEST_TMPDIR/pids"
 	for i in $(seq 1 100); do grep -q ready "$BATS_TEST_TMPDIR/ready" && break; sleep 0.05; done
 	grep -q ready "$BATS_TEST_TMPDIR/ready" # its match rule is in force
-	start_publisher
+	start_publisher_as $NAME
+	# a failed poll first: nothing to publish yet, no name
+	echo '{"ts":1,"src":"gw-read","unit":1,"ok":false,"error":"timeout","message":"x"}' >&5
+	sleep 0.3
+	run dbus-send --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.NameHasOwner string:$NAME
+	[[ $output == *"boolean false"* ]]
+	record 10 >&5
 	wait $client
 	cat "$BATS_TEST_TMPDIR/ready" "$BATS_TEST_TMPDIR/seen.json"
-	for p in /DeviceInstance /Connected /Ac/Power /Ac/L3/Energy/Forward /Mgmt/ProcessName /Position; do
+	for p in /DeviceInstance /Connected /Ac/Power /Ac/L3/Energy/Forward /Mgmt/ProcessName /Position /Serial; do
 		jq -e --arg p "$p" '.paths | index($p) != null' "$BATS_TEST_TMPDIR/seen.json" >/dev/null
 	done
 }
@@ -124,19 +201,176 @@ value() { # value PATH: GetValue through dbus-send, last line
 	jq -e '.items == 1 and .properties == 0' "$BATS_TEST_TMPDIR/sig2.json" >/dev/null
 }
 
-@test "gw-publish: the device instance and settings from com.victronenergy.settings" {
+@test "gw-publish: settings as localsettings takes them: absolute paths, limits, instance" {
 	start_dbus
-	start_bg /usr/bin/python3 "$ROOT/tests/peers/settings_fake.py" --instance 33 --log "$BATS_TEST_TMPDIR/settings.log"
-	wait_name com.victronenergy.settings
-	start_publisher --position 2
-	[[ $(value /DeviceInstance) == *"int32 33"* ]]
+	start_settings
+	start_publisher --position 2 --custom-name roof
+	# ident <vendor>_<serial>; every entry accepted (the fake refuses
+	# relative paths with -9, as localsettings does)
+	grep -q "AddSettings $BASE/ClassAndVrmInstance default=pvinverter:20 value=pvinverter:20" "$BATS_TEST_TMPDIR/settings.log"
+	grep -q "AddSettings $BASE/Position default=2 value=2" "$BATS_TEST_TMPDIR/settings.log"
+	grep -q "AddSettings $BASE/CustomName default=roof value=roof" "$BATS_TEST_TMPDIR/settings.log"
+	! grep -q "error=" "$BATS_TEST_TMPDIR/settings.log"
+	! grep -q "refused" "$BATS_TEST_TMPDIR/pub.err"
+	[[ $(value /DeviceInstance) == *"int32 20"* ]]
 	[[ $(value /Position) == *"int32 2"* ]]
-	grep -q "AddSettings /Settings/Devices/gxkit_growatt_1/ClassAndVrmInstance default=pvinverter:20" "$BATS_TEST_TMPDIR/settings.log"
+	[[ $(value /CustomName) == *'"roof"'* ]]
+	# /Position was registered with min 0 and max 2
+	run gdbus call -e -d $SET -o / -m com.victronenergy.BusItem.GetItems
+	[[ $output == *"'$BASE/Position': {'Value': <2>, 'Text': <'2'>, 'Max': <2>, 'Min': <0>, 'Default': <2>}"* ]]
+	# a restart keeps what settings hold: the instance and a changed position
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:1 | grep -q "int32 0"
+	exec 5>&-
+	wait $PUB_PID
+	start_publisher
+	[[ $(value /Position) == *"int32 1"* ]]
+	[[ $(value /DeviceInstance) == *"int32 20"* ]]
+}
+
+@test "gw-publish: a refused setting is reported with its path and error name" {
+	start_dbus
+	start_settings
+	# another program left /Position as text: localsettings refuses ours
+	settings_add $BASE/Position "'front'"
+	start_publisher --position 1
+	grep -q "$NAME: settings refused $BASE/Position: TypeDiffer (-5)" "$BATS_TEST_TMPDIR/pub.err"
+	# the rest was accepted, the local value serves, writes stay here
+	[[ $(value /DeviceInstance) == *"int32 20"* ]]
+	[[ $(value /Position) == *"int32 1"* ]]
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:2 | grep -q "int32 0"
+	[[ $(value $BASE/Position $SET) == *'"front"'* ]]
+}
+
+@test "gw-publish: an instance taken by another device: the next free one" {
+	start_dbus
+	start_settings
+	settings_add /Settings/Devices/other_X1/ClassAndVrmInstance "'pvinverter:20'"
+	settings_add /Settings/Devices/other_X2/ClassAndVrmInstance "'pvinverter:21'"
+	start_publisher
+	[[ $(value /DeviceInstance) == *"int32 22"* ]]
+}
+
+@test "gw-publish: writes go to settings, a refusal there is a refusal here" {
+	start_dbus
+	start_settings
+	start_publisher
 	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:1 | grep -q "int32 0"
 	dbus-send --print-reply --dest=$NAME /CustomName com.victronenergy.BusItem.SetValue variant:string:roof | grep -q "int32 0"
-	sleep 0.3
-	grep -q "SetValue /Settings/Devices/gxkit_growatt_1/Position 1" "$BATS_TEST_TMPDIR/settings.log"
-	grep -q "SetValue /Settings/Devices/gxkit_growatt_1/CustomName roof" "$BATS_TEST_TMPDIR/settings.log"
+	[[ $(value $BASE/Position $SET) == *"int32 1"* ]]
+	[[ $(value $BASE/CustomName $SET) == *'"roof"'* ]]
+	grep -q "SetValue $BASE/Position 1 result=0" "$BATS_TEST_TMPDIR/settings.log"
+	# out of 0..2: refused here, never sent
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:3 | grep -q "int32 2"
+	! grep -q "SetValue $BASE/Position 3" "$BATS_TEST_TMPDIR/settings.log"
+	# another program narrows the limits: settings refuses 2, so do we
+	settings_add $BASE/Position 0 0 1
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:2 | grep -q "int32 2"
+	grep -q "SetValue $BASE/Position 2 result=-1" "$BATS_TEST_TMPDIR/settings.log"
+	[[ $(value /Position) == *"int32 1"* ]]
+	grep -q "refused by $SET" "$BATS_TEST_TMPDIR/pub.err"
+}
+
+@test "gw-publish: changes made in settings are followed live" {
+	start_dbus
+	start_settings
+	start_publisher
+	dbus-send --print-reply --dest=$SET $BASE/Position com.victronenergy.BusItem.SetValue variant:int32:2 | grep -q "int32 0"
+	wait_value /Position "int32 2"
+	dbus-send --print-reply --dest=$SET $BASE/CustomName com.victronenergy.BusItem.SetValue variant:string:garage | grep -q "int32 0"
+	wait_value /CustomName '"garage"'
+	dbus-send --print-reply --dest=$SET $BASE/ClassAndVrmInstance com.victronenergy.BusItem.SetValue variant:string:pvinverter:33 | grep -q "int32 0"
+	wait_value /DeviceInstance "int32 33"
+	# and a watcher sees the change as a signal of ours
+	dbus-watch $NAME /Position >"$BATS_TEST_TMPDIR/watch.jsonl" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	sleep 0.5
+	dbus-send --print-reply --dest=$SET $BASE/Position com.victronenergy.BusItem.SetValue variant:int32:0 >/dev/null
+	sleep 0.4
+	jq -s -e 'map(.value) | . == [2, 0]' "$BATS_TEST_TMPDIR/watch.jsonl"
+}
+
+@test "gw-publish: a settings service that appears late is registered with then" {
+	start_dbus
+	start_publisher
+	[[ $(value /DeviceInstance) == *"int32 20"* ]]
+	grep -q "no $SET on the bus yet" "$BATS_TEST_TMPDIR/pub.err"
+	# without settings, writes stay here
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:1 | grep -q "int32 0"
+	start_bg /usr/bin/python3 "$ROOT/tests/peers/settings_fake.py" --log "$BATS_TEST_TMPDIR/settings.log"
+	SETTINGS_PID=$BG_PID
+	wait_name $SET
+	settings_add /Settings/Devices/other_X1/ClassAndVrmInstance "'pvinverter:20'"
+	# the fake's name appears before gdbus can add: gw-publish may have
+	# registered first, then the other device got 21; either way they differ
+	for i in $(seq 1 40); do grep -q "appeared" "$BATS_TEST_TMPDIR/pub.err" && break; sleep 0.05; done
+	grep -q "$SET appeared: $NAME registered as $BASE" "$BATS_TEST_TMPDIR/pub.err"
+	grep -q "AddSettings $BASE/ClassAndVrmInstance" "$BATS_TEST_TMPDIR/settings.log"
+	mine=$(value /DeviceInstance | awk '{ print $NF }')
+	other=$(value /Settings/Devices/other_X1/ClassAndVrmInstance $SET | grep -o ':[0-9]*' | tr -d :)
+	[[ $mine =~ ^2[01]$ && $other =~ ^2[01]$ && $mine != "$other" ]]
+	# settings hold the position now (its default), and take writes
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:2 | grep -q "int32 0"
+	[[ $(value $BASE/Position $SET) == *"int32 2"* ]]
+	# settings going away: gw-publish carries on, writes stay here
+	kill $SETTINGS_PID
+	for i in $(seq 1 40); do grep -q "went away" "$BATS_TEST_TMPDIR/pub.err" && break; sleep 0.05; done
+	grep -q "went away" "$BATS_TEST_TMPDIR/pub.err"
+	dbus-send --print-reply --dest=$NAME /Position com.victronenergy.BusItem.SetValue variant:int32:0 | grep -q "int32 0"
+	record 7 >&5
+	wait_value /Ac/Power "7"
+}
+
+@test "gw-publish: two units from one gw-read, two services" {
+	start_dbus
+	start_settings
+	start_gw_sim_tcp -m growatt-v120 -u 1,5 --time 12:00
+	gw-read -b tcp:127.0.0.1:$PORT -u 1,5 -m growatt-v120 --gap 0 -i 200ms -n 10 |
+		gw-publish -s 'com.victronenergy.pvinverter.growatt_{unit}' -m growatt-v120 \
+			--stale-after 10s 2>"$BATS_TEST_TMPDIR/pub.err" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	wait_name com.victronenergy.pvinverter.growatt_1
+	wait_name com.victronenergy.pvinverter.growatt_5
+	five=com.victronenergy.pvinverter.growatt_5
+	[[ $(value /Serial) == *'"SIM0000001"'* ]]
+	[[ $(value /Serial $five) == *'"SIM0000005"'* ]]
+	[[ $(value /Mgmt/Connection $five) == *"Modbus TCP 127.0.0.1:5"* ]]
+	i1=$(value /DeviceInstance)
+	i5=$(value /DeviceInstance $five)
+	[ "$i1" != "$i5" ]
+	[[ "$i1 $i5" =~ int32\ 2[01].*int32\ 2[01] ]]
+	grep -q "AddSettings /Settings/Devices/growatt_SIM0000001/ClassAndVrmInstance" "$BATS_TEST_TMPDIR/settings.log"
+	grep -q "AddSettings /Settings/Devices/growatt_SIM0000005/ClassAndVrmInstance" "$BATS_TEST_TMPDIR/settings.log"
+	wait_value /Ac/Power "double [1-9]"
+	wait_value /Ac/Power "double [1-9]" $five
+}
+
+@test "gw-publish: an offline unit invalidates only its own service; {serial} names" {
+	start_dbus
+	start_publisher_as 'com.victronenergy.pvinverter.gw_{serial}' --stale-after 30s
+	record 100 true 1 >&5
+	record 500 true 5 >&5
+	one=com.victronenergy.pvinverter.gw_SIM0000001
+	five=com.victronenergy.pvinverter.gw_SIM0000005
+	wait_name $one
+	wait_name $five
+	echo '{"ts":1,"src":"gw-read","unit":5,"ok":false,"error":"timeout","message":"x"}' >&5
+	wait_value /Connected "int32 0" $five
+	[[ $(value /Ac/Power $five) == *"array"* ]]
+	[[ $(value /Connected $one) == *"int32 1"* ]]
+	[[ $(value /Ac/Power $one) == *"100"* ]]
+	# without settings each gets its own instance from --instance on
+	[ "$(value /DeviceInstance $one)" != "$(value /DeviceInstance $five)" ]
+	record 510 true 5 >&5
+	wait_value /Ac/Power "510" $five
+}
+
+@test "gw-publish: a plain name fed two units is an error, never a flipping service" {
+	start_dbus
+	{ record 100 true 1; record 500 true 5; sleep 1; } |
+		gw-publish -s $NAME -m growatt-v120 2>"$BATS_TEST_TMPDIR/err" || rc=$?
+	[ "$rc" -eq 1 ]
+	grep -q "units 1 and 5" "$BATS_TEST_TMPDIR/err"
+	grep -q "{unit}" "$BATS_TEST_TMPDIR/err"
 }
 
 @test "gw-publish: no stale values: ok false and silence make paths invalid" {
@@ -170,10 +404,10 @@ value() { # value PATH: GetValue through dbus-send, last line
 	sleep 0.3
 	[[ $(value /Ac/Power) =~ (int32|double)\ 300 ]]
 	[[ $(value /Serial) == *"SIM0000001"* ]]
-	grep -q -- "-:2:" "$BATS_TEST_TMPDIR/pub.err"
-	grep -q -- "-:3: /Ac/Power: value of the wrong type refused" "$BATS_TEST_TMPDIR/pub.err"
-	grep -q -- "-:3: /Serial: value of the wrong type refused" "$BATS_TEST_TMPDIR/pub.err"
-	grep -q -- "-:4:" "$BATS_TEST_TMPDIR/pub.err"
+	grep -q -- "-:3:" "$BATS_TEST_TMPDIR/pub.err"
+	grep -q -- "-:4: /Ac/Power: value of the wrong type refused" "$BATS_TEST_TMPDIR/pub.err"
+	grep -q -- "-:4: /Serial: value of the wrong type refused" "$BATS_TEST_TMPDIR/pub.err"
+	grep -q -- "-:5:" "$BATS_TEST_TMPDIR/pub.err"
 }
 
 @test "gw-publish: EOF releases the name and exits 0; a lost bus exits 1" {
@@ -193,23 +427,29 @@ value() { # value PATH: GetValue through dbus-send, last line
 @test "gw-publish: a name already taken is an error" {
 	start_dbus
 	start_publisher
-	run_split gw-publish -s $NAME </dev/null
+	run_split gw-publish -s $NAME < <(record 1)
 	[ "$status" -eq 1 ]
 	grep -q "is taken" "$BATS_TEST_TMPDIR/err"
 }
 
-@test "gw-publish: valgrind-clean while serving and signalling" {
+@test "gw-publish: valgrind-clean while serving, signalling and writing to settings" {
 	start_dbus
+	start_settings
 	mkfifo "$BATS_TEST_TMPDIR/in"
 	exec 5<>"$BATS_TEST_TMPDIR/in"
-	"${VALGRIND[@]}" gw-publish -s $NAME -m growatt-v120 --stale-after 300ms \
+	"${VALGRIND[@]}" gw-publish -s 'com.victronenergy.pvinverter.growatt_{unit}' \
+		-m growatt-v120 --stale-after 300ms \
 		<"$BATS_TEST_TMPDIR/in" 5>&- 2>"$BATS_TEST_TMPDIR/vg.txt" &
 	pub=$!
+	for p in 1 2 3; do record $p true 1 >&5; record $p true 5 >&5; done
 	wait_name $NAME
-	for p in 1 2 3; do record $p >&5; done
+	wait_name com.victronenergy.pvinverter.growatt_5
 	echo garbage >&5
 	sleep 0.5
 	/usr/bin/python3 "$ROOT/tests/peers/busitem_client.py" $NAME check >/dev/null
+	dbus-send --print-reply --dest=$SET $BASE/Position com.victronenergy.BusItem.SetValue variant:int32:2 >/dev/null
+	# a write whose answer is still pending when the input ends
+	dbus-send --dest=$NAME /CustomName com.victronenergy.BusItem.SetValue variant:string:x
 	exec 5>&-
 	wait $pub
 	! grep -q "definitely lost\|indirectly lost\|Invalid" "$BATS_TEST_TMPDIR/vg.txt"

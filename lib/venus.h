@@ -1,0 +1,50 @@
+/*
+ * venus: the naming rules of Venus OS devices, as string work only:
+ * service names com.victronenergy.TYPE.NAME and their {unit}/{serial}
+ * templates, the settings ident of a device, /Mgmt/Connection, and
+ * "class:instance" values.  Nothing here allocates or talks to a bus;
+ * functions fill the caller's buffers and return 0, or -1 with a message
+ * in err.
+ */
+#ifndef GXKIT_VENUS_H
+#define GXKIT_VENUS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VENUS_PREFIX "com.victronenergy."
+
+/*
+ * A service name or template: "com.victronenergy.TYPE.NAME" where NAME may
+ * hold {unit} and {serial}.  Gives TYPE and whether the name differs per
+ * unit.  Placeholders in TYPE, unknown placeholders and stray braces are
+ * refused.
+ */
+int venus_parse_template(const char *tmpl, char *type, size_t typelen,
+                         bool *per_unit, char *err, size_t errlen);
+/* The name for one device: {unit} as decimal, {serial} with every
+ * character outside [A-Za-z0-9_] as "_" (serial NULL: refused). */
+int venus_expand(const char *tmpl, int unit, const char *serial, char *out,
+                 size_t len, char *err, size_t errlen);
+
+/*
+ * The settings ident: "<vendor>_<serial>" when serial is known (Victron's
+ * Modbus drivers), else the service name's last element; characters
+ * outside [A-Za-z0-9_] become "_", so the ident is one object path
+ * element (localsettings fails the whole AddSettings call otherwise).
+ */
+void venus_ident(const char *vendor, const char *serial, const char *service,
+                 char *out, size_t len);
+
+/*
+ * /Mgmt/Connection as Victron's Modbus drivers write it, from a gw-read
+ * record's bus spec and unit: "Modbus RTU ttyUSB0:1", "Modbus TCP
+ * 192.0.2.10:1".  A bus that is no spec is kept as it is.
+ */
+void venus_connection(const char *bus, int unit, char *out, size_t len);
+
+/* "pvinverter:20" into class and instance; -1 when it is not that form. */
+int venus_class_instance(const char *s, char *cls, size_t clslen,
+                         long *instance);
+
+#endif
