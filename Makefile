@@ -23,7 +23,12 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	time jq linux-perf libmodbus-dev libcsv-dev python3-pymodbus \
 	python3-serial python3-serial-asyncio mbpoll socat \
 	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
-	libhdf5-dev liblzf-dev python3-h5py hdf5-tools
+	libhdf5-dev liblzf-dev python3-h5py hdf5-tools daemontools
+# and what make gx and check-gx need besides (cross compilers on an x86 or
+# arm64 build machine; a Raspberry Pi builds natively with make)
+GX_DEBS = gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu \
+	binutils-arm-linux-gnueabihf binutils-aarch64-linux-gnu qemu-user-static \
+	debootstrap autoconf automake libtool debian-archive-keyring
 
 CC     ?= cc
 CFLAGS ?= -O2 -g
@@ -40,9 +45,12 @@ TOOL_BINS = $(TOOLS:%=$(B)/bin/%)
 HELPER_BINS = $(HELPERS:%=$(B)/helpers/%)
 UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/%)
 
-.PHONY: all deps check lint bench demo soak install uninstall clean format print-tools
+.PHONY: all tools deps check lint bench demo soak install uninstall clean format print-tools \
+	gx gx-deps check-gx
 
 all: $(TOOL_BINS) $(HELPER_BINS) $(UNIT_BINS)
+
+tools: $(TOOL_BINS)
 
 $(B)/lib/%.o: lib/%.c lib/*.h
 	@mkdir -p $(@D)
@@ -64,18 +72,26 @@ $(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a lib/*.h
 	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS) \
 		$(shell pkg-config --libs cmocka 2>/dev/null)
 
-deps:
-	@missing=$$(for p in $(DEBS); do \
+# install the Debian packages $(1) that are missing (as root), or say how
+define install_debs
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q 'install ok installed' || printf ' %s' $$p; done); \
-	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	if [ -z "$$missing" ]; then echo "$@: all installed"; exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then \
-		echo "deps: missing:$$missing"; \
+		echo "$@: missing:$$missing"; \
 		echo "run as root: apt-get install -y --no-install-recommends$$missing"; \
 		exit 1; fi; \
 	export DEBIAN_FRONTEND=noninteractive; \
 	apt-get install -y --no-install-recommends $$missing || \
 	{ apt-get update && apt-get install -y --no-install-recommends $$missing; }
+endef
+
+deps:
+	$(call install_debs,$(DEBS))
+
+gx-deps:
+	$(call install_debs,$(GX_DEBS))
 
 check: deps
 	@$(MAKE) --no-print-directory all
@@ -92,6 +108,16 @@ demo: deps all
 
 soak: deps all
 	@tests/soak/soak.sh
+
+# GX tarballs (dist/gxkit-VERSION-{armhf,arm64}.tar.gz), cross-built against
+# a Debian 11 (glibc 2.31) sysroot kept in build/gx; GX_ARCHS picks some.
+GX_ARCHS ?= armhf arm64
+gx: deps gx-deps
+	@gx/build.sh $(GX_ARCHS)
+
+# The tarballs' tools under qemu-user on a Debian 11 userland.
+check-gx: gx all
+	@gx/check.sh $(GX_ARCHS)
 
 format:
 	clang-format -i cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c
@@ -115,7 +141,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/gxkit
 
 clean:
-	rm -rf $(B)
+	rm -rf $(B) dist
 
 print-tools:
 	@echo $(TOOLS)

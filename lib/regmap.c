@@ -376,10 +376,17 @@ directive(struct loader *ld, const char *line)
 	}
 }
 
-/* Where a short map name lives: $GXKIT_MAPS, the source tree, installed. */
+/*
+ * Where a short map name lives: $GXKIT_MAPS; next to the binary, where a
+ * GX tarball keeps them (bin/../share/maps), a relocated install
+ * (bin/../share/gxkit/maps) or the source tree (build/bin/../../lib/maps);
+ * else the installed map directory.
+ */
 static char *
 find_map(const char *name)
 {
+	static const char *const near[] = {
+	    "../share/maps", "../share/gxkit/maps", "../../lib/maps"};
 	char exe[4096], path[4600], *slash;
 	const char *env = getenv("GXKIT_MAPS");
 	ssize_t n;
@@ -395,10 +402,10 @@ find_map(const char *name)
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		if (slash != NULL) {
+		for (size_t i = 0; slash != NULL && i < 3; i++) {
 			*slash = '\0';
-			snprintf(path, sizeof(path), "%s/../../lib/maps/%s.csv",
-			         exe, name);
+			snprintf(path, sizeof(path), "%s/%s/%s.csv", exe,
+			         near[i], name);
 			if (access(path, R_OK) == 0)
 				return strdup(path);
 		}

@@ -151,6 +151,8 @@ assert_types() {
 	[ "$status" -eq 0 ]
 }
 
+# the tool's own memory: under qemu (check-gx) that is the emulator's
+# bats test_tags=own-memory
 @test "gw-read: rss-watch | leak-classify calls the offline path steady" {
 	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1
 	# unit 2 is absent: half the polls take the failure path

@@ -2,10 +2,13 @@
 # killed by PID in teardown, valgrind with the project's leak settings.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-export PATH="$ROOT/build/bin:$ROOT/build/helpers:$PATH"
+# GXKIT_BIN: the tools to test (make check-gx: emulated GX builds)
+export PATH="${GXKIT_BIN:-$ROOT/build/bin}:$ROOT/build/helpers:$PATH"
 export TZ=UTC LC_ALL=C.UTF-8
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
 	--error-exitcode=99)
+# valgrind cannot run another architecture's code: emulated tools run bare
+[ -z "${GXKIT_BIN:-}" ] || VALGRIND=()
 
 # start CMD... in the background; its pid lands in $BG_PID
 start_bg() {

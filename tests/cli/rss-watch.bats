@@ -195,6 +195,8 @@ teardown() {
 	[ "$status" -eq 0 ]
 }
 
+# the tool's own memory: under qemu (check-gx) that is the emulator's
+# bats test_tags=own-memory
 @test "rss-watch: flat RSS while sampling fast (short soak)" {
 	start_bg memhog steady
 	target=$BG_PID

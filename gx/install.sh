@@ -1,0 +1,207 @@
+#!/bin/sh
+# gxkit installer for Venus OS (and any root directory that looks like one).
+#
+#   install.sh [--root DIR]                   the tools into DIR/data/gxkit
+#   install.sh --bridge NAME -b SPEC -u IDS -m MAP [-i DUR] [--max-rss SIZE]
+#              [--log-dir DIR] [--root DIR]   a gw-read | gw-publish service
+#   install.sh --remove NAME [--root DIR]     undo one service
+#   install.sh --uninstall [--root DIR]       undo everything
+#
+# Venus keeps /data across firmware updates and rebuilds /service in RAM at
+# every boot: a service lives in /data/gxkit/service/NAME, is linked into
+# /service, and one line in /data/rc.local links it again at boot.  Running
+# the same command twice changes nothing.  POSIX sh: Venus has no bash.
+set -eu
+
+prog=${0##*/}
+here=$(cd "$(dirname "$0")" && pwd -P)
+root=/
+action=install
+name= bus= units= map= interval=5s max_rss=24M log_dir=/var/log
+
+die() {
+	echo "$prog: $*" >&2
+	exit 1
+}
+
+usage() {
+	echo "$prog: $*" >&2
+	echo "Try '$prog --help'." >&2
+	exit 2
+}
+
+help() {
+	sed -n '2,13s/^# \{0,1\}//p' "$0"
+	exit 0
+}
+
+need_arg() { [ $# -ge 2 ] || usage "$1 needs a value"; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--root) need_arg "$@"; root=$2; shift ;;
+	--bridge) need_arg "$@"; action=bridge; name=$2; shift ;;
+	--remove) need_arg "$@"; action=remove; name=$2; shift ;;
+	--uninstall) action=uninstall ;;
+	-b) need_arg "$@"; bus=$2; shift ;;
+	-u) need_arg "$@"; units=$2; shift ;;
+	-m) need_arg "$@"; map=$2; shift ;;
+	-i) need_arg "$@"; interval=$2; shift ;;
+	--max-rss) need_arg "$@"; max_rss=$2; shift ;;
+	--log-dir) need_arg "$@"; log_dir=$2; shift ;;
+	-h | --help) help ;;
+	*) usage "unknown argument '$1'" ;;
+	esac
+	shift
+done
+
+[ -d "$root" ] || die "no directory '$root'"
+root=$(cd "$root" && pwd -P)
+data=${root%/}/data
+gxkit=$data/gxkit
+services=${root%/}/service
+rc=$data/rc.local
+
+# a service NAME: one D-Bus name element and one directory name
+check_name() {
+	case $1 in
+	"" | *[!A-Za-z0-9_]* | [0-9]*)
+		usage "'$1' is not a service name (letters, digits, _; not a digit first)" ;;
+	esac
+}
+
+# 'text' for a shell script, whatever text holds
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+# write FILE MODE: standard input into FILE, only when it differs (the
+# comparison in a temporary file elsewhere: FILE's directory is touched
+# only by a change)
+write() {
+	cmpfile=$(mktemp)
+	cat >"$cmpfile"
+	if [ -f "$1" ] && cmp -s "$cmpfile" "$1"; then
+		rm -f "$cmpfile"
+		return 0
+	fi
+	cp "$cmpfile" "$1.new.$$"
+	rm -f "$cmpfile"
+	chmod "$2" "$1.new.$$"
+	mv -f "$1.new.$$" "$1"
+	echo "$prog: wrote ${1#"${root%/}"}"
+}
+
+# same DIR1 DIR2: the same files with the same contents
+same() {
+	[ -d "$2" ] || return 1
+	(cd "$1" && find . -type f) | while read -r f; do
+		cmp -s "$1/$f" "$2/$f" || { echo differ; break; }
+	done | grep -q differ && return 1
+	[ "$(cd "$1" && find . -type f | wc -l)" = "$(cd "$2" && find . -type f | wc -l)" ]
+}
+
+install_tools() {
+	[ -x "$here/bin/gw-read" ] || die "no bin/ next to $0: run it from the unpacked tarball"
+	mkdir -p "$gxkit"
+	[ "$here" = "$(cd "$gxkit" && pwd -P)" ] && return 0
+	same "$here/bin" "$gxkit/bin" && same "$here/share" "$gxkit/share" &&
+		cmp -s "$here/install.sh" "$gxkit/install.sh" && return 0
+	rm -rf "$gxkit/bin.new" "$gxkit/share.new"
+	cp -R "$here/bin" "$gxkit/bin.new"
+	cp -R "$here/share" "$gxkit/share.new"
+	rm -rf "$gxkit/bin" "$gxkit/share"
+	mv "$gxkit/bin.new" "$gxkit/bin"
+	mv "$gxkit/share.new" "$gxkit/share"
+	cp "$here/install.sh" "$gxkit/install.sh"
+	[ ! -f "$here/README" ] || cp "$here/README" "$gxkit/README"
+	echo "$prog: tools in ${gxkit#"${root%/}"}/bin"
+}
+
+# the run script of a bridge: both sides started here through a FIFO, so
+# that a signal from supervise, or either side ending, ends both at once
+# (a plain pipeline would leave them running, and a restart would open
+# the serial port twice)
+run_script() {
+	case $units in
+	*[,-]*) service="com.victronenergy.pvinverter.${name}_{unit}" ;;
+	*) service="com.victronenergy.pvinverter.$name" ;;
+	esac
+	cat <<EOF
+#!/bin/sh
+# gxkit bridge $name, made by install.sh: gw-read | gw-publish under
+# daemontools' supervise.  Paths are relative to this directory, which
+# supervise makes the working directory.
+exec 2>&1
+bin=\$(cd -P ../../bin && pwd -P)
+[ -p bridge.fifo ] || { rm -f bridge.fifo; mkfifo bridge.fifo; }
+"\$bin/gw-read" -b $(quote "$bus") -u $(quote "$units") -m $(quote "$map") \\
+	-i $(quote "$interval") --max-rss $(quote "$max_rss") >bridge.fifo &
+reader=\$!
+"\$bin/gw-publish" -s $(quote "$service") -m $(quote "$map") \\
+	--max-rss $(quote "$max_rss") <bridge.fifo &
+publisher=\$!
+trap 'kill \$reader \$publisher 2>/dev/null' TERM INT HUP
+wait \$publisher || :
+kill \$reader 2>/dev/null || :
+wait \$reader || :
+EOF
+}
+
+rc_line() { echo "ln -sfn /data/gxkit/service/$1 /service/$1"; }
+
+install_bridge() {
+	check_name "$name"
+	[ -n "$bus" ] && [ -n "$units" ] && [ -n "$map" ] ||
+		usage "--bridge needs -b SPEC, -u IDS and -m MAP"
+	case $bus in rtu:/* | tcp:?*) ;; *) usage "-b: '$bus' is not rtu:DEVICE or tcp:HOST" ;; esac
+	case $units in *[!0-9,-]* | "") usage "-u: '$units' is not a unit list (1,5 or 1-3)" ;; esac
+	install_tools
+	dir=$gxkit/service/$name
+	mkdir -p "$dir/log" "$services"
+	run_script | write "$dir/run" 755
+	printf '#!/bin/sh\nexec multilog t s25000 n4 %s\n' "$(quote "$log_dir/$name")" |
+		write "$dir/log/run" 755
+	if [ "$(readlink "$services/$name" 2>/dev/null)" != "../data/gxkit/service/$name" ]; then
+		ln -sfn "../data/gxkit/service/$name" "$services/$name"
+		echo "$prog: linked ${services#"${root%/}"}/$name"
+	fi
+	[ -f "$rc" ] || printf '#!/bin/sh\n' | write "$rc" 755
+	if ! grep -qxF "$(rc_line "$name")" "$rc"; then
+		rc_line "$name" >>"$rc"
+		chmod 755 "$rc"
+		echo "$prog: ${rc#"${root%/}"} links it at boot"
+	fi
+}
+
+# stop a supervised directory if supervise runs it
+stop_supervised() {
+	if command -v svok >/dev/null 2>&1 && svok "$1" 2>/dev/null; then
+		svc -dx "$1"
+	fi
+}
+
+remove_bridge() {
+	check_name "$1"
+	dir=$gxkit/service/$1
+	rm -f "$services/$1"
+	[ -d "$dir" ] && stop_supervised "$dir/log" && stop_supervised "$dir"
+	if [ -f "$rc" ] && grep -qxF "$(rc_line "$1")" "$rc"; then
+		grep -vxF "$(rc_line "$1")" "$rc" | write "$rc" 755
+	fi
+	rm -rf "$dir"
+	echo "$prog: removed $1"
+}
+
+case $action in
+install) install_tools ;;
+bridge) install_bridge ;;
+remove) remove_bridge "$name" ;;
+uninstall)
+	if [ -d "$gxkit/service" ]; then
+		for d in "$gxkit"/service/*/; do
+			[ -d "$d" ] && remove_bridge "$(basename "$d")"
+		done
+	fi
+	rm -rf "$gxkit"
+	echo "$prog: removed ${gxkit#"${root%/}"}"
+	;;
+esac
