@@ -16,14 +16,10 @@
 #include "jsonl.h"
 #include "leak.h"
 
-#define MAX_SEGMENTS 32 /* previous segments kept for the report */
-#define MAX_FAULTS   (1u << 20)
-#define MAX_UNITS    256
-
 struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
-	char *limit_arg, *horizon_arg, *events, *svg;
+	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
 	long pid;
 	struct leak_rules rules;
 	long windows, min_samples;
@@ -31,19 +27,12 @@ struct options {
 
 /* One input record, whichever parser read it. */
 struct record {
-	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start;
-	double ts, value, anon, rss, pid, start;
+	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start, has_age;
+	double ts, value, anon, rss, pid, start, age;
 	bool value_invalid; /* present but null or not a number */
 	char event[16];
 	int ok; /* -1 absent, 0 false, 1 true */
 	char unit[32];
-};
-
-struct segment {
-	double first_ts, last_ts, pid, start, slope;
-	uint64_t samples;
-	bool has_id;
-	enum leak_verdict verdict;
 };
 
 struct context {
@@ -51,13 +40,8 @@ struct context {
 	struct leak_rules rules; /* o->rules with the limit in field units */
 	const char *field;
 	bool field_is_anon;
-	struct leak_series series;
-	struct segment cur;
-	struct segment done[MAX_SEGMENTS];
-	size_t ndone, total_segments;
-	uint64_t malformed, skipped, out_of_order, filtered;
-	bool interleaved;
-	double interleaved_pid;
+	struct leak_stream st;
+	uint64_t malformed, skipped, filtered;
 	struct leak_faults faults;
 };
 
@@ -71,6 +55,7 @@ enum {
 	FLD_EVENT,
 	FLD_OK,
 	FLD_UNIT,
+	FLD_AGE,
 	FLD_COUNT
 };
 
@@ -101,6 +86,8 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->pid = f[FLD_PID].num;
 	r->has_start = f[FLD_START].type == JSONL_NUMBER;
 	r->start = f[FLD_START].num;
+	r->has_age = f[FLD_AGE].type == JSONL_NUMBER;
+	r->age = f[FLD_AGE].num;
 	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
 		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
 		         f[FLD_EVENT].str_len);
@@ -143,6 +130,7 @@ record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
 	r->has_rss = get_number(obj, "rss_kb", &r->rss);
 	r->has_pid = get_number(obj, "pid", &r->pid);
 	r->has_start = get_number(obj, "start", &r->start);
+	r->has_age = get_number(obj, "age_s", &r->age);
 	if (json_is_string(ev))
 		copy_str(r->event, sizeof(r->event), json_string_value(ev),
 		         json_string_length(ev));
@@ -162,7 +150,7 @@ parser_init(struct parser *p, const char *field)
 	static const char *const names[FLD_COUNT] = {
 	    [FLD_TS] = "ts",   [FLD_ANON] = "anon_kb", [FLD_RSS] = "rss_kb",
 	    [FLD_PID] = "pid", [FLD_START] = "start",  [FLD_EVENT] = "event",
-	    [FLD_OK] = "ok",   [FLD_UNIT] = "unit"};
+	    [FLD_OK] = "ok",   [FLD_UNIT] = "unit",    [FLD_AGE] = "age_s"};
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -192,49 +180,6 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 	return true;
 }
 
-/* Close the current segment: classify it for the report, start anew. */
-static void
-close_segment(struct context *c)
-{
-	struct leak_result res;
-	struct segment *s = &c->cur;
-
-	if (c->series.samples == 0)
-		return;
-	leak_series_flush(&c->series);
-	s->first_ts = c->series.t0;
-	s->last_ts = c->series.last_ts;
-	s->samples = c->series.samples;
-	s->verdict = LEAK_INSUFFICIENT;
-	s->slope = NAN;
-	if (leak_classify(&c->series, &c->rules, NULL, &res) == 0) {
-		s->verdict = res.verdict;
-		s->slope = res.ts.slope;
-	}
-	if (c->ndone == MAX_SEGMENTS) {
-		memmove(c->done, c->done + 1,
-		        (MAX_SEGMENTS - 1) * sizeof(c->done[0]));
-		c->ndone--;
-	}
-	c->done[c->ndone++] = *s;
-	c->total_segments++;
-	leak_series_reset(&c->series);
-	memset(s, 0, sizeof(*s));
-}
-
-/* A (pid, start) seen in a closed segment again: processes interleave. */
-static bool
-seen_before(const struct context *c, const struct record *r)
-{
-	size_t i;
-
-	for (i = 0; i < c->ndone; i++)
-		if (c->done[i].has_id && c->done[i].pid == r->pid &&
-		    c->done[i].start == r->start)
-			return true;
-	return false;
-}
-
 static void
 choose_field(struct context *c, struct record *r)
 {
@@ -249,14 +194,15 @@ choose_field(struct context *c, struct record *r)
 static void
 add_record(struct context *c, struct record *r)
 {
-	bool has_id = r->has_pid && r->has_start;
+	struct leak_sample x = {0};
 
 	if (c->o->pid > 0 && (!r->has_pid || r->pid != (double)c->o->pid)) {
 		c->filtered++;
 		return;
 	}
 	if (strcmp(r->event, "restart") == 0) {
-		close_segment(c);
+		x.restart = true;
+		leak_stream_add(&c->st, &x);
 		return;
 	}
 	choose_field(c, r);
@@ -269,25 +215,14 @@ add_record(struct context *c, struct record *r)
 		c->skipped++;
 		return;
 	}
-	if (has_id && c->cur.has_id &&
-	    (r->pid != c->cur.pid || r->start != c->cur.start)) {
-		if (seen_before(c, r) && !c->interleaved) {
-			c->interleaved = true;
-			c->interleaved_pid = r->pid;
-		}
-		close_segment(c);
-	}
-	if (c->series.samples > 0 && r->ts < c->series.last_ts) {
-		c->out_of_order++;
-		return;
-	}
-	if (c->series.samples == 0 && has_id) {
-		c->cur.has_id = true;
-		c->cur.pid = r->pid;
-		c->cur.start = r->start;
-	}
-	leak_series_add(&c->series, r->ts, r->value,
-	                !c->field_is_anon && r->has_anon ? r->anon : NAN);
+	x.ts = r->ts;
+	x.value = r->value;
+	x.aux = !c->field_is_anon && r->has_anon ? r->anon : NAN;
+	x.has_id = r->has_pid && r->has_start;
+	x.pid = r->pid;
+	x.start = r->start;
+	x.age_s = r->has_age ? r->age : NAN;
+	leak_stream_add(&c->st, &x);
 }
 
 static int
@@ -316,93 +251,10 @@ read_series(struct context *c, FILE *fp, const char *name)
 
 /* ---- fault periods from --events --------------------------------------- */
 
-struct fault_reader {
-	struct leak_faults *f;
-	size_t cap;
-	char units[MAX_UNITS][32];
-	bool down[MAX_UNITS];
-	size_t nunits, ndown;
-	double open_since, last_ts;
-};
-
-static int
-fault_push(struct fault_reader *fr, double start, double end)
-{
-	struct leak_faults *f = fr->f;
-
-	if (end <= start)
-		return 0;
-	if (f->n > 0 && start <= f->end[f->n - 1]) { /* overlap: merge */
-		if (end > f->end[f->n - 1])
-			f->end[f->n - 1] = end;
-		return 0;
-	}
-	if (f->n == fr->cap) {
-		size_t cap = fr->cap ? fr->cap * 2 : 64;
-		double *s, *e;
-
-		if (cap > MAX_FAULTS) {
-			errno = E2BIG;
-			return -1;
-		}
-		s = realloc(f->start, cap * sizeof(double));
-		if (s == NULL)
-			return -1;
-		f->start = s;
-		e = realloc(f->end, cap * sizeof(double));
-		if (e == NULL)
-			return -1;
-		f->end = e;
-		fr->cap = cap;
-	}
-	f->start[f->n] = start;
-	f->end[f->n] = end;
-	f->n++;
-	return 0;
-}
-
-static size_t
-unit_slot(struct fault_reader *fr, const char *unit)
-{
-	size_t i;
-
-	for (i = 0; i < fr->nunits; i++)
-		if (strcmp(fr->units[i], unit) == 0)
-			return i;
-	if (fr->nunits == MAX_UNITS)
-		return MAX_UNITS - 1;
-	strcpy(fr->units[fr->nunits], unit);
-	return fr->nunits++;
-}
-
-/* A period is a fault while any unit is failing ("ok": false, offline). */
-static int
-fault_record(struct fault_reader *fr, const struct record *r)
-{
-	bool bad = r->ok == 0 || strcmp(r->event, "offline") == 0;
-	bool good = r->ok == 1 || strcmp(r->event, "online") == 0;
-	size_t u;
-
-	if (!r->has_ts || (!bad && !good) || r->ts < fr->last_ts)
-		return 0;
-	fr->last_ts = r->ts;
-	u = unit_slot(fr, r->unit);
-	if (bad && !fr->down[u]) {
-		fr->down[u] = true;
-		if (fr->ndown++ == 0)
-			fr->open_since = r->ts;
-	} else if (good && fr->down[u]) {
-		fr->down[u] = false;
-		if (--fr->ndown == 0)
-			return fault_push(fr, fr->open_since, r->ts);
-	}
-	return 0;
-}
-
 static int
 read_faults(const char *path, struct leak_faults *faults)
 {
-	struct fault_reader fr;
+	struct leak_fault_reader fr;
 	struct jsonl_reader rd;
 	struct parser p;
 	struct record r;
@@ -413,27 +265,33 @@ read_faults(const char *path, struct leak_faults *faults)
 		warn("%s", path);
 		return -1;
 	}
-	memset(&fr, 0, sizeof(fr));
-	fr.f = faults;
+	leak_fault_reader_init(&fr, faults);
 	parser_init(&p, "ts");
 	jsonl_reader_init(&rd, fp, path);
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
+		int state;
+
 		rc = 0;
-		if (parse_record(&rd, &p, &r) && fault_record(&fr, &r) < 0) {
+		if (!parse_record(&rd, &p, &r) || !r.has_ts)
+			continue;
+		state = r.ok == 0 || strcmp(r.event, "offline") == 0  ? 0
+		        : r.ok == 1 || strcmp(r.event, "online") == 0 ? 1
+		                                                      : -1;
+		if (leak_fault_record(&fr, r.ts, r.unit, state) < 0) {
 			warn("%s: fault periods", path);
-			rc = -1;
+			rc = -2;
 		}
 	}
-	if (rc == 0 && fr.ndown > 0)
-		rc = fault_push(&fr, fr.open_since, fr.last_ts);
-	if (ferror(fp)) {
+	if (rc == -1)
 		warn("%s: read error", path);
-		rc = -1;
+	else if (rc == 0 && leak_fault_reader_end(&fr) < 0) {
+		warn("%s: fault periods", path);
+		rc = -2;
 	}
 	jsonl_report_summary(&rd);
 	jsonl_reader_free(&rd);
 	fclose(fp);
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -533,6 +391,148 @@ sparkline(FILE *fp, const struct leak_series *s, size_t width)
 	}
 }
 
+/* "grows" for a field where rising is bad, "falls" for free memory. */
+static const char *
+verb(const struct context *c, const char *up, const char *down)
+{
+	return c->st.series.sign > 0 ? up : down;
+}
+
+/*
+ * The verdict's reason in one sentence, with the numbers it rests on: the
+ * same words in the report and in the JSON.
+ */
+static void
+reason(char *buf, size_t cap, const struct context *c,
+       const struct leak_result *r)
+{
+	const char *f = c->field;
+	char a[32], b[32], d[32], t[32];
+
+	switch (r->why) {
+	case LEAK_WHY_TOO_FEW:
+		snprintf(buf, cap, "too few samples");
+		break;
+	case LEAK_WHY_STEADY:
+		snprintf(buf, cap, "no significant trend: %s/h now, p %.2g",
+		         fmt_value(a, sizeof(a), f, r->slope * 3600),
+		         r->slope_p);
+		break;
+	case LEAK_WHY_BELOW_RATE:
+		snprintf(buf, cap,
+		         "%s %s/h (%+.2f %%/day), below --min-rate %g %%/day",
+		         verb(c, "grows", "falls"),
+		         fmt_value(a, sizeof(a), f, r->slope * 3600),
+		         r->rate_pct_day, c->rules.min_rate);
+		break;
+	case LEAK_WHY_WITHIN_NOISE:
+		snprintf(buf, cap,
+		         "%s %s/h (p %.2g) but by less than %s, %g noise sds: "
+		         "within the noise",
+		         verb(c, "rises", "falls"),
+		         fmt_value(a, sizeof(a), f, r->slope * 3600),
+		         r->slope_p, fmt_value(b, sizeof(b), f, r->material),
+		         c->rules.material);
+		break;
+	case LEAK_WHY_CAME_BACK:
+		snprintf(buf, cap, "%s by %s and came back by %s",
+		         verb(c, "rose", "fell"),
+		         fmt_value(a, sizeof(a), f, r->rise),
+		         fmt_value(b, sizeof(b), f, r->fall));
+		break;
+	case LEAK_WHY_SETTLED:
+		snprintf(buf, cap, "%s once, by %s, and is flat since %s",
+		         verb(c, "grew", "fell"),
+		         fmt_value(a, sizeof(a), f, r->rise),
+		         fmt_time(t, sizeof(t), r->flat_since));
+		break;
+	case LEAK_WHY_SLOWING:
+		snprintf(buf, cap,
+		         "growth slows toward zero: %s/h now, levelling off",
+		         fmt_value(a, sizeof(a), f, r->slope * 3600));
+		break;
+	case LEAK_WHY_FALLING:
+		snprintf(
+		    buf, cap, "%s since %s: %s/h", verb(c, "falls", "rises"),
+		    fmt_time(t, sizeof(t), r->regime[r->nregimes - 1].start_ts),
+		    fmt_value(a, sizeof(a), f, r->slope * 3600));
+		break;
+	case LEAK_WHY_GROWS:
+	case LEAK_WHY_FLOOR:
+		snprintf(buf, cap, "%s%s since %s: %s/h (%+.2f %%/day)",
+		         r->why == LEAK_WHY_FLOOR ? "the floor under the "
+		                                    "sawtooth "
+		                                  : "",
+		         verb(c, "grows", "falls"),
+		         fmt_time(t, sizeof(t), r->onset_ts),
+		         fmt_value(a, sizeof(a), f, r->slope * 3600),
+		         r->rate_pct_day);
+		break;
+	case LEAK_WHY_EPISODES:
+		snprintf(buf, cap,
+		         "%s in episodes: %zu episodes, %s in all, %s/h while "
+		         "growing; never back down, flat since %s",
+		         verb(c, "grows", "falls"), r->episodes,
+		         fmt_value(a, sizeof(a), f, r->rise),
+		         fmt_value(b, sizeof(b), f,
+		                   r->growing_s > 0
+		                       ? r->rise / r->growing_s * 3600
+		                       : NAN),
+		         fmt_time(t, sizeof(t), r->flat_since));
+		break;
+	case LEAK_WHY_FAULTS:
+		snprintf(
+		    buf, cap,
+		    "%s only during faults: %s/h inside (%zu periods, %s), "
+		    "%s/h outside",
+		    verb(c, "grows", "falls"),
+		    fmt_value(a, sizeof(a), f, r->fault_in_slope * 3600),
+		    r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
+		    fmt_value(b, sizeof(b), f, r->fault_out_slope * 3600));
+		break;
+	case LEAK_WHY_STEPS:
+		snprintf(buf, cap,
+		         "peaks climb in steps while the floor stays flat");
+		break;
+	case LEAK_WHY_LIMIT_NOW:
+		snprintf(buf, cap, "the limit %s is already reached",
+		         fmt_value(a, sizeof(a), f, c->rules.limit));
+		break;
+	case LEAK_WHY_LIMIT_SOON:
+		snprintf(buf, cap, "at %s/h the limit %s is reached in %s",
+		         fmt_value(a, sizeof(a), f, r->slope * 3600),
+		         fmt_value(b, sizeof(b), f, c->rules.limit),
+		         fmt_duration(d, sizeof(d), r->time_to_limit_s));
+		break;
+	}
+}
+
+static const char *
+kind_name(enum leak_kind k)
+{
+	return k == LEAK_RISE ? "rise" : k == LEAK_FALL ? "fall" : "flat";
+}
+
+static void
+report_regimes(FILE *fp, const struct context *c, const struct leak_result *r)
+{
+	size_t i = r->nregimes > 6 ? r->nregimes - 6 : 0;
+	char a[32], t1[32], t2[32];
+
+	fprintf(fp, "  regimes   %zu; episodes of growth %zu%s\n", r->nregimes,
+	        r->episodes,
+	        r->sawtooth ? " (of the floor under the sawtooth)" : "");
+	for (; i < r->nregimes; i++) {
+		const struct leak_regime *x = &r->regime[i];
+
+		fprintf(fp, "            %s .. %s  %-4s %s/h%s\n",
+		        fmt_time(t1, sizeof(t1), x->start_ts),
+		        fmt_time(t2, sizeof(t2), x->end_ts), kind_name(x->kind),
+		        fmt_value(a, sizeof(a), c->field, x->slope * 3600),
+		        x->jump_significant ? ", after a step" : "");
+	}
+}
+
 static void
 report_faults(FILE *fp, const struct leak_result *r, const char *field)
 {
@@ -541,11 +541,13 @@ report_faults(FILE *fp, const struct leak_result *r, const char *field)
 	if (!r->have_faults)
 		return;
 	fprintf(fp,
-	        "  faults    %zu periods, %s in all: growth %s/h inside, "
-	        "%s/h outside\n",
+	        "  faults    %zu periods, %s in all: growth %s/h inside "
+	        "(p %.2g), %s/h outside (p %.2g)\n",
 	        r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
 	        fmt_value(a, sizeof(a), field, r->fault_in_slope * 3600),
-	        fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600));
+	        r->fault_in_p,
+	        fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600),
+	        r->fault_out_p);
 }
 
 static void
@@ -554,14 +556,14 @@ report_segments(FILE *fp, const struct context *c)
 	char a[32], t1[32], t2[32];
 	size_t i;
 
-	if (c->total_segments == 0)
+	if (c->st.total_segments == 0)
 		return;
 	fprintf(fp,
 	        "  segments  %zu earlier (restarts); this report is on "
 	        "the latest\n",
-	        c->total_segments);
-	for (i = 0; i < c->ndone; i++) {
-		const struct segment *s = &c->done[i];
+	        c->st.total_segments);
+	for (i = 0; i < c->st.ndone; i++) {
+		const struct leak_segment *s = &c->st.done[i];
 
 		fprintf(fp, "            pid %-7.0f %s .. %s  %-17s %s/h\n",
 		        s->pid, fmt_time(t1, sizeof(t1), s->first_ts),
@@ -575,15 +577,16 @@ static void
 report(FILE *fp, const struct context *c, const struct leak_result *r)
 {
 	const char *f = c->field;
-	char a[32], b[32], d[32], e[32];
+	char a[32], b[32], d[32], e[32], why[512];
 
-	fprintf(fp, "%s: %s (%s)\n", f, leak_verdict_name(r->verdict), r->why);
+	reason(why, sizeof(why), c, r);
+	fprintf(fp, "%s: %s (%s)\n", f, leak_verdict_name(r->verdict), why);
 	fprintf(fp, "  series    %llu samples over %s, level %s, last %s  ",
 	        (unsigned long long)r->samples,
 	        fmt_duration(d, sizeof(d), r->span_s),
 	        fmt_value(a, sizeof(a), f, r->level),
 	        fmt_value(b, sizeof(b), f, r->last));
-	sparkline(fp, &c->series, 32);
+	sparkline(fp, &c->st.series, 32);
 	fputc('\n', fp);
 	if (r->verdict == LEAK_INSUFFICIENT) {
 		fprintf(fp,
@@ -591,29 +594,29 @@ report(FILE *fp, const struct context *c, const struct leak_result *r)
 		        (unsigned long long)c->rules.min_samples);
 		return;
 	}
-	fprintf(fp,
-	        "  slope     %s/h (%+.2f %%/day), %g%% CI %s/h .. %s/h; "
-	        "OLS %s/h, R\u00b2 %.2f\n",
-	        fmt_value(a, sizeof(a), f, r->ts.slope * 3600), r->rate_pct_day,
-	        100 * (1 - c->rules.alpha),
-	        fmt_value(b, sizeof(b), f, r->ts.lo * 3600),
-	        fmt_value(d, sizeof(d), f, r->ts.hi * 3600),
-	        fmt_value(e, sizeof(e), f, r->ols.slope * 3600), r->ols.r2);
-	fprintf(fp,
-	        "  trend     Mann-Kendall z %.2f, p %.2g%s "
-	        "(autocorrelation widens the variance x%.2f)\n",
-	        r->mk.z, r->mk.p,
-	        r->mk.p < c->rules.alpha ? ", significant" : "", r->mk.factor);
-	if (!isnan(r->envelope_share))
+	if (r->warmup_s > 0)
 		fprintf(fp,
-		        "  floor     lower envelope%s %s/h, %.0f%% of the "
-		        "trend\n",
-		        r->envelope_from_aux ? " of anon_kb" : "",
-		        fmt_value(a, sizeof(a), f, r->envelope_slope * 3600),
-		        100 * r->envelope_share);
-	if (r->growth_started)
-		fprintf(fp, "  change    growth started at %s\n",
-		        fmt_time(d, sizeof(d), r->first_ts + r->cp.t));
+		        "  warm-up   the first %s after the start left out\n",
+		        fmt_duration(d, sizeof(d), r->warmup_s));
+	fprintf(fp,
+	        "  now       %s/h (%+.2f %%/day), %g%% one-sided CI %s/h .. "
+	        "%s/h, p %.2g\n",
+	        fmt_value(a, sizeof(a), f, r->slope * 3600), r->rate_pct_day,
+	        100 * (1 - 2 * c->rules.alpha),
+	        fmt_value(b, sizeof(b), f, r->slope_lo * 3600),
+	        fmt_value(d, sizeof(d), f, r->slope_hi * 3600), r->slope_p);
+	report_regimes(fp, c, r);
+	fprintf(fp,
+	        "  noise     sd %s, lag-1 correlation %.2f: variances wider "
+	        "x%.2f\n",
+	        fmt_value(a, sizeof(a), f, r->noise_sd), r->noise_phi,
+	        r->noise_factor);
+	fprintf(fp,
+	        "  overall   Theil-Sen %s/h, OLS %s/h (R\u00b2 %.2f), "
+	        "Mann-Kendall z %.2f\n",
+	        fmt_value(a, sizeof(a), f, r->ts.slope * 3600),
+	        fmt_value(b, sizeof(b), f, r->ols.slope * 3600), r->ols.r2,
+	        r->mk.z);
 	if (!isnan(c->rules.limit))
 		fprintf(fp, "  limit     %s reached in %s (horizon %s)\n",
 		        fmt_value(a, sizeof(a), f, c->rules.limit),
@@ -634,10 +637,10 @@ json_segments(struct jsonl_writer *w, const struct context *c)
 {
 	size_t i;
 
-	jsonl_int(w, "segment_count", (int64_t)c->total_segments + 1);
+	jsonl_int(w, "segment_count", (int64_t)c->st.total_segments + 1);
 	jsonl_array_open(w, "segments");
-	for (i = 0; i < c->ndone; i++) {
-		const struct segment *s = &c->done[i];
+	for (i = 0; i < c->st.ndone; i++) {
+		const struct leak_segment *s = &c->st.done[i];
 
 		jsonl_object_open(w, NULL);
 		jsonl_double(w, "first_ts", s->first_ts);
@@ -655,33 +658,70 @@ json_segments(struct jsonl_writer *w, const struct context *c)
 }
 
 static void
+json_regimes(struct jsonl_writer *w, const struct leak_result *r)
+{
+	size_t i;
+
+	jsonl_array_open(w, "regimes");
+	for (i = 0; i < r->nregimes; i++) {
+		const struct leak_regime *x = &r->regime[i];
+
+		jsonl_object_open(w, NULL);
+		jsonl_double(w, "start_ts", x->start_ts);
+		jsonl_double(w, "end_ts", x->end_ts);
+		jsonl_str(w, "kind", kind_name(x->kind));
+		json_per_hour(w, "slope_per_h", x->slope);
+		jsonl_double(w, "p", x->p);
+		jsonl_double(w, "level_start", x->level_start);
+		jsonl_double(w, "level_end", x->level_end);
+		jsonl_double(w, "step", x->jump_significant ? x->jump : 0);
+		jsonl_uint(w, "points", x->points);
+		jsonl_object_close(w);
+	}
+	jsonl_array_close(w);
+	jsonl_double(w, "onset_ts", r->onset_ts);
+	jsonl_double(w, "flat_since_ts", r->flat_since);
+	jsonl_object_open(w, "episodes");
+	jsonl_uint(w, "count", r->episodes);
+	jsonl_double(w, "rise", r->rise);
+	jsonl_double(w, "fall", r->fall);
+	jsonl_double(w, "growing_s", r->growing_s);
+	json_per_hour(w, "rate_per_h",
+	              r->growing_s > 0 ? r->rise / r->growing_s : NAN);
+	jsonl_object_close(w);
+}
+
+static void
 json_stats(struct jsonl_writer *w, const struct leak_result *r,
            const struct leak_rules *o)
 {
-	json_per_hour(w, "slope_per_h", r->ts.slope);
+	json_per_hour(w, "slope_per_h", r->slope);
 	jsonl_array_open(w, "slope_ci_per_h");
-	json_per_hour(w, NULL, r->ts.lo);
-	json_per_hour(w, NULL, r->ts.hi);
+	json_per_hour(w, NULL, r->slope_lo);
+	json_per_hour(w, NULL, r->slope_hi);
 	jsonl_array_close(w);
-	jsonl_double(w, "confidence", 1 - o->alpha);
-	jsonl_bool(w, "slope_exact", r->ts.exact);
+	jsonl_double(w, "slope_p", r->slope_p);
+	jsonl_double(w, "confidence", 1 - 2 * o->alpha);
 	jsonl_double(w, "rate_pct_day", r->rate_pct_day);
+	jsonl_double(w, "warmup_s", r->warmup_s);
+	json_regimes(w, r);
+	jsonl_object_open(w, "noise");
+	jsonl_double(w, "sd", r->noise_sd);
+	jsonl_double(w, "phi", r->noise_phi);
+	jsonl_double(w, "factor", r->noise_factor);
+	jsonl_object_close(w);
+	jsonl_bool(w, "sawtooth", r->sawtooth);
+	jsonl_double(w, "tooth_s", r->sawtooth ? r->tooth_s : NAN);
+	json_per_hour(w, "theil_sen_slope_per_h", r->ts.slope);
 	json_per_hour(w, "ols_slope_per_h", r->ols.slope);
 	jsonl_double(w, "ols_r2", r->ols.r2);
-	jsonl_double(w, "mk_s", r->mk.s);
 	jsonl_double(w, "mk_z", r->mk.z);
 	jsonl_double(w, "mk_p", r->mk.p);
-	jsonl_double(w, "autocorr_factor", r->mk.factor);
 	json_per_hour(w, "envelope_slope_per_h", r->envelope_slope);
 	jsonl_double(w, "envelope_share", r->envelope_share);
 	jsonl_str(w, "envelope_field", r->envelope_from_aux ? "anon_kb" : NULL);
 	jsonl_double(w, "step_share", r->step_share);
-	json_per_hour(w, "head_slope_per_h", r->head_slope);
-	json_per_hour(w, "tail_slope_per_h", r->tail_slope);
-	if (r->growth_started)
-		jsonl_double(w, "growth_started_ts", r->first_ts + r->cp.t);
-	else
-		jsonl_null(w, "growth_started_ts");
+	jsonl_double(w, "growth_started_ts", r->onset_ts);
 	jsonl_double(w, "limit", o->limit);
 	jsonl_double(w, "time_to_limit_h", r->time_to_limit_s / 3600);
 	if (r->have_faults) {
@@ -689,7 +729,9 @@ json_stats(struct jsonl_writer *w, const struct leak_result *r,
 		jsonl_uint(w, "periods", r->fault_periods);
 		jsonl_double(w, "fault_s", r->fault_s);
 		json_per_hour(w, "in_slope_per_h", r->fault_in_slope);
+		jsonl_double(w, "in_p", r->fault_in_p);
 		json_per_hour(w, "out_slope_per_h", r->fault_out_slope);
+		jsonl_double(w, "out_p", r->fault_out_p);
 		jsonl_object_close(w);
 	}
 }
@@ -699,14 +741,17 @@ write_json(const struct context *c, const struct leak_result *r)
 {
 	struct jsonl_writer w;
 	struct timespec now = clock_wall();
+	char why[512];
 	int rc;
 
+	reason(why, sizeof(why), c, r);
 	jsonl_writer_init(&w, stdout);
 	jsonl_begin(&w, &now, "leak-classify");
 	jsonl_str(&w, "verdict", leak_verdict_name(r->verdict));
-	jsonl_str(&w, "reason", r->why);
+	jsonl_str(&w, "reason", why);
 	jsonl_str(&w, "field", c->field);
-	jsonl_str(&w, "direction", c->series.sign > 0 ? "rising" : "falling");
+	jsonl_str(&w, "direction",
+	          c->st.series.sign > 0 ? "rising" : "falling");
 	jsonl_uint(&w, "samples", r->samples);
 	jsonl_uint(&w, "points", r->points);
 	jsonl_double(&w, "first_ts", r->samples ? r->first_ts : NAN);
@@ -719,7 +764,7 @@ write_json(const struct context *c, const struct leak_result *r)
 	json_segments(&w, c);
 	jsonl_uint(&w, "malformed", c->malformed);
 	jsonl_uint(&w, "skipped", c->skipped);
-	jsonl_uint(&w, "out_of_order", c->out_of_order);
+	jsonl_uint(&w, "out_of_order", c->st.out_of_order);
 	rc = jsonl_end(&w);
 	jsonl_writer_free(&w);
 	return rc;
@@ -777,7 +822,8 @@ svg_series(FILE *fp, const struct leak_series *s, const struct frame *f)
 }
 
 static void
-svg_overlays(FILE *fp, const struct leak_result *r, const struct frame *f)
+svg_overlays(FILE *fp, const struct leak_result *r, const struct frame *f,
+             double t0)
 {
 	size_t i;
 
@@ -790,18 +836,22 @@ svg_overlays(FILE *fp, const struct leak_result *r, const struct frame *f)
 			        sy(f, r->env_v[i]));
 		fputs("\"/>\n", fp);
 	}
-	if (r->verdict != LEAK_INSUFFICIENT)
+	for (i = 0; i < r->nregimes; i++) { /* the regimes' lines */
+		const struct leak_regime *x = &r->regime[i];
+
 		fprintf(fp,
 		        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
 		        "stroke=\"#c0392b\" stroke-dasharray=\"6 4\" "
 		        "stroke-width=\"1.5\"/>\n",
-		        sx(f, 0), sy(f, r->ts.intercept), sx(f, f->t_span),
-		        sy(f, r->ts.intercept + r->ts.slope * f->t_span));
-	if (r->growth_started)
+		        sx(f, x->start_ts - t0), sy(f, x->level_start),
+		        sx(f, x->end_ts - t0), sy(f, x->level_end));
+	}
+	if (!isnan(r->onset_ts))
 		fprintf(fp,
 		        "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" "
 		        "stroke=\"#e67e22\" stroke-width=\"1.5\"/>\n",
-		        sx(f, r->cp.t), SVG_T, sx(f, r->cp.t), SVG_H - SVG_B);
+		        sx(f, r->onset_ts - t0), SVG_T, sx(f, r->onset_ts - t0),
+		        SVG_H - SVG_B);
 }
 
 static void
@@ -843,7 +893,7 @@ static int
 write_svg(const char *path, const struct context *c,
           const struct leak_result *r)
 {
-	const struct leak_series *s = &c->series;
+	const struct leak_series *s = &c->st.series;
 	struct frame f = {r->span_s, INFINITY, -INFINITY};
 	char a[32], b[32], d[32];
 	FILE *fp = fopen(path, "w");
@@ -866,7 +916,7 @@ write_svg(const char *path, const struct context *c,
 	        SVG_W, SVG_H);
 	svg_faults(fp, &c->faults, s->t0, &f);
 	svg_series(fp, s, &f);
-	svg_overlays(fp, r, &f);
+	svg_overlays(fp, r, &f, s->t0);
 	fprintf(fp, "<text x=\"%.0f\" y=\"18\" font-size=\"14\">", SVG_L);
 	svg_text(fp, c->field);
 	fprintf(fp,
@@ -918,6 +968,15 @@ check_rules(struct options *o)
 		return cli_usage_error("--horizon: bad duration '%s'",
 		                       o->horizon_arg);
 	r->horizon_s = (double)ms / 1000;
+	if (!(r->penalty > 0) || !(r->material >= 0))
+		return cli_usage_error("--penalty must be positive, "
+		                       "--material not negative");
+	if (o->warmup_arg != NULL && strcmp(o->warmup_arg, "auto") != 0) {
+		if (cli_parse_duration(o->warmup_arg, &ms) < 0)
+			return cli_usage_error("--warmup: bad duration '%s'",
+			                       o->warmup_arg);
+		r->warmup_s = (double)ms / 1000;
+	}
 	return -1;
 }
 
@@ -959,9 +1018,9 @@ summarize_input(const struct context *c)
 	if (c->skipped > 0)
 		cli_warn("%llu records without a numeric ts and %s skipped",
 		         (unsigned long long)c->skipped, c->field);
-	if (c->out_of_order > 0)
+	if (c->st.out_of_order > 0)
 		cli_warn("%llu records older than the one before skipped",
-		         (unsigned long long)c->out_of_order);
+		         (unsigned long long)c->st.out_of_order);
 }
 
 static int
@@ -1023,6 +1082,12 @@ main(int argc, char **argv)
 	     "steps carrying S of the rise suggest fragmentation (0.8)", "S"},
 	    {"windows", '\0', POPT_ARG_LONG, &o.windows, 0,
 	     "windows of the envelopes (default 16)", "N"},
+	    {"warmup", '\0', POPT_ARG_STRING, &o.warmup_arg, CLI_OPT_STRING,
+	     "leave out DUR after the process start (default auto)", "DUR"},
+	    {"penalty", '\0', POPT_ARG_DOUBLE, &o.rules.penalty, 0,
+	     "cost of one more regime, in BIC units (default 20)", "X"},
+	    {"material", '\0', POPT_ARG_DOUBLE, &o.rules.material, 0,
+	     "least rise of a growth episode, in noise sds (default 3)", "K"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 	const char **files;
@@ -1038,6 +1103,7 @@ main(int argc, char **argv)
 	cli_strings_track(&strings, &o.horizon_arg);
 	cli_strings_track(&strings, &o.events);
 	cli_strings_track(&strings, &o.svg);
+	cli_strings_track(&strings, &o.warmup_arg);
 	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check_rules(&o)) >= 0)
 		goto done;
@@ -1059,32 +1125,32 @@ main(int argc, char **argv)
 	c.rules = o.rules;
 	c.field = o.field;
 	c.field_is_anon = o.field != NULL && strcmp(o.field, "anon_kb") == 0;
-	if (leak_series_init(&c.series, sign) < 0)
+	if (leak_stream_init(&c.st, sign, &c.rules) < 0)
 		err(1, "out of memory");
 	rc = CLI_EXIT_FAILURE;
 	if (o.events != NULL && read_faults(o.events, &c.faults) < 0)
 		goto cleanup;
 	if (read_inputs(&c, files) < 0)
 		goto cleanup;
-	if (c.interleaved) {
+	if (c.st.interleaved) {
 		warnx("records of several processes interleave (pid %.0f "
 		      "comes back): pick one with --pid",
-		      c.interleaved_pid);
+		      c.st.interleaved_pid);
 		goto cleanup;
 	}
 	if (c.field == NULL)
 		c.field = "rss_kb";
 	summarize_input(&c);
+	leak_series_flush(&c.st.series);
 	if (apply_limit(&c) < 0 ||
-	    leak_classify(&c.series, &c.rules, &c.faults, &res) < 0) {
+	    leak_classify(&c.st.series, &c.rules, &c.faults, &res) < 0) {
 		warn("classify");
 		goto cleanup;
 	}
 	rc = emit(&c, &res);
 cleanup:
-	leak_series_free(&c.series);
-	free(c.faults.start);
-	free(c.faults.end);
+	leak_stream_free(&c.st);
+	leak_faults_free(&c.faults);
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);

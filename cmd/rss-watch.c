@@ -124,6 +124,7 @@ write_sample(struct jsonl_writer *w, const struct target *t,
 	put_counter(w, "hwm_kb", s->hwm_kb);
 	put_counter(w, "threads", s->threads);
 	put_counter(w, "fds", s->fds);
+	jsonl_double(w, "age_s", procmem_age_seconds(t->proc.start_ticks));
 	if (o->pss) {
 		put_counter(w, "pss_kb", s->pss_kb);
 		put_counter(w, "uss_kb", s->uss_kb);

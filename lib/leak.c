@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@ leak_series_reset(struct leak_series *s)
 	s->n = 0;
 	s->per_bucket = 1;
 	s->samples = 0;
+	s->first_age = NAN;
 	memset(&s->pending, 0, sizeof(s->pending));
 }
 
@@ -73,8 +75,10 @@ leak_series_add(struct leak_series *s, double ts, double v, double aux)
 	struct leak_bucket *p = &s->pending;
 	double y = s->sign * v, ya = s->sign * aux;
 
-	if (s->samples == 0)
+	if (s->samples == 0) {
 		s->t0 = ts;
+		s->first_age = NAN;
+	}
 	s->samples++;
 	s->last_ts = ts;
 	s->last_value = y;
@@ -110,7 +114,7 @@ leak_verdict_name(enum leak_verdict v)
 	    "recovery",          "leak",   "fragmentation_suspect",
 	    "oom_imminent"};
 
-	return names[v];
+	return v <= LEAK_OOM ? names[v] : "unknown";
 }
 
 int
@@ -141,6 +145,9 @@ leak_rules_default(struct leak_rules *r)
 	r->windows = 16;
 	r->limit = NAN;
 	r->horizon_s = 86400;
+	r->penalty = 20;
+	r->material = 3;
+	r->warmup_s = -1;
 }
 
 bool
@@ -150,6 +157,199 @@ leak_field_falls(const char *f)
 	       strcmp(f, "mem_available") == 0 || strstr(f, "_free") != NULL ||
 	       strstr(f, "_available") != NULL;
 }
+
+/* ---- fault periods ------------------------------------------------------ */
+
+#define MAX_FAULTS (1u << 20)
+
+void
+leak_faults_free(struct leak_faults *f)
+{
+	free(f->start);
+	free(f->end);
+	memset(f, 0, sizeof(*f));
+}
+
+static int
+fault_push(struct leak_faults *f, double start, double end)
+{
+	if (end <= start)
+		return 0;
+	if (f->n > 0 && start <= f->end[f->n - 1]) { /* overlap: merge */
+		f->end[f->n - 1] = fmax(f->end[f->n - 1], end);
+		return 0;
+	}
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		double *s, *e;
+
+		if (cap > MAX_FAULTS) {
+			errno = E2BIG;
+			return -1;
+		}
+		s = realloc(f->start, cap * sizeof(double));
+		if (s == NULL)
+			return -1;
+		f->start = s;
+		e = realloc(f->end, cap * sizeof(double));
+		if (e == NULL)
+			return -1;
+		f->end = e;
+		f->cap = cap;
+	}
+	f->start[f->n] = start;
+	f->end[f->n] = end;
+	f->n++;
+	return 0;
+}
+
+void
+leak_fault_reader_init(struct leak_fault_reader *fr, struct leak_faults *f)
+{
+	memset(fr, 0, sizeof(*fr));
+	fr->f = f;
+	fr->last_ts = -INFINITY;
+}
+
+static size_t
+unit_slot(struct leak_fault_reader *fr, const char *unit)
+{
+	size_t i;
+
+	for (i = 0; i < fr->nunits; i++)
+		if (strcmp(fr->units[i], unit) == 0)
+			return i;
+	if (fr->nunits == LEAK_FAULT_UNITS)
+		return LEAK_FAULT_UNITS - 1;
+	snprintf(fr->units[fr->nunits], sizeof(fr->units[0]), "%s", unit);
+	return fr->nunits++;
+}
+
+int
+leak_fault_record(struct leak_fault_reader *fr, double ts, const char *unit,
+                  int state)
+{
+	size_t u;
+
+	if (state < 0 || !isfinite(ts) || ts < fr->last_ts)
+		return 0;
+	fr->last_ts = ts;
+	u = unit_slot(fr, unit ? unit : "");
+	if (state == 0 && !fr->down[u]) {
+		fr->down[u] = true;
+		if (fr->ndown++ == 0)
+			fr->open_since = ts;
+	} else if (state == 1 && fr->down[u]) {
+		fr->down[u] = false;
+		if (--fr->ndown == 0)
+			return fault_push(fr->f, fr->open_since, ts);
+	}
+	return 0;
+}
+
+int
+leak_fault_reader_end(struct leak_fault_reader *fr)
+{
+	if (fr->ndown == 0)
+		return 0;
+	fr->ndown = 0;
+	return fault_push(fr->f, fr->open_since, fr->last_ts);
+}
+
+/* ---- the stream of segments --------------------------------------------- */
+
+int
+leak_stream_init(struct leak_stream *st, double sign,
+                 const struct leak_rules *rules)
+{
+	memset(st, 0, sizeof(*st));
+	st->rules = rules;
+	return leak_series_init(&st->series, sign);
+}
+
+void
+leak_stream_free(struct leak_stream *st)
+{
+	leak_series_free(&st->series);
+}
+
+/* Close the current segment: judge it for the report, start anew. */
+static void
+close_segment(struct leak_stream *st)
+{
+	struct leak_segment *s = &st->cur;
+	struct leak_result res;
+
+	if (st->series.samples == 0)
+		return;
+	leak_series_flush(&st->series);
+	s->first_ts = st->series.t0;
+	s->last_ts = st->series.last_ts;
+	s->samples = st->series.samples;
+	s->verdict = LEAK_INSUFFICIENT;
+	s->slope = NAN;
+	if (leak_classify(&st->series, st->rules, NULL, &res) == 0) {
+		s->verdict = res.verdict;
+		s->slope = res.slope;
+	}
+	if (st->ndone == LEAK_KEEP_SEGMENTS) {
+		memmove(st->done, st->done + 1,
+		        (LEAK_KEEP_SEGMENTS - 1) * sizeof(st->done[0]));
+		st->ndone--;
+	}
+	st->done[st->ndone++] = *s;
+	st->total_segments++;
+	leak_series_reset(&st->series);
+	memset(s, 0, sizeof(*s));
+}
+
+/* A (pid, start) seen in a closed segment again: processes interleave. */
+static bool
+seen_before(const struct leak_stream *st, double pid, double start)
+{
+	size_t i;
+
+	for (i = 0; i < st->ndone; i++)
+		if (st->done[i].has_id && st->done[i].pid == pid &&
+		    st->done[i].start == start)
+			return true;
+	return false;
+}
+
+void
+leak_stream_add(struct leak_stream *st, const struct leak_sample *x)
+{
+	struct leak_series *s = &st->series;
+
+	if (x->restart) {
+		close_segment(st);
+		return;
+	}
+	if (x->has_id && st->cur.has_id &&
+	    (x->pid != st->cur.pid || x->start != st->cur.start)) {
+		if (!st->interleaved && seen_before(st, x->pid, x->start)) {
+			st->interleaved = true;
+			st->interleaved_pid = x->pid;
+		}
+		close_segment(st);
+	}
+	if (s->samples > 0 && x->ts < s->last_ts) {
+		st->out_of_order++;
+		return;
+	}
+	if (s->samples == 0) {
+		st->cur.has_id = x->has_id;
+		st->cur.pid = x->pid;
+		st->cur.start = x->start;
+	}
+	leak_series_add(s, x->ts, x->value, x->aux);
+	if (s->samples == 1)
+		s->first_age = x->age_s;
+}
+
+/* ---- classification ---------------------------------------------------- */
+
+#define MAX_SEGMENTS 512 /* lines of the regime fit */
 
 /* The series as arrays; one allocation, freed by the caller. */
 struct arrays {
@@ -180,24 +380,634 @@ arrays_from(const struct leak_series *s, struct arrays *a)
 	return 0;
 }
 
-/* Theil-Sen slope of a part, with its autocorrelation-corrected MK p. */
-static int
-robust_slope(const double *t, const double *y, size_t n, double alpha,
-             struct trend_ts *ts, struct trend_mk *mk)
+/* The arrays from index i0 on (no copy). */
+static struct arrays
+arrays_tail(const struct arrays *a, size_t i0)
 {
-	double z = trend_norm_isf(alpha / 2), factor;
+	struct arrays b = {a->t + i0,    a->y + i0,   a->ymin + i0,
+	                   a->ymax + i0, a->aux + i0, a->n - i0};
 
-	if (n < 4) {
-		errno = EINVAL;
+	return b;
+}
+
+/*
+ * Where judging starts.  --warmup counts from the process's start when
+ * its age is known, else from the first sample; automatic: a process seen
+ * within a minute of its start has its first 10% (at most 10 minutes) of
+ * observed life left out, the start-up ramp of a launched command.
+ */
+static size_t
+warmup_index(const struct leak_series *s, const struct arrays *a,
+             const struct leak_rules *r, double *warm_s)
+{
+	double span = a->t[a->n - 1], age = s->first_age, end = 0;
+	size_t i;
+
+	*warm_s = 0;
+	if (r->warmup_s >= 0)
+		end = r->warmup_s - (isnan(age) ? 0 : age);
+	else if (!isnan(age) && age >= 0 && age <= 60)
+		end = fmin(0.1 * (span + age), 600) - age;
+	if (!(end > 0))
+		return 0;
+	for (i = 0; i < a->n && a->t[i] < end; i++)
+		;
+	if (a->n - i < 6)
+		return 0;
+	*warm_s = end;
+	return i;
+}
+
+static int
+cmp_asc(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median absolute deviation of d[] as a normal's sd (d reordered). */
+static double
+mad_sd(double *d, size_t m)
+{
+	double med;
+	size_t i;
+
+	qsort(d, m, sizeof(d[0]), cmp_asc);
+	med = d[m / 2];
+	for (i = 0; i < m; i++)
+		d[i] = fabs(d[i] - med);
+	qsort(d, m, sizeof(d[0]), cmp_asc);
+	return 1.4826 * d[m / 2];
+}
+
+/*
+ * A garbage collector's sawtooth: measured from the median step (a
+ * tooth's steady rise), most of the falling is done by a few large drops
+ * (over 6 sd of the step-to-step noise) and they outweigh the large
+ * rises twice.  Its floor is the trough after each drop (the least of the
+ * bucket there), into ft/fy; returns how many, or 0 for no sawtooth.
+ */
+static size_t
+sawtooth_troughs(const struct arrays *a, double *ft, double *fy)
+{
+	double *d, s, med, neg = 0, big_neg = 0, big_pos = 0;
+	size_t i, m, drops = 0;
+
+	if (a->n < 30 || (d = malloc((a->n - 1) * sizeof(double))) == NULL)
+		return 0;
+	m = a->n - 1;
+	for (i = 0; i < m; i++)
+		d[i] = a->y[i + 1] - a->y[i];
+	qsort(d, m, sizeof(d[0]), cmp_asc);
+	med = d[m / 2];
+	s = mad_sd(d, m);
+	for (i = 0; i < m; i++) {
+		double x = a->y[i + 1] - a->y[i] - med;
+
+		if (x < 0)
+			neg -= x;
+		if (x < -6 * s) {
+			big_neg -= x;
+			ft[drops] = a->t[i + 1];
+			fy[drops++] = a->ymin[i + 1];
+		} else if (x > 6 * s) {
+			big_pos += x;
+		}
+	}
+	free(d);
+	if (drops < 3 || big_neg < 0.5 * neg || big_neg < 2 * big_pos)
+		return 0;
+	return drops;
+}
+
+/* The floor under a sawtooth: the least bucket minimum of each window of
+ * one and a half teeth (a trough in each, teeth jittered by a third), at
+ * its time.  Returns the number of windows. */
+static size_t
+floor_series(const struct arrays *a, double tooth, double *ft, double *fy)
+{
+	size_t w = (size_t)ceil(1.5 * tooth), i, j, k = 0;
+
+	if (w < 2)
+		w = 2;
+	for (i = 0; i < a->n; i += w) {
+		size_t end = i + w < a->n ? i + w : a->n, at = i;
+
+		if (end - i < w / 2 && k > 0)
+			break;
+		for (j = i; j < end; j++)
+			if (a->ymin[j] < a->ymin[at])
+				at = j;
+		ft[k] = a->t[at];
+		fy[k++] = a->ymin[at];
+	}
+	return k;
+}
+
+/* The lines of the regimes, with the noise the tests assume. */
+struct regimes {
+	size_t start[MAX_SEGMENTS], n;
+	struct trend_line line[MAX_SEGMENTS];
+	double se[MAX_SEGMENTS]; /* of each slope */
+	double s2[MAX_SEGMENTS]; /* noise variance used for it */
+	double var, factor;
+	size_t total; /* points */
+};
+
+/* A line through [a, b) in two passes (the exact fit). */
+static void
+line_fit(const double *t, const double *y, size_t a, size_t b,
+         struct trend_line *l)
+{
+	double tm = 0, ym = 0, stt = 0, sty = 0, rss = 0;
+	size_t i, m = b - a;
+
+	for (i = a; i < b; i++) {
+		tm += t[i];
+		ym += y[i];
+	}
+	tm /= (double)m;
+	ym /= (double)m;
+	for (i = a; i < b; i++) {
+		stt += (t[i] - tm) * (t[i] - tm);
+		sty += (t[i] - tm) * (y[i] - ym);
+	}
+	l->slope = stt > 0 ? sty / stt : 0;
+	l->mean = ym;
+	l->tmean = tm;
+	l->stt = stt;
+	l->w = (double)m;
+	for (i = a; i < b; i++) {
+		double e = y[i] - ym - l->slope * (t[i] - tm);
+
+		rss += e * e;
+	}
+	l->rss = rss;
+}
+
+static size_t
+seg_end(const struct regimes *g, size_t i)
+{
+	return i + 1 < g->n ? g->start[i + 1] : g->total;
+}
+
+/* The partition into lines under a noise model: squared error plus
+ * penalty x long-run variance x log n per line, each line at least two
+ * correlation times and a 40th of the series long (long enough for the
+ * residuals to show the noise's correlation; growth over the last 5% is
+ * still a line of its own). */
+static void
+partition(const struct trend_prefix *p, const struct trend_noise *nz,
+          double penalty, struct regimes *g)
+{
+	size_t n = p->n, min_len = (size_t)ceil(2 / (1 - nz->phi));
+
+	if (min_len < (n + 39) / 40)
+		min_len = (n + 39) / 40;
+
+	g->total = n;
+	g->n =
+	    trend_segments(p, penalty * nz->lrvar * log((double)n),
+	                   min_len < 3 ? 3 : min_len, g->start, MAX_SEGMENTS);
+}
+
+/* Residuals of y about the lines of g into res; their pooled lag-one
+ * correlation. */
+static double
+residuals(const double *t, const double *y, struct regimes *g, double *res)
+{
+	double num = 0, den = 0;
+	size_t i, j;
+
+	for (i = 0; i < g->n; i++) {
+		size_t a = g->start[i], b = seg_end(g, i);
+		const struct trend_line *l = &g->line[i];
+
+		line_fit(t, y, a, b, &g->line[i]);
+		for (j = a; j < b; j++) {
+			res[j] = y[j] - l->mean - l->slope * (t[j] - l->tmean);
+			den += res[j] * res[j];
+			if (j > a)
+				num += res[j] * res[j - 1];
+		}
+	}
+	return den > 0 ? fmin(fmax(num / den, 0), 0.999) : 0;
+}
+
+/*
+ * Regimes and the noise: the partition under the low start estimate of
+ * the noise (white, from second differences), then while the noise of the
+ * residuals within each regime at every lag is larger (slow wander the
+ * lines took for regimes shows there), the partition under it that only
+ * merges regimes.  Merging ends; at worst a curve's lines merge, and the
+ * tests grow more cautious.  The tests use that noise,
+ * or the dependence left in the final residuals where it is larger.
+ */
+static int
+fit_regimes(const double *t, const double *y, size_t n,
+            const struct leak_rules *r, struct regimes *g)
+{
+	struct trend_noise nz, next;
+	struct trend_prefix p;
+	size_t fine[MAX_SEGMENTS], nfine, i, round;
+	double level = 0, floor_var, phi_res, *res;
+
+	for (i = 0; i < n; i++)
+		level += fabs(y[i]) / (double)n;
+	floor_var = 1e-14 * (level * level + 1);
+	if (trend_noise(y, n, &nz) < 0)
+		return -1;
+	nz.var = fmax(nz.var, floor_var);
+	nz.lrvar = fmax(nz.lrvar, nz.var);
+	res = malloc(n * sizeof(double));
+	if (res == NULL || trend_prefix_init(&p, t, y, NULL, n) < 0) {
+		free(res);
 		return -1;
 	}
-	if (trend_mann_kendall(y, n, mk) < 0 ||
-	    trend_theil_sen(t, y, n, mk->var_s, z, ts) < 0)
-		return -1;
-	factor = fmax(trend_hamed_rao(t, y, n, ts->slope, 1.96),
-	              trend_ar1_factor(t, y, n, ts->slope));
-	trend_mk_correct(mk, factor);
-	return trend_theil_sen(t, y, n, mk->var_s * factor, z, ts);
+	partition(&p, &nz, r->penalty, g);
+	for (round = 0; round < 8; round++) {
+		(void)residuals(t, y, g, res);
+		if (trend_noise_parts(res, n, g->start, g->n, &next) < 0 ||
+		    next.lrvar <= 1.05 * nz.lrvar)
+			break;
+		nz = next;
+		nz.var = fmax(nz.var, floor_var);
+		nz.lrvar = fmax(nz.lrvar, nz.var);
+		nfine = g->n;
+		memcpy(fine, g->start, nfine * sizeof(size_t));
+		g->n = trend_segments_at(&p,
+		                         r->penalty * nz.lrvar * log((double)n),
+		                         fine, nfine, g->start);
+	}
+	phi_res = residuals(t, y, g, res);
+	trend_prefix_free(&p);
+	free(res);
+	g->var = nz.var;
+	g->factor = fmax(nz.factor, (1 + phi_res) / (1 - phi_res));
+	for (i = 0; i < g->n; i++) {
+		double m = g->line[i].w;
+
+		g->s2[i] =
+		    m > 2 ? fmax(nz.var, g->line[i].rss / (m - 2)) : nz.var;
+		g->se[i] = g->line[i].stt > 0
+		               ? sqrt(g->s2[i] * g->factor / g->line[i].stt)
+		               : INFINITY;
+	}
+	return 0;
+}
+
+static bool invert3(double m[3][3], double inv[3][3]);
+
+/*
+ * Is the step between lines [a, b) and [b, c) real?  Two lines joined at
+ * the boundary (three parameters) against two free ones (four): a step is
+ * what the join cannot fit, more than zc^2 of the noise (an F test with
+ * one degree of freedom).  Lines through a curve leave small steps at
+ * every boundary that this sees through.
+ */
+static bool
+step_is_real(const double *t, const double *y, size_t a, size_t b, size_t c,
+             double rss_free, double noise, double zc)
+{
+	double m[3][3] = {{0}}, v[3] = {0}, inv[3][3], beta[3], rss = 0;
+	double hinge = (t[b - 1] + t[b]) / 2;
+	size_t i, j, k;
+
+	for (i = a; i < c; i++) {
+		double x[3] = {1, i < b ? t[i] - hinge : 0,
+		               i < b ? 0 : t[i] - hinge};
+
+		for (j = 0; j < 3; j++) {
+			v[j] += x[j] * y[i];
+			for (k = 0; k < 3; k++)
+				m[j][k] += x[j] * x[k];
+		}
+	}
+	if (!invert3(m, inv))
+		return true;
+	for (j = 0; j < 3; j++)
+		beta[j] =
+		    inv[j][0] * v[0] + inv[j][1] * v[1] + inv[j][2] * v[2];
+	for (i = a; i < c; i++) {
+		double e = y[i] - beta[0] -
+		           (i < b ? beta[1] : beta[2]) * (t[i] - hinge);
+
+		rss += e * e;
+	}
+	return rss - rss_free > zc * zc * noise;
+}
+
+/* One regime for the result, in Unix time and sign-adjusted units. */
+static void
+describe_regime(const struct regimes *g, size_t i, const double *t,
+                const double *y, double t0, double zc, struct leak_regime *o)
+{
+	const struct trend_line *l = &g->line[i];
+	size_t a = g->start[i], b = seg_end(g, i);
+	double z = g->se[i] > 0 ? l->slope / g->se[i] : 0;
+
+	memset(o, 0, sizeof(*o));
+	o->start_ts = t0 + t[a];
+	o->end_ts = t0 + t[b - 1];
+	o->slope = l->slope;
+	o->points = b - a;
+	o->level_start = l->mean + l->slope * (t[a] - l->tmean);
+	o->level_end = l->mean + l->slope * (t[b - 1] - l->tmean);
+	o->kind = z > zc ? LEAK_RISE : z < -zc ? LEAK_FALL : LEAK_FLAT;
+	o->p = trend_norm_sf(fabs(z));
+	if (i > 0) {
+		const struct trend_line *k = &g->line[i - 1];
+		size_t ka = g->start[i - 1];
+		double prev = k->mean + k->slope * (t[a - 1] - k->tmean);
+
+		o->jump = o->level_start - prev;
+		o->jump_significant =
+		    step_is_real(t, y, ka, a, b, k->rss + l->rss,
+		                 fmax(g->s2[i], g->s2[i - 1]) * g->factor, zc);
+	}
+}
+
+/*
+ * A step is material when it is more than half of what the lines on
+ * either side rise over their own length: a level shift between flat
+ * stretches is, the offset lines through a curve leave at their joins
+ * is not.
+ */
+static void
+material_steps(struct leak_regime *rg, size_t n)
+{
+	size_t i;
+
+	for (i = 1; i < n; i++) {
+		double before = fabs(rg[i - 1].slope) *
+		                (rg[i - 1].end_ts - rg[i - 1].start_ts);
+		double after =
+		    fabs(rg[i].slope) * (rg[i].end_ts - rg[i].start_ts);
+
+		if (fabs(rg[i].jump) <= 0.5 * fmax(before, after))
+			rg[i].jump_significant = false;
+	}
+}
+
+/* What the regimes add up to. */
+struct story {
+	size_t episodes;
+	double rise, fall, growing_s, onset_ts, ended_ts;
+	bool growing_now, falling_now, slowing;
+	double now_slope, now_se;
+	double material; /* the least rise an episode needs */
+};
+
+/*
+ * Walk the regimes in time: an episode is a run of growth (rising
+ * regimes, significant steps up) that a flat or falling stretch ends, and
+ * counts when it rose by `material` or more.
+ * The current regime decides "growing now"; a flat one right after a
+ * rise that cannot be told from half that rise is still the rise.
+ */
+/*
+ * The rising lines of the current episode while it still rises (0 when
+ * they cannot be a settling curve): a curve
+ * settling is several of them, none much faster than the one before;
+ * growth that stopped at a kink (a night's ramp, then the day) has a flat
+ * line last, or just two lines with the rate dropping more than 20-fold
+ * between them, and growth that comes and goes rises again: no curve.
+ */
+static size_t
+rising_lines(const struct leak_regime *rg, size_t n)
+{
+	size_t k = 0, i = n;
+
+	while (i > 0 && rg[i - 1].kind == LEAK_RISE) {
+		k++;
+		i--;
+		if (rg[i].jump_significant && rg[i].jump < 0)
+			break;
+	}
+	/* two lines only, the rate dropping 20-fold between them: a kink */
+	if (k == 2 && rg[n - 1].slope < 0.05 * rg[n - 2].slope)
+		return 0;
+	/* a rate that rises again (beyond noise) does not fall steadily */
+	for (i = n - k + 1; i < n; i++)
+		if (rg[i].slope > 1.5 * rg[i - 1].slope)
+			return 0;
+	return k;
+}
+
+/* A flat regime after a rise (no step between) that cannot be told from
+ * half that rise: the rise going on, not a pause. */
+static bool
+still_rising(const struct leak_regime *rg, const double *se, size_t i,
+             double zc)
+{
+	return i > 0 && rg[i].kind == LEAK_FLAT &&
+	       rg[i - 1].kind == LEAK_RISE && !rg[i].jump_significant &&
+	       rg[i].slope + zc * se[i] >= 0.5 * rg[i - 1].slope;
+}
+
+/*
+ * Growth that slows toward zero (a curve settling onto a plateau): over
+ * the current episode, split in thirds by time, the last third rises at
+ * most settle_ratio of the first.  A leak keeps its rate; a curve
+ * settling within the episode has lost nearly all of it.  monotone: the
+ * middle third must also lie between (an episode of one line, which a
+ * curve becomes when its bend reads as noise).
+ */
+static bool
+slowing(const double *t, const double *y, size_t n, double from,
+        double settle_ratio, bool monotone)
+{
+	struct trend_line head, mid, tail;
+	size_t a = 0, b, c;
+	double span;
+
+	while (a < n && t[a] < from)
+		a++;
+	if (n - a < 9)
+		return false;
+	span = t[n - 1] - t[a];
+	for (b = a; b < n && t[b] - t[a] < span / 3; b++)
+		;
+	for (c = b; c < n && t[c] - t[a] < 2 * span / 3; c++)
+		;
+	if (b - a < 3 || n - c < 3)
+		return false;
+	line_fit(t, y, a, b, &head);
+	line_fit(t, y, b, c, &mid);
+	line_fit(t, y, c, n, &tail);
+	if (monotone && !(mid.slope < head.slope && tail.slope < mid.slope))
+		return false;
+	return head.slope > 0 && tail.slope <= settle_ratio * head.slope;
+}
+
+/* The end of an episode: it counts when it rose at least `material`. */
+static void
+close_episode(struct story *st, double *rise, double *grow_s, double onset,
+              double end, double material)
+{
+	if (*rise >= material) {
+		st->episodes++;
+		st->rise += *rise;
+		st->growing_s += *grow_s;
+		st->onset_ts = onset;
+		st->ended_ts = end;
+	}
+	*rise = *grow_s = 0;
+}
+
+static void
+tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
+     double settle_ratio, double material, struct story *st)
+{
+	const struct leak_regime *now = &rg[n - 1];
+	double ep_rise = 0, ep_s = 0, ep_onset = NAN;
+	bool in = false;
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	st->onset_ts = st->ended_ts = NAN;
+	st->material = material;
+	for (i = 0; i < n; i++) {
+		const struct leak_regime *x = &rg[i];
+		double dur = x->end_ts - x->start_ts;
+		bool up = x->jump_significant && x->jump > 0;
+		bool rising = x->kind == LEAK_RISE ||
+		              ((in || up) && still_rising(rg, se, i, zc));
+
+		if (x->jump_significant && x->jump < 0) {
+			st->fall -= x->jump;
+			if (in)
+				close_episode(st, &ep_rise, &ep_s, ep_onset,
+				              x->start_ts, material);
+			in = false;
+		}
+		if (up || rising) {
+			if (!in)
+				ep_onset = x->start_ts;
+			in = true;
+			ep_rise += (up ? x->jump : 0) +
+			           (rising ? fmax(x->slope, 0) * dur : 0);
+			ep_s += rising ? dur : 0;
+		}
+		if (!rising) {
+			if (x->kind == LEAK_FALL)
+				st->fall -= x->slope * dur;
+			if (in)
+				close_episode(st, &ep_rise, &ep_s, ep_onset,
+				              x->start_ts, material);
+			in = false;
+		}
+	}
+	/* growing now: the current episode, if it has risen enough */
+	st->growing_now = in && ep_rise >= material;
+	if (in)
+		close_episode(st, &ep_rise, &ep_s, ep_onset, now->end_ts,
+		              material);
+	st->now_slope = now->slope;
+	st->now_se = se[n - 1];
+	/* falling now: the current regime falls, by enough */
+	st->falling_now =
+	    now->kind == LEAK_FALL &&
+	    -now->slope * (now->end_ts - now->start_ts) >= material;
+	if (st->growing_now && now->kind != LEAK_RISE) {
+		st->now_slope = rg[n - 2].slope;
+		st->now_se = se[n - 2];
+	}
+	(void)settle_ratio;
+}
+
+/* The 3x3 inverse of m (Gauss-Jordan); false when singular. */
+static bool
+invert3(double m[3][3], double inv[3][3])
+{
+	double a[3][6];
+	size_t i, j, k;
+
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 6; j++)
+			a[i][j] = j < 3 ? m[i][j] : (j - 3 == i);
+	for (j = 0; j < 3; j++) {
+		double piv = a[j][j];
+
+		if (!(fabs(piv) > 1e-300))
+			return false;
+		for (k = 0; k < 6; k++)
+			a[j][k] /= piv;
+		for (i = 0; i < 3; i++) {
+			double f = a[i][j];
+
+			if (i == j)
+				continue;
+			for (k = 0; k < 6; k++)
+				a[i][k] -= f * a[j][k];
+		}
+	}
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < 3; j++)
+			inv[i][j] = a[i][j + 3];
+	return true;
+}
+
+/* Seconds of fault time from t0 (Unix) to t0 + rel. */
+static double
+fault_time(const struct leak_faults *f, double t0, double rel)
+{
+	double end = t0 + rel, sum = 0;
+	size_t i;
+
+	for (i = 0; i < f->n && f->start[i] < end; i++) {
+		double a = fmax(f->start[i], t0), b = fmin(f->end[i], end);
+
+		if (b > a)
+			sum += b - a;
+	}
+	return sum;
+}
+
+/*
+ * Least squares of y on (1, time in faults, time outside) so far: the
+ * growth rate in each, and its one-sided p under the noise model.
+ */
+static void
+fault_split(const double *t, const double *y, size_t n, double t0,
+            const struct leak_faults *f, const struct regimes *g,
+            struct leak_result *out)
+{
+	double xtx[3][3] = {{0}}, xty[3] = {0}, inv[3][3], b[3];
+	size_t i, j, k;
+
+	out->fault_in_slope = out->fault_out_slope = NAN;
+	out->fault_in_p = out->fault_out_p = 1;
+	out->fault_s = fault_time(f, t0, t[n - 1]) - fault_time(f, t0, t[0]);
+	for (i = 0; i < f->n; i++)
+		if (f->end[i] > t0 + t[0] && f->start[i] < t0 + t[n - 1])
+			out->fault_periods++;
+	for (i = 0; i < n; i++) {
+		double in = fault_time(f, t0, t[i]);
+		double x[3] = {1, in, t[i] - in};
+
+		for (j = 0; j < 3; j++) {
+			xty[j] += x[j] * y[i];
+			for (k = 0; k < 3; k++)
+				xtx[j][k] += x[j] * x[k];
+		}
+	}
+	if (!invert3(xtx, inv))
+		return;
+	for (j = 0; j < 3; j++)
+		b[j] = inv[j][0] * xty[0] + inv[j][1] * xty[1] +
+		       inv[j][2] * xty[2];
+	if (out->fault_s > 0) {
+		out->fault_in_slope = b[1];
+		out->fault_in_p = trend_norm_sf(
+		    b[1] / sqrt(fmax(g->var * g->factor * inv[1][1], 1e-300)));
+	}
+	if (t[n - 1] - t[0] - out->fault_s > 0) {
+		out->fault_out_slope = b[2];
+		out->fault_out_p = trend_norm_sf(
+		    b[2] / sqrt(fmax(g->var * g->factor * inv[2][2], 1e-300)));
+	}
 }
 
 /*
@@ -212,8 +1022,6 @@ envelope_share(const struct arrays *a, const double *floor_v, double rise,
 	double et[LEAK_ENVELOPE_MAX], ev[LEAK_ENVELOPE_MAX], best = INFINITY;
 	size_t widths[] = {4, 8, windows}, i, m;
 
-	if (windows > LEAK_ENVELOPE_MAX)
-		windows = widths[2] = LEAK_ENVELOPE_MAX;
 	*slope_out = NAN;
 	for (i = 0; i < 3; i++) {
 		struct trend_mk mk;
@@ -240,9 +1048,7 @@ envelope_share(const struct arrays *a, const double *floor_v, double rise,
 static int
 cmp_desc(const void *a, const void *b)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x < y) - (x > y);
+	return cmp_asc(b, a);
 }
 
 /*
@@ -257,8 +1063,6 @@ step_share(const struct arrays *a, size_t windows, bool *monotone)
 	double d[LEAK_ENVELOPE_MAX], total = 0, top = 0;
 	size_t m, i, k = 0, keep;
 
-	if (windows > LEAK_ENVELOPE_MAX)
-		windows = LEAK_ENVELOPE_MAX;
 	*monotone = false;
 	m = trend_envelope(a->t, a->ymax, a->n, windows, false, et, ev);
 	if (m < 4 || ev[m - 1] <= ev[0])
@@ -279,257 +1083,335 @@ step_share(const struct arrays *a, size_t windows, bool *monotone)
 	return total > 0 ? top / total : 0;
 }
 
-/* Seconds of fault time from t0 (Unix) to t0 + rel. */
-static double
-fault_time(const struct leak_faults *f, double t0, double rel)
+/* Peaks that climb in steps over a flat floor (anon_kb's when it rides
+ * along): the evidence of fragmentation. */
+static bool
+fragmentation(const struct arrays *a, const struct leak_rules *r,
+              struct leak_result *out)
 {
-	double end = t0 + rel, sum = 0;
-	size_t i;
-
-	for (i = 0; i < f->n && f->start[i] < end; i++) {
-		double a = fmax(f->start[i], t0), b = fmin(f->end[i], end);
-
-		if (b > a)
-			sum += b - a;
-	}
-	return sum;
-}
-
-/* OLS of y on (fault time, clear time): the growth rate in each. */
-static void
-fault_slopes(const struct arrays *a, double t0, const struct leak_faults *f,
-             struct leak_result *out)
-{
-	double m[3][4] = {{0}}, x[3];
-	size_t i, j, k;
-
-	out->fault_in_slope = out->fault_out_slope = NAN;
-	out->fault_s = fault_time(f, t0, a->t[a->n - 1]);
-	for (i = 0; i < f->n; i++)
-		if (f->end[i] > t0 && f->start[i] < t0 + a->t[a->n - 1])
-			out->fault_periods++;
-	for (i = 0; i < a->n; i++) {
-		double in = fault_time(f, t0, a->t[i]);
-		double row[4] = {1, in, a->t[i] - in, a->y[i]};
-
-		for (j = 0; j < 3; j++)
-			for (k = 0; k < 4; k++)
-				m[j][k] += row[j] * row[k];
-	}
-	/* Gauss-Jordan on the 3x3 normal equations. */
-	for (j = 0; j < 3; j++) {
-		double piv = m[j][j];
-
-		if (fabs(piv) < 1e-12)
-			return;
-		for (k = 0; k < 4; k++)
-			m[j][k] /= piv;
-		for (i = 0; i < 3; i++) {
-			double f2 = m[i][j];
-
-			if (i == j)
-				continue;
-			for (k = 0; k < 4; k++)
-				m[i][k] -= f2 * m[j][k];
-		}
-	}
-	for (j = 0; j < 3; j++)
-		x[j] = m[j][3];
-	if (out->fault_s > 0)
-		out->fault_in_slope = x[1];
-	if (a->t[a->n - 1] - out->fault_s > 0)
-		out->fault_out_slope = x[2];
-}
-
-/* Head and tail thirds (by time): is the growth levelling off? */
-static void
-thirds(const struct arrays *a, double alpha, struct leak_result *out)
-{
-	double span = a->t[a->n - 1] - a->t[0];
-	size_t head = 0, tail = a->n;
-	struct trend_ts ts;
-	struct trend_mk mk;
-
-	while (head < a->n && a->t[head] - a->t[0] < span / 3)
-		head++;
-	while (tail > 0 && a->t[tail - 1] - a->t[0] >= 2 * span / 3)
-		tail--;
-	out->head_slope = out->tail_slope = NAN;
-	out->tail_p = 1;
-	if (robust_slope(a->t, a->y, head, alpha, &ts, &mk) == 0)
-		out->head_slope = ts.slope;
-	if (robust_slope(a->t + tail, a->y + tail, a->n - tail, alpha, &ts,
-	                 &mk) == 0) {
-		out->tail_slope = ts.slope;
-		out->tail_p = mk.s > 0 ? mk.p : 1; /* only upward counts */
-	}
-}
-
-static void
-change_point(const struct arrays *a, double alpha, struct leak_result *out)
-{
-	size_t min_seg = a->n / 10 > 4 ? a->n / 10 : 4;
-	struct trend_ts ts;
-	struct trend_mk mk;
-
-	if (trend_changepoint(a->t, a->y, a->n, min_seg, &out->cp) < 0)
-		return;
-	/* "growth started at T": flat before, significant growth after */
-	out->growth_started =
-	    out->cp.gain >= 0.3 && out->cp.slope_after > 0 &&
-	    out->cp.slope_before <= 0.2 * out->cp.slope_after &&
-	    robust_slope(a->t + out->cp.index, a->y + out->cp.index,
-	                 a->n - out->cp.index, alpha, &ts, &mk) == 0 &&
-	    mk.p < alpha && ts.lo > 0;
-}
-
-/* The decision, from the statistics already in o (sign-adjusted). */
-static void
-decide(struct leak_result *o, const struct leak_rules *r, double limit_y)
-{
-	bool up = o->mk.p < r->alpha && o->ts.slope > 0 && o->ts.lo > 0 &&
-	          o->rate_pct_day >= r->min_rate;
-	bool down = o->mk.p < r->alpha && o->ts.slope < 0 && o->ts.hi < 0 &&
-	            -o->rate_pct_day >= r->min_rate;
-	bool flat_floor = !(o->envelope_share >= r->envelope_share);
-	/* A smooth plateau still creeps up significantly: judge the
-	 * deceleration by the slopes, not by the tail's p-value. */
-	bool plateau = o->head_slope > 0 &&
-	               o->tail_slope <= r->settle_ratio * o->head_slope;
-
-	o->verdict = LEAK_STEADY;
-	o->why = "no significant trend";
-	if (!isnan(limit_y) && o->last >= limit_y) {
-		o->verdict = LEAK_OOM;
-		o->why = "the limit is already reached";
-		return;
-	}
-	if (down) {
-		o->verdict = LEAK_RECOVERY;
-		o->why = "memory is going down significantly";
-		return;
-	}
-	/* A staircase is too autocorrelated for the trend test; its own
-	 * evidence is a stepped upper envelope that never falls. */
-	if (flat_floor && !up && o->steps_monotone &&
-	    o->step_share >= r->step_share && o->rate_pct_day >= r->min_rate) {
-		o->verdict = LEAK_FRAGMENTATION;
-		o->why = "peaks climb in steps while the floor stays flat";
-		goto limit;
-	}
-	if (!up) {
-		if (o->mk.p < r->alpha && o->rate_pct_day > 0)
-			o->why = "growth is significant but below --min-rate";
-		return;
-	}
-	if (flat_floor && o->step_share >= r->step_share) {
-		o->verdict = LEAK_FRAGMENTATION;
-		o->why = "peaks climb in steps while the floor stays flat";
-	} else if (flat_floor) {
-		o->why = "only the peaks rise; the floor stays flat";
-		return;
-	} else if (plateau) {
-		o->verdict = LEAK_SETTLING;
-		o->why = "growth levels off to a plateau";
-		return;
-	} else {
-		o->verdict = LEAK_LEAK;
-		o->why = "the trend and its floor rise steadily";
-	}
-limit:
-	if (!isnan(limit_y) && o->ts.slope > 0 &&
-	    (limit_y - o->fit_last) / o->ts.slope <= r->horizon_s) {
-		o->verdict = LEAK_OOM;
-		o->why = "the trend reaches the limit within the horizon";
-	}
-}
-
-/* Turn sign-adjusted numbers back into the field's own units. */
-static void
-unsign(struct leak_result *o, double sign)
-{
-	double lo = o->ts.lo, hi = o->ts.hi;
-	size_t i;
-
-	o->level *= sign;
-	o->last *= sign;
-	o->fit_last *= sign;
-	o->ts.slope *= sign;
-	o->ts.intercept *= sign;
-	o->ts.lo = sign > 0 ? lo : -hi;
-	o->ts.hi = sign > 0 ? hi : -lo;
-	o->ols.slope *= sign;
-	o->ols.intercept *= sign;
-	o->mk.s *= sign;
-	o->mk.z *= sign;
-	o->envelope_slope *= sign;
-	o->head_slope *= sign;
-	o->tail_slope *= sign;
-	o->cp.slope_before *= sign;
-	o->cp.slope_after *= sign;
-	o->fault_in_slope *= sign;
-	o->fault_out_slope *= sign;
-	for (i = 0; i < o->env_n; i++)
-		o->env_v[i] *= sign;
-}
-
-static void
-statistics(const struct arrays *a, const struct leak_series *s,
-           const struct leak_rules *r, struct leak_result *out)
-{
-	double *scratch = a->ymax; /* reused only after its last use */
-	double level, rise;
+	size_t windows =
+	    r->windows > LEAK_ENVELOPE_MAX ? LEAK_ENVELOPE_MAX : r->windows;
+	double rise = out->ts.slope * (a->t[a->n - 1] - a->t[0]);
 	bool aux = false;
 	size_t i;
 
-	out->step_share = step_share(a, r->windows, &out->steps_monotone);
-	memcpy(scratch, a->y, a->n * sizeof(double));
-	level = trend_median(scratch, a->n);
-	out->level = level;
-	out->last = s->last_value;
-	(void)robust_slope(a->t, a->y, a->n, r->alpha, &out->ts, &out->mk);
-	(void)trend_ols(a->t, a->y, a->n, &out->ols);
-	out->fit_last = out->ts.intercept + out->ts.slope * a->t[a->n - 1];
-	out->rate_pct_day =
-	    out->ts.slope * 86400 / fmax(fabs(level), 1e-9) * 100;
-	rise = out->ts.slope * out->span_s;
-	/* The floor of the anonymous set when it rides along. */
+	out->step_share = step_share(a, windows, &out->steps_monotone);
 	for (i = 0; i < a->n && !aux; i++)
 		aux = !isnan(a->aux[i]);
 	for (i = 0; aux && i < a->n; i++)
 		if (isnan(a->aux[i]))
 			a->aux[i] = i > 0 ? a->aux[i - 1] : a->ymin[i];
 	out->envelope_from_aux = aux;
-	out->envelope_share =
-	    rise > 0 ? envelope_share(a, aux ? a->aux : a->ymin, rise,
-	                              r->windows, out, &out->envelope_slope)
-	             : NAN;
-	if (rise <= 0) {
-		out->env_n = trend_envelope(a->t, a->ymin, a->n,
-		                            r->windows > LEAK_ENVELOPE_MAX
-		                                ? LEAK_ENVELOPE_MAX
-		                                : r->windows,
-		                            true, out->env_t, out->env_v);
-		out->envelope_slope = NAN;
+	out->envelope_share = NAN;
+	out->envelope_slope = NAN;
+	if (rise > 0)
+		out->envelope_share =
+		    envelope_share(a, aux ? a->aux : a->ymin, rise, windows,
+		                   out, &out->envelope_slope);
+	else
+		out->env_n = trend_envelope(a->t, a->ymin, a->n, windows, true,
+		                            out->env_t, out->env_v);
+	return rise > 0 && !(out->envelope_share >= r->envelope_share) &&
+	       out->steps_monotone && out->step_share >= r->step_share;
+}
+
+/* Whole-series reference statistics, under the same noise model. */
+static void
+overall(const double *t, const double *y, size_t n, const struct regimes *g,
+        double alpha, struct leak_result *out)
+{
+	double z = trend_norm_isf(alpha / 2);
+
+	if (trend_mann_kendall(y, n, &out->mk) == 0) {
+		trend_mk_correct(&out->mk, g->factor);
+		(void)trend_theil_sen(t, y, n, out->mk.var_s * g->factor, z,
+		                      &out->ts);
 	}
-	thirds(a, r->alpha, out);
-	change_point(a, r->alpha, out);
+	(void)trend_ols(t, y, n, &out->ols);
+}
+
+static double
+rate_of(double slope, double level)
+{
+	return slope * 86400 / fmax(fabs(level), 1e-9) * 100;
+}
+
+/* The slope the verdict rests on, its one-sided interval and p. */
+static void
+set_slope(struct leak_result *o, double slope, double se, double zc)
+{
+	o->slope = slope;
+	o->slope_lo = slope - zc * se;
+	o->slope_hi = slope + zc * se;
+	o->slope_p = se > 0 ? trend_norm_sf(slope / se) : slope > 0 ? 0 : 1;
+	o->rate_pct_day = rate_of(slope, o->level);
+}
+
+static void
+verdict(struct leak_result *o, enum leak_verdict v, enum leak_reason why)
+{
+	o->verdict = v;
+	o->why = why;
+}
+
+/* The decision, in the order leak-classify(1) gives (sign-adjusted). */
+static void
+decide(struct leak_result *o, const struct leak_rules *r,
+       const struct story *st, bool frag, double limit_y)
+{
+	double zc = trend_norm_isf(r->alpha);
+
+	verdict(o, LEAK_STEADY, LEAK_WHY_STEADY);
+	set_slope(o, st->now_slope, st->now_se, zc);
+	if (!isnan(limit_y) && o->last >= limit_y)
+		return verdict(o, LEAK_OOM, LEAK_WHY_LIMIT_NOW);
+	if (o->have_faults && o->fault_in_p < r->alpha &&
+	    rate_of(o->fault_in_slope, o->level) >= r->min_rate &&
+	    !(o->fault_out_p < r->alpha &&
+	      rate_of(o->fault_out_slope, o->level) >= r->min_rate)) {
+		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
+		set_slope(o, o->fault_in_slope, 0, zc);
+	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
+		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+	} else if (st->growing_now) {
+		if (st->slowing)
+			return verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
+		if (o->rate_pct_day < r->min_rate)
+			return verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
+		        frag          ? LEAK_WHY_STEPS
+		        : o->sawtooth ? LEAK_WHY_FLOOR
+		                      : LEAK_WHY_GROWS);
+	} else if (st->falling_now) {
+		return verdict(o, LEAK_RECOVERY, LEAK_WHY_FALLING);
+	} else if (st->episodes > 0 && st->fall >= 0.5 * st->rise) {
+		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+	} else if (st->episodes >= 2) {
+		set_slope(o, st->rise / o->span_s, 0, zc);
+		if (o->rate_pct_day < r->min_rate)
+			return verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
+		        frag ? LEAK_WHY_STEPS : LEAK_WHY_EPISODES);
+	} else {
+		if (st->episodes == 1)
+			verdict(o, LEAK_SETTLING, LEAK_WHY_SETTLED);
+		else if (o->slope_p < r->alpha && o->slope > 0)
+			verdict(o, LEAK_STEADY, LEAK_WHY_WITHIN_NOISE);
+		return;
+	}
+	if (!isnan(limit_y) && o->slope > 0) {
+		o->time_to_limit_s =
+		    fmax(0, (limit_y - o->fit_last) / o->slope);
+		if (o->time_to_limit_s <= r->horizon_s)
+			verdict(o, LEAK_OOM, LEAK_WHY_LIMIT_SOON);
+	}
+}
+
+static void
+swap_d(double *a, double *b)
+{
+	double t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Turn sign-adjusted numbers back into the field's own units. */
+static void
+unsign(struct leak_result *o, double sign)
+{
+	size_t i;
+
+	if (sign > 0)
+		return;
+	o->level = -o->level;
+	o->last = -o->last;
+	o->fit_last = -o->fit_last;
+	o->ts.slope = -o->ts.slope;
+	o->ts.intercept = -o->ts.intercept;
+	swap_d(&o->ts.lo, &o->ts.hi);
+	o->ts.lo = -o->ts.lo;
+	o->ts.hi = -o->ts.hi;
+	o->ols.slope = -o->ols.slope;
+	o->ols.intercept = -o->ols.intercept;
+	o->mk.s = -o->mk.s;
+	o->mk.z = -o->mk.z;
+	o->slope = -o->slope;
+	swap_d(&o->slope_lo, &o->slope_hi);
+	o->slope_lo = -o->slope_lo;
+	o->slope_hi = -o->slope_hi;
+	o->envelope_slope = -o->envelope_slope;
+	o->fault_in_slope = -o->fault_in_slope;
+	o->fault_out_slope = -o->fault_out_slope;
+	for (i = 0; i < o->env_n; i++)
+		o->env_v[i] = -o->env_v[i];
+	for (i = 0; i < o->nregimes; i++) {
+		struct leak_regime *x = &o->regime[i];
+
+		x->slope = -x->slope;
+		x->level_start = -x->level_start;
+		x->level_end = -x->level_end;
+		x->jump = -x->jump;
+		x->kind = x->kind == LEAK_RISE   ? LEAK_FALL
+		          : x->kind == LEAK_FALL ? LEAK_RISE
+		                                 : LEAK_FLAT;
+	}
+}
+
+/* The regimes' story into the result: the last LEAK_MAX_REGIMES lines. */
+static void
+keep_regimes(struct leak_result *o, const struct regimes *g,
+             const struct leak_regime *rg, const struct story *st)
+{
+	size_t skip = g->n > LEAK_MAX_REGIMES ? g->n - LEAK_MAX_REGIMES : 0;
+
+	o->nregimes = g->n - skip;
+	memcpy(o->regime, rg + skip, o->nregimes * sizeof(rg[0]));
+	o->noise_sd = sqrt(g->var);
+	o->noise_factor = g->factor;
+	o->noise_phi = (g->factor - 1) / (g->factor + 1);
+	o->episodes = st->episodes;
+	o->rise = st->rise;
+	o->fall = st->fall;
+	o->growing_s = st->growing_s;
+	o->onset_ts = st->episodes > 0 ? st->onset_ts : NAN;
+	o->fit_last = rg[g->n - 1].level_end;
+	o->material = st->material;
+	if (!st->growing_now && st->episodes > 0)
+		o->flat_since = st->ended_ts;
+}
+
+/*
+ * A sawtooth the regimes show: three or more significant steps down
+ * between rises, which carry at least half of all the rising (the series
+ * keeps coming back down).  Its mean tooth in points, or 0.
+ */
+static double
+regime_tooth(const struct regimes *g, const struct leak_regime *rg)
+{
+	double down = 0, up = 0;
+	size_t i, drops = 0, first = 0, last = 0;
+
+	for (i = 1; i < g->n; i++) {
+		if (rg[i].kind == LEAK_RISE)
+			up += rg[i].slope * (rg[i].end_ts - rg[i].start_ts);
+		if (!rg[i].jump_significant)
+			continue;
+		if (rg[i].jump > 0) {
+			up += rg[i].jump;
+			continue;
+		}
+		down -= rg[i].jump;
+		if (drops++ == 0)
+			first = g->start[i];
+		last = g->start[i];
+	}
+	if (drops < 3 || down < 0.5 * up)
+		return 0;
+	return (double)(last - first) / (double)(drops - 1);
+}
+
+/* What is judged: the series after the warm-up, or the floor of its
+ * sawtooth (troughs after its drops, or with a tooth from the regimes the
+ * least of each window); scratch for the floor in *floor (the caller
+ * frees it). */
+static void
+choose_view(const struct arrays *b, double tooth, struct leak_result *o,
+            double **floor, const double **t, const double **y, size_t *n)
+{
+	size_t fn;
+
+	*t = b->t;
+	*y = b->y;
+	*n = b->n;
+	if ((*floor = malloc(2 * b->n * sizeof(double))) == NULL)
+		return;
+	fn = tooth > 0 ? floor_series(b, tooth, *floor, *floor + b->n)
+	               : sawtooth_troughs(b, *floor, *floor + b->n);
+	if (fn < 6) {
+		free(*floor);
+		*floor = NULL;
+		return;
+	}
+	o->sawtooth = true;
+	o->tooth_s = (b->t[b->n - 1] - b->t[0]) / (double)fn;
+	*t = *floor;
+	*y = *floor + b->n;
+	*n = fn;
+}
+
+static int
+judge(const struct leak_series *s, const struct leak_rules *r,
+      const struct leak_faults *faults, const struct arrays *a,
+      struct leak_result *out)
+{
+	double zc = trend_norm_isf(r->alpha), *floor = NULL, *copy;
+	struct regimes *g = malloc(sizeof(*g));
+	struct leak_regime *rg = malloc(MAX_SEGMENTS * sizeof(*rg));
+	struct arrays b = arrays_tail(a, warmup_index(s, a, r, &out->warmup_s));
+	const double *vt, *vy;
+	struct story st;
+	size_t vn, i, lines;
+	int rc = -1;
+
+	if (g == NULL || rg == NULL)
+		goto done;
+	choose_view(&b, 0, out, &floor, &vt, &vy, &vn);
+	if ((copy = malloc(b.n * sizeof(double))) == NULL)
+		goto done;
+	memcpy(copy, b.y, b.n * sizeof(double));
+	out->level = trend_median(copy, b.n);
+	free(copy);
+	if (fit_regimes(vt, vy, vn, r, g) < 0)
+		goto done;
+	for (i = 0; i < g->n; i++)
+		describe_regime(g, i, vt, vy, s->t0, zc, &rg[i]);
+	if (!out->sawtooth && floor == NULL) { /* the regimes may show one */
+		choose_view(&b, regime_tooth(g, rg), out, &floor, &vt, &vy,
+		            &vn);
+		if (out->sawtooth && fit_regimes(vt, vy, vn, r, g) < 0)
+			goto done;
+		for (i = 0; out->sawtooth && i < g->n; i++)
+			describe_regime(g, i, vt, vy, s->t0, zc, &rg[i]);
+	}
+	material_steps(rg, g->n);
+	tell(rg, g->n, g->se, zc, r->settle_ratio, r->material * sqrt(g->var),
+	     &st);
+	lines = rising_lines(rg, g->n);
+	st.slowing = st.growing_now && lines >= 1 &&
+	             slowing(vt, vy, vn, st.onset_ts - s->t0, r->settle_ratio,
+	                     lines == 1);
+	keep_regimes(out, g, rg, &st);
+	overall(b.t, b.y, b.n, g, r->alpha, out);
+	if (faults != NULL && faults->n > 0) {
+		out->have_faults = true;
+		fault_split(vt, vy, vn, s->t0, faults, g, out);
+	}
+	decide(out, r, &st, fragmentation(&b, r, out), s->sign * r->limit);
+	rc = 0;
+done:
+	free(floor);
+	free(g);
+	free(rg);
+	return rc;
 }
 
 int
 leak_classify(const struct leak_series *s, const struct leak_rules *r,
               const struct leak_faults *faults, struct leak_result *out)
 {
-	double limit_y = s->sign * r->limit;
 	struct arrays a;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->samples = s->samples;
 	out->points = s->n;
 	out->time_to_limit_s = NAN;
 	out->fault_in_slope = out->fault_out_slope = NAN;
-	out->verdict = LEAK_INSUFFICIENT;
-	out->why = "too few samples";
+	out->onset_ts = out->flat_since = NAN;
+	out->slope = out->slope_lo = out->slope_hi = NAN;
+	out->envelope_slope = out->envelope_share = NAN;
+	verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
 	if (s->samples == 0)
 		return 0;
 	out->first_ts = s->t0;
@@ -540,16 +1422,12 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 		return 0;
 	if (arrays_from(s, &a) < 0)
 		return -1;
-	statistics(&a, s, r, out);
-	if (faults != NULL && faults->n > 0) {
-		out->have_faults = true;
-		fault_slopes(&a, s->t0, faults, out);
-	}
-	decide(out, r, limit_y);
-	if (!isnan(limit_y) && out->ts.slope > 0)
-		out->time_to_limit_s =
-		    fmax(0, (limit_y - out->fit_last) / out->ts.slope);
+	out->last = s->last_value;
+	rc = judge(s, r, faults, &a, out);
 	free(a.t);
-	unsign(out, s->sign);
-	return 0;
+	if (rc == 0)
+		unsign(out, s->sign);
+	else
+		verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
+	return rc;
 }

@@ -1,8 +1,11 @@
 /*
- * leak: the bounded store of a memory timeline and the rules that turn it
- * into a verdict (leak-classify(1) documents them).  A struct leak_series
- * owns its bucket array (leak_series_free); leak_classify() allocates only
- * scratch that it frees, and returns -1 with errno ENOMEM on failure.
+ * leak: a memory timeline in bounded memory, split where the process
+ * restarts, with the fault periods of an events stream, and the rules that
+ * turn it into a verdict (leak-classify(1) documents them).  A struct
+ * leak_series owns its bucket array, a struct leak_stream its series, a
+ * struct leak_faults its arrays (the *_free functions); leak_classify()
+ * allocates only scratch that it frees.  Functions return 0, or -1 with
+ * errno (ENOMEM, E2BIG).
  */
 #ifndef GXKIT_LEAK_H
 #define GXKIT_LEAK_H
@@ -16,10 +19,11 @@
 /*
  * At most LEAK_MAX_BUCKETS buckets per segment: when full, neighbours merge
  * and each bucket holds twice as many samples, so memory stays at
- * LEAK_MAX_BUCKETS * sizeof(struct leak_bucket) (256 KiB) for any length.
+ * LEAK_MAX_BUCKETS * sizeof(struct leak_bucket) (192 KiB) for any length.
  */
 #define LEAK_MAX_BUCKETS  4096
 #define LEAK_ENVELOPE_MAX 64
+#define LEAK_MAX_REGIMES  32 /* regimes reported; earlier ones merge */
 
 struct leak_bucket {
 	double t;          /* mean time, seconds from the segment's start */
@@ -38,7 +42,8 @@ struct leak_series {
 	double last_ts;    /* Unix time of the last sample */
 	double last_value; /* sign-adjusted */
 	uint64_t samples;
-	double sign; /* +1: rising is bad; -1: falling is bad */
+	double sign;      /* +1: rising is bad; -1: falling is bad */
+	double first_age; /* the process's age at the first sample, or NAN */
 };
 
 int leak_series_init(struct leak_series *s, double sign);
@@ -66,44 +71,121 @@ int leak_verdict_exit(enum leak_verdict v);
 /* The rules' thresholds; leak_rules_default() fills the documented ones. */
 struct leak_rules {
 	uint64_t min_samples;
-	double alpha;    /* Mann-Kendall significance level */
+	double alpha;    /* one-sided significance of every test */
 	double min_rate; /* %/day of the level below which growth is noise */
-	double settle_ratio;   /* tail slope / head slope for a plateau */
-	double envelope_share; /* envelope rise / trend rise for a leak */
+	double settle_ratio;   /* last / first slope of a slowing rise */
+	double envelope_share; /* floor rise / trend rise for fragmentation */
 	double step_share;     /* share of the rise in the largest steps */
 	size_t windows;        /* windows of the envelopes */
 	double limit;          /* sign-adjusted limit, NAN for none */
 	double horizon_s;
+	double penalty;  /* regimes: BIC multiples per extra line */
+	double material; /* an episode's least rise, in noise sds */
+	double warmup_s; /* seconds from the process start not judged;
+	                  * < 0: automatic (leak-classify(1)) */
 };
 void leak_rules_default(struct leak_rules *r);
 
 /* Fault periods ([start, end) Unix times, sorted, disjoint). */
 struct leak_faults {
 	double *start, *end;
-	size_t n;
+	size_t n, cap;
+};
+void leak_faults_free(struct leak_faults *f);
+
+/*
+ * Fault periods from an events stream (gw-read records): a period is a
+ * fault while any unit is failing ("ok": false, or an "offline" event)
+ * until every unit is back.  Feed records in time order.
+ */
+#define LEAK_FAULT_UNITS 256
+struct leak_fault_reader {
+	struct leak_faults *f;
+	char units[LEAK_FAULT_UNITS][32];
+	bool down[LEAK_FAULT_UNITS];
+	size_t nunits, ndown;
+	double open_since, last_ts;
+};
+void leak_fault_reader_init(struct leak_fault_reader *fr,
+                            struct leak_faults *f);
+/* state: 1 good (ok true, "online"), 0 bad (ok false, "offline"), -1
+ * neither (ignored). */
+int leak_fault_record(struct leak_fault_reader *fr, double ts, const char *unit,
+                      int state);
+/* The end of the events: a fault still open lasts to the last record. */
+int leak_fault_reader_end(struct leak_fault_reader *fr);
+
+/*
+ * What leak_classify() found.  Slopes are per second in the field's own
+ * units.  A regime is one line of the piecewise fit; an episode is a run
+ * of growth (rising regimes and the steps up between them).
+ */
+enum leak_kind { LEAK_FLAT, LEAK_RISE, LEAK_FALL };
+struct leak_regime {
+	double start_ts, end_ts, slope, p; /* p of the slope's direction */
+	double level_start, level_end;     /* the line at its ends */
+	double jump;                       /* step from the regime before */
+	bool jump_significant;
+	enum leak_kind kind;
+	size_t points;
+};
+
+enum leak_reason {
+	LEAK_WHY_TOO_FEW,
+	LEAK_WHY_STEADY,       /* no significant growth */
+	LEAK_WHY_BELOW_RATE,   /* growth below --min-rate */
+	LEAK_WHY_WITHIN_NOISE, /* significant, but not above the noise */
+	LEAK_WHY_CAME_BACK,    /* rose and came back down */
+	LEAK_WHY_SETTLED,      /* grew once, flat since */
+	LEAK_WHY_SLOWING,      /* growth slows toward zero */
+	LEAK_WHY_FALLING,      /* recovery */
+	LEAK_WHY_GROWS,        /* the current regime grows */
+	LEAK_WHY_EPISODES,     /* grows in episodes, never down */
+	LEAK_WHY_FLOOR,        /* the floor under a sawtooth rises */
+	LEAK_WHY_FAULTS,       /* grows only during faults */
+	LEAK_WHY_STEPS,        /* peaks climb in steps, floor flat */
+	LEAK_WHY_LIMIT_NOW,    /* the limit is reached */
+	LEAK_WHY_LIMIT_SOON    /* the trend reaches it within the horizon */
 };
 
 struct leak_result {
 	enum leak_verdict verdict;
-	const char *why; /* one sentence, static */
+	enum leak_reason why;
 	size_t points;
 	uint64_t samples;
 	double first_ts, last_ts, span_s;
+	double warmup_s;              /* seconds at the start left out */
 	double level, last, fit_last; /* raw units (sign undone) */
-	struct trend_ts ts;           /* slopes per second, raw units */
+	/* the whole judged series, for reference */
+	struct trend_ts ts; /* slopes per second, raw units */
 	struct trend_ols ols;
 	struct trend_mk mk;
-	double rate_pct_day;
+	double rate_pct_day; /* of the slope the verdict rests on */
+	/* the noise model the tests use */
+	double noise_sd, noise_phi, noise_factor;
+	/* regimes and what they add up to */
+	struct leak_regime regime[LEAK_MAX_REGIMES];
+	size_t nregimes;
+	double slope, slope_lo, slope_hi, slope_p; /* the verdict's slope */
+	double onset_ts;   /* start of the latest growth, NAN if none */
+	double flat_since; /* start of the flat current regime, or NAN */
+	size_t episodes;   /* runs of growth */
+	double material;   /* the least rise that makes one */
+	double rise, fall; /* total growth and fall of the significant parts */
+	double growing_s;  /* time spent in rising regimes */
+	/* a sawtooth's floor (GC), when the series has one */
+	bool sawtooth;
+	double tooth_s;
+	/* fragmentation evidence */
 	double envelope_slope, envelope_share;
 	bool envelope_from_aux;
 	double step_share;
 	bool steps_monotone;
-	double head_slope, tail_slope, tail_p;
-	struct trend_cp cp;
-	bool growth_started;
 	double time_to_limit_s; /* NAN when no limit or never */
+	/* growth inside and outside fault periods */
 	bool have_faults;
 	double fault_in_slope, fault_out_slope, fault_s; /* per second */
+	double fault_in_p, fault_out_p;
 	size_t fault_periods;
 	/* lower envelope, for charts */
 	size_t env_n;
@@ -115,5 +197,41 @@ int leak_classify(const struct leak_series *s, const struct leak_rules *r,
 
 /* Is a field one where falling means trouble (free_*, avail*, ...)? */
 bool leak_field_falls(const char *field);
+
+/*
+ * The stream of records of one field: segments split where the process
+ * changes (pid and start) or a "restart" event comes; earlier segments are
+ * judged as they close and the last LEAK_KEEP_SEGMENTS kept for the
+ * report.  A process coming back after another is "interleaved": records
+ * of several processes mixed up, which the caller reports.
+ */
+#define LEAK_KEEP_SEGMENTS 32
+struct leak_segment {
+	double first_ts, last_ts, pid, start, slope;
+	uint64_t samples;
+	bool has_id;
+	enum leak_verdict verdict;
+};
+struct leak_sample {
+	double ts, value, aux; /* aux NAN when absent */
+	bool has_id;           /* pid and start */
+	double pid, start;
+	double age_s; /* the process's age, or NAN */
+	bool restart; /* a "restart" event: close the segment */
+};
+struct leak_stream {
+	struct leak_series series; /* the current segment */
+	const struct leak_rules *rules;
+	struct leak_segment cur;
+	struct leak_segment done[LEAK_KEEP_SEGMENTS];
+	size_t ndone, total_segments;
+	uint64_t out_of_order;
+	bool interleaved;
+	double interleaved_pid;
+};
+int leak_stream_init(struct leak_stream *st, double sign,
+                     const struct leak_rules *rules);
+void leak_stream_free(struct leak_stream *st);
+void leak_stream_add(struct leak_stream *st, const struct leak_sample *x);
 
 #endif

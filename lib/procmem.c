@@ -2,10 +2,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -178,6 +180,19 @@ procmem_start_seconds(uint64_t start_ticks)
 	if (hz <= 0)
 		hz = sysconf(_SC_CLK_TCK);
 	return (double)start_ticks / (double)(hz > 0 ? hz : 100);
+}
+
+double
+procmem_age_seconds(uint64_t start_ticks)
+{
+	struct timespec now;
+
+	/* /proc's start times count from boot, suspended time included */
+	if (clock_gettime(CLOCK_BOOTTIME, &now) != 0)
+		return -1;
+	return fmax((double)now.tv_sec + (double)now.tv_nsec / 1e9 -
+	                procmem_start_seconds(start_ticks),
+	            0);
 }
 
 /*

@@ -54,6 +54,8 @@ void procmem_parse_status(const char *buf, struct procmem_sample *s);
 void procmem_parse_rollup(const char *buf, struct procmem_sample *s);
 /* Seconds since boot at which the process started. */
 double procmem_start_seconds(uint64_t start_ticks);
+/* The process's age now in seconds, or -1. */
+double procmem_age_seconds(uint64_t start_ticks);
 
 /*
  * Find the oldest live process whose comm, argv[0] basename or (for an

@@ -432,79 +432,376 @@ trend_envelope(const double *t, const double *v, size_t n, size_t windows,
 	return count;
 }
 
-struct sums {
-	double n, t, v, tt, tv, vv;
-};
+/* ---- noise ------------------------------------------------------------- */
 
-static double
-sse_of(const struct sums *s, double *slope)
+static int
+cmp_double(const void *a, const void *b)
 {
-	double sxx, sxy, syy, sse;
+	double x = *(const double *)a, y = *(const double *)b;
 
-	if (s->n < 2) {
-		*slope = 0;
-		return 0;
-	}
-	sxx = s->tt - s->t * s->t / s->n;
-	sxy = s->tv - s->t * s->v / s->n;
-	syy = s->vv - s->v * s->v / s->n;
-	*slope = sxx > 0 ? sxy / sxx : 0;
-	sse = sxx > 0 ? syy - sxy * sxy / sxx : syy;
-	return sse > 0 ? sse : 0;
+	return (x > y) - (x < y);
 }
 
-static void
-sums_add(struct sums *s, double t, double v, double sign)
+/*
+ * The standard deviation of the central 90% of a[] (reordered), scaled to
+ * estimate a Gaussian's: sparse jumps (level shifts, slope changes) fall
+ * in the trimmed tails, a constant drift in the trimmed mean.
+ */
+static double
+trimmed_sd(double *a, size_t n)
 {
-	s->n += sign;
-	s->t += sign * t;
-	s->v += sign * v;
-	s->tt += sign * t * t;
-	s->tv += sign * t * v;
-	s->vv += sign * v * v;
+	size_t lo, hi, i;
+	double mean = 0, var = 0;
+
+	qsort(a, n, sizeof(a[0]), cmp_double);
+	lo = n >= 20 ? n / 20 : 0;
+	hi = n - lo;
+	for (i = lo; i < hi; i++)
+		mean += a[i];
+	mean /= (double)(hi - lo);
+	for (i = lo; i < hi; i++)
+		var += (a[i] - mean) * (a[i] - mean);
+	var /= (double)(hi - lo > 1 ? hi - lo - 1 : 1);
+	/* a normal's central 90% have sd 0.78932 */
+	return sqrt(var) / (lo > 0 ? 0.78932 : 1);
+}
+
+/* Weighted least squares of g[k] on w + c a[k] (weights 1/g[k]^2: a fit
+ * in relative terms), w and c at least 0; the relative squared error. */
+static double
+fit_nugget(const double *g, const double *a, size_t n, double *w, double *c)
+{
+	double s11 = 0, s12 = 0, s22 = 0, b1 = 0, b2 = 0, det, err = 0;
+	size_t k;
+
+	for (k = 0; k < n; k++) {
+		double q = 1 / (g[k] * g[k]);
+
+		s11 += q;
+		s12 += q * a[k];
+		s22 += q * a[k] * a[k];
+		b1 += q * g[k];
+		b2 += q * a[k] * g[k];
+	}
+	det = s11 * s22 - s12 * s12;
+	*w = det > 0 ? (b1 * s22 - b2 * s12) / det : b1 / s11;
+	*c = det > 0 ? (s11 * b2 - s12 * b1) / det : 0;
+	if (*c < 0 || !(det > 0)) { /* white noise alone */
+		*c = 0;
+		*w = b1 / s11;
+	} else if (*w < 0) { /* the correlated part alone */
+		*w = 0;
+		*c = s22 > 0 ? b2 / s22 : 0;
+	}
+	for (k = 0; k < n; k++) {
+		double e = (g[k] - *w - *c * a[k]) / g[k];
+
+		err += e * e;
+	}
+	return err;
+}
+
+static const size_t noise_lags[] = {1,  2,  3,  4,  6,   8,   12,  16,  24,
+                                    32, 48, 64, 96, 128, 192, 256, 384, 512};
+#define NOISE_LAGS (sizeof(noise_lags) / sizeof(noise_lags[0]))
+
+/* The correlated part's share of the semivariogram at each lag:
+ * G(k) = w + c (1 - phi^k); phi 1 is a random walk, G = w + c k. */
+static void
+basis(double phi, const size_t *lags, size_t nl, double *a)
+{
+	size_t k;
+
+	for (k = 0; k < nl; k++) {
+		double x = (double)lags[k];
+
+		a[k] = phi >= 1 ? x : -expm1(x * log(fmax(phi, 1e-300)));
+	}
+}
+
+/*
+ * The model that fits the measured g[] (per lag) best: white noise w
+ * plus an AR(1) of variance c and correlation phi, or plus a random walk
+ * (phi 1, c per step).  Its long-run variance is what a slope over n
+ * points sees: w + c (1 + phi) / (1 - phi), but never more than a walk
+ * of the same short-lag steps gives over n points (0.2 c (1 - phi) n^2);
+ * and that walk's when the correlation time 1 / (1 - phi) is beyond half
+ * the longest lag measured (residuals about a line cannot show whether
+ * such a process saturates).
+ */
+static void
+fit_noise(const double *g, size_t nl, size_t n, size_t max_lag,
+          struct trend_noise *out)
+{
+	double a[NOISE_LAGS], best = INFINITY, nn = (double)n * (double)n;
+	size_t i;
+
+	for (i = 0; i <= 1001; i++) {
+		double phi = i < 900 ? i / 1000.0 : 0.9 + (i - 900) / 1010.0;
+		double w, c, err;
+
+		if (i == 1001)
+			phi = 1;
+		basis(phi, noise_lags, nl, a);
+		err = fit_nugget(g, a, nl, &w, &c);
+		if (!(err < best))
+			continue;
+		best = err;
+		out->phi = c > 0 ? phi : 0;
+		if (c <= 0) {
+			out->var = out->lrvar = w;
+		} else if (phi >= 1) {
+			out->var = w + c * (double)n / 3;
+			out->lrvar = w + 0.2 * c * nn;
+		} else if (1 / (1 - phi) > max_lag / 2.0) {
+			/* no saturation within the lags measured: it may
+			 * as well be a walk of the same steps */
+			out->var = w + c;
+			out->lrvar = w + 0.2 * c * (1 - phi) * nn;
+		} else {
+			out->var = w + c;
+			out->lrvar = w + c * fmin((1 + phi) / (1 - phi),
+			                          0.2 * (1 - phi) * nn);
+		}
+	}
+	out->var = fmax(out->var, 1e-300);
+	out->lrvar = fmax(out->lrvar, out->var);
+	out->factor = out->lrvar / out->var;
+}
+
+/* The median absolute deviation as a normal's sd (50% breakdown); the
+ * trimmed sd where quantised steps make it 0.  a is reordered. */
+static double
+mad_or_trimmed_sd(double *a, size_t n)
+{
+	double med, mad;
+	size_t i;
+
+	qsort(a, n, sizeof(a[0]), cmp_double);
+	med = a[n / 2];
+	for (i = 0; i < n; i++)
+		a[i] = fabs(a[i] - med);
+	qsort(a, n, sizeof(a[0]), cmp_double);
+	mad = 1.4826 * a[n / 2];
+	return mad > 0 ? mad : trimmed_sd(a, n);
+}
+
+static double
+plain_sd(const double *a, size_t n)
+{
+	double m = 0, v = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		m += a[i];
+	m /= (double)n;
+	for (i = 0; i < n; i++)
+		v += (a[i] - m) * (a[i] - m);
+	return sqrt(v / (double)(n > 1 ? n - 1 : 1));
 }
 
 int
-trend_changepoint(const double *t, const double *v, size_t n, size_t min_seg,
-                  struct trend_cp *out)
+trend_noise(const double *v, size_t n, struct trend_noise *out)
 {
-	struct sums left = {0}, right = {0};
-	double total, best = INFINITY, slope, sl, sr, t0, v0;
-	size_t i;
+	double *d, sd;
+	size_t i, m = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (min_seg < 2)
-		min_seg = 2;
-	if (n < 2 * min_seg) {
+	out->factor = 1;
+	if (n < 5 || (d = malloc(n * sizeof(double))) == NULL) {
+		errno = n < 5 ? EINVAL : ENOMEM;
+		return -1;
+	}
+	/* second differences: blind to any slope, touched only next to a
+	 * kink or a step, which the MAD ignores */
+	for (i = 1; i + 1 < n; i++)
+		d[m++] = v[i - 1] - 2 * v[i] + v[i + 1];
+	sd = mad_or_trimmed_sd(d, m);
+	free(d);
+	out->var = out->lrvar = fmax(sd * sd / 6, 1e-300);
+	return 0;
+}
+
+int
+trend_noise_parts(const double *r, size_t n, const size_t *starts,
+                  size_t nparts, struct trend_noise *out)
+{
+	double g[NOISE_LAGS], *d;
+	size_t nl = 0, k, p, i;
+
+	memset(out, 0, sizeof(*out));
+	out->factor = 1;
+	if (n < 3 || (d = malloc(n * sizeof(double))) == NULL) {
+		errno = n < 3 ? EINVAL : ENOMEM;
+		return -1;
+	}
+	for (k = 0; k < NOISE_LAGS; k++) {
+		size_t lag = noise_lags[k], m = 0;
+		double sd;
+
+		if (lag > 1 && 8 * lag > n)
+			break;
+		for (p = 0; p < nparts; p++) {
+			size_t a = starts[p],
+			       b = p + 1 < nparts ? starts[p + 1] : n;
+
+			for (i = a; i + lag < b; i++)
+				d[m++] = r[i + lag] - r[i];
+		}
+		if (m < 8)
+			break;
+		sd = plain_sd(d, m);
+		g[nl++] = fmax(sd * sd / 2, 1e-300);
+	}
+	free(d);
+	if (nl == 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	t0 = t[0];
-	v0 = v[0];
-	for (i = 0; i < n; i++)
-		sums_add(&right, t[i] - t0, v[i] - v0, 1);
-	total = sse_of(&right, &slope);
-	for (i = 0; i + min_seg <= n; i++) {
-		double sse;
+	fit_noise(g, nl, n, noise_lags[nl - 1], out);
+	return 0;
+}
 
-		if (i >= min_seg) {
-			sse = sse_of(&left, &sl) + sse_of(&right, &sr);
-			if (sse < best) {
-				best = sse;
-				out->found = true;
-				out->index = i;
-				out->t = t[i];
-				out->slope_before = sl;
-				out->slope_after = sr;
+double
+trend_lag1(const double *r, size_t n)
+{
+	double num = 0, den = 0;
+	size_t i;
+
+	if (n < 3)
+		return 0;
+	for (i = 0; i < n; i++)
+		den += r[i] * r[i];
+	for (i = 1; i < n; i++)
+		num += r[i] * r[i - 1];
+	return den > 0 ? num / den : 0;
+}
+
+/* ---- lines over ranges, and the partition into them --------------------- */
+
+int
+trend_prefix_init(struct trend_prefix *p, const double *t, const double *v,
+                  const double *w, size_t n)
+{
+	double tm = 0, vm = 0, wsum = 0;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	p->s = calloc(6 * (n + 1), sizeof(double));
+	if (p->s == NULL)
+		return -1;
+	p->n = n;
+	for (i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1;
+
+		tm += wi * t[i];
+		vm += wi * v[i];
+		wsum += wi;
+	}
+	/* centred: the sums of squares keep their precision */
+	p->t0 = wsum > 0 ? tm / wsum : 0;
+	p->v0 = wsum > 0 ? vm / wsum : 0;
+	for (i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1, x = t[i] - p->t0, y = v[i] - p->v0;
+		double *a = p->s + 6 * i, *b = a + 6;
+
+		b[0] = a[0] + wi;
+		b[1] = a[1] + wi * x;
+		b[2] = a[2] + wi * x * x;
+		b[3] = a[3] + wi * y;
+		b[4] = a[4] + wi * x * y;
+		b[5] = a[5] + wi * y * y;
+	}
+	return 0;
+}
+
+void
+trend_prefix_free(struct trend_prefix *p)
+{
+	free(p->s);
+	p->s = NULL;
+}
+
+void
+trend_prefix_line(const struct trend_prefix *p, size_t a, size_t b,
+                  struct trend_line *out)
+{
+	const double *x = p->s + 6 * a, *y = p->s + 6 * b;
+	double w = y[0] - x[0], st = y[1] - x[1], stt = y[2] - x[2];
+	double sv = y[3] - x[3], stv = y[4] - x[4], svv = y[5] - x[5];
+	double sxx, sxy, syy;
+
+	memset(out, 0, sizeof(*out));
+	if (w <= 0)
+		return;
+	sxx = stt - st * st / w;
+	sxy = stv - st * sv / w;
+	syy = svv - sv * sv / w;
+	out->w = w;
+	out->tmean = st / w + p->t0;
+	out->stt = sxx > 0 ? sxx : 0;
+	out->slope = sxx > 0 ? sxy / sxx : 0;
+	out->mean = sv / w + p->v0;
+	out->rss = fmax(sxx > 0 ? syy - out->slope * sxy : syy, 0);
+}
+
+size_t
+trend_segments(const struct trend_prefix *p, double penalty, size_t min_len,
+               size_t *starts, size_t cap)
+{
+	size_t n = p->n, j, nr = 0, k, count = 0, at;
+	double *f = malloc((n + 1) * sizeof(double));
+	size_t *last = malloc((n + 1) * sizeof(size_t));
+	size_t *cand = malloc((n + 1) * sizeof(size_t));
+	struct trend_line line;
+
+	if (min_len < 2)
+		min_len = 2;
+	if (f == NULL || last == NULL || cand == NULL || n < min_len ||
+	    cap == 0) {
+		free(f), free(last), free(cand);
+		if (cap > 0 && n > 0) {
+			starts[0] = 0;
+			return 1;
+		}
+		return 0;
+	}
+	/* optimal partitioning with PELT's pruning (Killick et al. 2012):
+	 * f[j] is the least cost of the first j points */
+	f[0] = -penalty;
+	for (j = 1; j <= n; j++) {
+		f[j] = INFINITY;
+		last[j] = 0;
+		if (j >= min_len && (j == min_len || j - min_len >= min_len))
+			cand[nr++] = j - min_len;
+		for (k = 0; k < nr; k++) {
+			double c;
+
+			trend_prefix_line(p, cand[k], j, &line);
+			c = f[cand[k]] + line.rss + penalty;
+			if (c < f[j]) {
+				f[j] = c;
+				last[j] = cand[k];
 			}
 		}
-		sums_add(&left, t[i] - t0, v[i] - v0, 1);
-		sums_add(&right, t[i] - t0, v[i] - v0, -1);
+		for (k = 0, at = 0; k < nr; k++) { /* prune hopeless starts */
+			trend_prefix_line(p, cand[k], j, &line);
+			if (f[cand[k]] + line.rss <= f[j])
+				cand[at++] = cand[k];
+		}
+		nr = at;
 	}
-	out->gain = total > 0 && out->found ? 1 - best / total : 0;
-	if (out->gain < 0)
-		out->gain = 0;
-	return 0;
+	/* back from the end: count, then fill in time order */
+	for (j = n; j > 0; j = last[j])
+		count++;
+	if (count > cap)
+		count = cap;
+	for (j = n, k = count; j > 0 && k > 0; j = last[j])
+		starts[--k] = last[j];
+	if (count > 0)
+		starts[0] = 0;
+	free(f), free(last), free(cand);
+	return count;
 }
 
 void
@@ -546,4 +843,43 @@ double
 trend_sum_value(const struct trend_sum *s)
 {
 	return s->sum + s->comp;
+}
+
+size_t
+trend_segments_at(const struct trend_prefix *p, double penalty,
+                  const size_t *cuts, size_t ncuts, size_t *starts)
+{
+	double *f = malloc((ncuts + 1) * sizeof(double));
+	size_t *last = malloc((ncuts + 1) * sizeof(size_t)), i, j, k, count = 0;
+	struct trend_line line;
+
+	if (f == NULL || last == NULL || ncuts == 0) {
+		free(f), free(last);
+		if (ncuts > 0)
+			starts[0] = 0;
+		return ncuts > 0;
+	}
+	/* boundary i is cuts[i] (cuts[0] = 0); ncuts is the end */
+	f[0] = -penalty;
+	for (j = 1; j <= ncuts; j++) {
+		size_t end = j < ncuts ? cuts[j] : p->n;
+
+		f[j] = INFINITY;
+		for (i = 0; i < j; i++) {
+			double c;
+
+			trend_prefix_line(p, cuts[i], end, &line);
+			c = f[i] + line.rss + penalty;
+			if (c < f[j]) {
+				f[j] = c;
+				last[j] = i;
+			}
+		}
+	}
+	for (j = ncuts; j > 0; j = last[j])
+		count++;
+	for (j = ncuts, k = count; j > 0; j = last[j])
+		starts[--k] = cuts[last[j]];
+	free(f), free(last);
+	return count;
 }

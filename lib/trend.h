@@ -81,17 +81,60 @@ size_t trend_envelope(const double *t, const double *v, size_t n,
                       size_t windows, bool lower, double *et, double *ev);
 
 /*
- * Change point: the split that best fits two independent lines (least
- * total squared error, each side at least min_seg points).  gain is the
- * share of the one-line error the split removes (0..1).
+ * The noise of a series about its slow trend, fitted as white noise plus
+ * an AR(1) or plus a random walk to its semivariogram: var is the
+ * marginal variance, lrvar what the slope of a line over all n points
+ * sees (the long-run variance, bounded by what a walk of the same short
+ * steps gives over n points), factor = lrvar / var.
+ *
+ * trend_noise() is the estimate to start from, biased low: white noise
+ * from the series' lag-one second differences by their median absolute
+ * deviation (blind to any slope; the few points next to a kink or a step
+ * do not move it).  trend_noise_parts() reads residuals about a piecewise fit,
+ * from first differences within each part (starts: the first index of each of
+ * nparts parts) at lags up to n/8, by their plain standard deviation.  0, or -1
+ * (EINVAL: too few points, ENOMEM).
  */
-struct trend_cp {
-	bool found;
-	size_t index; /* first point of the second part */
-	double t, slope_before, slope_after, gain;
+struct trend_noise {
+	double var, lrvar, phi, factor;
 };
-int trend_changepoint(const double *t, const double *v, size_t n,
-                      size_t min_seg, struct trend_cp *out);
+int trend_noise(const double *v, size_t n, struct trend_noise *out);
+int trend_noise_parts(const double *r, size_t n, const size_t *starts,
+                      size_t nparts, struct trend_noise *out);
+/* Lag-one autocorrelation of residuals r (about zero). */
+double trend_lag1(const double *r, size_t n);
+
+/*
+ * Weighted least-squares lines over any range [a, b) of points in O(1),
+ * from prefix sums of the centred series (the caller frees them).
+ */
+struct trend_prefix {
+	double *s; /* 6 sums per point */
+	double t0, v0;
+	size_t n;
+};
+struct trend_line {
+	double slope, mean, tmean; /* the line: mean + slope (t - tmean) */
+	double rss, stt, w;        /* squared error, spread of t, weight */
+};
+int trend_prefix_init(struct trend_prefix *p, const double *t, const double *v,
+                      const double *w, size_t n);
+void trend_prefix_free(struct trend_prefix *p);
+void trend_prefix_line(const struct trend_prefix *p, size_t a, size_t b,
+                       struct trend_line *out);
+
+/*
+ * The partition into lines (each of at least min_len points) that
+ * minimises the total squared error plus penalty per line: optimal
+ * partitioning with PELT's pruning.  Writes the first index of each part
+ * into starts (at most cap) and returns how many.
+ */
+size_t trend_segments(const struct trend_prefix *p, double penalty,
+                      size_t min_len, size_t *starts, size_t cap);
+/* The same, with parts starting only at cuts[] (cuts[0] = 0; ncuts of
+ * them): the best merging of a finer partition.  starts needs ncuts. */
+size_t trend_segments_at(const struct trend_prefix *p, double penalty,
+                         const size_t *cuts, size_t ncuts, size_t *starts);
 
 /*
  * Streaming statistics in O(1) memory: Welford's mean and variance (no

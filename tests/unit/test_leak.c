@@ -1,5 +1,6 @@
-/* Unit tests of lib/leak: the bounded store and the verdict rules on
- * series whose truth is known by construction. */
+/* Unit tests of lib/leak: the bounded store, the stream of segments, fault
+ * periods, and the verdict rules on series whose truth is known by
+ * construction, the field's own patterns among them. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -17,6 +18,18 @@ noise(unsigned int *seed)
 {
 	*seed = *seed * 1103515245u + 12345u;
 	return ((double)((*seed >> 8) % 20001) - 10000) / 10000;
+}
+
+/* A normal variate from the [-1, 1] noise (sum of 12, centred). */
+static double
+gauss(unsigned int *seed)
+{
+	double x = 0;
+	int k;
+
+	for (k = 0; k < 12; k++)
+		x += noise(seed) / 2;
+	return x;
 }
 
 static enum leak_verdict
@@ -78,16 +91,18 @@ verdicts_of_known_shapes(void **state)
 
 	(void)state;
 	assert_int_equal(classify(linear_leak, 2000, 1, NAN, &r), LEAK_LEAK);
-	/* slope 2/s within 2% */
+	assert_int_equal(r.why, LEAK_WHY_GROWS);
+	/* slope 2/s within 2%, in its interval */
+	assert_float_equal(r.slope, 2.0, 0.04);
+	assert_true(r.slope_lo <= 2.0 && r.slope_hi >= 2.0);
 	assert_float_equal(r.ts.slope, 2.0, 0.04);
-	assert_true(r.ts.lo <= 2.0 && r.ts.hi >= 2.0);
 	assert_int_equal(classify(flat, 2000, 1, NAN, &r), LEAK_STEADY);
 	assert_int_equal(classify(sawtooth, 2000, 1, NAN, &r), LEAK_STEADY);
 	assert_int_equal(classify(settling, 2000, 1, NAN, &r), LEAK_SETTLING);
 	assert_int_equal(classify(shrinking, 2000, 1, NAN, &r), LEAK_RECOVERY);
 	assert_int_equal(classify(free_memory_falling, 2000, -1, NAN, &r),
 	                 LEAK_LEAK);
-	assert_float_equal(r.ts.slope, -20.0, 0.5);
+	assert_float_equal(r.slope, -20.0, 0.5);
 	assert_int_equal(classify(flat, 5, 1, NAN, &r), LEAK_INSUFFICIENT);
 }
 
@@ -154,11 +169,12 @@ static void
 growth_only_in_faults(void **state)
 {
 	double start[] = {T0 + 1000, T0 + 3000}, end[] = {T0 + 2000, T0 + 4000};
-	struct leak_faults f = {start, end, 2};
+	struct leak_faults f = {start, end, 2, 2};
 	struct leak_series s;
 	struct leak_rules r;
 	struct leak_result res;
 	double v = 10000;
+	unsigned int seed = 3;
 	int i;
 
 	(void)state;
@@ -170,7 +186,7 @@ growth_only_in_faults(void **state)
 		             (t >= start[1] && t < end[1]);
 
 		v += fault ? 3.0 : 0;
-		leak_series_add(&s, t, v, NAN);
+		leak_series_add(&s, t, v + 20 * gauss(&seed), NAN);
 	}
 	leak_series_flush(&s);
 	assert_int_equal(leak_classify(&s, &r, &f, &res), 0);
@@ -179,7 +195,245 @@ growth_only_in_faults(void **state)
 	assert_float_equal(res.fault_s, 2000, 2);
 	assert_float_equal(res.fault_in_slope, 3.0, 0.1);
 	assert_float_equal(res.fault_out_slope, 0.0, 0.1);
+	assert_true(res.fault_in_p < 0.01 && res.fault_out_p > 0.01);
+	assert_int_equal(res.verdict, LEAK_LEAK);
+	assert_int_equal(res.why, LEAK_WHY_FAULTS);
 	leak_series_free(&s);
+}
+
+static void
+add_series(struct leak_series *s, const double *v, size_t n, double step)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		leak_series_add(s, T0 + step * (double)i, v[i], NAN);
+	leak_series_flush(s);
+}
+
+/*
+ * The field's own pattern: the heap grows only while the inverter sleeps
+ * (20:00 to 06:00), flat by day, judged at 19:00 after two nights: a leak
+ * in episodes, not settling; with the nights as fault periods, a leak
+ * that grows only during faults.
+ */
+static void
+night_only_growth_judged_in_the_evening(void **state)
+{
+	static double v[3300];
+	double start[2] = {T0 + 8 * 3600, T0 + 32 * 3600},
+	       end[2] = {T0 + 18 * 3600, T0 + 42 * 3600}, x = 30000;
+	struct leak_faults f = {start, end, 2, 2};
+	struct leak_series s;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 11;
+	size_t i;
+
+	(void)state;
+	leak_rules_default(&r);
+	/* from 12:00 on day 0, one sample a minute, to 19:00 on day 2 */
+	for (i = 0; i < 3300; i++) {
+		double hour = fmod(12 + (double)i / 60, 24);
+
+		if (hour >= 20 || hour < 6)
+			x += 3; /* 180 KB an hour at night */
+		v[i] = x + 15 * gauss(&seed);
+	}
+	assert_int_equal(leak_series_init(&s, 1), 0);
+	add_series(&s, v, 3300, 60);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_LEAK);
+	assert_int_equal(res.why, LEAK_WHY_EPISODES);
+	assert_int_equal(res.episodes, 2);
+	assert_float_equal(res.rise, 2 * 600 * 3, 300);
+	assert_float_equal(res.growing_s, 2 * 36000, 5000);
+	assert_true(!isnan(res.flat_since));
+	assert_int_equal(leak_classify(&s, &r, &f, &res), 0);
+	assert_int_equal(res.verdict, LEAK_LEAK);
+	assert_int_equal(res.why, LEAK_WHY_FAULTS);
+	assert_float_equal(res.fault_in_slope * 3600, 180, 10);
+	leak_series_free(&s);
+}
+
+/* Flat for 2.5 h, then 40 KB a minute for 3.5 h: a leak, onset found. */
+static void
+late_onset(void **state)
+{
+	static double v[360];
+	struct leak_series s;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 5;
+	size_t i;
+
+	(void)state;
+	leak_rules_default(&r);
+	for (i = 0; i < 360; i++)
+		v[i] = 30000 + (i < 150 ? 0 : 40.0 * (double)(i - 150)) +
+		       100 * gauss(&seed);
+	assert_int_equal(leak_series_init(&s, 1), 0);
+	add_series(&s, v, 360, 60);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_LEAK);
+	assert_int_equal(res.why, LEAK_WHY_GROWS);
+	assert_float_equal(res.onset_ts, T0 + 150 * 60, 0.05 * 360 * 60);
+	assert_float_equal(res.slope * 60, 40, 4);
+	leak_series_free(&s);
+}
+
+/* A GC sawtooth of 8000 KB, period 25 samples, over 400 KB/h: a leak on
+ * the floor, whose slope is the leak's. */
+static void
+sawtooth_over_a_slow_leak(void **state)
+{
+	static double v[360];
+	struct leak_series s;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 9;
+	size_t i;
+
+	(void)state;
+	leak_rules_default(&r);
+	for (i = 0; i < 360; i++)
+		v[i] = 50000 + 8000.0 * (double)(i % 25) / 25 +
+		       400.0 / 60 * (double)i + 20 * gauss(&seed);
+	assert_int_equal(leak_series_init(&s, 1), 0);
+	add_series(&s, v, 360, 60);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_true(res.sawtooth);
+	assert_int_equal(res.verdict, LEAK_LEAK);
+	assert_int_equal(res.why, LEAK_WHY_FLOOR);
+	assert_float_equal(res.slope * 3600, 400, 60);
+	leak_series_free(&s);
+}
+
+/* Steps up that come back down, and a cache that fills then stops. */
+static void
+not_leaks_with_history(void **state)
+{
+	static double v[1440];
+	struct leak_series s;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 13;
+	size_t i;
+
+	(void)state;
+	leak_rules_default(&r);
+	for (i = 0; i < 1440; i++)
+		v[i] = 40000 + (i > 300 && i < 500 ? 2000 : 0) +
+		       (i > 800 && i < 1100 ? 3000 : 0) + 30 * gauss(&seed);
+	assert_int_equal(leak_series_init(&s, 1), 0);
+	add_series(&s, v, 1440, 60);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_STEADY);
+	assert_true(res.nregimes >= 5);
+	leak_series_reset(&s);
+	for (i = 0; i < 1440; i++)
+		v[i] = 40000 + 20.0 * (double)(i < 500 ? i : 500) +
+		       30 * gauss(&seed);
+	add_series(&s, v, 1440, 60);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_SETTLING);
+	assert_int_equal(res.why, LEAK_WHY_SETTLED);
+	assert_float_equal(res.flat_since, T0 + 500 * 60, 1200);
+	leak_series_free(&s);
+}
+
+/* The start-up ramp of a process seen from its start is left out. */
+static void
+warmup_of_a_launched_process(void **state)
+{
+	static double v[600];
+	struct leak_series s;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 17;
+	size_t i;
+
+	(void)state;
+	leak_rules_default(&r);
+	for (i = 0; i < 600; i++)
+		v[i] = 5000 + (i < 40 ? 100.0 * (double)i : 4000) +
+		       10 * gauss(&seed);
+	assert_int_equal(leak_series_init(&s, 1), 0);
+	for (i = 0; i < 600; i++) {
+		leak_series_add(&s, T0 + (double)i, v[i], NAN);
+		if (i == 0)
+			s.first_age = 0.5; /* seen half a second after start */
+	}
+	leak_series_flush(&s);
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_float_equal(res.warmup_s, 0.1 * 600 - 0.5, 1);
+	assert_int_equal(res.verdict, LEAK_STEADY);
+	r.warmup_s = 0; /* no warm-up: the ramp is growth that stopped */
+	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_SETTLING);
+	leak_series_free(&s);
+}
+
+static void
+stream_splits_at_restarts(void **state)
+{
+	struct leak_stream st;
+	struct leak_rules r;
+	struct leak_sample x = {0};
+	int i;
+
+	(void)state;
+	leak_rules_default(&r);
+	assert_int_equal(leak_stream_init(&st, 1, &r), 0);
+	x.has_id = true;
+	x.aux = x.age_s = NAN;
+	for (i = 0; i < 300; i++) { /* pid 10, then pid 11, then 10 again */
+		x.ts = T0 + i;
+		x.pid = i < 100 ? 10 : i < 200 ? 11 : 10;
+		x.start = x.pid;
+		x.value = 1000 + i % 7;
+		leak_stream_add(&st, &x);
+	}
+	assert_int_equal(st.total_segments, 2);
+	assert_true(st.interleaved);
+	assert_float_equal(st.interleaved_pid, 10, 0);
+	x.ts = T0; /* older than the last: skipped */
+	leak_stream_add(&st, &x);
+	assert_int_equal(st.out_of_order, 1);
+	x = (struct leak_sample){.restart = true};
+	leak_stream_add(&st, &x);
+	assert_int_equal(st.total_segments, 3);
+	assert_int_equal(st.series.samples, 0);
+	assert_int_equal(st.done[0].samples, 100);
+	assert_int_equal(st.done[0].verdict, LEAK_STEADY);
+	leak_stream_free(&st);
+}
+
+static void
+fault_reader_periods(void **state)
+{
+	struct leak_faults f = {0};
+	struct leak_fault_reader fr;
+
+	(void)state;
+	leak_fault_reader_init(&fr, &f);
+	/* unit 1 down 10..30, unit 5 down 20..40: one fault 10..40 */
+	assert_int_equal(leak_fault_record(&fr, 10, "1", 0), 0);
+	leak_fault_record(&fr, 20, "5", 0);
+	leak_fault_record(&fr, 30, "1", 1);
+	leak_fault_record(&fr, 40, "5", 1);
+	leak_fault_record(&fr, 35, "5", 0); /* out of order: ignored */
+	leak_fault_record(&fr, 50, "1", -1);
+	leak_fault_record(&fr, 60, "1", 0); /* still down at the end */
+	leak_fault_record(&fr, 70, "2", 1);
+	assert_int_equal(leak_fault_reader_end(&fr), 0);
+	assert_int_equal(f.n, 2);
+	assert_float_equal(f.start[0], 10, 0);
+	assert_float_equal(f.end[0], 40, 0);
+	assert_float_equal(f.start[1], 60, 0);
+	assert_float_equal(f.end[1], 70, 0);
+	leak_faults_free(&f);
+	assert_null(f.start);
 }
 
 static void
@@ -206,6 +460,13 @@ main(void)
 	    cmocka_unit_test(steps_over_a_flat_floor),
 	    cmocka_unit_test(growth_only_in_faults),
 	    cmocka_unit_test(falling_fields),
+	    cmocka_unit_test(night_only_growth_judged_in_the_evening),
+	    cmocka_unit_test(late_onset),
+	    cmocka_unit_test(sawtooth_over_a_slow_leak),
+	    cmocka_unit_test(not_leaks_with_history),
+	    cmocka_unit_test(warmup_of_a_launched_process),
+	    cmocka_unit_test(stream_splits_at_restarts),
+	    cmocka_unit_test(fault_reader_periods),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

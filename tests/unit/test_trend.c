@@ -179,25 +179,91 @@ envelope_minima_and_maxima(void **state)
 	assert_float_equal(ev[3], 8, 0);
 }
 
-static void
-change_point_finds_the_knee(void **state)
+/* A deterministic normal variate (Box-Muller on an LCG). */
+static double
+gauss(unsigned *seed)
 {
-	double t[40], v[40];
-	struct trend_cp cp;
+	double u, v;
+
+	*seed = *seed * 1103515245u + 12345u;
+	u = ((*seed >> 8) + 1.0) / 16777218.0;
+	*seed = *seed * 1103515245u + 12345u;
+	v = ((*seed >> 8) + 1.0) / 16777218.0;
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+static void
+noise_white_ar_and_walk(void **state)
+{
+	static double v[4000];
+	struct trend_noise nz;
+	unsigned seed = 7;
+	size_t i, start = 0;
+	double x = 0;
+
+	(void)state;
+	/* white noise of sd 2 on a steep ramp: the second differences do
+	 * not see the ramp, the first differences of residuals see white */
+	for (i = 0; i < 4000; i++)
+		v[i] = 1000 + 50.0 * (double)i + 2 * gauss(&seed);
+	assert_int_equal(trend_noise(v, 4000, &nz), 0);
+	assert_float_equal(sqrt(nz.var), 2, 0.2);
+	assert_float_equal(nz.factor, 1, 0);
+	for (i = 0; i < 4000; i++)
+		v[i] = 2 * gauss(&seed);
+	assert_int_equal(trend_noise_parts(v, 4000, &start, 1, &nz), 0);
+	assert_float_equal(sqrt(nz.var), 2, 0.2);
+	assert_true(nz.factor < 1.3);
+	/* AR(1), phi 0.8: factor near (1 + phi) / (1 - phi) = 9 */
+	for (i = 0; i < 4000; i++) {
+		x = 0.8 * x + 0.6 * gauss(&seed);
+		v[i] = x;
+	}
+	assert_int_equal(trend_noise_parts(v, 4000, &start, 1, &nz), 0);
+	assert_true(nz.phi > 0.7 && nz.phi < 0.9);
+	assert_true(nz.factor > 6 && nz.factor < 12);
+	/* a random walk: the variance a slope sees is a walk's, huge */
+	for (i = 0, x = 0; i < 4000; i++) {
+		x += gauss(&seed);
+		v[i] = x;
+	}
+	assert_int_equal(trend_noise_parts(v, 4000, &start, 1, &nz), 0);
+	assert_true(nz.lrvar > 0.1 * 0.5 * 4000.0 * 4000.0);
+	assert_int_equal(trend_noise(v, 3, &nz), -1);
+}
+
+static void
+segments_find_regimes(void **state)
+{
+	double t[300], v[300];
+	struct trend_prefix p;
+	struct trend_line line;
+	size_t starts[16], cuts[4] = {0, 100, 200, 250}, k;
+	unsigned seed = 3;
 	int i;
 
 	(void)state;
-	for (i = 0; i < 40; i++) {
-		t[i] = i;
-		v[i] = i < 25 ? 100 : 100 + 3.0 * (i - 25);
+	/* flat, a ramp, a step down, flat: three changes */
+	for (i = 0; i < 300; i++) {
+		t[i] = 60.0 * i;
+		v[i] = i < 100 ? 100 : i < 200 ? 100 + 2.0 * (i - 100) : 150;
+		v[i] += gauss(&seed);
 	}
-	assert_int_equal(trend_changepoint(t, v, 40, 4, &cp), 0);
-	assert_true(cp.found);
-	assert_true(cp.index >= 24 && cp.index <= 26);
-	assert_float_equal(cp.slope_before, 0, 0.05);
-	assert_float_equal(cp.slope_after, 3, 0.2);
-	assert_true(cp.gain > 0.9);
-	assert_int_equal(trend_changepoint(t, v, 6, 4, &cp), -1);
+	assert_int_equal(trend_prefix_init(&p, t, v, NULL, 300), 0);
+	trend_prefix_line(&p, 100, 200, &line);
+	assert_float_equal(line.slope, 2.0 / 60, 0.001);
+	assert_true(line.rss / 98 < 2);
+	k = trend_segments(&p, 3 * 1 * log(300.0), 5, starts, 16);
+	assert_int_equal(k, 3);
+	assert_true(starts[0] == 0);
+	assert_true(starts[1] >= 98 && starts[1] <= 102);
+	assert_true(starts[2] >= 198 && starts[2] <= 201);
+	/* a huge penalty: one line; merging at given cuts: the best subset */
+	assert_int_equal(trend_segments(&p, 1e12, 5, starts, 16), 1);
+	k = trend_segments_at(&p, 3 * log(300.0), cuts, 4, starts);
+	assert_int_equal(k, 3);
+	assert_true(starts[1] == 100 && starts[2] == 200);
+	trend_prefix_free(&p);
 }
 
 int
@@ -213,7 +279,8 @@ main(void)
 	    cmocka_unit_test(theil_sen_sampled_on_a_line),
 	    cmocka_unit_test(hamed_rao_widens_only_for_autocorrelation),
 	    cmocka_unit_test(envelope_minima_and_maxima),
-	    cmocka_unit_test(change_point_finds_the_knee),
+	    cmocka_unit_test(noise_white_ar_and_walk),
+	    cmocka_unit_test(segments_find_regimes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
