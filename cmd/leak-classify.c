@@ -333,6 +333,8 @@ fmt_duration(char *buf, size_t cap, double s)
 {
 	if (isnan(s))
 		snprintf(buf, cap, "never");
+	else if (s < 10)
+		snprintf(buf, cap, "%.1fs", s);
 	else if (s < 120)
 		snprintf(buf, cap, "%.0fs", s);
 	else if (s < 7200)
@@ -433,6 +435,13 @@ reason(char *buf, size_t cap, const struct context *c,
 		         fmt_value(a, sizeof(a), f, r->slope * 3600),
 		         r->slope_p, fmt_value(b, sizeof(b), f, r->material),
 		         c->rules.material);
+		break;
+	case LEAK_WHY_TOO_RECENT:
+		snprintf(buf, cap,
+		         "%s since %s, over the last %zu samples only: too "
+		         "recent to tell a trend",
+		         verb(c, "rises", "falls"),
+		         fmt_time(t, sizeof(t), r->onset_ts), r->now_points);
 		break;
 	case LEAK_WHY_CAME_BACK:
 		snprintf(buf, cap, "%s by %s and came back by %s",

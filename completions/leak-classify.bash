@@ -19,8 +19,12 @@ _comp_cmd_leak_classify()
 	--horizon)
 		COMPREPLY=($(compgen -W "1h 6h 24h 7d" -- "$cur"))
 		return ;;
+	--warmup)
+		COMPREPLY=($(compgen -W "auto 0 30s 5m 10m" -- "$cur"))
+		return ;;
 	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
-		--settle-ratio | --envelope-share | --step-share | --windows)
+		--settle-ratio | --envelope-share | --step-share | --windows | \
+		--penalty | --material)
 		return ;;
 	esac
 
@@ -28,7 +32,8 @@ _comp_cmd_leak_classify()
 		COMPREPLY=($(compgen -W "--field --falling --rising --pid --limit
 			--horizon --events --json --svg --alpha --min-rate
 			--min-samples --settle-ratio --envelope-share --step-share
-			--windows --help --usage --version --quiet --verbose" \
+			--windows --warmup --penalty --material --help --usage
+			--version --quiet --verbose" \
 			-- "$cur"))
 		return
 	fi

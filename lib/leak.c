@@ -444,40 +444,66 @@ mad_sd(double *d, size_t m)
 /*
  * A garbage collector's sawtooth: measured from the median step (a
  * tooth's steady rise), most of the falling is done by a few large drops
- * (over 6 sd of the step-to-step noise) and they outweigh the large
- * rises twice.  Its floor is the trough after each drop (the least of the
- * bucket there), into ft/fy; returns how many, or 0 for no sawtooth.
+ * (over 6 sd of the step-to-step noise and 3 steps of rising) and they
+ * outweigh the large rises twice.  A drop over consecutive steps is one
+ * collection.  Its
+ * floor is the trough after each collection (the least bucket minimum
+ * before the next one, within half a tooth), into ft/fy; returns how
+ * many, or 0 for no sawtooth.
  */
 static size_t
 sawtooth_troughs(const struct arrays *a, double *ft, double *fy)
 {
 	double *d, s, med, neg = 0, big_neg = 0, big_pos = 0;
-	size_t i, m, drops = 0;
+	size_t i, m, k, drops = 0, *end, half;
 
 	if (a->n < 30 || (d = malloc((a->n - 1) * sizeof(double))) == NULL)
 		return 0;
+	if ((end = malloc(a->n * sizeof(size_t))) == NULL) {
+		free(d);
+		return 0;
+	}
 	m = a->n - 1;
 	for (i = 0; i < m; i++)
 		d[i] = a->y[i + 1] - a->y[i];
 	qsort(d, m, sizeof(d[0]), cmp_asc);
 	med = d[m / 2];
 	s = mad_sd(d, m);
+	/* a drop undoes several steps of rising, and is over the noise */
+	s = fmax(6 * s, 3 * fabs(med));
 	for (i = 0; i < m; i++) {
 		double x = a->y[i + 1] - a->y[i] - med;
 
 		if (x < 0)
 			neg -= x;
-		if (x < -6 * s) {
+		if (x < -s) {
 			big_neg -= x;
-			ft[drops] = a->t[i + 1];
-			fy[drops++] = a->ymin[i + 1];
-		} else if (x > 6 * s) {
+			if (drops > 0 && end[drops - 1] == i) /* goes on */
+				end[drops - 1] = i + 1;
+			else
+				end[drops++] = i + 1;
+		} else if (x > s) {
 			big_pos += x;
 		}
 	}
 	free(d);
-	if (drops < 3 || big_neg < 0.5 * neg || big_neg < 2 * big_pos)
+	if (drops < 3 || big_neg < 0.5 * neg || big_neg < 2 * big_pos) {
+		free(end);
 		return 0;
+	}
+	half = (end[drops - 1] - end[0]) / (2 * (drops - 1)) + 1;
+	for (k = 0; k < drops; k++) {
+		size_t stop = k + 1 < drops ? end[k + 1] : a->n, at = end[k];
+
+		if (stop > end[k] + half)
+			stop = end[k] + half;
+		for (i = end[k]; i < stop; i++)
+			if (a->ymin[i] < a->ymin[at])
+				at = i;
+		ft[k] = a->t[at];
+		fy[k] = a->ymin[at];
+	}
+	free(end);
 	return drops;
 }
 
@@ -756,7 +782,8 @@ struct story {
 	double rise, fall, growing_s, onset_ts, ended_ts;
 	bool growing_now, falling_now, slowing;
 	double now_slope, now_se;
-	double material; /* the least rise an episode needs */
+	size_t now_points; /* of the current episode */
+	double material;   /* the least rise an episode needs */
 };
 
 /*
@@ -863,7 +890,7 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 	const struct leak_regime *now = &rg[n - 1];
 	double ep_rise = 0, ep_s = 0, ep_onset = NAN;
 	bool in = false;
-	size_t i;
+	size_t i, ep_points = 0;
 
 	memset(st, 0, sizeof(*st));
 	st->onset_ts = st->ended_ts = NAN;
@@ -883,8 +910,11 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 			in = false;
 		}
 		if (up || rising) {
-			if (!in)
+			if (!in) {
 				ep_onset = x->start_ts;
+				ep_points = 0;
+			}
+			ep_points += x->points;
 			in = true;
 			ep_rise += (up ? x->jump : 0) +
 			           (rising ? fmax(x->slope, 0) * dur : 0);
@@ -901,6 +931,7 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 	}
 	/* growing now: the current episode, if it has risen enough */
 	st->growing_now = in && ep_rise >= material;
+	st->now_points = in ? ep_points : 0;
 	if (in)
 		close_episode(st, &ep_rise, &ep_s, ep_onset, now->end_ts,
 		              material);
@@ -1173,6 +1204,8 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		set_slope(o, o->fault_in_slope, 0, zc);
 	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
 		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+	} else if (st->growing_now && st->now_points < 10) {
+		return verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
 	} else if (st->growing_now) {
 		if (st->slowing)
 			return verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
@@ -1271,6 +1304,7 @@ keep_regimes(struct leak_result *o, const struct regimes *g,
 	o->noise_factor = g->factor;
 	o->noise_phi = (g->factor - 1) / (g->factor + 1);
 	o->episodes = st->episodes;
+	o->now_points = st->now_points;
 	o->rise = st->rise;
 	o->fall = st->fall;
 	o->growing_s = st->growing_s;
@@ -1378,6 +1412,9 @@ judge(const struct leak_series *s, const struct leak_rules *r,
 	tell(rg, g->n, g->se, zc, r->settle_ratio, r->material * sqrt(g->var),
 	     &st);
 	lines = rising_lines(rg, g->n);
+	/* the current growth in samples of the series, not of its floor */
+	for (st.now_points = 0, i = 0; st.growing_now && i < b.n; i++)
+		st.now_points += b.t[i] >= st.onset_ts - s->t0;
 	st.slowing = st.growing_now && lines >= 1 &&
 	             slowing(vt, vy, vn, st.onset_ts - s->t0, r->settle_ratio,
 	                     lines == 1);

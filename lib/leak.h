@@ -135,6 +135,7 @@ enum leak_reason {
 	LEAK_WHY_STEADY,       /* no significant growth */
 	LEAK_WHY_BELOW_RATE,   /* growth below --min-rate */
 	LEAK_WHY_WITHIN_NOISE, /* significant, but not above the noise */
+	LEAK_WHY_TOO_RECENT,   /* growth over the last few points only */
 	LEAK_WHY_CAME_BACK,    /* rose and came back down */
 	LEAK_WHY_SETTLED,      /* grew once, flat since */
 	LEAK_WHY_SLOWING,      /* growth slows toward zero */
@@ -168,6 +169,7 @@ struct leak_result {
 	size_t nregimes;
 	double slope, slope_lo, slope_hi, slope_p; /* the verdict's slope */
 	double onset_ts;   /* start of the latest growth, NAN if none */
+	size_t now_points; /* points of the current growth, 0 if none */
 	double flat_since; /* start of the flat current regime, or NAN */
 	size_t episodes;   /* runs of growth */
 	double material;   /* the least rise that makes one */

@@ -745,21 +745,37 @@ trend_prefix_line(const struct trend_prefix *p, size_t a, size_t b,
 	out->rss = fmax(sxx > 0 ? syy - out->slope * sxy : syy, 0);
 }
 
+/* The squared error of the line through [a, b): the part of
+ * trend_prefix_line() the partition needs, inline and without fmax. */
+static inline double
+range_rss(const double *ps, size_t a, size_t b)
+{
+	const double *x = ps + 6 * a, *y = ps + 6 * b;
+	double w = y[0] - x[0], st = y[1] - x[1], sv = y[3] - x[3];
+	double sxx = (y[2] - x[2]) - st * st / w;
+	double sxy = (y[4] - x[4]) - st * sv / w;
+	double r = (y[5] - x[5]) - sv * sv / w;
+
+	if (sxx > 0)
+		r -= sxy * sxy / sxx;
+	return r > 0 ? r : 0;
+}
+
 size_t
 trend_segments(const struct trend_prefix *p, double penalty, size_t min_len,
                size_t *starts, size_t cap)
 {
 	size_t n = p->n, j, nr = 0, k, count = 0, at;
 	double *f = malloc((n + 1) * sizeof(double));
+	double *cost = malloc((n + 1) * sizeof(double));
 	size_t *last = malloc((n + 1) * sizeof(size_t));
 	size_t *cand = malloc((n + 1) * sizeof(size_t));
-	struct trend_line line;
 
 	if (min_len < 2)
 		min_len = 2;
-	if (f == NULL || last == NULL || cand == NULL || n < min_len ||
-	    cap == 0) {
-		free(f), free(last), free(cand);
+	if (f == NULL || cost == NULL || last == NULL || cand == NULL ||
+	    n < min_len || cap == 0) {
+		free(f), free(cost), free(last), free(cand);
 		if (cap > 0 && n > 0) {
 			starts[0] = 0;
 			return 1;
@@ -767,7 +783,8 @@ trend_segments(const struct trend_prefix *p, double penalty, size_t min_len,
 		return 0;
 	}
 	/* optimal partitioning with PELT's pruning (Killick et al. 2012):
-	 * f[j] is the least cost of the first j points */
+	 * f[j] is the least cost of the first j points; each candidate's
+	 * cost to j is computed once, for the minimum and the pruning */
 	f[0] = -penalty;
 	for (j = 1; j <= n; j++) {
 		f[j] = INFINITY;
@@ -775,20 +792,15 @@ trend_segments(const struct trend_prefix *p, double penalty, size_t min_len,
 		if (j >= min_len && (j == min_len || j - min_len >= min_len))
 			cand[nr++] = j - min_len;
 		for (k = 0; k < nr; k++) {
-			double c;
-
-			trend_prefix_line(p, cand[k], j, &line);
-			c = f[cand[k]] + line.rss + penalty;
-			if (c < f[j]) {
-				f[j] = c;
+			cost[k] = f[cand[k]] + range_rss(p->s, cand[k], j);
+			if (cost[k] + penalty < f[j]) {
+				f[j] = cost[k] + penalty;
 				last[j] = cand[k];
 			}
 		}
-		for (k = 0, at = 0; k < nr; k++) { /* prune hopeless starts */
-			trend_prefix_line(p, cand[k], j, &line);
-			if (f[cand[k]] + line.rss <= f[j])
+		for (k = 0, at = 0; k < nr; k++) /* prune hopeless starts */
+			if (cost[k] <= f[j])
 				cand[at++] = cand[k];
-		}
 		nr = at;
 	}
 	/* back from the end: count, then fill in time order */
@@ -800,7 +812,7 @@ trend_segments(const struct trend_prefix *p, double penalty, size_t min_len,
 		starts[--k] = last[j];
 	if (count > 0)
 		starts[0] = 0;
-	free(f), free(last), free(cand);
+	free(f), free(cost), free(last), free(cand);
 	return count;
 }
 

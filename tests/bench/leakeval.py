@@ -20,11 +20,11 @@ SHORT = {"steady": "steady", "settling": "settl", "recovery": "recov",
 
 
 def judge(tool, path):
-    p = subprocess.run([tool, "--json", path], capture_output=True, text=True)
     try:
+        p = subprocess.run([tool, "--json", path], capture_output=True, text=True)
         return json.loads(p.stdout)
-    except ValueError:
-        return {"verdict": "error", "stderr": p.stderr}
+    except (OSError, ValueError) as e:
+        return {"verdict": "error", "stderr": str(e)}
 
 
 def table(title, rows, counts):

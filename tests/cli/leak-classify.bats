@@ -217,6 +217,126 @@ gen() {
 	[[ $output == *"steady"* ]]
 }
 
+# ---- the field's cases (issue 11) --------------------------------------
+
+CASES="$BATS_TEST_DIRNAME/../helpers/leakcases.py"
+
+@test "leak-classify: night-only growth judged at 19:00 is a leak, with and without --events" {
+	/usr/bin/python3 "$CASES" night "$BATS_TEST_TMPDIR/ev.jsonl" >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	o=$BATS_TEST_TMPDIR/out
+	jq -e '.verdict == "leak" and (.reason | startswith("grows in episodes: 2 episodes")) and
+		.episodes.count == 2 and (.episodes.rate_per_h | . > 160 and . < 200) and
+		(.regimes | map(.kind) | index("rise") != null) and .flat_since_ts != null' "$o" >/dev/null
+	# the words say what the numbers say
+	jq -e '.reason | contains("180 KB/h while growing")' "$o" >/dev/null
+	run_split leak-classify --json --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "leak" and (.reason | startswith("grows only during faults: 180 KB/h inside (2 periods, 20h 00m)")) and
+		.faults.periods == 2 and .faults.in_p < 0.01 and .faults.out_p > 0.01' "$o" >/dev/null
+	run_split leak-classify --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/in.jsonl"
+	grep -q "^anon_kb: leak (grows only during faults" "$o"
+	grep -q "faults    2 periods" "$o"
+}
+
+@test "leak-classify: a late onset is a leak, its onset found" {
+	/usr/bin/python3 "$CASES" late >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	# onset at 2.5 h of 6 h: within 5 % of the span (18 min)
+	jq -e '.verdict == "leak" and (.onset_ts - .first_ts | . > 150 * 60 - 1080 and . < 150 * 60 + 1080) and
+		(.slope_per_h | . > 2160 and . < 2640)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify "$BATS_TEST_TMPDIR/in.jsonl"
+	grep -q "^anon_kb: leak (grows since 2025-12-01 02:" "$BATS_TEST_TMPDIR/out"
+}
+
+@test "leak-classify: the floor under a sawtooth decides, whatever its amplitude" {
+	/usr/bin/python3 "$CASES" sawtooth >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "leak" and .sawtooth and (.reason | startswith("the floor under the sawtooth grows")) and
+		(.slope_per_h | . > 340 and . < 460)' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: steps that come back down are steady, in words that match" {
+	/usr/bin/python3 "$CASES" steps >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "steady" and (.reason | startswith("rose by")) and (.reason | contains("came back"))' \
+		"$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: --events that cannot be read is an error with a message" {
+	gen 100 '1000 + rand()' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --events "$BATS_TEST_TMPDIR" "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 1 ]
+	grep -q "read error: Is a directory" "$BATS_TEST_TMPDIR/err"
+	run_split leak-classify --events /no/such/events.jsonl "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 1 ]
+	grep -q "/no/such/events.jsonl: No such file" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "leak-classify: --warmup leaves the start-up ramp out, auto when age_s shows the start" {
+	# a process seen half a second after its start: ramps for 40 s, flat
+	/usr/bin/python3 -c '
+import json
+for i in range(600):
+    v = 5000 + (100 * i if i < 40 else 4000) + (i * 7919 % 13)
+    print(json.dumps({"ts": 1.7e9 + i, "anon_kb": v, "age_s": 0.5 + i}))' >"$BATS_TEST_TMPDIR/in.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/in.jsonl"
+	jq -e '.verdict == "steady" and (.warmup_s | . > 59 and . < 60)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json --warmup 0 "$BATS_TEST_TMPDIR/in.jsonl"
+	jq -e '.verdict == "settling" and .warmup_s == 0' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --warmup soon "$BATS_TEST_TMPDIR/in.jsonl"
+	assert_usage_error
+}
+
+# ---- real runtimes, recorded by rss-watch ---------------------------------
+
+# record NAME CMD...: rss-watch every 100 ms over the launched command
+record() {
+	local name=$1
+	shift
+	rss-watch -i 100ms -- "$@" >"$BATS_TEST_TMPDIR/$name.jsonl"
+}
+
+@test "leak-classify: CPython: churn steady, a retaining leak, an lru_cache settling" {
+	PY="$BATS_TEST_DIRNAME/../helpers/pyheap.py"
+	record churn /usr/bin/python3 "$PY" churn 8 &
+	record leak /usr/bin/python3 "$PY" leak 9 &
+	record lru /usr/bin/python3 "$PY" lru 9
+	wait
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/churn.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "steady" and (.reason | test("grows|growth") | not)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/leak.jsonl"
+	[ "$status" -eq 4 ]
+	# about 1 MB a second from a third of the way on
+	jq -e '.verdict == "leak" and (.slope_per_h / 3600 | . > 600 and . < 1400) and
+		(.onset_ts - .first_ts | . > 1.5 and . < 5)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/lru.jsonl"
+	[ "$status" -eq 0 ]
+	jq -e '.verdict == "settling" or .verdict == "steady"' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: node: churn steady in words that match, a late leak found at its onset" {
+	JS="$BATS_TEST_DIRNAME/../helpers/nodeheap.js"
+	record churn node "$JS" churn 10 &
+	record late node "$JS" late-leak 10
+	wait
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/churn.jsonl"
+	[ "$status" -eq 0 ]
+	# no leak, and words that do not say it grows
+	jq -e '(.verdict == "steady" or .verdict == "settling") and
+		(.reason | test("^grows|growth is") | not)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify "$BATS_TEST_TMPDIR/churn.jsonl"
+	! grep -q "significant but below" "$BATS_TEST_TMPDIR/out"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/late.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "leak" and (.onset_ts - .first_ts | . > 3 and . < 6)' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
 @test "leak-classify: bash completion offers options and fields" {
 	run complete_words leak-classify --env
 	[ "$output" = --envelope-share ]

@@ -1,0 +1,50 @@
+#!/usr/bin/python3
+"""The field's cases from issue 11 as JSON Lines, for leak-classify's CLI
+tests (the same shapes as its unit tests, with their own noise).
+
+usage: leakcases.py night [EVENTS]   heap grows 20:00-06:00 only; judged at
+                                     19:00 after two nights (3300 samples,
+                                     one a minute); EVENTS gets gw-read
+                                     records failing through the nights
+       leakcases.py late             flat 2.5 h, then 40 KB/min for 3.5 h
+       leakcases.py sawtooth         GC sawtooth of 8000 KB, period 25,
+                                     over 400 KB/h, 6 h at one a minute
+       leakcases.py steps            steps up that come back down"""
+import json
+import random
+import sys
+
+rng = random.Random(2026)
+T0 = 1764547200  # 2025-12-01 00:00 UTC
+
+
+def out(ts, v):
+    print(json.dumps({"ts": ts, "src": "leakcases", "anon_kb": round(v, 1)}))
+
+
+case = sys.argv[1]
+if case == "night":
+    x, ev = 30000.0, []
+    start = T0 + 12 * 3600
+    for i in range(3300):
+        ts = start + 60 * i
+        hour = (ts // 3600) % 24
+        asleep = hour >= 20 or hour < 6
+        if asleep:
+            x += 3
+        out(ts, x + rng.gauss(0, 15))
+        ev.append({"ts": ts, "src": "gw-read", "unit": 1, "ok": not asleep})
+    if len(sys.argv) > 2:
+        with open(sys.argv[2], "w") as f:
+            for e in ev:
+                f.write(json.dumps(e) + "\n")
+elif case == "late":
+    for i in range(360):
+        out(T0 + 60 * i, 30000 + (0 if i < 150 else 40 * (i - 150)) + rng.gauss(0, 100))
+elif case == "sawtooth":
+    for i in range(360):
+        out(T0 + 60 * i, 50000 + 8000 * (i % 25) / 25 + 400 / 60 * i + rng.gauss(0, 20))
+elif case == "steps":
+    for i in range(1440):
+        up = 2000 if 300 < i < 500 else 3000 if 800 < i < 1100 else 0
+        out(T0 + 60 * i, 40000 + up + rng.gauss(0, 30))
