@@ -315,7 +315,7 @@ fmt_value(char *buf, size_t cap, const char *field, double v)
 	if (isnan(v))
 		return "n/a";
 	if (!is_kb(field)) {
-		snprintf(buf, cap, "%.4g", v);
+		snprintf(buf, cap, "%.4g", v + 0.0); /* never "-0" */
 		return buf;
 	}
 	while (a >= 1024 && u < 3) {
@@ -323,8 +323,12 @@ fmt_value(char *buf, size_t cap, const char *field, double v)
 		v /= 1024;
 		u++;
 	}
-	snprintf(buf, cap, a >= 100 || u == 0 ? "%.0f %s" : "%.1f %s", v,
-	         units[u]);
+	if (a >= 100 || u == 0) {
+		/* what rounds to zero has no sign: "0 KB/h", not "-0" */
+		snprintf(buf, cap, "%.0f %s", a < 0.5 ? 0.0 : v, units[u]);
+	} else {
+		snprintf(buf, cap, "%.1f %s", a < 0.05 ? 0.0 : v, units[u]);
+	}
 	return buf;
 }
 
@@ -492,11 +496,12 @@ reason(char *buf, size_t cap, const struct context *c,
 	case LEAK_WHY_FAULTS:
 		snprintf(
 		    buf, cap,
-		    "%s only during faults: %s/h inside (%zu periods, %s), "
+		    "%s only during faults: %s/h inside (%zu period%s, %s), "
 		    "%s/h outside",
 		    verb(c, "grows", "falls"),
 		    fmt_value(a, sizeof(a), f, r->fault_in_slope * 3600),
-		    r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
+		    r->fault_periods, r->fault_periods == 1 ? "" : "s",
+		    fmt_duration(d, sizeof(d), r->fault_s),
 		    fmt_value(b, sizeof(b), f, r->fault_out_slope * 3600));
 		break;
 	case LEAK_WHY_STEPS:
@@ -550,9 +555,10 @@ report_faults(FILE *fp, const struct leak_result *r, const char *field)
 	if (!r->have_faults)
 		return;
 	fprintf(fp,
-	        "  faults    %zu periods, %s in all: growth %s/h inside "
+	        "  faults    %zu period%s, %s in all: growth %s/h inside "
 	        "(p %.2g), %s/h outside (p %.2g)\n",
-	        r->fault_periods, fmt_duration(d, sizeof(d), r->fault_s),
+	        r->fault_periods, r->fault_periods == 1 ? "" : "s",
+	        fmt_duration(d, sizeof(d), r->fault_s),
 	        fmt_value(a, sizeof(a), field, r->fault_in_slope * 3600),
 	        r->fault_in_p,
 	        fmt_value(b, sizeof(b), field, r->fault_out_slope * 3600),

@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -612,9 +613,12 @@ scan_fail(struct scan *s)
 	return -1;
 }
 
-static void
+static inline void
 skip_ws(struct scan *s)
 {
+	/* compact JSONL has no white space between tokens: one test */
+	if (s->p < s->end && (unsigned char)*s->p > ' ')
+		return;
 	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
 	                         *s->p == '\n' || *s->p == '\r'))
 		s->p++;
@@ -645,6 +649,66 @@ hex4(const char *p, const char *end, unsigned int *out)
 	return 0;
 }
 
+/*
+ * Eight bytes at a time.  Each mask has the top bit set in the bytes that
+ * end a run; borrows and carries only travel upwards from such a byte, so
+ * on a little-endian machine the lowest set bit is exact.  Big-endian
+ * machines take the byte loops.
+ */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SCAN_SWAR 1
+#define ONES      0x0101010101010101ULL
+#define HIGHS     0x8080808080808080ULL
+
+static inline uint64_t
+load8(const char *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return w;
+}
+
+/* bytes equal to zero, or less than n (n <= 128) */
+#define BYTES_ZERO(w)     (((w)-ONES) & ~(w)&HIGHS)
+#define BYTES_BELOW(w, n) (((w)-ONES * (n)) & ~(w)&HIGHS)
+/* bytes above n (n < 128) */
+#define BYTES_ABOVE(w, n) ((((w) + ONES * (127 - (n))) | (w)) & HIGHS)
+
+/* the quote, the backslash, control bytes and non-ASCII */
+static inline uint64_t
+string_stops(uint64_t w)
+{
+	return BYTES_ZERO(w ^ (ONES * '"')) | BYTES_ZERO(w ^ (ONES * '\\')) |
+	       BYTES_BELOW(w, 0x20) | (w & HIGHS);
+}
+
+static inline uint64_t
+digit_stops(uint64_t w)
+{
+	return BYTES_BELOW(w, '0') | BYTES_ABOVE(w, '9');
+}
+#else
+#define SCAN_SWAR 0
+#endif
+
+static inline const char *
+skip_digits(const char *p, const char *end)
+{
+#if SCAN_SWAR
+	while (end - p >= 8) {
+		uint64_t stop = digit_stops(load8(p));
+
+		if (stop != 0)
+			return p + (__builtin_ctzll(stop) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /* Bytes that stand for themselves inside a string: printable ASCII but
  * the quote and the backslash.  Built once by jsonl_scan(). */
 static unsigned char plain_byte[256];
@@ -658,12 +722,11 @@ init_plain_bytes(void)
 		plain_byte[c] = c != '"' && c != '\\';
 }
 
-/* s->p at the opening quote; leaves it after the closing one. */
+/* The rest of a string from s->p, escapes and UTF-8 checked byte by byte. */
 static int
-scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
+scan_string_rest(struct scan *s, const char *start, const char **str,
+                 size_t *len, bool *escaped)
 {
-	const char *start = ++s->p;
-
 	*escaped = false;
 	while (s->p < s->end) {
 		unsigned char c;
@@ -718,6 +781,37 @@ scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
 	return scan_fail(s);
 }
 
+/*
+ * s->p at the opening quote; leaves it after the closing one.  Keys and
+ * most values are plain ASCII: find the end eight bytes at a time here,
+ * inline, and leave escapes and UTF-8 to scan_string_rest().
+ */
+static inline int
+scan_string(struct scan *s, const char **str, size_t *len, bool *escaped)
+{
+	const char *start = ++s->p;
+
+#if SCAN_SWAR
+	while (s->end - s->p >= 8) {
+		uint64_t stop = string_stops(load8(s->p));
+
+		if (stop == 0) {
+			s->p += 8;
+			continue;
+		}
+		s->p += __builtin_ctzll(stop) >> 3;
+		if (*s->p != '"')
+			break;
+		*str = start;
+		*len = (size_t)(s->p - start);
+		*escaped = false;
+		s->p++;
+		return 0;
+	}
+#endif
+	return scan_string_rest(s, start, str, len, escaped);
+}
+
 static bool
 is_digit(const char *p, const char *end)
 {
@@ -764,45 +858,51 @@ fast_decimal(const char *p, const char *end, double *out)
 	return true;
 }
 
+/* The digits of [p, end) as an integer; at most 15 of them. */
+static inline uint64_t
+digits_value(const char *p, const char *end, uint64_t m)
+{
+	for (; p < end; p++)
+		m = m * 10 + (uint64_t)(*p - '0');
+	return m;
+}
+
 static int
 scan_number(struct scan *s, double *out, bool want)
 {
-	const char *start = s->p;
-	bool is_real = false;
-	size_t int_digits = 0;
+	static const double pow10[] = {1e0,  1e1,  1e2,  1e3, 1e4,  1e5,
+	                               1e6,  1e7,  1e8,  1e9, 1e10, 1e11,
+	                               1e12, 1e13, 1e14, 1e15};
+	const char *start = s->p, *int_start, *int_end;
+	const char *frac_start, *frac_end;
+	bool fraction = false, exponent = false;
 
 	if (*s->p == '-')
 		s->p++;
+	int_start = s->p;
 	if (!is_digit(s->p, s->end))
 		return scan_fail(s);
-	if (*s->p == '0') {
-		s->p++;
-		int_digits = 1;
-	} else {
-		while (is_digit(s->p, s->end))
-			s->p++, int_digits++;
-	}
+	s->p = *s->p == '0' ? s->p + 1 : skip_digits(s->p, s->end);
+	int_end = frac_start = frac_end = s->p;
 	if (s->p < s->end && *s->p == '.') {
-		is_real = true;
-		s->p++;
+		fraction = true;
+		frac_start = ++s->p;
 		if (!is_digit(s->p, s->end))
 			return scan_fail(s);
-		while (is_digit(s->p, s->end))
-			s->p++;
+		s->p = frac_end = skip_digits(s->p, s->end);
 	}
 	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		is_real = true;
+		exponent = true;
 		s->p++;
 		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
 			s->p++;
 		if (!is_digit(s->p, s->end))
 			return scan_fail(s);
-		while (is_digit(s->p, s->end))
-			s->p++;
+		s->p = skip_digits(s->p, s->end);
 	}
 	/* jansson refuses integers beyond long long and reals that
 	 * overflow a double; do the same so both readers agree. */
-	if (!is_real && int_digits >= 19) {
+	if (!fraction && !exponent && int_end - int_start >= 19) {
 		errno = 0;
 		(void)strtoll(start, NULL, 10);
 		if (errno == ERANGE) {
@@ -810,9 +910,19 @@ scan_number(struct scan *s, double *out, bool want)
 			return -1;
 		}
 	}
-	if (want || (is_real && int_digits > 300) ||
-	    (is_real && memchr(start, 'e', (size_t)(s->p - start)) != NULL) ||
-	    (is_real && memchr(start, 'E', (size_t)(s->p - start)) != NULL)) {
+	if (want && !exponent &&
+	    (int_end - int_start) + (frac_end - frac_start) <= 15) {
+		/* exact integer over an exact power of ten: one rounding */
+		uint64_t m = digits_value(int_start, int_end, 0);
+
+		m = digits_value(frac_start, frac_end, m);
+		*out = fraction ? (double)m / pow10[frac_end - frac_start]
+		                : (double)m;
+		if (*start == '-')
+			*out = -*out;
+		return 0;
+	}
+	if (want || exponent || int_end - int_start > 300) {
 		double v;
 
 		if (want && fast_decimal(start, s->p, out))
@@ -903,12 +1013,30 @@ unescape_key(const char *k, size_t n, char *buf, size_t cap)
 	return i < n ? cap : o;
 }
 
+/* The first eight bytes of a name, zero-padded, as one word to compare;
+ * end NULL for a C string that may be shorter than a word. */
+static inline uint64_t
+name_head(const char *name, size_t n, const char *end)
+{
+	uint64_t w = 0;
+
+#if SCAN_SWAR
+	if (end != NULL && end - name >= 8)
+		return n >= 8 ? load8(name)
+		              : load8(name) & ((1ULL << (8 * n)) - 1);
+#endif
+	(void)end;
+	memcpy(&w, name, n < 8 ? n : 8);
+	return w;
+}
+
 static struct jsonl_field *
 find_field(const struct scan *s, const char *key, size_t n, bool escaped,
            struct jsonl_field *f, size_t nf)
 {
 	char buf[128];
 	unsigned int i;
+	uint64_t head;
 
 	(void)nf;
 	if (escaped) {
@@ -919,15 +1047,20 @@ find_field(const struct scan *s, const char *key, size_t n, bool escaped,
 	}
 	if (n > SCAN_KEY_MAX)
 		return NULL;
-	for (i = s->sc->by_len[n]; i != SCAN_NONE;
-	     i = s->sc->next_same_len[i]) {
+	i = s->sc->by_len[n];
+	if (i == SCAN_NONE)
+		return NULL;
+	head = name_head(key, n, s->end);
+	for (; i != SCAN_NONE; i = s->sc->next_same_len[i]) {
 		const char *name = f[i].name;
-		size_t k = 0;
+		size_t k = 8;
 
-		/* names are short: a plain loop beats a call to memcmp */
+		/* names are short: one word, then a plain loop */
+		if (s->sc->head[i] != head)
+			continue;
 		while (k < n && name[k] == key[k])
 			k++;
-		if (k == n)
+		if (k >= n)
 			return &f[i];
 	}
 	return NULL;
@@ -996,14 +1129,13 @@ scan_value(struct scan *s, struct jsonl_field *f)
 		f = &dummy;
 	if (s->p >= s->end)
 		return scan_fail(s);
-	switch (*s->p) {
-	case '{':
-		f->type = JSONL_OBJECT;
-		return scan_container(s, true, NULL, 0);
-	case '[':
-		f->type = JSONL_ARRAY;
-		return scan_container(s, false, NULL, 0);
-	case '"':
+	/* records are mostly numbers and strings: test those before a
+	 * jump table whose indirect branch mispredicts */
+	if ((*s->p >= '0' && *s->p <= '9') || *s->p == '-') {
+		f->type = JSONL_NUMBER;
+		return scan_number(s, &f->num, f != &dummy);
+	}
+	if (*s->p == '"') {
 		if (scan_string(s, &str, &n, &esc) < 0)
 			return -1;
 		f->type = JSONL_STRING;
@@ -1011,6 +1143,14 @@ scan_value(struct scan *s, struct jsonl_field *f)
 		f->str_len = n;
 		f->str_escaped = esc;
 		return 0;
+	}
+	switch (*s->p) {
+	case '{':
+		f->type = JSONL_OBJECT;
+		return scan_container(s, true, NULL, 0);
+	case '[':
+		f->type = JSONL_ARRAY;
+		return scan_container(s, false, NULL, 0);
 	case 't':
 		f->type = JSONL_TRUE;
 		return scan_literal(s, "true");
@@ -1021,8 +1161,7 @@ scan_value(struct scan *s, struct jsonl_field *f)
 		f->type = JSONL_NULL;
 		return scan_literal(s, "null");
 	default:
-		f->type = JSONL_NUMBER;
-		return scan_number(s, &f->num, f != &dummy);
+		return scan_fail(s);
 	}
 }
 
@@ -1045,6 +1184,7 @@ jsonl_scanner_init(struct jsonl_scanner *sc, struct jsonl_field *fields,
 		size_t n = strlen(fields[i].name), j;
 
 		sc->same_as[i] = (unsigned char)i;
+		sc->head[i] = name_head(fields[i].name, n, NULL);
 		for (j = 0; j < i; j++)
 			if (strcmp(fields[j].name, fields[i].name) == 0) {
 				sc->same_as[i] = (unsigned char)j;

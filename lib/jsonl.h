@@ -157,6 +157,7 @@ struct jsonl_scanner {
 	size_t n;
 	unsigned char by_len[JSONL_SCAN_KEY_MAX + 1];
 	unsigned char next_same_len[JSONL_SCAN_FIELDS_MAX];
+	uint64_t head[JSONL_SCAN_FIELDS_MAX]; /* first 8 bytes of each name */
 	unsigned char same_as[JSONL_SCAN_FIELDS_MAX]; /* first field with
 	                                               * the same name */
 };

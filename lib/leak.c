@@ -1,6 +1,6 @@
-#include <stdio.h>
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -426,21 +426,6 @@ cmp_asc(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median absolute deviation of d[] as a normal's sd (d reordered). */
-static double
-mad_sd(double *d, size_t m)
-{
-	double med;
-	size_t i;
-
-	qsort(d, m, sizeof(d[0]), cmp_asc);
-	med = d[m / 2];
-	for (i = 0; i < m; i++)
-		d[i] = fabs(d[i] - med);
-	qsort(d, m, sizeof(d[0]), cmp_asc);
-	return 1.4826 * d[m / 2];
-}
-
 /*
  * A garbage collector's sawtooth: measured from the median step (a
  * tooth's steady rise), most of the falling is done by a few large drops
@@ -468,7 +453,7 @@ sawtooth_troughs(const struct arrays *a, double *ft, double *fy)
 		d[i] = a->y[i + 1] - a->y[i];
 	qsort(d, m, sizeof(d[0]), cmp_asc);
 	med = d[m / 2];
-	s = mad_sd(d, m);
+	s = trend_mad_sd(d, m);
 	/* a drop undoes several steps of rising, and is over the noise */
 	s = fmax(6 * s, 3 * fabs(med));
 	for (i = 0; i < m; i++) {
@@ -532,6 +517,9 @@ floor_series(const struct arrays *a, double tooth, double *ft, double *fy)
 }
 
 /* The lines of the regimes, with the noise the tests assume. */
+/* Growth over fewer points is too recent to tell from the noise. */
+#define LEAK_RECENT_POINTS 10
+
 struct regimes {
 	size_t start[MAX_SEGMENTS], n;
 	struct trend_line line[MAX_SEGMENTS];
@@ -591,6 +579,10 @@ partition(const struct trend_prefix *p, const struct trend_noise *nz,
 
 	if (min_len < (n + 39) / 40)
 		min_len = (n + 39) / 40;
+	/* a change needs a line and its noise on either side: 10 points
+	 * each, as growth over fewer is too recent to tell */
+	if (n < 2 * LEAK_RECENT_POINTS)
+		min_len = n;
 
 	g->total = n;
 	g->n =
@@ -731,7 +723,7 @@ describe_regime(const struct regimes *g, size_t i, const double *t,
 {
 	const struct trend_line *l = &g->line[i];
 	size_t a = g->start[i], b = seg_end(g, i);
-	double z = g->se[i] > 0 ? l->slope / g->se[i] : 0;
+	double z = g->se[i] > 0 ? l->slope / g->se[i] : 0, s2_here = g->s2[i];
 
 	memset(o, 0, sizeof(*o));
 	o->start_ts = t0 + t[a];
@@ -746,11 +738,11 @@ describe_regime(const struct regimes *g, size_t i, const double *t,
 		const struct trend_line *k = &g->line[i - 1];
 		size_t ka = g->start[i - 1];
 		double prev = k->mean + k->slope * (t[a - 1] - k->tmean);
+		double s2 = fmax(g->s2[i - 1], s2_here);
 
 		o->jump = o->level_start - prev;
-		o->jump_significant =
-		    step_is_real(t, y, ka, a, b, k->rss + l->rss,
-		                 fmax(g->s2[i], g->s2[i - 1]) * g->factor, zc);
+		o->jump_significant = step_is_real(
+		    t, y, ka, a, b, k->rss + l->rss, s2 * g->factor, zc);
 	}
 }
 
@@ -868,6 +860,22 @@ slowing(const double *t, const double *y, size_t n, double from,
 	return head.slope > 0 && tail.slope <= settle_ratio * head.slope;
 }
 
+/*
+ * A rise that is a pause between episodes: at less than settle_ratio of
+ * the rate of the rise before it, and by less than the material amount
+ * over its whole length (a day's creep between two nights of growth).
+ */
+static bool
+pause(const struct leak_regime *rg, size_t i, double settle_ratio,
+      double material)
+{
+	const struct leak_regime *x = &rg[i];
+
+	return i > 0 && rg[i - 1].kind == LEAK_RISE &&
+	       x->slope < settle_ratio * rg[i - 1].slope &&
+	       x->slope * (x->end_ts - x->start_ts) < material;
+}
+
 /* The end of an episode: it counts when it rose at least `material`. */
 static void
 close_episode(struct story *st, double *rise, double *grow_s, double onset,
@@ -899,7 +907,8 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 		const struct leak_regime *x = &rg[i];
 		double dur = x->end_ts - x->start_ts;
 		bool up = x->jump_significant && x->jump > 0;
-		bool rising = x->kind == LEAK_RISE ||
+		bool rising = (x->kind == LEAK_RISE &&
+		               !pause(rg, i, settle_ratio, material)) ||
 		              ((in || up) && still_rising(rg, se, i, zc));
 
 		if (x->jump_significant && x->jump < 0) {
@@ -945,7 +954,6 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 		st->now_slope = rg[n - 2].slope;
 		st->now_se = se[n - 2];
 	}
-	(void)settle_ratio;
 }
 
 /* The 3x3 inverse of m (Gauss-Jordan); false when singular. */
@@ -1204,7 +1212,7 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		set_slope(o, o->fault_in_slope, 0, zc);
 	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
 		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
-	} else if (st->growing_now && st->now_points < 10) {
+	} else if (st->growing_now && st->now_points < LEAK_RECENT_POINTS) {
 		return verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
 	} else if (st->growing_now) {
 		if (st->slowing)

@@ -19,6 +19,10 @@
 double trend_median(double *a, size_t n);
 double trend_quantile(double *a, size_t n, double q);
 
+/* The median absolute deviation scaled to a normal's sd (50% breakdown;
+ * n > 0); a is reordered. */
+double trend_mad_sd(double *a, size_t n);
+
 /* Standard normal upper tail P(Z > z) and its inverse. */
 double trend_norm_sf(double z);
 double trend_norm_isf(double p);

@@ -211,6 +211,22 @@ gen() {
 	[ "$status" -eq 3 ]
 }
 
+@test "leak-classify: valgrind-clean over episodes, faults, sawtooth, onset and steps" {
+	/usr/bin/python3 "$CASES" night "$BATS_TEST_TMPDIR/ev.jsonl" >"$BATS_TEST_TMPDIR/night.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify --json --svg "$BATS_TEST_TMPDIR/n.svg" "$BATS_TEST_TMPDIR/night.jsonl"
+	[ "$status" -eq 4 ]
+	run_split "${VALGRIND[@]}" leak-classify --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/night.jsonl"
+	[ "$status" -eq 4 ]
+	for c in sawtooth late; do
+		/usr/bin/python3 "$CASES" "$c" >"$BATS_TEST_TMPDIR/$c.jsonl"
+		run_split "${VALGRIND[@]}" leak-classify --json --warmup 10m "$BATS_TEST_TMPDIR/$c.jsonl"
+		[ "$status" -eq 4 ]
+	done
+	/usr/bin/python3 "$CASES" steps >"$BATS_TEST_TMPDIR/steps.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify "$BATS_TEST_TMPDIR/steps.jsonl"
+	[ "$status" -eq 0 ]
+}
+
 @test "rss-watch | leak-classify: the seed of the project, a steady process" {
 	run bash -c 'rss-watch -i 50ms -d 3s -- memhog steady --for 3.5 | leak-classify -q'
 	[ "$status" -eq 0 ]
@@ -238,6 +254,21 @@ CASES="$BATS_TEST_DIRNAME/../helpers/leakcases.py"
 	run_split leak-classify --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/in.jsonl"
 	grep -q "^anon_kb: leak (grows only during faults" "$o"
 	grep -q "faults    2 periods" "$o"
+}
+
+@test "leak-classify: one fault period that explains the growth is a leak, morning and evening" {
+	for n in 1140 1860; do
+		/usr/bin/python3 "$CASES" onenight "$n" "$BATS_TEST_TMPDIR/ev.jsonl" >"$BATS_TEST_TMPDIR/in.jsonl"
+		run_split leak-classify --json --events "$BATS_TEST_TMPDIR/ev.jsonl" "$BATS_TEST_TMPDIR/in.jsonl"
+		[ "$status" -eq 4 ]
+		jq -e '.verdict == "leak" and .faults.periods == 1 and
+			(.reason | test("^grows only during faults: 180 KB/h inside \\(1 period, 10h 00m\\), [01] KB/h outside$"))' \
+			"$BATS_TEST_TMPDIR/out" >/dev/null
+	done
+	# without the faults one episode that stopped is a plateau
+	run_split leak-classify "$BATS_TEST_TMPDIR/in.jsonl"
+	[ "$status" -eq 0 ]
+	grep -Eq "^anon_kb: settling \(grew once, by 1\.[78] MB, and is flat since 2025-12-02 05:5" "$BATS_TEST_TMPDIR/out"
 }
 
 @test "leak-classify: a late onset is a leak, its onset found" {

@@ -6,6 +6,10 @@ usage: leakcases.py night [EVENTS]   heap grows 20:00-06:00 only; judged at
                                      19:00 after two nights (3300 samples,
                                      one a minute); EVENTS gets gw-read
                                      records failing through the nights
+       leakcases.py onenight N EVENTS
+                                     one night of growth, N samples from
+                                     noon (1140: judged at 07:00, 1860:
+                                     at 19:00 the next day)
        leakcases.py late             flat 2.5 h, then 40 KB/min for 3.5 h
        leakcases.py sawtooth         GC sawtooth of 8000 KB, period 25,
                                      over 400 KB/h, 6 h at one a minute
@@ -23,10 +27,13 @@ def out(ts, v):
 
 
 case = sys.argv[1]
-if case == "night":
+if case in ("night", "onenight"):
     x, ev = 30000.0, []
     start = T0 + 12 * 3600
-    for i in range(3300):
+    n = 3300 if case == "night" else int(sys.argv[2])
+    if case == "onenight":
+        del sys.argv[2]
+    for i in range(n):
         ts = start + 60 * i
         hour = (ts // 3600) % 24
         asleep = hour >= 20 or hour < 6

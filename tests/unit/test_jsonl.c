@@ -318,6 +318,53 @@ scanner_agrees_with_jansson(void **state)
 	}
 }
 
+/* Lines long enough for the eight-byte paths, mutated at random: the
+ * scanner must still agree with jansson on validity, strings and numbers. */
+static void
+scanner_agrees_on_mutated_lines(void **state)
+{
+	static const char *const templates[] = {
+	    "{\"a\":\"abcdefghijklmnopqrstuvwxyz0123456789\",\"b\":"
+	    "1234567890123}",
+	    "{\"a\":12345678901234.5678,\"key_with_a_long_name\":\"v\"}",
+	    "{\"long_name_number_one\":\"x\",\"a\":-0.000012345678}",
+	    "{\"a\":\"caf\xc3\xa9 \\u00e9 \\\" quoted \\\\ tail\"}"};
+	static const char bytes[] =
+	    "\"\\\x01\x1f\x7f\x80\xc3\xa9 09.-eE+u{}[],:a";
+	char line[128];
+	size_t i;
+
+	(void)state;
+	srand(5);
+	for (i = 0; i < 200000; i++) {
+		const char *t = templates[i % 4];
+		size_t n = strlen(t), k, edits = 1 + (size_t)rand() % 3;
+		struct jsonl_field f[] = {{.name = "a"}};
+		json_error_t e;
+		json_t *obj, *a;
+		bool jansson_ok, scan_ok;
+		int col;
+
+		memcpy(line, t, n);
+		for (k = 0; k < edits; k++)
+			line[(size_t)rand() % n] =
+			    bytes[(size_t)rand() % (sizeof(bytes) - 1)];
+		obj = json_loadb(line, n, 0, &e);
+		jansson_ok = obj != NULL && json_is_object(obj);
+		scan_ok = jsonl_scan(line, n, f, 1, &col) == 0;
+		if (jansson_ok != scan_ok)
+			fail_msg("disagree on %.*s", (int)n, line);
+		a = jansson_ok ? json_object_get(obj, "a") : NULL;
+		if (json_is_string(a) && !f[0].str_escaped &&
+		    (f[0].str_len != json_string_length(a) ||
+		     memcmp(f[0].str, json_string_value(a), f[0].str_len)))
+			fail_msg("string differs on %.*s", (int)n, line);
+		if (json_is_number(a) && f[0].num != json_number_value(a))
+			fail_msg("number differs on %.*s", (int)n, line);
+		json_decref(obj);
+	}
+}
+
 int
 main(void)
 {
@@ -331,6 +378,7 @@ main(void)
 	    cmocka_unit_test(scanner_fills_a_name_asked_twice),
 	    cmocka_unit_test(scanner_numbers_match_strtod),
 	    cmocka_unit_test(scanner_agrees_with_jansson),
+	    cmocka_unit_test(scanner_agrees_on_mutated_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
