@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "clock.h"
@@ -32,6 +33,7 @@ struct watcher {
 	const char *glob;
 	const char **paths; /* path globs, NULL-terminated; none: all */
 	bool text, failed;
+	unsigned lost_reports; /* values JSON could not carry, reported */
 	struct service svc[MAX_SERVICES];
 	size_t nsvc;
 	struct jsonl_writer out;
@@ -68,10 +70,34 @@ begin(struct watcher *w, const char *service)
 static void
 end(struct watcher *w)
 {
-	if (jsonl_end(&w->out) < 0 && !w->out.gone)
+	if (jsonl_end(&w->out) < 0 && !w->out.gone) {
+		cli_write_error();
 		w->failed = true;
+	}
 	if (w->out.gone)
 		cli_stop = 1;
+}
+
+/* What JSON could not carry of a peer's value, said on stderr: the first
+ * few times, as a peer may send such values in every signal. */
+#define LOST_REPORTS 10
+
+static void
+report_lost(struct watcher *w, const char *service, const char *path,
+            unsigned lost)
+{
+	if (lost == 0 || cli_common.quiet || w->lost_reports > LOST_REPORTS)
+		return;
+	if (w->lost_reports++ == LOST_REPORTS) {
+		warnx("more values JSON cannot carry: not reported");
+		return;
+	}
+	if (lost & VBUS_JSON_FD)
+		warnx("%s %s: a unix fd has no JSON form; shown as null",
+		      service, path);
+	if (lost & VBUS_JSON_CUT)
+		warnx("%s %s: nested deeper than %d levels; cut at \"%s\"",
+		      service, path, JSONL_MAX_DEPTH - 1, VBUS_JSON_CUT_MARK);
 }
 
 /* One record: a path's value (a variant at value) and its text. */
@@ -86,7 +112,8 @@ write_value(void *user, const char *path, DBusMessageIter *value,
 		return;
 	begin(w, seen->service);
 	jsonl_str(&w->out, "path", path);
-	vbus_write_json(&w->out, "value", value);
+	report_lost(w, seen->service, path,
+	            vbus_write_json(&w->out, "value", value));
 	if (w->text)
 		jsonl_str(&w->out, "text", text);
 	end(w);
@@ -270,7 +297,9 @@ watch(struct watcher *w, double max_rss_kb)
 	    !dbus_connection_get_unix_fd(w->bus.conn, &fd))
 		return CLI_EXIT_FAILURE;
 	while (!cli_stop && !w->failed) {
-		struct pollfd pfd = {fd, POLLIN, 0};
+		/* stdout too: a pipe whose reader left reports POLLERR, so
+		 * `dbus-watch ... | head -n1` ends when head does */
+		struct pollfd pfd[2] = {{fd, POLLIN, 0}, {STDOUT_FILENO, 0, 0}};
 
 		/* signals read during a blocking call (GetValue of a new
 		 * service) wait in libdbus: print them before sleeping */
@@ -280,8 +309,10 @@ watch(struct watcher *w, double max_rss_kb)
 			warnx("lost the connection to the bus");
 			return CLI_EXIT_FAILURE;
 		}
-		if (poll(&pfd, 1, 500) < 0 && errno != EINTR)
+		if (poll(pfd, 2, 500) < 0 && errno != EINTR)
 			break;
+		if (pfd[1].revents & (POLLERR | POLLHUP))
+			break; /* the reader went away: end quietly */
 		if (procmem_self_over(max_rss_kb)) {
 			warnx("own RSS above --max-rss");
 			return CLI_EXIT_LIMIT;

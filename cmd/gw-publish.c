@@ -22,8 +22,10 @@
 #include "vbus.h"
 #include "venus.h"
 
-#define MAX_DEVICES 256 /* Modbus TCP unit ids 0-255 */
-#define NO_UNIT     (-1)
+#define MAX_DEVICES       256  /* Modbus TCP unit ids 0-255 */
+#define BAD_KEYS_REPORTED 64   /* distinct bad keys named on stderr */
+#define MAX_PATHS         4096 /* default --max-paths */
+#define NO_UNIT           (-1)
 
 struct options {
 	const char *service; /* a name, or a template with {unit}/{serial} */
@@ -35,6 +37,8 @@ struct options {
 	uint64_t stale_ms;
 	int signals;
 	double max_rss_kb;
+	size_t max_line; /* --max-line: longer input lines are skipped */
+	long max_paths;  /* --max-paths: items per service */
 };
 
 struct publisher;
@@ -62,6 +66,10 @@ struct publisher {
 	struct device *dev[MAX_DEVICES];
 	size_t ndev;
 	int fatal; /* an exit code that ends the loop */
+	/* "/" keys refused, reported once each (by hash; bounded) */
+	uint32_t bad_keys[BAD_KEYS_REPORTED];
+	size_t nbad_keys;
+	bool full_reported; /* --max-paths reached, said once */
 };
 
 /* A SetValue on our service waiting for the settings service's answer. */
@@ -549,6 +557,51 @@ path_of(const struct publisher *p, const char *key)
 	return r != NULL ? r->dbus_path : NULL;
 }
 
+/* Was this bad key reported before?  Remembers it if not. */
+static bool
+bad_key_known(struct publisher *p, const char *key)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; key[i] != '\0'; i++)
+		h = (h ^ (unsigned char)key[i]) * 16777619u;
+	for (i = 0; i < p->nbad_keys; i++)
+		if (p->bad_keys[i] == h)
+			return true;
+	if (p->nbad_keys == BAD_KEYS_REPORTED)
+		return true;
+	p->bad_keys[p->nbad_keys++] = h;
+	if (p->nbad_keys == BAD_KEYS_REPORTED)
+		cli_warn("more invalid \"/\" keys: not reported");
+	return p->nbad_keys == BAD_KEYS_REPORTED;
+}
+
+/* May a "/" key become a new path?  libdbus asserts on a bad object path
+ * and every path is kept for good: check both before vbus_add. */
+static bool
+new_path_ok(struct device *d, struct jsonl_reader *rd, const char *path)
+{
+	struct publisher *p = d->p;
+	char err[256];
+
+	if (vbus_check_path(path, err, sizeof(err)) < 0) {
+		if (!bad_key_known(p, path))
+			cli_warn("%s:%llu: %s; the key is skipped", rd->name,
+			         (unsigned long long)rd->lineno, err);
+		return false;
+	}
+	if (d->svc.n < (size_t)p->o->max_paths)
+		return true;
+	if (!p->full_reported)
+		cli_warn("%s:%llu: %s: %s has %zu paths (--max-paths); new "
+		         "keys are skipped",
+		         rd->name, (unsigned long long)rd->lineno, path,
+		         d->name, d->svc.n);
+	p->full_reported = true;
+	return false;
+}
+
 static void
 apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 {
@@ -567,6 +620,8 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 		if (item == NULL) { /* a new "/..." key: typed by its value */
 			struct vbus_value none = vbus_invalid();
 
+			if (!new_path_ok(d, rd, path))
+				continue;
 			item = vbus_add(&d->svc, path, &none, false, NULL);
 			if (item == NULL)
 				continue;
@@ -753,6 +808,7 @@ loop(struct publisher *p)
 	size_t i;
 
 	jsonl_reader_init(&rd, stdin, "-");
+	rd.max_line = p->o->max_line;
 	while (!cli_stop && !eof && rc == 0) {
 		if (serve_buses(p) < 0) {
 			warnx("lost the connection to the bus");
@@ -791,7 +847,7 @@ loop(struct publisher *p)
 /* ---- options ------------------------------------------------------------- */
 
 struct args {
-	char *service, *signals, *stale_after, *address, *max_rss;
+	char *service, *signals, *stale_after, *address, *max_rss, *max_line;
 	char *map, *product_name, *firmware, *custom_name;
 	int system, session;
 };
@@ -801,6 +857,7 @@ check(struct options *o, const struct args *a)
 {
 	char err[512], name[256];
 	uint64_t ms;
+	int rc;
 
 	if (a->service == NULL)
 		return cli_usage_error("which service: give -s "
@@ -839,6 +896,10 @@ check(struct options *o, const struct args *a)
 	o->product_name = a->product_name ? a->product_name : "PV inverter";
 	o->firmware = a->firmware ? a->firmware : "";
 	o->custom_name = a->custom_name;
+	if (o->max_paths < 64 || o->max_paths > 1000000)
+		return cli_usage_error("--max-paths is 64 to 1000000");
+	if ((rc = cli_parse_max_line(a->max_line, &o->max_line)) >= 0)
+		return rc;
 	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
 }
 
@@ -883,7 +944,10 @@ release(struct publisher *p)
 int
 main(int argc, char **argv)
 {
-	static struct options o = {.product_id = 0xFFFF, .instance = 20};
+	static struct options o = {.product_id = 0xFFFF,
+	                           .instance = 20,
+	                           .max_line = JSONL_MAX_LINE,
+	                           .max_paths = MAX_PATHS};
 	static struct publisher p = {.o = &o};
 	struct args a = {0};
 	struct cli_strings strings = {0};
@@ -918,13 +982,18 @@ main(int argc, char **argv)
 	     "use the session bus", NULL},
 	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
 	     "use the bus at ADDR", "ADDR"},
+	    {"max-line", '\0', POPT_ARG_STRING, &a.max_line, CLI_OPT_STRING,
+	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
+	    {"max-paths", '\0', POPT_ARG_LONG, &o.max_paths, 0,
+	     "paths per service, \"/\" keys included (default 4096)", "N"},
 	    {"max-rss", '\0', POPT_ARG_STRING, &a.max_rss, CLI_OPT_STRING,
 	     "exit 3 when gw-publish itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
-	char **tracked[] = {&a.service,  &a.signals,      &a.stale_after,
-	                    &a.address,  &a.max_rss,      &a.map,
-	                    &a.firmware, &a.product_name, &a.custom_name};
+	char **tracked[] = {&a.service,    &a.signals,  &a.stale_after,
+	                    &a.address,    &a.max_rss,  &a.max_line,
+	                    &a.map,        &a.firmware, &a.product_name,
+	                    &a.custom_name};
 	poptContext con;
 
 	con = cli_context(argc, argv, table,

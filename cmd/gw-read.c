@@ -596,8 +596,7 @@ main(int argc, char **argv)
 
 	rc = loop(&p);
 	if (rc < 0 && !p.out.gone && errno != EPIPE) {
-		warn("write error");
-		rc = CLI_EXIT_FAILURE;
+		rc = cli_write_error();
 	} else if (rc < 0) {
 		rc = 0;
 	} else if (rc == 0 && !o.interval_set && p.any_failed) {

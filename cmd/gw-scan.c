@@ -289,8 +289,7 @@ main(int argc, char **argv)
 
 	rc = loop(&s);
 	if (rc < 0 && !s.out.gone) {
-		warn("write error");
-		rc = CLI_EXIT_FAILURE;
+		rc = cli_write_error();
 	} else if (rc < 0) {
 		rc = 0;
 	}

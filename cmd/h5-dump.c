@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "guard.h"
 #include "h5.h"
 #include "jsonl.h"
 #include "shepherd.h"
@@ -46,6 +47,7 @@ struct options {
 	bool has_from, has_to;
 	double from, to;
 	uint64_t every, downsample;
+	uint64_t deadline_ms; /* of libhdf5 without progress; 0: unguarded */
 };
 
 /* One group being streamed: its columns, the selection and the sinks. */
@@ -603,10 +605,11 @@ close_group(struct dump *d)
 static int64_t
 row_time(const struct dump *d, uint64_t i)
 {
-	const struct h5_column *t = &d->col[d->time];
+	const struct h5_column *t;
 
 	if (d->time < 0)
 		return 0;
+	t = &d->col[d->time];
 	return h5_time_ns(&d->tscale, t->type == H5_COL_UINT
 	                                  ? (int64_t)h5_col_uint(t, i, 0)
 	                                  : h5_col_int(t, i, 0));
@@ -626,7 +629,9 @@ time_at(struct dump *d, uint64_t row, int64_t *ns)
 static int
 row_at_seconds(struct dump *d, int64_t t0, double offset, uint64_t *row)
 {
-	int64_t want = t0 + (int64_t)llround(offset * 1e9), t;
+	int64_t want =
+	    h5_stamp_add(t0, h5_stamp_of_double(round(offset * 1e9)));
+	int64_t t;
 	uint64_t lo = 0, hi = d->rows;
 
 	while (lo < hi) {
@@ -927,7 +932,7 @@ stats_add(struct dump *d, uint64_t i, int64_t t)
 	if (st->rows == 0)
 		st->t_first = t;
 	else {
-		st->step = t - st->t_prev;
+		st->step = h5_stamp_sub(t, st->t_prev);
 		trend_sum_add(&st->energy, st->power * (double)st->step / 1e9);
 	}
 	st->power = p;
@@ -1150,9 +1155,8 @@ failed(struct dump *d, int rc)
 	}
 	if (d->out.gone)
 		return CLI_EXIT_OK;
-	warn("write error");
 	d->write_failed = true;
-	return CLI_EXIT_FAILURE;
+	return cli_write_error();
 }
 
 static int
@@ -1206,7 +1210,7 @@ static int
 jump_row(struct dump *d, uint64_t i, int64_t t)
 {
 	struct verdict *v = d->verdict;
-	int64_t step = t - d->st.t_prev;
+	int64_t step = h5_stamp_sub(t, d->st.t_prev);
 	uint64_t row = d->st.rows++;
 
 	d->st.t_prev = t;
@@ -1241,10 +1245,10 @@ expected_step(struct dump *d, int64_t *step)
 	prev = row_time(d, 0);
 	for (i = 0; i < n; i++) {
 		t = row_time(d, i + 1);
-		steps[i] = (double)(t - prev);
+		steps[i] = (double)h5_stamp_sub(t, prev);
 		prev = t;
 	}
-	*step = (int64_t)trend_median(steps, (size_t)n);
+	*step = h5_stamp_of_double(trend_median(steps, (size_t)n));
 	return 0;
 }
 
@@ -1297,8 +1301,10 @@ identify(struct dump *d, struct identity *id)
 	id->window_samples = NAN;
 	h5_attr_string(d->file, "mode", id->mode, sizeof(id->mode));
 	h5_attr_string(d->file, "hostname", id->hostname, sizeof(id->hostname));
+	guard_beat("attribute 'config' of /");
 	if (H5Aexists(d->file, "config") > 0)
 		snprintf(id->config_in, sizeof(id->config_in), "/");
+	guard_beat("group /data");
 	if ((data = H5Gopen2(d->file, "/data", H5P_DEFAULT)) >= 0) {
 		if (H5Lexists(data, "time", H5P_DEFAULT) > 0)
 			t = H5Dopen2(data, "time", H5P_DEFAULT);
@@ -1449,6 +1455,7 @@ attr_member(hid_t obj, const char *name, const H5A_info_t *info, void *data)
 	struct dump *d = data;
 
 	(void)info;
+	h5_beat_attribute(obj, name);
 	if (d->o->format == FMT_TREE) {
 		put(d, "  ", 2);
 		put_str(d, name);
@@ -1565,8 +1572,12 @@ describe_member(hid_t group, const char *name, const H5L_info_t *info,
                 void *data)
 {
 	struct walk *w = data, sub = *w;
-	hid_t obj = H5Oopen(group, name, H5P_DEFAULT);
-	H5I_type_t kind = obj < 0 ? H5I_BADID : H5Iget_type(obj);
+	hid_t obj;
+	H5I_type_t kind;
+
+	guard_beat("object '%s' in %s", name, w->path);
+	obj = H5Oopen(group, name, H5P_DEFAULT);
+	kind = obj < 0 ? H5I_BADID : H5Iget_type(obj);
 
 	(void)info;
 	H5Eclear2(H5E_DEFAULT);
@@ -1819,7 +1830,16 @@ add_names(struct options *o, char *arg, char *store, size_t *used)
 	return -1;
 }
 
-enum { ARG_FORMAT, ARG_DELIM, ARG_FROM, ARG_TO, ARG_EVERY, ARG_DOWN, NARG };
+enum {
+	ARG_FORMAT,
+	ARG_DELIM,
+	ARG_FROM,
+	ARG_TO,
+	ARG_EVERY,
+	ARG_DOWN,
+	ARG_DEADLINE,
+	NARG
+};
 
 static int
 parse(int argc, char **argv, struct options *o, poptContext *con,
@@ -1859,6 +1879,11 @@ parse(int argc, char **argv, struct options *o, poptContext *con,
 	     "check the shepherd layout; exit 4 when invalid", NULL},
 	    {"progress", '\0', POPT_ARG_NONE, &flags[5], 0,
 	     "percent and rows/s on stderr (default on a terminal)", NULL},
+	    {"deadline", '\0', POPT_ARG_STRING, &a[ARG_DEADLINE],
+	     CLI_OPT_STRING,
+	     "a corrupt file that stalls libhdf5 this long fails (10s; 0 "
+	     "reads in-process)",
+	     "DUR"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -1889,6 +1914,11 @@ parse(int argc, char **argv, struct options *o, poptContext *con,
 	o->progress = (flags[5] || isatty(2)) && !cli_common.quiet;
 	o->has_from = a[ARG_FROM] != NULL;
 	o->has_to = a[ARG_TO] != NULL;
+	o->deadline_ms = 10000;
+	if (a[ARG_DEADLINE] != NULL &&
+	    cli_parse_duration(a[ARG_DEADLINE], &o->deadline_ms) < 0)
+		return cli_usage_error("--deadline: bad duration '%s'",
+		                       a[ARG_DEADLINE]);
 	if ((rc = parse_format(o, a[ARG_FORMAT], a[ARG_DELIM])) >= 0 ||
 	    (rc = parse_bound("--from", a[ARG_FROM], o->index, &o->from)) >=
 	        0 ||
@@ -1906,8 +1936,7 @@ finish(struct dump *d, int rc)
 	int left;
 
 	if (flush_out(d) < 0 && !d->out.gone && rc == CLI_EXIT_OK) {
-		warn("write error");
-		rc = CLI_EXIT_FAILURE;
+		rc = cli_write_error();
 	}
 	close_group(d);
 	free(d->st.slot);
@@ -1927,6 +1956,32 @@ finish(struct dump *d, int rc)
 	return rc;
 }
 
+/*
+ * libhdf5 can crash or spin on a corrupt file: the reading happens in a
+ * child that this process watches (lib/guard).  True in the watcher once
+ * the child ended, with the exit code in *rc; false in the child.
+ */
+static bool
+watched_child_ended(const struct options *o, int *rc)
+{
+	char msg[GUARD_WHAT_MAX + 64];
+
+	if (o->deadline_ms == 0)
+		return false;
+	switch (guard_start(o->deadline_ms, rc, msg, sizeof(msg))) {
+	case 0:
+		return false;
+	case 1:
+		if (msg[0] != '\0')
+			warnx("%s: libhdf5 %s", o->file, msg);
+		return true;
+	default:
+		warn("fork");
+		*rc = CLI_EXIT_FAILURE;
+		return true;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1937,6 +1992,8 @@ main(int argc, char **argv)
 	int rc;
 
 	if ((rc = parse(argc, argv, &o, &con, &strings)) >= 0)
+		goto done;
+	if (watched_child_ended(&o, &rc))
 		goto done;
 	d.o = &o;
 	if (o.format == FMT_CSV)

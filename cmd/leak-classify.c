@@ -20,6 +20,8 @@ struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
 	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
+	char *max_line_arg;
+	size_t max_line; /* longer input lines are skipped */
 	long pid;
 	struct leak_rules rules;
 	long windows, min_samples;
@@ -235,6 +237,7 @@ read_series(struct context *c, FILE *fp, const char *name)
 
 	parser_init(&p, c->field ? c->field : "anon_kb");
 	jsonl_reader_init(&rd, fp, name);
+	rd.max_line = c->o->max_line;
 	while ((rc = jsonl_next_line(&rd)) == 1) {
 		if (c->field != NULL && p.field != c->field)
 			parser_init(&p, c->field); /* chosen on the way */
@@ -252,7 +255,7 @@ read_series(struct context *c, FILE *fp, const char *name)
 /* ---- fault periods from --events --------------------------------------- */
 
 static int
-read_faults(const char *path, struct leak_faults *faults)
+read_faults(const char *path, size_t max_line, struct leak_faults *faults)
 {
 	struct leak_fault_reader fr;
 	struct jsonl_reader rd;
@@ -268,6 +271,7 @@ read_faults(const char *path, struct leak_faults *faults)
 	leak_fault_reader_init(&fr, faults);
 	parser_init(&p, "ts");
 	jsonl_reader_init(&rd, fp, path);
+	rd.max_line = max_line;
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
 		int state;
 
@@ -992,7 +996,7 @@ check_rules(struct options *o)
 			                       o->warmup_arg);
 		r->warmup_s = (double)ms / 1000;
 	}
-	return -1;
+	return cli_parse_max_line(o->max_line_arg, &o->max_line);
 }
 
 /* The limit needs the field's name (KiB for *_kb): parse it once known. */
@@ -1045,8 +1049,7 @@ emit(struct context *c, const struct leak_result *r)
 		return CLI_EXIT_FAILURE;
 	if (c->o->json) {
 		if (write_json(c, r) < 0 && errno != EPIPE) {
-			warn("write error");
-			return CLI_EXIT_FAILURE;
+			return cli_write_error();
 		}
 	} else {
 		report(stdout, c, r);
@@ -1058,7 +1061,8 @@ emit(struct context *c, const struct leak_result *r)
 int
 main(int argc, char **argv)
 {
-	static struct options o = {.windows = 16, .min_samples = 10};
+	static struct options o = {
+	    .windows = 16, .min_samples = 10, .max_line = JSONL_MAX_LINE};
 	struct cli_strings strings = {0};
 	static struct context c;
 	struct leak_result res;
@@ -1103,6 +1107,8 @@ main(int argc, char **argv)
 	     "cost of one more regime, in BIC units (default 20)", "X"},
 	    {"material", '\0', POPT_ARG_DOUBLE, &o.rules.material, 0,
 	     "least rise of a growth episode, in noise sds (default 3)", "K"},
+	    {"max-line", '\0', POPT_ARG_STRING, &o.max_line_arg, CLI_OPT_STRING,
+	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 	const char **files;
@@ -1119,6 +1125,7 @@ main(int argc, char **argv)
 	cli_strings_track(&strings, &o.events);
 	cli_strings_track(&strings, &o.svg);
 	cli_strings_track(&strings, &o.warmup_arg);
+	cli_strings_track(&strings, &o.max_line_arg);
 	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check_rules(&o)) >= 0)
 		goto done;
@@ -1143,7 +1150,8 @@ main(int argc, char **argv)
 	if (leak_stream_init(&c.st, sign, &c.rules) < 0)
 		err(1, "out of memory");
 	rc = CLI_EXIT_FAILURE;
-	if (o.events != NULL && read_faults(o.events, &c.faults) < 0)
+	if (o.events != NULL &&
+	    read_faults(o.events, o.max_line, &c.faults) < 0)
 		goto cleanup;
 	if (read_inputs(&c, files) < 0)
 		goto cleanup;

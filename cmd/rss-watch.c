@@ -731,8 +731,7 @@ main(int argc, char **argv)
 
 	rc = loop(&st, &o, &unblocked);
 	if (rc < 0 && !st.out.gone) {
-		warn("write error");
-		rc = CLI_EXIT_FAILURE;
+		rc = cli_write_error();
 	} else if (rc < 0) {
 		rc = 0; /* the reader went away: end quietly */
 	}

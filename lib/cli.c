@@ -220,6 +220,19 @@ cli_stdout_gone(int saved_errno)
 	return saved_errno == EPIPE;
 }
 
+/* Set once the write error is reported, so that closing says nothing. */
+static bool write_error_reported;
+
+int
+cli_write_error(void)
+{
+	if (!write_error_reported)
+		fprintf(stderr, "%s: write error: %s\n", progname,
+		        strerror(errno));
+	write_error_reported = true;
+	return CLI_EXIT_FAILURE;
+}
+
 int
 cli_close_stdout(void)
 {
@@ -237,8 +250,8 @@ cli_close_stdout(void)
 		return CLI_EXIT_OK;
 	if (flush_rc == 0)
 		saved = EIO;
-	fprintf(stderr, "%s: write error: %s\n", progname, strerror(saved));
-	return CLI_EXIT_FAILURE;
+	errno = saved;
+	return cli_write_error();
 }
 
 int
@@ -379,6 +392,21 @@ cli_parse_options(poptContext con, struct cli_strings *s)
 		cli_strings_update(s);
 	cli_strings_update(s);
 	return cli_finish_options(con, rc);
+}
+
+int
+cli_parse_max_line(const char *arg, size_t *bytes)
+{
+	double v;
+	bool suffix;
+
+	if (arg == NULL)
+		return -1;
+	if (cli_parse_size(arg, &v, &suffix) < 0 || v < 64 || v > (1u << 30))
+		return cli_usage_error("--max-line: bad size '%s' (64 to 1G)",
+		                       arg);
+	*bytes = (size_t)v;
+	return -1;
 }
 
 int

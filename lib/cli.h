@@ -87,6 +87,9 @@ poptContext cli_context(int argc, char **argv, const struct poptOption *table,
 int cli_parse_options(poptContext con, struct cli_strings *s);
 /* --max-rss SIZE into KiB; CLI_EXIT_USAGE (after the message) or -1. */
 int cli_parse_max_rss(const char *arg, double *kb);
+/* --max-line SIZE of the JSONL readers into *bytes (left alone when arg is
+ * NULL); -1 to go on, or a usage error's exit code. */
+int cli_parse_max_line(const char *arg, size_t *bytes);
 
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -130,6 +133,9 @@ int cli_parse_long(const char *s, long min, long max, long *out);
  * pipe ends a tool quietly).
  */
 int cli_close_stdout(void);
+/* Report a failed write of stdout (errno) once per run; CLI_EXIT_FAILURE.
+ * cli_close_stdout() then stays quiet about the same error. */
+int cli_write_error(void);
 
 /* True when errno says the reader of stdout went away. */
 bool cli_stdout_gone(int saved_errno);

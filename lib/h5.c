@@ -7,6 +7,7 @@
 
 #include <lzf.h>
 
+#include "guard.h"
 #include "h5.h"
 
 #define H5_MDC_BYTES (32 * 1024)
@@ -185,6 +186,7 @@ h5_open(hid_t *file, const char *path, char *msg, size_t len)
 		return -1;
 	}
 	fclose(fp);
+	guard_beat("the superblock");
 	is = H5Fis_hdf5(path);
 	if (is == 0) {
 		H5Eclear2(H5E_DEFAULT);
@@ -211,6 +213,16 @@ h5_close(hid_t file)
 	return open > 1 ? (int)(open - 1) : 0;
 }
 
+void
+h5_beat_attribute(hid_t obj, const char *name)
+{
+	char path[H5_PATH_MAX];
+
+	if (H5Iget_name(obj, path, sizeof(path)) <= 0)
+		snprintf(path, sizeof(path), "?");
+	guard_beat("attribute '%s' of %s", name, path);
+}
+
 int
 h5_attr_double(hid_t obj, const char *name, double *v)
 {
@@ -218,6 +230,7 @@ h5_attr_double(hid_t obj, const char *name, double *v)
 	H5T_class_t cls;
 	int rc = -1;
 
+	h5_beat_attribute(obj, name);
 	if (H5Aexists(obj, name) <= 0)
 		return -1;
 	if ((a = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
@@ -242,6 +255,7 @@ h5_attr_string_dup(hid_t obj, const char *name)
 	char *s = NULL, *vs = NULL;
 	size_t n;
 
+	h5_beat_attribute(obj, name);
 	if (H5Aexists(obj, name) <= 0 ||
 	    (a = H5Aopen(obj, name, H5P_DEFAULT)) < 0)
 		return NULL;
@@ -462,6 +476,7 @@ h5_column_open(struct h5_column *c, hid_t group, const char *group_path,
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	snprintf(c->path, sizeof(c->path), "%s/%s",
 	         strcmp(group_path, "/") == 0 ? "" : group_path, name);
+	guard_beat("dataset %s", c->path);
 	if (H5Lexists(group, name, H5P_DEFAULT) <= 0 ||
 	    (c->dset = H5Dopen2(group, name, H5P_DEFAULT)) < 0) {
 		H5Eclear2(H5E_DEFAULT);
@@ -536,6 +551,9 @@ read_block(const struct h5_column *c, void *buf, uint64_t first, uint64_t count,
 	hid_t fspace, mspace;
 	int rank, rc = 0;
 
+	guard_beat("dataset %s, rows %llu to %llu", c->path,
+	           (unsigned long long)first,
+	           (unsigned long long)(first + count));
 	fspace = H5Dget_space(c->dset);
 	/* Rows [first, first + count), whole along the other dimensions. */
 	rank = H5Sget_simple_extent_dims(fspace, n, NULL);
@@ -823,14 +841,21 @@ h5_time_scale(const struct h5_column *c, struct h5_time_scale *t)
 	t->scale = ns;
 	t->ns_per_unit = 0;
 	if (ns >= 1 && fabs(ns - round(ns)) < 1e-6 * ns)
-		t->ns_per_unit = (int64_t)round(ns);
-	t->offset_ns = (int64_t)llround(off);
+		t->ns_per_unit = h5_stamp_of_double(round(ns));
+	t->offset_ns = h5_stamp_of_double(round(off));
 }
 
 int64_t
 h5_time_ns(const struct h5_time_scale *t, int64_t raw)
 {
-	if (t->ns_per_unit != 0)
-		return raw * t->ns_per_unit + t->offset_ns;
-	return (int64_t)llround((double)raw * t->scale) + t->offset_ns;
+	int64_t ns;
+
+	if (t->ns_per_unit != 0) {
+		if (__builtin_mul_overflow(raw, t->ns_per_unit, &ns))
+			ns = (raw < 0) != (t->ns_per_unit < 0) ? INT64_MIN
+			                                       : INT64_MAX;
+	} else {
+		ns = h5_stamp_of_double(round((double)raw * t->scale));
+	}
+	return h5_stamp_add(ns, t->offset_ns);
 }

@@ -33,6 +33,10 @@ int h5_open(hid_t *file, const char *path, char *msg, size_t len);
  * it (0 unless a handle leaked). */
 int h5_close(hid_t file);
 
+/* Tell lib/guard's watcher which attribute of which object is read now
+ * (every h5_attr_* does). */
+void h5_beat_attribute(hid_t obj, const char *name);
+
 /* Numeric attribute of any integer or float type; 0, or -1 if absent or
  * not a number. */
 int h5_attr_double(hid_t obj, const char *name, double *v);
@@ -143,6 +147,43 @@ int64_t h5_col_int(const struct h5_column *c, uint64_t i, unsigned j);
 double h5_col_double(const struct h5_column *c, uint64_t i, unsigned j);
 /* Text of row i (not NUL-terminated: *n bytes); "" for a null string. */
 const char *h5_col_text(const struct h5_column *c, uint64_t i, size_t *n);
+
+/*
+ * Stamps of a corrupt file can be anything: their arithmetic saturates at
+ * INT64_MIN and INT64_MAX instead of overflowing (undefined in C), and a
+ * double becomes a stamp by clamping (NaN is 0).
+ */
+static inline int64_t
+h5_stamp_add(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static inline int64_t
+h5_stamp_sub(int64_t a, int64_t b)
+{
+	int64_t r;
+
+	if (__builtin_sub_overflow(a, b, &r))
+		return b < 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+static inline int64_t
+h5_stamp_of_double(double v)
+{
+	if (!(v == v))
+		return 0;
+	if (v >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (v <= -9223372036854775807.0)
+		return INT64_MIN;
+	return (int64_t)v;
+}
 
 /* Exact nanoseconds from a raw time stamp given its unit and gain. */
 struct h5_time_scale {

@@ -343,8 +343,15 @@ void
 jsonl_uint(struct jsonl_writer *w, const char *key, uint64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
+	int n;
 
+	/* readers (jansson, so every gxkit reader) hold integers as int64:
+	 * above that, the nearest double, which prints with an exponent */
+	if (v > INT64_MAX) {
+		jsonl_double(w, key, (double)v);
+		return;
+	}
+	n = snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
 	jsonl_key(w, key);
 	append(w, num, (size_t)n);
 }
@@ -415,6 +422,7 @@ jsonl_reader_init(struct jsonl_reader *r, FILE *fp, const char *name)
 	r->fp = fp;
 	r->name = name;
 	r->report_limit = 20;
+	r->max_line = JSONL_MAX_LINE;
 }
 
 void
@@ -436,26 +444,42 @@ blank(const char *s, size_t n)
 	return true;
 }
 
+#define READ_BLOCK (1u << 16)
+
+/* Room for the next read: what is left moves to the front; the buffer
+ * grows for a long line and shrinks back after it.  -1 out of memory. */
+static int
+make_room(struct jsonl_reader *r)
+{
+	size_t left = r->end - r->start, cap = r->cap;
+	char *p;
+
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, left);
+		r->end = left;
+		r->start = 0;
+	}
+	if (cap - r->end < 2) /* a line longer than the buffer */
+		cap = cap ? cap * 2 : READ_BLOCK;
+	else if (cap > READ_BLOCK && left < READ_BLOCK / 2)
+		cap = READ_BLOCK;
+	if (cap == r->cap)
+		return 0;
+	if ((p = realloc(r->buf, cap)) == NULL)
+		return -1;
+	r->buf = p;
+	r->cap = cap;
+	return 0;
+}
+
 /* Make room and read more; 0 at EOF (r->eof set), -1 on error. */
 static int
 fill(struct jsonl_reader *r)
 {
 	ssize_t n;
 
-	if (r->start > 0) {
-		memmove(r->buf, r->buf + r->start, r->end - r->start);
-		r->end -= r->start;
-		r->start = 0;
-	}
-	if (r->cap - r->end < 2) { /* a line longer than the buffer */
-		size_t cap = r->cap ? r->cap * 2 : 1 << 16;
-		char *p = realloc(r->buf, cap);
-
-		if (p == NULL)
-			return -1;
-		r->buf = p;
-		r->cap = cap;
-	}
+	if (make_room(r) < 0)
+		return -1;
 	/* read(2) hands over what a live pipe has; streams without a
 	 * descriptor (fmemopen) go through stdio */
 	if (fileno(r->fp) >= 0) {
@@ -477,15 +501,46 @@ fill(struct jsonl_reader *r)
 	return n > 0;
 }
 
+/* A line over max_line: reported once, its bytes dropped as they come. */
+static void
+skip_long_line(struct jsonl_reader *r, const char *nl)
+{
+	char why[64];
+
+	if (!r->skipping) {
+		r->skipping = true;
+		r->lineno++;
+		r->too_long++;
+		snprintf(why, sizeof(why),
+		         "line longer than %zu bytes, skipped", r->max_line);
+		jsonl_report(r, why, 0);
+	}
+	if (nl != NULL) {
+		r->start = (size_t)(nl - r->buf) + 1;
+		r->skipping = false;
+	} else {
+		r->start = r->end;
+	}
+}
+
 /* The next line in place, or 0 when the buffer holds no whole line. */
 static int
 take_line(struct jsonl_reader *r)
 {
 	char *nl;
 
-	if (r->start >= r->end)
-		return 0;
-	nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+	for (;;) {
+		if (r->start >= r->end)
+			return 0;
+		nl = memchr(r->buf + r->start, '\n', r->end - r->start);
+		if (r->skipping ||
+		    (size_t)((nl ? nl : r->buf + r->end) -
+		             (r->buf + r->start)) > r->max_line) {
+			skip_long_line(r, nl);
+			continue;
+		}
+		break;
+	}
 	if (nl == NULL) {
 		if (!r->eof)
 			return 0;
@@ -564,8 +619,17 @@ jsonl_parse_line(struct jsonl_reader *r)
 {
 	json_error_t error;
 	json_t *obj;
+	const char *nul = memchr(r->line, '\0', r->len);
 
-	obj = json_loadb(r->line, r->len, 0, &error);
+	/* a raw NUL is never JSON, but jansson lets one pass after a
+	 * number: refuse it here, as the scanner does */
+	if (nul != NULL) {
+		jsonl_report(r, "NUL byte in the line",
+		             (int)(nul - r->line) + 1);
+		return NULL;
+	}
+	/* \u0000 is what the writer makes of a NUL: read it back */
+	obj = json_loadb(r->line, r->len, JSON_ALLOW_NUL, &error);
 	if (obj == NULL) {
 		jsonl_report(r, error.text, error.column);
 		return NULL;
@@ -603,6 +667,7 @@ struct scan {
 	const char *error_at;
 	int depth;
 	const struct jsonl_scanner *sc;
+	bool in_key; /* jansson reads \u0000 in values only, never in keys */
 };
 
 static int
@@ -765,7 +830,8 @@ scan_string_rest(struct scan *s, const char *start, const char **str,
 			s->p++;
 			continue;
 		}
-		if (*s->p != 'u' || hex4(s->p + 1, s->end, &cp) < 0 || cp == 0)
+		if (*s->p != 'u' || hex4(s->p + 1, s->end, &cp) < 0 ||
+		    (cp == 0 && s->in_key))
 			return scan_fail(s);
 		s->p += 5;
 		if (cp >= 0xdc00 && cp <= 0xdfff)
@@ -867,6 +933,41 @@ digits_value(const char *p, const char *end, uint64_t m)
 	return m;
 }
 
+/* Are the digits [p, end) (no leading zeros) beyond int64's range? */
+static bool
+beyond_int64(const char *p, const char *end, bool negative)
+{
+	const char *max =
+	    negative ? "9223372036854775808" : "9223372036854775807";
+
+	if (end - p != 19)
+		return end - p > 19;
+	return memcmp(p, max, 19) > 0;
+}
+
+/* strtod over [p, end) only, which need not be NUL-terminated; errno is
+ * strtod's.  -1 when memory for a very long number ran out. */
+static int
+strtod_span(const char *p, const char *end, double *v)
+{
+	char local[512], *buf = local;
+	size_t n = (size_t)(end - p);
+
+	if (n >= sizeof(local) && (buf = malloc(n + 1)) == NULL)
+		return -1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	errno = 0;
+	*v = strtod(buf, NULL);
+	if (buf != local) {
+		int saved = errno;
+
+		free(buf);
+		errno = saved;
+	}
+	return 0;
+}
+
 static int
 scan_number(struct scan *s, double *out, bool want)
 {
@@ -902,13 +1003,10 @@ scan_number(struct scan *s, double *out, bool want)
 	}
 	/* jansson refuses integers beyond long long and reals that
 	 * overflow a double; do the same so both readers agree. */
-	if (!fraction && !exponent && int_end - int_start >= 19) {
-		errno = 0;
-		(void)strtoll(start, NULL, 10);
-		if (errno == ERANGE) {
-			s->error_at = start;
-			return -1;
-		}
+	if (!fraction && !exponent &&
+	    beyond_int64(int_start, int_end, *start == '-')) {
+		s->error_at = start;
+		return -1;
 	}
 	if (want && !exponent &&
 	    (int_end - int_start) + (frac_end - frac_start) <= 15) {
@@ -927,8 +1025,8 @@ scan_number(struct scan *s, double *out, bool want)
 
 		if (want && fast_decimal(start, s->p, out))
 			return 0;
-		errno = 0;
-		v = strtod(start, NULL);
+		if (strtod_span(start, s->p, &v) < 0)
+			return scan_fail(s);
 		if (errno == ERANGE && isinf(v)) {
 			s->error_at = start;
 			return -1;
@@ -1090,9 +1188,11 @@ scan_container(struct scan *s, bool object, struct jsonl_field *fields,
 			size_t n;
 			bool esc;
 
+			s->in_key = true;
 			if (s->p >= s->end || *s->p != '"' ||
 			    scan_string(s, &key, &n, &esc) < 0)
 				return scan_fail(s);
+			s->in_key = false;
 			if (nfields > 0)
 				f = find_field(s, key, n, esc, fields, nfields);
 			skip_ws(s);
@@ -1202,7 +1302,7 @@ int
 jsonl_scan_with(const struct jsonl_scanner *sc, const char *line, size_t len,
                 int *column)
 {
-	struct scan s = {line, line + len, line, NULL, 0, sc};
+	struct scan s = {line, line + len, line, NULL, 0, sc, false};
 	size_t i;
 
 	for (i = 0; i < sc->n; i++)

@@ -17,7 +17,7 @@
 
 /* ---- writer ---------------------------------------------------------- */
 
-#define JSONL_MAX_DEPTH 16
+#define JSONL_MAX_DEPTH 32
 
 struct jsonl_writer {
 	FILE *fp;
@@ -72,16 +72,22 @@ void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
 
 /* ---- reader ---------------------------------------------------------- */
 
+/* Lines longer than this are reported and skipped (DESIGN: 1 MiB). */
+#define JSONL_MAX_LINE (1u << 20)
+
 struct jsonl_reader {
 	FILE *fp;         /* read through its descriptor, never through stdio */
 	const char *name; /* for messages: file name or "-" */
 	char *buf;        /* block buffer; lines are handed out inside it */
 	size_t cap, start, end;
+	size_t max_line; /* longer lines are skipped (JSONL_MAX_LINE) */
 	bool eof;
+	bool skipping;         /* inside a line longer than max_line */
 	char *line;            /* the current line, NUL-terminated */
 	size_t len;            /* length of the current line */
 	uint64_t lineno;       /* of the current line */
 	uint64_t malformed;    /* lines that were not a JSON object */
+	uint64_t too_long;     /* of them, lines longer than max_line */
 	uint64_t reported;     /* messages printed so far */
 	uint64_t report_limit; /* stop printing after this many (0: none) */
 };

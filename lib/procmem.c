@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -168,8 +169,10 @@ procmem_parse_rollup(const char *buf, struct procmem_sample *s)
 			line++;
 	}
 	s->pss_kb = pss;
-	s->uss_kb =
-	    priv_clean >= 0 && priv_dirty >= 0 ? priv_clean + priv_dirty : -1;
+	s->uss_kb = priv_clean >= 0 && priv_dirty >= 0 &&
+	                    priv_clean <= LONG_MAX - priv_dirty
+	                ? priv_clean + priv_dirty
+	                : -1;
 }
 
 double

@@ -413,11 +413,14 @@ trend_envelope(const double *t, const double *v, size_t n, size_t windows,
 	t0 = t[0];
 	span = t[n - 1] - t0;
 	for (i = 0; i < n; i++) {
-		w = span > 0 ? (size_t)((t[i] - t0) / span * (double)windows)
+		double pos =
+		    span > 0 ? (t[i] - t0) / span * (double)windows : 0;
+
+		/* stamps that go back (or NaN) stay in the current window:
+		 * windows only move on, so at most `windows` of them */
+		w = pos >= 1 ? pos < (double)windows ? (size_t)pos : windows - 1
 		             : 0;
-		if (w >= windows)
-			w = windows - 1;
-		if (w != cur) {
+		if (count == 0 || w > cur) {
 			cur = w;
 			et[count] = t[i];
 			ev[count] = v[i];

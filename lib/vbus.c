@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vbus.h"
@@ -285,15 +286,60 @@ vbus_append_variant(DBusMessageIter *it, const struct vbus_value *v)
 	dbus_message_iter_close_container(it, &var);
 }
 
+/* FNV-1a: paths are short and a peer picks them, so no clever hash. */
+static size_t
+path_hash(const char *path)
+{
+	uint32_t h = 2166136261u;
+
+	while (*path != '\0')
+		h = (h ^ (unsigned char)*path++) * 16777619u;
+	return h;
+}
+
+/* The index slot of path: its item's, or the empty one it would take. */
+static size_t
+index_slot(const struct vbus_service *s, const char *path)
+{
+	size_t mask = s->index_cap - 1, i = path_hash(path) & mask;
+
+	while (s->index[i] != 0 &&
+	       strcmp(s->items[s->index[i] - 1].path, path) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Room in the index for one more item; false when memory ran out. */
+static bool
+index_reserve(struct vbus_service *s)
+{
+	size_t cap = s->index_cap ? s->index_cap : 128, i;
+	uint32_t *old = s->index;
+
+	if (2 * (s->n + 1) < s->index_cap)
+		return true;
+	while (2 * (s->n + 1) >= cap)
+		cap *= 2;
+	if ((s->index = calloc(cap, sizeof(*s->index))) == NULL) {
+		s->index = old;
+		return false;
+	}
+	s->index_cap = cap;
+	free(old);
+	for (i = 0; i < s->n; i++)
+		s->index[index_slot(s, s->items[i].path)] = (uint32_t)(i + 1);
+	return true;
+}
+
 struct vbus_item *
 vbus_find(struct vbus_service *s, const char *path)
 {
-	size_t i;
+	size_t slot;
 
-	for (i = 0; i < s->n; i++)
-		if (strcmp(s->items[i].path, path) == 0)
-			return &s->items[i];
-	return NULL;
+	if (s->index_cap == 0)
+		return NULL;
+	slot = index_slot(s, path);
+	return s->index[slot] ? &s->items[s->index[slot] - 1] : NULL;
 }
 
 struct vbus_item *
@@ -310,6 +356,8 @@ vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
 			it->unit = strdup(unit);
 		return it;
 	}
+	if (s->n == UINT32_MAX - 1 || !index_reserve(s))
+		return NULL;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
 		struct vbus_item *a = realloc(s->items, cap * sizeof(*a));
@@ -325,10 +373,13 @@ vbus_add(struct vbus_service *s, const char *path, const struct vbus_value *v,
 	it->unit = unit ? strdup(unit) : NULL;
 	it->writable = writable;
 	it->text = v->kind == VBUS_STRING;
-	if (it->path == NULL)
+	if (it->path == NULL) {
+		free(it->unit);
 		return NULL;
+	}
 	vbus_value_copy(&it->value, v);
 	s->n++;
+	s->index[index_slot(s, path)] = (uint32_t)s->n;
 	return it;
 }
 
@@ -356,8 +407,10 @@ vbus_service_free(struct vbus_service *s)
 		free(s->items[i].description);
 	}
 	free(s->items);
+	free(s->index);
 	s->items = NULL;
-	s->n = s->cap = 0;
+	s->index = NULL;
+	s->n = s->cap = s->index_cap = 0;
 }
 
 /* ---- the object tree ---------------------------------------------------- */
@@ -736,50 +789,66 @@ vbus_flush(struct vbus_service *s)
 
 /* ---- D-Bus values as JSON ------------------------------------------------ */
 
-static void write_dict(struct jsonl_writer *w, const char *key,
-                       DBusMessageIter *arr);
+static unsigned write_dict(struct jsonl_writer *w, const char *key,
+                           DBusMessageIter *arr);
 
-void
+/* The members of an array or struct at it, as a JSON array. */
+static unsigned
+write_members(struct jsonl_writer *w, const char *key, DBusMessageIter *sub)
+{
+	unsigned lost = 0;
+
+	jsonl_array_open(w, key);
+	if (dbus_message_iter_get_arg_type(sub) != DBUS_TYPE_INVALID)
+		do
+			lost |= vbus_write_json(w, NULL, sub);
+		while (dbus_message_iter_next(sub));
+	jsonl_array_close(w);
+	return lost;
+}
+
+/* Containers: variants, arrays, dictionaries, structs. */
+static unsigned
+write_container(struct jsonl_writer *w, const char *key, DBusMessageIter *it,
+                int type)
+{
+	DBusMessageIter sub;
+
+	/* a peer may nest deeper than JSON readers go: cut with a marker */
+	if (type != DBUS_TYPE_VARIANT && w->depth + 1 >= JSONL_MAX_DEPTH) {
+		jsonl_str(w, key, VBUS_JSON_CUT_MARK);
+		return VBUS_JSON_CUT;
+	}
+	dbus_message_iter_recurse(it, &sub);
+	switch (type) {
+	case DBUS_TYPE_VARIANT:
+		return vbus_write_json(w, key, &sub);
+	case DBUS_TYPE_ARRAY:
+		if (dbus_message_iter_get_arg_type(&sub) == DBUS_TYPE_INVALID) {
+			jsonl_null(w, key); /* Venus's invalid */
+			return 0;
+		}
+		if (dbus_message_iter_get_arg_type(&sub) ==
+		    DBUS_TYPE_DICT_ENTRY)
+			return write_dict(w, key, &sub);
+		return write_members(w, key, &sub);
+	default: /* a struct */
+		return write_members(w, key, &sub);
+	}
+}
+
+unsigned
 vbus_write_json(struct jsonl_writer *w, const char *key, DBusMessageIter *it)
 {
 	DBusBasicValue b;
-	DBusMessageIter sub;
 	int type = dbus_message_iter_get_arg_type(it);
 
-	switch (type) {
-	case DBUS_TYPE_VARIANT:
-		dbus_message_iter_recurse(it, &sub);
-		vbus_write_json(w, key, &sub);
-		return;
-	case DBUS_TYPE_ARRAY:
-		dbus_message_iter_recurse(it, &sub);
-		if (dbus_message_iter_get_arg_type(&sub) == DBUS_TYPE_INVALID) {
-			jsonl_null(w, key); /* Venus's invalid */
-			return;
-		}
-		if (dbus_message_iter_get_arg_type(&sub) ==
-		    DBUS_TYPE_DICT_ENTRY) {
-			write_dict(w, key, &sub);
-			return;
-		}
-		jsonl_array_open(w, key);
-		do
-			vbus_write_json(w, NULL, &sub);
-		while (dbus_message_iter_next(&sub));
-		jsonl_array_close(w);
-		return;
-	case DBUS_TYPE_STRUCT:
-		dbus_message_iter_recurse(it, &sub);
-		jsonl_array_open(w, key);
-		do
-			vbus_write_json(w, NULL, &sub);
-		while (dbus_message_iter_next(&sub));
-		jsonl_array_close(w);
-		return;
-	}
+	if (type == DBUS_TYPE_VARIANT || type == DBUS_TYPE_ARRAY ||
+	    type == DBUS_TYPE_STRUCT)
+		return write_container(w, key, it, type);
 	if (!dbus_type_is_basic(type)) { /* nothing, or a stray entry */
 		jsonl_null(w, key);
-		return;
+		return 0;
 	}
 	dbus_message_iter_get_basic(it, &b);
 	switch (type) {
@@ -810,22 +879,28 @@ vbus_write_json(struct jsonl_writer *w, const char *key, DBusMessageIter *it)
 	case DBUS_TYPE_UINT64:
 		jsonl_uint(w, key, b.u64);
 		break;
-	case DBUS_TYPE_UNIX_FD: /* a descriptor means nothing to a reader */
+	case DBUS_TYPE_UNIX_FD:
+		/* libdbus hands out a duplicate (-1 when the connection
+		 * passes no fds); a descriptor means nothing to a reader */
+		if (b.fd >= 0)
+			close(b.fd);
 		jsonl_null(w, key);
-		break;
+		return VBUS_JSON_FD;
 	default: /* strings, object paths, signatures */
 		jsonl_str(w, key, b.str);
 	}
+	return 0;
 }
 
-/* A dictionary key of any basic type as text. */
+/* A dictionary key of any basic type as text: the JSON form of the value,
+ * as jq's tostring would give it.  *lost gets VBUS_JSON_FD for an fd. */
 static const char *
-key_text(DBusMessageIter *it, char *buf, size_t len)
+key_text(DBusMessageIter *it, char *buf, size_t len, unsigned *lost)
 {
 	DBusBasicValue b;
 	int type = dbus_message_iter_get_arg_type(it);
 
-	if (!dbus_type_is_basic(type) || type == DBUS_TYPE_UNIX_FD)
+	if (!dbus_type_is_basic(type))
 		return "";
 	dbus_message_iter_get_basic(it, &b);
 	switch (type) {
@@ -856,28 +931,35 @@ key_text(DBusMessageIter *it, char *buf, size_t len)
 	case DBUS_TYPE_INT64:
 		snprintf(buf, len, "%lld", (long long)b.i64);
 		return buf;
-	default:
+	case DBUS_TYPE_UINT64:
 		snprintf(buf, len, "%llu", (unsigned long long)b.u64);
 		return buf;
+	default: /* a unix fd: duplicated for us, and meaningless */
+		if (b.fd >= 0)
+			close(b.fd);
+		*lost |= VBUS_JSON_FD;
+		return "";
 	}
 }
 
-static void
+static unsigned
 write_dict(struct jsonl_writer *w, const char *key, DBusMessageIter *arr)
 {
 	DBusMessageIter e;
 	char kbuf[JSONL_DOUBLE_MAX];
+	unsigned lost = 0;
 
 	jsonl_object_open(w, key);
 	do {
 		const char *k;
 
 		dbus_message_iter_recurse(arr, &e);
-		k = key_text(&e, kbuf, sizeof(kbuf));
+		k = key_text(&e, kbuf, sizeof(kbuf), &lost);
 		dbus_message_iter_next(&e);
-		vbus_write_json(w, k, &e);
+		lost |= vbus_write_json(w, k, &e);
 	} while (dbus_message_iter_next(arr));
 	jsonl_object_close(w);
+	return lost;
 }
 
 const char *

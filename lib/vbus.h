@@ -56,6 +56,8 @@ struct vbus_service {
 	DBusConnection *conn;
 	struct vbus_item *items;
 	size_t n, cap;
+	uint32_t *index;  /* open addressing: item number + 1, 0 empty */
+	size_t index_cap; /* a power of two, over twice n */
 	vbus_set_fn on_set;
 	void *user;
 	int signals; /* VBUS_SIGNAL_* */
@@ -83,8 +85,11 @@ void vbus_dispatch(DBusConnection *conn);
 
 /* ---- service ------------------------------------------------------------ */
 
-/* Add an item (before vbus_publish); the value is copied.  A path added
- * again returns the first item, which takes unit if it had none. */
+/* Add an item; the value is copied.  A path added again returns the
+ * first item, which takes unit if it had none.  NULL for a path libdbus
+ * refuses (vbus_check_path says why) or when memory ran out.  Items move
+ * when one is added: do not keep pointers across vbus_add.  Lookups by
+ * path take constant time. */
 struct vbus_item *vbus_add(struct vbus_service *s, const char *path,
                            const struct vbus_value *v, bool writable,
                            const char *unit);
@@ -124,11 +129,17 @@ int vbus_value_from_json(json_t *j, struct vbus_value *v);
 
 /*
  * A variant (or any value) at it as native JSON under key: numbers,
- * strings, booleans, arrays, objects for dictionaries; an empty array
- * (invalid) is null.
+ * strings, booleans, arrays, objects for dictionaries (keys of any basic
+ * type as their JSON text); an empty array (invalid) is null.  What JSON
+ * cannot carry is returned as VBUS_JSON_* bits for the caller to report:
+ * a unix fd is null (and closed), containers nested to the writer's depth
+ * limit are the string VBUS_JSON_CUT_MARK.
  */
-void vbus_write_json(struct jsonl_writer *w, const char *key,
-                     DBusMessageIter *it);
+#define VBUS_JSON_FD       1u
+#define VBUS_JSON_CUT      2u
+#define VBUS_JSON_CUT_MARK "<nested too deep>"
+unsigned vbus_write_json(struct jsonl_writer *w, const char *key,
+                         DBusMessageIter *it);
 /* The string in a variant, or NULL. */
 const char *vbus_variant_string(DBusMessageIter *it);
 

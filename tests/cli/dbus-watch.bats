@@ -130,6 +130,58 @@ assert_values() {
 	jq -s -e 'map(select(.path == "/Count") | .value) | .[1:] == [range(1; 20001)]' "$BATS_TEST_TMPDIR/flood.jsonl" >/dev/null
 }
 
+@test "dbus-watch: a peer's fds, deep nesting and odd keys: never a crash, always a message" {
+	start_dbus
+	start_service --hostile --mode rootvalue --flood 40 --ready "$BATS_TEST_TMPDIR/ready"
+	run_split dbus-watch --once "$SVC"
+	[ "$status" -eq 0 ]
+	local out=$BATS_TEST_TMPDIR/out
+	assert_jsonl "$out" dbus-watch
+	assert_values "$out"
+	jq -s -e 'map(select(.path)) | map({(.path): .value}) | add |
+		.["/Fd"] == null and
+		.["/Keys/Int"] == {"-1": "minus one", "7": "seven"} and
+		.["/Keys/Byte"] == {"200": "b"} and .["/Keys/Path"] == {"/a/b": "p"} and
+		.["/Keys/Double"] == {"0.1": "d"} and .["/Keys/Bool"] == {"true": "t"} and
+		.["/U64"] == 18446744073709551615 and
+		.["/I64"] == -9223372036854775808 and
+		(.["/Deep"] | tostring | test("^\\[{31}\"<nested too deep>\"\\]{31}$"))' "$out" >/dev/null
+	grep -q "/Fd: a unix fd has no JSON form; shown as null" "$BATS_TEST_TMPDIR/err"
+	grep -q "/Deep: nested deeper than 31 levels; cut at \"<nested too deep>\"" "$BATS_TEST_TMPDIR/err"
+	# what gxkit wrote, gxkit reads back (uint64 past int64 as a double)
+	grep -q '"/U64","value":1.8446744073709552e+19' "$out"
+	cp "$out" "$BATS_TEST_TMPDIR/hostile.jsonl"
+	run_split leak-classify --json -f value "$BATS_TEST_TMPDIR/hostile.jsonl"
+	jq -e '.malformed == 0 and .samples > 0' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# live: every flood signal carries the fd; none is kept open
+	dbus-watch "$SVC" /Fd /Count >"$BATS_TEST_TMPDIR/live" 2>"$BATS_TEST_TMPDIR/live.err" &
+	local pid=$!
+	echo $pid >>"$BATS_TEST_TMPDIR/pids"
+	for i in $(seq 1 100); do
+		[ -s "$BATS_TEST_TMPDIR/ready" ] && break
+		sleep 0.05
+	done
+	sleep 0.3
+	kill -0 $pid
+	[ "$(ls /proc/$pid/fd | wc -l)" -lt 10 ]
+	kill $pid
+	wait $pid || true
+	[ "$(jq -s 'map(select(.path == "/Count")) | length' "$BATS_TEST_TMPDIR/live")" -ge 40 ]
+	# reported the first times only
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/live.err")" -le 11 ]
+}
+
+@test "dbus-watch: a reader that leaves ends it at once, without a change to write" {
+	start_dbus
+	start_service
+	run timeout 10 bash -c "dbus-watch '$SVC' | head -n1"
+	[ "$status" -eq 0 ]
+	[[ $output == *'"service":"com.victronenergy.battery.test_1"'* ]]
+	run bash -c "dbus-watch --once '$SVC' >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "dbus-watch: write error: No space left on device" ]
+}
+
 @test "dbus-watch: the bus going away is an error" {
 	start_dbus
 	dbus-watch '*' >/dev/null 2>"$BATS_TEST_TMPDIR/err" &

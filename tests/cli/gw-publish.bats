@@ -410,6 +410,63 @@ wait_value() {
 	grep -q -- "-:5:" "$BATS_TEST_TMPDIR/pub.err"
 }
 
+@test "gw-publish: \"/\" keys that are no object path are skipped, once said, the rest published" {
+	start_dbus
+	start_publisher
+	for i in 1 2; do
+		printf '{"ts":1,"unit":1,"values":{"/Ac/L1-Power":1,"/a b":2,"/a/":3,"/\xc3\xa9":4,"//x":5,"/Good/One":%d,"ac_power":%d}}\n' $i $((i * 100)) >&5
+	done
+	wait_value /Good/One "int32 2"
+	wait_value /Ac/Power "(int32|double) 200"
+	kill -0 $PUB_PID # no assertion of libdbus fired
+	for k in /Ac/L1-Power "/a b" /a/ /é //x; do
+		[ "$(grep -c -- "-:[23]: '$k' is not a valid D-Bus object path" "$BATS_TEST_TMPDIR/pub.err")" -eq 1 ]
+	done
+	run value /Good/One
+	[[ $output == *"int32 2"* ]]
+}
+
+@test "gw-publish: --max-paths bounds the \"/\" keys, found in constant time" {
+	start_dbus
+	start_publisher --max-paths 100000 --max-line 8M
+	# 50,000 distinct keys in one record: a linear lookup took minutes
+	/usr/bin/python3 -c '
+import json
+print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(50000)}}))' >&5
+	record 7 >&5
+	wait_value /Ac/Power "(int32|double) 7" # 2 s after the big record
+	[[ $(value /K/k49999) == *"int32 49999"* ]]
+	exec 5>&-
+	wait $PUB_PID
+	start_publisher_as $NAME --max-paths 64
+	record 1 >&5
+	wait_name $NAME
+	printf '{"ts":1,"unit":1,"values":{"/X/a%d":1}}\n' $(seq 1 80) >&5
+	record 2 >&5
+	wait_value /Ac/Power "(int32|double) 2"
+	[ "$(grep -c "(--max-paths); new keys are skipped" "$BATS_TEST_TMPDIR/pub.err")" -eq 1 ]
+	run dbus-send --print-reply --dest=$NAME /X/a80 com.victronenergy.BusItem.GetValue
+	[ "$status" -ne 0 ]
+	run_split gw-publish -s $NAME --max-paths 10
+	assert_usage_error
+	run_split gw-publish -s $NAME --max-line 12Q
+	assert_usage_error
+}
+
+@test "gw-publish: a line past --max-line is skipped by number and its memory given back" {
+	start_dbus
+	start_publisher
+	# 10 MB in one line, then a good record
+	/usr/bin/python3 -c 'print("{\"ts\":1,\"unit\":1,\"values\":{\"/Pad\":\"" + "x" * 10000000 + "\"}}")' >&5
+	record 42 >&5
+	wait_value /Ac/Power "(int32|double) 42"
+	grep -q -- "-:2: line longer than 1048576 bytes, skipped" "$BATS_TEST_TMPDIR/pub.err"
+	rss=$(awk '/^VmRSS/ {print $2}' /proc/$PUB_PID/status)
+	[ "$rss" -lt 8000 ] # KiB: 13.9 MB stayed before the bound
+	run dbus-send --print-reply --dest=$NAME /Pad com.victronenergy.BusItem.GetValue
+	[ "$status" -ne 0 ]
+}
+
 @test "gw-publish: EOF releases the name and exits 0; a lost bus exits 1" {
 	start_dbus
 	start_publisher

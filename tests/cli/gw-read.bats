@@ -180,3 +180,13 @@ assert_types() {
 	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-read -m growatt-v1
 	[[ $output == *"growatt-v120"* ]]
 }
+
+@test "gw-read: a full disk is one message and exit 1" {
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1
+	run bash -c "gw-read -b tcp:127.0.0.1:$PORT -u 1 -m growatt-v120 >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gw-read: write error: No space left on device" ]
+	run bash -c "gw-read -b tcp:127.0.0.1:$PORT -u 1 -m growatt-v120 -i 50ms -n 5 >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gw-read: write error: No space left on device" ]
+}

@@ -77,3 +77,10 @@ teardown() {
 	run complete_words gw-scan -b tc
 	[ "$output" = tcp:127.0.0.1:502 ]
 }
+
+@test "gw-scan: a full disk is one message and exit 1" {
+	start_gw_sim_tcp -m growatt-v120 -u 1 --time 12:00
+	run bash -c "gw-scan -b tcp:127.0.0.1:$PORT --units 1-2 --timeout 50ms >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "gw-scan: write error: No space left on device" ]
+}

@@ -6,7 +6,7 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 export PATH="${GXKIT_BIN:-$ROOT/build/bin}:$ROOT/build/helpers:$PATH"
 export TZ=UTC LC_ALL=C.UTF-8
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
-	--error-exitcode=99)
+	--error-exitcode=99 --suppressions="$ROOT/tests/valgrind.supp")
 # valgrind cannot run another architecture's code: emulated tools run bare
 [ -z "${GXKIT_BIN:-}" ] || VALGRIND=()
 

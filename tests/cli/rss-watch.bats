@@ -221,3 +221,10 @@ teardown() {
 	run complete_words rss-watch --limit-field an
 	[ "$output" = anon_kb ]
 }
+
+@test "rss-watch: a full disk is one message and exit 1" {
+	start_bg memhog steady
+	run bash -c "rss-watch -p $BG_PID -i 10ms -n 3 >/dev/full"
+	[ "$status" -eq 1 ]
+	[ "$output" = "rss-watch: write error: No space left on device" ]
+}

@@ -8,7 +8,12 @@ usage: busitem_service.py NAME [--mode full|rootvalue|introspect]
   rootvalue   no GetItems: GetValue on / gives a{sv}
   introspect  neither: only introspection and GetValue per path
   --flood N   after start, change /Count N times as fast as it can
-              (one PropertiesChanged each), then write "done" to --ready"""
+              (one PropertiesChanged each), then write "done" to --ready
+  --hostile   also serve what any peer on a bus may send, all legal D-Bus:
+              a unix fd (h), a value nested 40 deep (20 arrays of 20 structs), dictionaries keyed by
+              int32, byte, object path, double and boolean, uint64 and
+              int64 extremes; with --flood, each flood signal carries the
+              fd and the deep value too"""
 import argparse
 import sys
 
@@ -28,6 +33,30 @@ VALUES = {
     "/Dc/0/Voltage": INVALID,
     "/Count": dbus.Int32(0),
 }
+
+
+def hostile_values():
+    deep = dbus.Int32(1)
+    for _ in range(20):  # D-Bus allows 32 of each, 64 in all
+        deep = dbus.Struct([deep])
+    for _ in range(20):
+        deep = dbus.Array([deep])
+    return {
+        "/Fd": dbus.types.UnixFd(sys.stdin.fileno()),
+        "/Deep": deep,
+        "/Keys/Int": dbus.Dictionary({dbus.Int32(-1): "minus one",
+                                      dbus.Int32(7): "seven"},
+                                     signature="is"),
+        "/Keys/Byte": dbus.Dictionary({dbus.Byte(200): "b"}, signature="ys"),
+        "/Keys/Path": dbus.Dictionary({dbus.ObjectPath("/a/b"): "p"},
+                                      signature="os"),
+        "/Keys/Double": dbus.Dictionary({dbus.Double(0.1): "d"},
+                                        signature="ds"),
+        "/Keys/Bool": dbus.Dictionary({dbus.Boolean(True): "t"},
+                                      signature="bs"),
+        "/U64": dbus.UInt64(18446744073709551615),
+        "/I64": dbus.Int64(-9223372036854775808),
+    }
 
 
 def text(v):
@@ -102,8 +131,11 @@ def main():
     ap.add_argument("--mode", default="full")
     ap.add_argument("--flood", type=int, default=0)
     ap.add_argument("--ready")
+    ap.add_argument("--hostile", action="store_true")
     ap.add_argument("--delay", type=float, default=0.5)
     args = ap.parse_args()
+    if args.hostile:
+        VALUES.update(hostile_values())
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SessionBus()
     svc = Service(bus, args)
@@ -113,6 +145,10 @@ def main():
         for i in range(1, args.flood + 1):
             svc.items["/Count"].PropertiesChanged(
                 {"Value": dbus.Int32(i), "Text": str(i)})
+            if args.hostile:
+                for p in ("/Fd", "/Deep"):
+                    svc.items[p].PropertiesChanged(
+                        {"Value": VALUES[p], "Text": "x"})
         VALUES["/Count"] = dbus.Int32(args.flood)
         if args.ready:
             open(args.ready, "w").write("done\n")

@@ -309,11 +309,39 @@ running_stats_are_stable(void **state)
 	assert_true(trend_sum_value(&s) == 1000.0);
 }
 
+/* Stamps of a corrupt file saturate instead of overflowing. */
+static void
+stamp_arithmetic_saturates(void **state)
+{
+	struct h5_time_scale t = {0};
+
+	(void)state;
+	assert_true(h5_stamp_sub(INT64_MIN, 1) == INT64_MIN);
+	assert_true(h5_stamp_sub(INT64_MAX, -1) == INT64_MAX);
+	assert_true(h5_stamp_sub(5, 7) == -2);
+	assert_true(h5_stamp_add(INT64_MAX, 1) == INT64_MAX);
+	assert_true(h5_stamp_add(INT64_MIN, -1) == INT64_MIN);
+	assert_true(h5_stamp_of_double(NAN) == 0);
+	assert_true(h5_stamp_of_double(1e300) == INT64_MAX);
+	assert_true(h5_stamp_of_double(-1e300) == INT64_MIN);
+	assert_true(h5_stamp_of_double(-2.5) == -2);
+	t.ns_per_unit = 1000000000;
+	assert_true(h5_time_ns(&t, INT64_MAX / 2) == INT64_MAX);
+	assert_true(h5_time_ns(&t, INT64_MIN / 2) == INT64_MIN);
+	t.ns_per_unit = 0;
+	t.scale = 1e300;
+	assert_true(h5_time_ns(&t, 3) == INT64_MAX);
+	t.scale = 2.5;
+	t.offset_ns = INT64_MAX;
+	assert_true(h5_time_ns(&t, 4) == INT64_MAX);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(lzf_round_trip_in_blocks),
+	    cmocka_unit_test(stamp_arithmetic_saturates),
 	    cmocka_unit_test(read_ahead_keeps_order),
 	    cmocka_unit_test(read_ahead_of_strings),
 	    cmocka_unit_test(vlen_strings_and_attributes),

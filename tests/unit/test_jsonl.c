@@ -155,7 +155,7 @@ writer_escapes_and_integers(void **state)
 	assert_string_equal(
 	    line, "{\"ts\":1700000000.12,\"src\":\"test\","
 	          "\"s\":\"a\\\"b\\\\c\\n\\t\\u0001\xc3\xa9\xef\xbf\xbd\","
-	          "\"big\":18446744073709551615,"
+	          "\"big\":1.8446744073709552e+19,"
 	          "\"neg\":-9223372036854775808,\"n\":null,\"b\":false,"
 	          "\"a\":[1.5,{\"x\":null}]}\n");
 	/* and jansson reads it back */
@@ -306,7 +306,8 @@ scanner_agrees_with_jansson(void **state)
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		struct jsonl_field f[] = {{.name = "a"}};
 		json_error_t e;
-		json_t *obj = json_loadb(lines[i], strlen(lines[i]), 0, &e);
+		json_t *obj =
+		    json_loadb(lines[i], strlen(lines[i]), JSON_ALLOW_NUL, &e);
 		bool jansson_ok = obj != NULL && json_is_object(obj);
 		int col;
 		bool scan_ok =
@@ -330,7 +331,7 @@ scanner_agrees_on_mutated_lines(void **state)
 	    "{\"long_name_number_one\":\"x\",\"a\":-0.000012345678}",
 	    "{\"a\":\"caf\xc3\xa9 \\u00e9 \\\" quoted \\\\ tail\"}"};
 	static const char bytes[] =
-	    "\"\\\x01\x1f\x7f\x80\xc3\xa9 09.-eE+u{}[],:a";
+	    "\"\\\x01\x1f\x7f\x80\xc3\xa9 09.-eE+u{}[],:a\0";
 	char line[128];
 	size_t i;
 
@@ -349,7 +350,10 @@ scanner_agrees_on_mutated_lines(void **state)
 		for (k = 0; k < edits; k++)
 			line[(size_t)rand() % n] =
 			    bytes[(size_t)rand() % (sizeof(bytes) - 1)];
-		obj = json_loadb(line, n, 0, &e);
+		/* as jsonl_parse_line reads: no raw NUL, then jansson */
+		obj = memchr(line, '\0', n) != NULL
+		          ? NULL
+		          : json_loadb(line, n, JSON_ALLOW_NUL, &e);
 		jansson_ok = obj != NULL && json_is_object(obj);
 		scan_ok = jsonl_scan(line, n, f, 1, &col) == 0;
 		if (jansson_ok != scan_ok)
@@ -363,6 +367,162 @@ scanner_agrees_on_mutated_lines(void **state)
 			fail_msg("number differs on %.*s", (int)n, line);
 		json_decref(obj);
 	}
+}
+
+/* Lines over max_line are counted, reported and skipped, in files and
+ * pipes; the buffer shrinks back after them. */
+static void
+reader_skips_long_lines(void **state)
+{
+	FILE *fp = tmpfile();
+	struct jsonl_reader r;
+	json_t *obj;
+	int n = 0, i;
+
+	(void)state;
+	fputs("{\"a\":1}\n", fp);
+	for (i = 0; i < 300000; i++)
+		fputc('x', fp);
+	fputs("\n{\"a\":2}\n", fp);
+	for (i = 0; i < 5000; i++)
+		fputc('y', fp); /* a last line, long, without newline */
+	rewind(fp);
+	jsonl_reader_init(&r, fp, "tmp");
+	r.report_limit = 0;
+	r.max_line = 4096;
+	while (jsonl_read(&r, &obj) == 1) {
+		assert_int_equal(json_integer_value(json_object_get(obj, "a")),
+		                 ++n);
+		json_decref(obj);
+	}
+	assert_int_equal(n, 2);
+	assert_int_equal(r.too_long, 2);
+	assert_int_equal(r.malformed, 2);
+	assert_int_equal(r.lineno, 4);
+	assert_true(r.cap <= 1 << 17); /* never the whole long line */
+	jsonl_reader_free(&r);
+	fclose(fp);
+}
+
+/* The scanner stays inside len: nothing after it is read, whatever it is. */
+static void
+scanner_stays_within_len(void **state)
+{
+	static const char *lines[] = {
+	    "{\"a\":92233720368547758070}", "{\"a\":1.5e3000}",
+	    "{\"a\":\"abcdefgh\"}", "{\"a\":12345678}", "{\"a\":true}"};
+	size_t i, cut;
+
+	(void)state;
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t n = strlen(lines[i]);
+
+		for (cut = 1; cut < n; cut++) {
+			/* exactly cut bytes, nothing after: ASan sees a read
+			 * past them; here the error is at the end */
+			char *buf = malloc(cut);
+			struct jsonl_field f[] = {{.name = "a"}};
+			int col = 0;
+
+			memcpy(buf, lines[i], cut);
+			if (jsonl_scan(buf, cut, f, 1, &col) == 0)
+				fail_msg("%.*s accepted", (int)cut, buf);
+			/* a number cut short is a number; the line is not */
+			assert_true(col >= 1 && (size_t)col <= cut + 1);
+			if (cut == 24 && i == 0)
+				assert_int_equal(col,
+				                 25); /* in range: the '}' */
+			free(buf);
+		}
+	}
+}
+
+static uint64_t
+next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Check one written line against both readers. */
+static void
+read_back(const char *line, size_t n, const char *s, size_t slen, double d,
+          int64_t i, uint64_t u)
+{
+	struct jsonl_field f[] = {
+	    {.name = "s"}, {.name = "d"}, {.name = "i"}, {.name = "u"}};
+	json_error_t e;
+	json_t *obj = json_loadb(line, n, JSON_ALLOW_NUL, &e), *js;
+	int col;
+
+	if (obj == NULL)
+		fail_msg("jansson refuses what the writer wrote: %s (%.*s)",
+		         e.text, (int)n, line);
+	if (jsonl_scan(line, n, f, 4, &col) != 0)
+		fail_msg("scanner refuses column %d of %.*s", col, (int)n,
+		         line);
+	js = json_object_get(obj, "s");
+	/* valid UTF-8 comes back byte for byte, NULs included */
+	if (s != NULL && (json_string_length(js) != slen ||
+	                  memcmp(json_string_value(js), s, slen) != 0))
+		fail_msg("string differs: %.*s", (int)n, line);
+	if (isfinite(d) && (json_real_value(json_object_get(obj, "d")) != d &&
+	                    json_integer_value(json_object_get(obj, "d")) != d))
+		fail_msg("double differs: %.*s", (int)n, line);
+	if (isfinite(d) && f[1].num != d)
+		fail_msg("scanner's double differs: %.*s", (int)n, line);
+	if (!isfinite(d) && !json_is_null(json_object_get(obj, "d")))
+		fail_msg("non-finite not null: %.*s", (int)n, line);
+	if (json_integer_value(json_object_get(obj, "i")) != i)
+		fail_msg("int64 differs: %.*s", (int)n, line);
+	if (json_number_value(json_object_get(obj, "u")) != (double)u ||
+	    f[3].num != (double)u)
+		fail_msg("uint64 differs: %.*s", (int)n, line);
+	json_decref(obj);
+}
+
+/* Whatever the writer writes, the readers read back: random bytes as
+ * strings, random bit patterns as doubles, int64 and uint64 extremes. */
+static void
+writer_and_readers_agree(void **state)
+{
+	struct jsonl_writer w;
+	struct timespec ts = {1700000000, 0};
+	uint64_t x = 88172645463325252ULL;
+	char str[64];
+	int k;
+
+	(void)state;
+	jsonl_writer_init(&w, NULL);
+	for (k = 0; k < 200000; k++) {
+		size_t slen = next_rand(&x) % sizeof(str), j;
+		uint64_t bits = next_rand(&x), u = next_rand(&x);
+		int64_t i = (int64_t)next_rand(&x);
+		bool utf8 = k % 2 == 0;
+		double d;
+		char *line;
+
+		for (j = 0; j < slen; j++) /* ASCII and NULs, or any byte */
+			str[j] = (char)(utf8 ? next_rand(&x) % 128
+			                     : next_rand(&x) % 256);
+		memcpy(&d, &bits, sizeof(d));
+		if (k % 3 == 0)
+			d = (double)(int64_t)bits / 1e6;
+		if (k < 4)
+			i = k < 2 ? INT64_MIN : INT64_MAX,
+			u = k % 2 ? UINT64_MAX : (uint64_t)INT64_MAX + 1;
+		jsonl_begin(&w, &ts, "test");
+		jsonl_strn(&w, "s", str, slen);
+		jsonl_double(&w, "d", d);
+		jsonl_int(&w, "i", i);
+		jsonl_uint(&w, "u", u);
+		jsonl_raw(&w, "}", 1);
+		line = w.buf;
+		read_back(line, w.len, utf8 ? str : NULL, slen, d, i, u);
+	}
+	jsonl_writer_free(&w);
 }
 
 int
@@ -379,6 +539,9 @@ main(void)
 	    cmocka_unit_test(scanner_numbers_match_strtod),
 	    cmocka_unit_test(scanner_agrees_with_jansson),
 	    cmocka_unit_test(scanner_agrees_on_mutated_lines),
+	    cmocka_unit_test(reader_skips_long_lines),
+	    cmocka_unit_test(scanner_stays_within_len),
+	    cmocka_unit_test(writer_and_readers_agree),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

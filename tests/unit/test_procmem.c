@@ -187,6 +187,25 @@ find_and_tree(void **state)
 	waitpid(b, NULL, 0);
 }
 
+/* Absurd kernel text: no overflow, unknown instead. */
+static void
+parse_rollup_absurd(void **state)
+{
+	struct procmem_sample s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	procmem_parse_rollup("Pss: 99999999999999999999999 kB\n"
+	                     "Private_Clean: 9223372036854775807 kB\n"
+	                     "Private_Dirty: 9223372036854775807 kB\n",
+	                     &s);
+	assert_int_equal(s.uss_kb, -1);
+	procmem_parse_rollup("Private_Clean: 5 kB\nPrivate_Dirty: 7 kB\n", &s);
+	assert_int_equal(s.uss_kb, 12);
+	procmem_parse_rollup("Private_Clean: -5 kB\nPrivate_Dirty", &s);
+	assert_int_equal(s.uss_kb, -1);
+}
+
 int
 main(void)
 {
@@ -194,6 +213,7 @@ main(void)
 	    cmocka_unit_test(parse_stat_with_odd_comm),
 	    cmocka_unit_test(parse_status_new_and_old_kernels),
 	    cmocka_unit_test(parse_rollup),
+	    cmocka_unit_test(parse_rollup_absurd),
 	    cmocka_unit_test(name_matching),
 	    cmocka_unit_test(sample_a_live_process),
 	    cmocka_unit_test(gone_process_is_never_signalled),

@@ -266,11 +266,35 @@ segments_find_regimes(void **state)
 	trend_prefix_free(&p);
 }
 
+/* Stamps that go back, NaN and huge ones: never more windows than asked. */
+static void
+envelope_of_disordered_stamps(void **state)
+{
+	double t[200], v[200], et[4], ev[4];
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < 200; i++) {
+		t[i] = (i % 2 ? 1000.0 : 0.0) - (double)i; /* back and forth */
+		v[i] = (double)i;
+	}
+	t[199] = 100;
+	t[50] = NAN;
+	t[60] = 1e308;
+	t[70] = -1e308;
+	n = trend_envelope(t, v, 200, 4, true, et, ev);
+	assert_true(n >= 1 && n <= 4);
+	t[0] = NAN;
+	n = trend_envelope(t, v, 200, 4, false, et, ev);
+	assert_true(n >= 1 && n <= 4);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(median_and_quantile),
+	    cmocka_unit_test(envelope_of_disordered_stamps),
 	    cmocka_unit_test(normal_tail),
 	    cmocka_unit_test(ols_by_hand),
 	    cmocka_unit_test(mann_kendall_by_hand),
