@@ -29,12 +29,13 @@ _comp_cmd_gw_publish()
 		COMPREPLY=($(compgen -W "10s 30s 1m" -- "$cur"))
 		return ;;
 	--product-name | --product-id | --firmware-version | --custom-name | \
-		--instance | --address | --max-rss)
+		--instance | --address | --max-rss | --max-line | --max-paths)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "--service --map --product-name --product-id
 		--firmware-version --position --custom-name --instance --signals
-		--stale-after --system --session --address --max-rss --help
+		--stale-after --system --session --address --max-line --max-paths
+		--max-rss --help
 		--usage --version --quiet --verbose" -- "$cur"))
 }
 complete -F _comp_cmd_gw_publish gw-publish

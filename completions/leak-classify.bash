@@ -24,7 +24,7 @@ _comp_cmd_leak_classify()
 		return ;;
 	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
 		--settle-ratio | --envelope-share | --step-share | --windows | \
-		--penalty | --material)
+		--penalty | --material | --max-line)
 		return ;;
 	esac
 
@@ -32,7 +32,8 @@ _comp_cmd_leak_classify()
 		COMPREPLY=($(compgen -W "--field --falling --rising --pid --limit
 			--horizon --events --json --svg --alpha --min-rate
 			--min-samples --settle-ratio --envelope-share --step-share
-			--windows --warmup --penalty --material --help --usage
+			--windows --warmup --penalty --material --max-line --help
+			--usage
 			--version --quiet --verbose" \
 			-- "$cur"))
 		return

@@ -27,6 +27,8 @@ measure h5py /usr/bin/python3 "$ROOT/tests/bench/h5_py_csv.py" "$rec"
 measure csv h5-dump -q -f csv "$rec" /data
 measure jsonl h5-dump -q "$rec" /data
 measure raw h5-dump -q --raw -f csv "$rec" /data
+# the cost of reading in a watched child (--deadline, the default)
+measure inproc h5-dump -q --deadline 0 -f csv "$rec" /data
 # h5dump's RSS is its largest single run: measure one alone too.
 measure h5dump1 h5dump -y -w 0 -d /data/time "$rec"
 unset STDOUT
@@ -42,6 +44,20 @@ echo "throughput h5-dump raw / h5dump:   $(ratio "$(val h5dump wall)" "$(val raw
 echo "throughput h5-dump csv / h5py:     $(ratio "$(val h5py wall)" "$(val csv wall)")x"
 echo "max RSS h5dump / h5-dump csv:      $(ratio "$(val h5dump1 rss)" "$(val csv rss)")x"
 echo "max RSS h5py / h5-dump csv:        $(ratio "$(val h5py rss)" "$(val csv rss)")x"
+echo "guarded / in-process (--deadline 0) wall: $(ratio "$(val csv wall)" "$(val inproc wall)")x"
+
+# ... and per run, on a small file: 200 describes, guarded and not
+/usr/bin/python3 "$fix" --layout current --compression lzf --samples 5000 \
+	--chunk 1000 "$OUT/small.h5"
+runs() { for _ in $(seq 1 200); do h5-dump "$@" "$OUT/small.h5" >/dev/null; done; }
+export -f runs
+export OUT
+measure small_guarded bash -c 'runs -q'
+measure small_inproc bash -c 'runs -q --deadline 0'
+awk -v g="$(val small_guarded wall)" -v i="$(val small_inproc wall)" 'BEGIN {
+	printf "guard per run on a 5000-row file: %.2f ms (%.2f ms guarded, %.2f in-process)\n",
+		(g - i) / 200 * 1000, g / 200 * 1000, i / 200 * 1000 }'
+
 
 # RSS against size: 1x and 8x of a smaller recording, stats mode.
 small=$((n / 8))

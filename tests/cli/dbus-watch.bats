@@ -169,6 +169,8 @@ assert_values() {
 	[ "$(jq -s 'map(select(.path == "/Count")) | length' "$BATS_TEST_TMPDIR/live")" -ge 40 ]
 	# reported the first times only
 	[ "$(wc -l <"$BATS_TEST_TMPDIR/live.err")" -le 11 ]
+	run_split "${VALGRIND[@]}" dbus-watch --once "$SVC"
+	[ "$status" -eq 0 ]
 }
 
 @test "dbus-watch: a reader that leaves ends it at once, without a change to write" {

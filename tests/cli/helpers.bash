@@ -2,13 +2,16 @@
 # killed by PID in teardown, valgrind with the project's leak settings.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-# GXKIT_BIN: the tools to test (make check-gx: emulated GX builds)
-export PATH="${GXKIT_BIN:-$ROOT/build/bin}:$ROOT/build/helpers:$PATH"
+# GXKIT_BIN: the tools to test (make check-gx: emulated GX builds);
+# GXKIT_BUILD: the build tree (make check-asan: build-asan)
+B=${GXKIT_BUILD:-build}
+export PATH="${GXKIT_BIN:-$ROOT/$B/bin}:$ROOT/$B/helpers:$PATH"
 export TZ=UTC LC_ALL=C.UTF-8
 VALGRIND=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect
 	--error-exitcode=99 --suppressions="$ROOT/tests/valgrind.supp")
-# valgrind cannot run another architecture's code: emulated tools run bare
-[ -z "${GXKIT_BIN:-}" ] || VALGRIND=()
+# valgrind cannot run another architecture's code: emulated tools run bare;
+# sanitized tools check themselves, leaks included (exit 99 as valgrind's)
+[ -z "${GXKIT_BIN:-}" ] && [ -z "${GXKIT_SANITIZED:-}" ] || VALGRIND=()
 
 # start CMD... in the background; its pid lands in $BG_PID
 start_bg() {

@@ -61,14 +61,14 @@ for t in $tools; do
 		result FAIL "$t: man page has EXIT STATUS and EXAMPLES"
 done
 
-sources=$(ls cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c)
+sources=$(ls cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c tests/fuzz/*.[ch])
 out=$(clang-format --dry-run --Werror $sources 2>&1)
 [ -z "$out" ] && result OK "clang-format" ||
 	result FAIL "clang-format (run make format)" "$(head -20 <<<"$out")"
 
 out=$(cppcheck -q --error-exitcode=1 --enable=warning,portability \
 	--std=c11 --inline-suppr -D_GNU_SOURCE -I lib --suppress=missingIncludeSystem \
-	cmd lib tests/helpers 2>&1)
+	cmd lib tests/helpers tests/fuzz 2>&1)
 [ $? -eq 0 ] && result OK "cppcheck" || result FAIL "cppcheck" "$out"
 
 echo "1..$n"
