@@ -260,7 +260,8 @@ PY
 	for args in "" "/data" "--stats /data" "--check" "-f jsonl"; do
 		run_split timeout 60 h5-dump "$d/segv.h5" $args
 		[ "$status" -eq 1 ]
-		[ "$(wc -l <"$BATS_TEST_TMPDIR/err")" -eq 1 ]
+		# one line of ours (qemu-user, in check-gx, adds its own)
+		[ "$(grep -c "^h5-dump: " "$BATS_TEST_TMPDIR/err")" -eq 1 ]
 		grep -qx "h5-dump: $d/segv.h5: libhdf5 crashed (Segmentation fault) reading attribute '[a-z]*' of /data/[a-z]*" "$BATS_TEST_TMPDIR/err"
 	done
 	# the good file unchanged through the guard, and without it
