@@ -97,8 +97,10 @@ assert_types() {
 }
 
 @test "gw-read: an inverter asleep: offline once, backoff, online again" {
-	start_gw_sim_tcp -m growatt-v120 --time 12:00 --offline-after 1s --offline-for 2.5s
-	run_split gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 100ms -n 60 \
+	# asleep from 2 s to 4.5 s, then awake for 2 s: the last poll, ~5.2 s
+	# in, falls a second inside the second awake period
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 --offline-after 2s --offline-for 2.5s
+	run_split gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 100ms -n 53 \
 		--timeout 100ms --backoff-after 500ms --backoff 600ms
 	[ "$status" -eq 0 ]
 	out=$BATS_TEST_TMPDIR/out
