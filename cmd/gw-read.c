@@ -4,6 +4,7 @@
  * poll.  Units that stop answering are kept and retried with backoff.
  */
 #include <err.h>
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -22,8 +23,19 @@
 
 #define MAX_REQUESTS 256
 #define MAX_ADHOC    64
+#define MAX_WRITES   32
 
-enum { OPT_REG = 1 };
+enum { OPT_REG = 1, OPT_WRITE };
+
+/* One --write: the register (of the map, or made from ADDR[:TYPE]) and
+ * the value in its units. */
+struct reg_write {
+	const char *spec;
+	const struct mb_reg *reg;
+	struct mb_reg adhoc; /* when reg points here */
+	double value;
+	const char *text; /* for str registers */
+};
 
 struct unit {
 	int id;
@@ -53,6 +65,8 @@ struct poller {
 	struct jsonl_writer out;
 	const char **labels; /* per register: enum label of this poll */
 	bool any_failed;
+	struct reg_write writes[MAX_WRITES];
+	size_t nwrites;
 };
 
 static uint16_t *
@@ -404,6 +418,193 @@ loop(struct poller *p)
 	}
 }
 
+/* ---- --write ------------------------------------------------------------ */
+
+/* The register a --write names: by name in the map, or ADDR[:TYPE[:SCALE]]
+ * (a holding register; the map's own when it has one there). */
+static int
+write_target(struct poller *p, struct reg_write *w, const char *target,
+             bool force)
+{
+	struct regmap one = {.regs = &w->adhoc};
+	size_t i;
+
+	if (!isdigit((unsigned char)target[0])) {
+		if ((w->reg = regmap_find(&p->map, target)) == NULL)
+			return cli_usage_error("--write: no register '%s' in "
+			                       "the map",
+			                       target);
+		return -1;
+	}
+	if (add_adhoc(&one, target, MB_HOLDING) < 0)
+		return cli_usage_error("--write: bad register '%s' (want "
+		                       "ADDR[:TYPE])",
+		                       target);
+	w->reg = &w->adhoc;
+	for (i = 0; i < p->map.n; i++)
+		if (p->map.regs[i].fc == MB_HOLDING &&
+		    p->map.regs[i].address == w->adhoc.address) {
+			w->reg = &p->map.regs[i];
+			mb_reg_free(&w->adhoc);
+			memset(&w->adhoc, 0, sizeof(w->adhoc));
+			return -1;
+		}
+	if (p->map.n > 0 && !force) {
+		mb_reg_free(&w->adhoc);
+		return cli_usage_error("--write: %s is not in the map %s "
+		                       "(--force writes it anyway)",
+		                       target, p->map.name);
+	}
+	return -1;
+}
+
+/* Check one --write NAME=VALUE or ADDR[:TYPE]=VALUE against the map. */
+static int
+add_write(struct poller *p, const char *spec, bool force)
+{
+	struct reg_write *w = &p->writes[p->nwrites];
+	const char *eq = strchr(spec, '=');
+	char target[64], *end;
+	const struct mb_reg *r;
+	int rc;
+
+	if (p->nwrites == MAX_WRITES)
+		return cli_usage_error("--write: at most %d", MAX_WRITES);
+	if (eq == NULL || eq == spec || (size_t)(eq - spec) >= sizeof(target))
+		return cli_usage_error("--write: '%s' is not NAME=VALUE or "
+		                       "ADDR[:TYPE]=VALUE",
+		                       spec);
+	memcpy(target, spec, (size_t)(eq - spec));
+	target[eq - spec] = '\0';
+	memset(w, 0, sizeof(*w));
+	w->spec = spec;
+	if ((rc = write_target(p, w, target, force)) >= 0)
+		return rc;
+	p->nwrites++; /* from here on freed with the others */
+	r = w->reg;
+	if (r->fc != MB_HOLDING)
+		return cli_usage_error("--write: %s is an input register; only "
+		                       "holding registers can be written",
+		                       target);
+	w->text = r->type == MB_STR ? eq + 1 : NULL;
+	w->value = strtod(eq + 1, &end);
+	if (w->text == NULL && (end == eq + 1 || *end != '\0'))
+		return cli_usage_error("--write: '%s' is not a number", eq + 1);
+	if (force || r == &w->adhoc)
+		return -1;
+	if (!r->writable)
+		return cli_usage_error("--write: the map does not mark %s "
+		                       "writable (--force writes it anyway)",
+		                       r->name);
+	if (!(w->value >= r->write_min && w->value <= r->write_max))
+		return cli_usage_error("--write: %s=%s is outside %g..%g "
+		                       "(--force writes it anyway)",
+		                       r->name, eq + 1, r->write_min,
+		                       r->write_max);
+	return -1;
+}
+
+/* Write one register (function 6, or 16 for several words), then read it
+ * back.  1 when the read-back matches, 0 when not or failed, -1 when the
+ * record could not be written. */
+static int
+write_one(struct poller *p, int unit, const struct reg_write *w)
+{
+	const struct mb_reg *r = w->reg;
+	uint16_t words[MB_MAX_READ], back[MB_MAX_READ];
+	struct mb_value wrote, got;
+	int rc = -1, err = 0;
+
+	memset(words, 0, sizeof(words));
+	mb_encode(r, w->value, w->text, words);
+	mb_decode(r, words, &wrote);
+	if (p->ctx == NULL)
+		p->ctx = mb_connect(&p->o->bus, p->o->timeout_ms);
+	if (p->ctx != NULL && modbus_set_slave(p->ctx, unit) == 0) {
+		wait_gap(p);
+		rc = r->words == 1
+		         ? modbus_write_register(p->ctx, r->address, words[0])
+		         : modbus_write_registers(p->ctx, r->address, r->words,
+		                                  words);
+		p->last_request = clock_mono_ms();
+		if (rc >= 0) {
+			wait_gap(p);
+			rc = modbus_read_registers(p->ctx, r->address, r->words,
+			                           back);
+			p->last_request = clock_mono_ms();
+		}
+	}
+	if (rc < 0)
+		err = errno;
+	begin(p, unit);
+	jsonl_str(&p->out, "event", "write");
+	jsonl_str(&p->out, "register", r->name ? r->name : w->spec);
+	jsonl_int(&p->out, "address", r->address);
+	put_value(&p->out, "value", &wrote);
+	if (rc >= 0) {
+		mb_decode(r, back, &got);
+		put_value(&p->out, "read_back", &got);
+	} else {
+		jsonl_null(&p->out, "read_back");
+	}
+	rc = rc >= 0 && memcmp(words, back, (size_t)r->words * 2) == 0;
+	jsonl_bool(&p->out, "ok", rc);
+	if (err != 0) {
+		jsonl_str(&p->out, "error", mb_error_word(err));
+		jsonl_str(&p->out, "message", modbus_strerror(err));
+		if (mb_error_needs_reconnect(err))
+			disconnect(p);
+	} else if (!rc) {
+		jsonl_str(&p->out, "error", "mismatch");
+		jsonl_str(&p->out, "message", "read back another value");
+	}
+	if (jsonl_end(&p->out) < 0)
+		return -1;
+	return rc;
+}
+
+/* Every --write on every unit, once: 0 when all read back, else 1. */
+static int
+run_writes(struct poller *p)
+{
+	const struct options *o = p->o;
+	bool all = true;
+	int i, rc;
+	size_t k;
+
+	for (i = 0; i < o->nunits && !cli_stop; i++)
+		for (k = 0; k < p->nwrites && !cli_stop; k++) {
+			if ((rc = write_one(p, o->units[i].id, &p->writes[k])) <
+			    0)
+				return -1;
+			all &= rc == 1;
+		}
+	return all ? 0 : CLI_EXIT_FAILURE;
+}
+
+static void
+free_writes(struct poller *p)
+{
+	size_t k;
+
+	for (k = 0; k < p->nwrites; k++)
+		if (p->writes[k].reg == &p->writes[k].adhoc)
+			mb_reg_free(&p->writes[k].adhoc);
+}
+
+static int
+setup_writes(struct poller *p, char **specs, int n, bool force)
+{
+	int i, rc;
+
+	if (n > MAX_WRITES)
+		return cli_usage_error("--write: at most %d", MAX_WRITES);
+	for (i = 0; i < n; i++)
+		if ((rc = add_write(p, specs[i], force)) >= 0)
+			return rc;
+	return -1;
+}
+
 static int
 parse_durations(struct options *o, char *const d[5], const char *const names[5])
 {
@@ -424,14 +625,14 @@ parse_durations(struct options *o, char *const d[5], const char *const names[5])
 
 static int
 load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
-               const char *fc)
+               const char *fc, bool writes)
 {
 	char msg[512];
 	int i;
 
 	if (map != NULL && nadhoc > 0)
 		return cli_usage_error("-m and -r exclude each other");
-	if (map == NULL && nadhoc == 0)
+	if (map == NULL && nadhoc == 0 && !writes)
 		return cli_usage_error("what to read: give -m MAP or -r ADDR");
 	if (strcmp(fc, "input") != 0 && strcmp(fc, "holding") != 0)
 		return cli_usage_error("--fc: '%s' is not input or holding",
@@ -502,8 +703,10 @@ main(int argc, char **argv)
 	char *bus = NULL, *units = NULL, *map = NULL, *fc = NULL,
 	     *format = NULL, *max_rss = NULL, *reg = NULL, *adhoc[MAX_ADHOC];
 	char *d[5] = {NULL, NULL, NULL, NULL, NULL}, err[300];
+	char *write = NULL, *writes[MAX_WRITES];
 	struct cli_strings strings = {0};
-	int nadhoc = 0, rc, i;
+	int nadhoc = 0, nwrites = 0, force = 0, rc, i;
+	bool too_many = false;
 	struct poptOption table[] = {
 	    {"bus", 'b', POPT_ARG_STRING, &bus, CLI_OPT_STRING,
 	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
@@ -529,6 +732,11 @@ main(int argc, char **argv)
 	     "a unit failing this long is offline (default 30s)", "DUR"},
 	    {"backoff", '\0', POPT_ARG_STRING, &d[4], CLI_OPT_STRING,
 	     "retry an offline unit every DUR (default 60s)", "DUR"},
+	    {"write", 'w', POPT_ARG_STRING, &write, OPT_WRITE,
+	     "write a holding register, read it back, exit (repeatable)",
+	     "NAME=VALUE"},
+	    {"force", '\0', POPT_ARG_NONE, &force, 0,
+	     "--write what the map does not mark writable or allow", NULL},
 	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
 	     "exit 3 when gw-read itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
@@ -551,7 +759,11 @@ main(int argc, char **argv)
 			adhoc[nadhoc++] = reg;
 		else if (rc == OPT_REG)
 			free(reg);
-		reg = NULL;
+		if (rc == OPT_WRITE && nwrites < MAX_WRITES)
+			writes[nwrites++] = write;
+		else if (rc == OPT_WRITE)
+			free(write), too_many = true;
+		reg = write = NULL;
 	}
 	if ((rc = cli_finish_options(con, rc)) >= 0)
 		goto done;
@@ -581,9 +793,11 @@ main(int argc, char **argv)
 	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
 		goto done;
 	p.o = &o;
-	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input")) >=
-	        0 ||
-	    (rc = plan(&p)) >= 0)
+	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input",
+	                         nwrites > 0)) >= 0 ||
+	    (rc = nwrites > 0
+	              ? setup_writes(&p, writes, nwrites + too_many, force)
+	              : plan(&p)) >= 0)
 		goto cleanup;
 	if (!o.gap_set)
 		o.gap_ms = p.map.min_gap_ms;
@@ -594,7 +808,7 @@ main(int argc, char **argv)
 	if (o.csv)
 		csv_header(&p);
 
-	rc = loop(&p);
+	rc = nwrites > 0 ? run_writes(&p) : loop(&p);
 	if (rc < 0 && !p.out.gone && errno != EPIPE) {
 		rc = cli_write_error();
 	} else if (rc < 0) {
@@ -607,11 +821,14 @@ main(int argc, char **argv)
 	if (cli_close_stdout() != 0 && rc == 0)
 		rc = CLI_EXIT_FAILURE;
 cleanup:
+	free_writes(&p);
 	free(p.labels);
 	regmap_free(&p.map);
 done:
 	for (i = 0; i < nadhoc; i++)
 		free(adhoc[i]);
+	for (i = 0; i < nwrites; i++)
+		free(writes[i]);
 	cli_strings_free(&strings);
 	poptFreeContext(con);
 	return rc;

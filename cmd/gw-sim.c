@@ -61,7 +61,8 @@ enum role {
 	R_DEVICE_TYPE,
 	R_ZERO,
 	R_SERIAL,
-	R_TEXT
+	R_TEXT,
+	R_WRITABLE /* the map's write column: holds what is written */
 };
 
 struct sim {
@@ -142,6 +143,8 @@ role_of(const struct mb_reg *r)
 	const char *n = r->name;
 	size_t i;
 
+	if (r->writable)
+		return R_WRITABLE;
 	for (i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 		if (strcmp(n, exact[i].name) == 0)
 			return exact[i].role;
@@ -205,6 +208,33 @@ value_of(struct sim *s, const struct slave *sl, const struct mb_reg *r,
 	}
 }
 
+/* The share of the PV curve the writable registers allow: off is none,
+ * an active power rate in % that much. */
+static double
+limit_share(const struct sim *s, const struct slave *sl)
+{
+	double share = 1;
+	struct mb_value v;
+	size_t i;
+
+	if (sl->last_update == 0)
+		return 1;
+	for (i = 0; i < s->map.n; i++) {
+		const struct mb_reg *r = &s->map.regs[i];
+
+		if (s->roles[i] != R_WRITABLE)
+			continue;
+		mb_decode(
+		    r, sl->mapping->tab_registers + (r->address - s->hold_lo),
+		    &v);
+		if (strcmp(r->name, "on_off") == 0 && v.num == 0)
+			share = 0;
+		else if (strstr(r->name, "power_rate") != NULL)
+			share *= fmax(0, fmin(v.num, 100)) / 100;
+	}
+	return share;
+}
+
 static void
 update(struct sim *s, int unit)
 {
@@ -213,7 +243,9 @@ update(struct sim *s, int unit)
 	double pv = pv_power(s), dt = (double)(now - sl->last_update) / 1000;
 	char serial[16];
 	size_t i;
+	bool first = sl->last_update == 0;
 
+	pv *= limit_share(s, sl);
 	if (sl->last_update != 0 && pv > 0) { /* counters only rise */
 		sl->energy_today_kwh += pv * 0.97 * dt / 3.6e6;
 		sl->time_total_s += dt;
@@ -228,6 +260,13 @@ update(struct sim *s, int unit)
 		                     : sl->mapping->tab_registers +
 		                           (r->address - s->hold_lo);
 
+		/* what a client wrote stays; at start, the most allowed
+		 * (on, 100 %) */
+		if (s->roles[i] == R_WRITABLE) {
+			if (first)
+				mb_encode(r, r->write_max, NULL, base);
+			continue;
+		}
 		mb_encode(r, value_of(s, sl, r, s->roles[i], pv, unit),
 		          s->roles[i] == R_SERIAL ? serial : "GS1.0", base);
 	}
@@ -304,12 +343,51 @@ send_corrupt(struct sim *s, const uint8_t *req, int header, int unit, int fd)
 	(void)!write(fd, rsp, (size_t)n);
 }
 
+/*
+ * A write (function 6 or 16): the exception a Growatt gives, or 0.  Only
+ * registers the map marks writable take values, within their limits.
+ */
+static int
+write_refused(const struct sim *s, const uint8_t *req, int len, int header)
+{
+	int fc = req[header], addr = req[header + 1] << 8 | req[header + 2];
+	int count = fc == 6 ? 1 : req[header + 3] << 8 | req[header + 4];
+	const uint8_t *val = req + header + (fc == 6 ? 3 : 6);
+	int done = 0;
+	size_t i;
+
+	if (fc != 6 && fc != 16)
+		return 0;
+	if (count < 1 || header + (fc == 6 ? 3 : 6) + 2 * count > len)
+		return MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE; /* a short frame */
+	for (i = 0; i < s->map.n && done < count; i++) {
+		const struct mb_reg *r = &s->map.regs[i];
+		uint16_t words[4];
+		struct mb_value v;
+		int k, off = r->address - addr;
+
+		if (r->fc != MB_HOLDING || off < 0 || off + r->words > count)
+			continue;
+		if (!r->writable)
+			return MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+		for (k = 0; k < r->words && k < 4; k++)
+			words[k] = (uint16_t)(val[2 * (off + k)] << 8 |
+			                      val[2 * (off + k) + 1]);
+		mb_decode(r, words, &v);
+		if (!(v.num >= r->write_min && v.num <= r->write_max))
+			return MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
+		done += r->words;
+	}
+	return done == count ? 0 : MODBUS_EXCEPTION_ILLEGAL_DATA_ADDRESS;
+}
+
 /* Answer one request (or stay silent, as asked). */
 static void
 handle(struct sim *s, uint8_t *req, int len, int header, int unit, int fd)
 {
 	const struct options *o = s->o;
 	double dice;
+	int refused;
 
 	if (unit < 1 || unit > 255 || !o->units[unit] || offline(s))
 		return; /* silence: absent, or asleep */
@@ -322,7 +400,9 @@ handle(struct sim *s, uint8_t *req, int len, int header, int unit, int fd)
 	dice = random01(s);
 	if (s->o->bus.kind == MB_RTU)
 		modbus_set_slave(s->ctx, unit);
-	if (dice < o->exception_rate)
+	if ((refused = write_refused(s, req, len, header)) != 0)
+		modbus_reply_exception(s->ctx, req, (unsigned)refused);
+	else if (dice < o->exception_rate)
 		modbus_reply_exception(s->ctx, req,
 		                       MODBUS_EXCEPTION_SLAVE_OR_SERVER_BUSY);
 	else if (dice < o->exception_rate + o->corrupt_rate &&

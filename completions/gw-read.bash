@@ -25,11 +25,12 @@ _comp_cmd_gw_read()
 	-i | --interval | --timeout | --gap | --backoff-after | --backoff)
 		COMPREPLY=($(compgen -W "100ms 500ms 1s 5s 30s 60s" -- "$cur"))
 		return ;;
-	-u | --units | -r | --register | -n | --count | --max-rss)
+	-u | --units | -r | --register | -n | --count | --max-rss | -w | --write)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "--bus --units --map --register --fc --interval
 		--count --format --timeout --gap --backoff-after --backoff
-		--max-rss --help --usage --version --quiet --verbose" -- "$cur"))
+		--write --force --max-rss --help --usage --version --quiet
+		--verbose" -- "$cur"))
 }
 complete -F _comp_cmd_gw_read gw-read

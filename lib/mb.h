@@ -56,6 +56,8 @@ struct mb_reg {
 	size_t ntext;
 	long *invalid; /* raw values meaning "no value" */
 	size_t ninvalid;
+	bool writable; /* the map's write column: MIN..MAX, scaled */
+	double write_min, write_max;
 };
 
 /* "u16", "s32le", "f32", "str:10": type and word count; -1 if unknown. */

@@ -25,12 +25,13 @@ enum col {
 	C_DESC,
 	C_TEXT,
 	C_INVALID,
+	C_WRITE,
 	C_COUNT
 };
 static const char *const col_names[C_COUNT] = {
-    "name", "fc",        "address",     "type", "scale",
-    "unit", "dbus_path", "description", "text", "invalid"};
-#define REQUIRED_COLS 8 /* all but text and invalid */
+    "name",      "fc",          "address", "type",    "scale", "unit",
+    "dbus_path", "description", "text",    "invalid", "write"};
+#define REQUIRED_COLS 8 /* all but text, invalid and write */
 
 /* The parser's state between libcsv callbacks. */
 struct loader {
@@ -201,6 +202,32 @@ parse_invalid(const char *s, struct mb_reg *r)
 	return ok;
 }
 
+/* "0..100": may be written, within these limits (in scaled units). */
+static bool
+parse_write(const char *s, struct mb_reg *r)
+{
+	const char *dots = strstr(s, "..");
+	char low[64], *end;
+
+	if (*s == '\0')
+		return true;
+	if (r->fc != MB_HOLDING || r->type == MB_STR || dots == NULL ||
+	    dots == s || (size_t)(dots - s) >= sizeof(low))
+		return false;
+	/* strtod would take "0." of "0..100" */
+	memcpy(low, s, (size_t)(dots - s));
+	low[dots - s] = '\0';
+	r->write_min = strtod(low, &end);
+	if (*end != '\0')
+		return false;
+	s = dots + 2;
+	r->write_max = strtod(s, &end);
+	if (end == s || *end != '\0' || !(r->write_min <= r->write_max))
+		return false;
+	r->writable = true;
+	return true;
+}
+
 static bool
 valid_name(const char *s)
 {
@@ -278,6 +305,12 @@ data_row(struct loader *ld)
 		mb_reg_free(&r);
 		return failf(ld, column(ld, C_INVALID), "bad invalid '%s'",
 		             field(ld, C_INVALID));
+	}
+	if (!parse_write(field(ld, C_WRITE), &r)) {
+		mb_reg_free(&r);
+		return failf(ld, column(ld, C_WRITE),
+		             "bad write '%s' (MIN..MAX, holding numbers only)",
+		             field(ld, C_WRITE));
 	}
 	r.name = strdup(field(ld, C_NAME));
 	r.unit = dup_or_null(field(ld, C_UNIT));

@@ -213,7 +213,15 @@ growatt_map_in_few_requests(void **state)
 
 	(void)state;
 	assert_int_equal(regmap_load("growatt-v120", &m, err, sizeof(err)), 0);
-	assert_int_equal(m.n, 28);
+	assert_int_equal(m.n, 30);
+	/* writable: the active power rate and on/off, nothing else */
+	for (size_t i = 0; i < m.n; i++)
+		assert_int_equal(m.regs[i].writable,
+		                 strcmp(m.regs[i].name, "active_power_rate") ==
+		                         0 ||
+		                     strcmp(m.regs[i].name, "on_off") == 0);
+	assert_true(regmap_find(&m, "active_power_rate")->write_max == 100);
+	assert_true(regmap_find(&m, "active_power_rate")->address == 3);
 	assert_int_equal(m.min_gap_ms, 850);
 	assert_string_equal(m.serial, "serial");
 	assert_non_null(regmap_find(&m, "energy_total"));
@@ -282,6 +290,28 @@ map_errors_have_positions(void **state)
 	assert_string_equal(load_text("# max-registers: 500\n" HEAD),
 	                    ":1:3: bad max-registers '500'");
 	assert_string_equal(load_text(HEAD), ":1:1: no registers");
+#define HEADW                                                                  \
+	"name,fc,address,type,scale,unit,dbus_path,description,text,invalid,"  \
+	"write\n"
+	assert_string_equal(load_text(HEADW "a,holding,3,u16,1,,,,,,0..100\n"),
+	                    "");
+	assert_string_equal(
+	    load_text(HEADW "a,holding,3,s16,0.1,,,,,,-5.5..5\n"), "");
+	assert_string_equal(
+	    load_text(HEADW "a,input,3,u16,1,,,,,,0..100\n"),
+	    ":2:11: bad write '0..100' (MIN..MAX, holding numbers "
+	    "only)");
+	assert_string_equal(
+	    load_text(HEADW "a,holding,3,u16,1,,,,,,100..0\n"),
+	    ":2:11: bad write '100..0' (MIN..MAX, holding numbers "
+	    "only)");
+	assert_string_equal(
+	    load_text(HEADW "a,holding,3,str:2,1,,,,,,0..1\n"),
+	    ":2:11: bad write '0..1' (MIN..MAX, holding numbers "
+	    "only)");
+	assert_string_equal(load_text(HEADW "a,holding,3,u16,1,,,,,,yes\n"),
+	                    ":2:11: bad write 'yes' (MIN..MAX, holding numbers "
+	                    "only)");
 	assert_string_equal(load_text(HEAD "a,input,0,u16,1,\"x,,,\n"),
 	                    ":2:6: error parsing data while strict checking "
 	                    "enabled");
