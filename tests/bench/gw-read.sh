@@ -55,6 +55,25 @@ planned=$(gw-read -v -b tcp:127.0.0.1:$port -m growatt-v120 --gap 0 2>&1 >/dev/n
 single=$(gw-read -v -b tcp:127.0.0.1:$port -m "$OUT/one-per-register.csv" --gap 0 2>&1 >/dev/null | grep -o '[0-9]* requests' | cut -d' ' -f1)
 measure plan gw-read -b tcp:127.0.0.1:$port -m growatt-v120 --gap 0 -i 1ms -n 50
 measure one gw-read -b tcp:127.0.0.1:$port -m "$OUT/one-per-register.csv" --gap 0 -i 1ms -n 50
-echo "  growatt-v120, 28 registers: $planned requests per poll against $single;" \
+echo "  growatt-v120, 30 registers: $planned requests per poll against $single;" \
 	"50 polls with 5 ms round trips: $(val plan wall) s against $(val one wall) s" \
 	"($(ratio "$(val one wall)" "$(val plan wall)")x)"
+
+# a write: 200 runs of gw-read --write (the write and its read-back)
+# against mbpoll -t 4 with a value (the write alone), same server
+kill $sim
+wait $sim 2>/dev/null || true
+port=$((port + 1))
+gw-sim -b tcp:127.0.0.1:$port -m growatt-v120 --time 12:00 &
+sim=$!
+sleep 0.5
+export port
+measure wr bash -c 'for i in $(seq 1 200); do gw-read -b tcp:127.0.0.1:$port \
+	-m growatt-v120 --gap 0 -w active_power_rate=$((i % 100)) || exit 1; done'
+measure mbw bash -c 'for i in $(seq 1 200); do mbpoll -m tcp -p $port -a 1 \
+	-t 4 -r 4 -1 127.0.0.1 $((i % 100)) >/dev/null || exit 1; done'
+okw=$(jq -s 'map(select(.event == "write" and .ok)) | length' "$OUT/wr.stdout")
+echo "  200 writes of holding 3: gw-read --write $(val wr wall) s ($okw read back)," \
+	"mbpoll -t 4 $(val mbw wall) s; ratio mbpoll/gw-read" \
+	"$(ratio "$(val mbw wall)" "$(val wr wall)")x (gw-read also reads each back:" \
+	"2 requests a write, mbpoll 1)"
