@@ -7,6 +7,7 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,8 +38,11 @@ struct options {
 	uint64_t stale_ms;
 	int signals;
 	double max_rss_kb;
-	size_t max_line; /* --max-line: longer input lines are skipped */
-	long max_paths;  /* --max-paths: items per service */
+	size_t max_line;       /* --max-line: longer input lines are skipped */
+	long max_paths;        /* --max-paths: items per service */
+	const char *commands;  /* --commands: gw-read's FIFO of writes */
+	double max_power;      /* --max-power W: /Ac/MaxPower */
+	uint64_t min_write_ms; /* --min-write-interval */
 };
 
 struct publisher;
@@ -46,11 +50,12 @@ struct publisher;
 /* One published service: one unit's records. */
 struct device {
 	struct publisher *p;
-	int unit;                /* NO_UNIT while the records carry none */
-	char name[256];          /* the bus name */
-	char base[200];          /* "/Settings/Devices/<ident>" */
-	struct vbus_service svc; /* on a connection of its own */
-	long instance;           /* without settings */
+	int unit;                 /* NO_UNIT while the records carry none */
+	char name[256];           /* the bus name */
+	char base[200];           /* "/Settings/Devices/<ident>" */
+	struct vbus_service svc;  /* on a connection of its own */
+	long instance;            /* without settings */
+	struct venus_limit limit; /* /Ac/PowerLimit, with --commands */
 	bool connected, registered;
 	uint64_t last_good; /* monotonic ms of the last good record */
 };
@@ -70,6 +75,7 @@ struct publisher {
 	uint32_t bad_keys[BAD_KEYS_REPORTED];
 	size_t nbad_keys;
 	bool full_reported; /* --max-paths reached, said once */
+	int cmd_fd;         /* --commands, written; -1 without */
 };
 
 /* A SetValue on our service waiting for the settings service's answer. */
@@ -342,6 +348,74 @@ settings_appeared(struct publisher *p)
 	}
 }
 
+/* ---- the control path: /Ac/PowerLimit to gw-read ---------------------------
+ */
+
+#define POWER_LIMIT "/Ac/PowerLimit"
+#define RATE_REG    "active_power_rate" /* the Growatt maps' name */
+
+/* One command line to gw-read; a full or closed FIFO is said, not fatal. */
+static void
+send_rate(struct device *d, int pct)
+{
+	char line[128];
+	int n =
+	    d->unit == NO_UNIT
+	        ? snprintf(line, sizeof(line),
+	                   "{\"name\":\"%s\",\"value\":%d}\n", RATE_REG, pct)
+	        : snprintf(line, sizeof(line),
+	                   "{\"unit\":%d,\"name\":\"%s\",\"value\":%d}\n",
+	                   d->unit, RATE_REG, pct);
+
+	if (write(d->p->cmd_fd, line, (size_t)n) != n)
+		warn("%s: %s", d->p->o->commands, RATE_REG);
+	else
+		cli_debug("%s: %s %d %%", d->name, RATE_REG, pct);
+}
+
+/* SetValue on /Ac/PowerLimit: accepted in 0..max, sent when it changes
+ * and not too often; the path then shows what the inverter reports. */
+static int
+set_power_limit(struct device *d, const struct vbus_value *v)
+{
+	double w = v->kind == VBUS_DOUBLE ? v->d
+	           : v->kind == VBUS_INT  ? (double)v->i
+	                                  : -1;
+	int pct = venus_limit_percent(&d->limit, w);
+
+	if (pct < 0)
+		return 2;
+	pct = venus_limit_request(&d->limit, pct, clock_mono_ms());
+	if (pct >= 0)
+		send_rate(d, pct);
+	return 0;
+}
+
+/* The rate the inverter reports (a poll, or gw-read's read-back) as W. */
+static void
+show_power_limit(struct device *d, json_t *rate)
+{
+	struct vbus_value v;
+
+	if (d->p->cmd_fd < 0 || !json_is_number(rate))
+		return;
+	v = vbus_double(venus_limit_watts(&d->limit, json_number_value(rate)));
+	set_path(d, POWER_LIMIT, &v);
+}
+
+/* Kept limits whose time has come. */
+static void
+send_due_limits(struct publisher *p, uint64_t now)
+{
+	uint64_t due;
+	size_t i;
+	int pct;
+
+	for (i = 0; p->cmd_fd >= 0 && i < p->ndev; i++)
+		if ((pct = venus_limit_due(&p->dev[i]->limit, now, &due)) >= 0)
+			send_rate(p->dev[i], pct);
+}
+
 /* ---- writes from D-Bus --------------------------------------------------- */
 
 static void
@@ -386,6 +460,8 @@ on_set(struct vbus_service *s, struct vbus_item *item,
 	char path[256];
 
 	(void)s;
+	if (strcmp(item->path, POWER_LIMIT) == 0)
+		return set_power_limit(d, v);
 	if (strcmp(item->path, "/Position") == 0 &&
 	    (v->kind != VBUS_INT || v->i < 0 || v->i > 2))
 		return 2;
@@ -449,6 +525,12 @@ create_paths(struct device *d, const char *connection)
 		add_text(d, "/Serial", "", false);
 		for (i = 0; i < NMEASURED; i++)
 			vbus_add(&d->svc, measured[i], &none, false, NULL);
+	}
+	if (p->cmd_fd >= 0) { /* the control path: writable, in W */
+		struct vbus_value max = vbus_double(o->max_power);
+
+		vbus_add(&d->svc, "/Ac/MaxPower", &max, false, "W");
+		vbus_add(&d->svc, POWER_LIMIT, &none, true, "W");
 	}
 	for (i = 0; p->have_map && i < p->map.n; i++) {
 		const struct mb_reg *r = &p->map.regs[i];
@@ -514,6 +596,7 @@ device_new(struct publisher *p, int unit, json_t *rec, json_t *values)
 	d->svc.signals = p->o->signals;
 	d->svc.on_set = on_set;
 	d->svc.user = d;
+	venus_limit_init(&d->limit, p->o->max_power, p->o->min_write_ms);
 	create_paths(d, connection);
 	if (p->settings_owner != NULL)
 		register_settings(d);
@@ -637,6 +720,7 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 		}
 		vbus_set(&d->svc, item, &v);
 	}
+	show_power_limit(d, json_object_get(values, RATE_REG));
 	set_path(d, "/Connected", &one);
 	d->connected = true;
 	d->last_good = clock_mono_ms();
@@ -692,6 +776,22 @@ record_unit(struct publisher *p, struct jsonl_reader *rd, json_t *rec)
 }
 
 /* One record from stdin. */
+/* gw-read's record of a rate it wrote (or was refused). */
+static bool
+is_rate_written(json_t *rec)
+{
+	const char *event = json_string_value(json_object_get(rec, "event"));
+	const char *reg = json_string_value(json_object_get(rec, "register"));
+
+	if (event == NULL || strcmp(event, "write") != 0 || reg == NULL ||
+	    strcmp(reg, RATE_REG) != 0)
+		return false;
+	if (!json_is_true(json_object_get(rec, "ok")))
+		cli_warn("gw-read could not write %s: %s", RATE_REG,
+		         json_string_value(json_object_get(rec, "message")));
+	return true;
+}
+
 static void
 handle_record(struct publisher *p, struct jsonl_reader *rd)
 {
@@ -716,6 +816,9 @@ handle_record(struct publisher *p, struct jsonl_reader *rd)
 			d = device_new(p, unit, rec, values);
 		if (d != NULL)
 			apply_values(d, rd, values);
+	} else if (is_rate_written(rec)) {
+		if (d != NULL)
+			show_power_limit(d, json_object_get(rec, "read_back"));
 	} else if (!json_is_string(json_object_get(rec, "event"))) {
 		cli_warn("%s:%llu: no values, skipped", rd->name,
 		         (unsigned long long)rd->lineno);
@@ -739,6 +842,13 @@ poll_timeout(const struct publisher *p, uint64_t now)
 
 		if (d->connected && due < first)
 			first = due;
+	}
+	for (i = 0; p->cmd_fd >= 0 && i < p->ndev; i++) {
+		const struct venus_limit *l = &p->dev[i]->limit;
+
+		if (l->pending_pct >= 0 &&
+		    l->sent_ms + l->min_interval_ms < first)
+			first = l->sent_ms + l->min_interval_ms;
 	}
 	if (first == UINT64_MAX)
 		return 1000;
@@ -775,6 +885,7 @@ after_wakeup(struct publisher *p)
 	uint64_t now = clock_mono_ms();
 	size_t i;
 
+	send_due_limits(p, now);
 	for (i = 0; i < p->ndev; i++) {
 		struct device *d = p->dev[i];
 
@@ -848,6 +959,7 @@ loop(struct publisher *p)
 
 struct args {
 	char *service, *signals, *stale_after, *address, *max_rss, *max_line;
+	char *commands, *min_write;
 	char *map, *product_name, *firmware, *custom_name;
 	int system, session;
 };
@@ -896,6 +1008,16 @@ check(struct options *o, const struct args *a)
 	o->product_name = a->product_name ? a->product_name : "PV inverter";
 	o->firmware = a->firmware ? a->firmware : "";
 	o->custom_name = a->custom_name;
+	o->commands = a->commands;
+	if (a->commands != NULL && !(o->max_power > 0 && o->max_power < 1e7))
+		return cli_usage_error("--commands needs --max-power W, the "
+		                       "inverter's rated power");
+	o->min_write_ms = 5000;
+	if (a->min_write != NULL &&
+	    cli_parse_duration(a->min_write, &o->min_write_ms) < 0)
+		return cli_usage_error("--min-write-interval: bad duration "
+		                       "'%s'",
+		                       a->min_write);
 	if (o->max_paths < 64 || o->max_paths > 1000000)
 		return cli_usage_error("--max-paths is 64 to 1000000");
 	if ((rc = cli_parse_max_line(a->max_line, &o->max_line)) >= 0)
@@ -918,6 +1040,11 @@ acquire(struct publisher *p)
 		p->have_map = true;
 	}
 	p->serial_key = p->map.serial ? p->map.serial : "serial";
+	/* read-write: gw-read may open its end later; never blocks */
+	if (o->commands != NULL &&
+	    (p->cmd_fd = open(o->commands, O_RDWR | O_NONBLOCK | O_CLOEXEC)) <
+	        0)
+		warn("%s: %s stays read-only", o->commands, POWER_LIMIT);
 	p->ctl.timeout_ms = 5000;
 	p->ctl.conn = vbus_connect(o->bus_which, o->address, err, sizeof(err));
 	if (p->ctl.conn == NULL || watch_settings(p, err, sizeof(err)) < 0) {
@@ -937,6 +1064,8 @@ release(struct publisher *p)
 	vbus_disconnect(p->ctl.conn);
 	for (i = 0; i < p->ndev; i++)
 		device_free(p->dev[i]);
+	if (p->cmd_fd >= 0)
+		close(p->cmd_fd);
 	free(p->settings_owner);
 	regmap_free(&p->map);
 }
@@ -948,7 +1077,7 @@ main(int argc, char **argv)
 	                           .instance = 20,
 	                           .max_line = JSONL_MAX_LINE,
 	                           .max_paths = MAX_PATHS};
-	static struct publisher p = {.o = &o};
+	static struct publisher p = {.o = &o, .cmd_fd = -1};
 	struct args a = {0};
 	struct cli_strings strings = {0};
 	int rc;
@@ -982,6 +1111,14 @@ main(int argc, char **argv)
 	     "use the session bus", NULL},
 	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
 	     "use the bus at ADDR", "ADDR"},
+	    {"commands", '\0', POPT_ARG_STRING, &a.commands, CLI_OPT_STRING,
+	     "writable /Ac/PowerLimit: writes to gw-read --commands FIFO",
+	     "FIFO"},
+	    {"max-power", '\0', POPT_ARG_DOUBLE, &o.max_power, 0,
+	     "/Ac/MaxPower: the rated power in W the limit is a share of", "W"},
+	    {"min-write-interval", '\0', POPT_ARG_STRING, &a.min_write,
+	     CLI_OPT_STRING, "at most one limit written per DUR (default 5s)",
+	     "DUR"},
 	    {"max-line", '\0', POPT_ARG_STRING, &a.max_line, CLI_OPT_STRING,
 	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
 	    {"max-paths", '\0', POPT_ARG_LONG, &o.max_paths, 0,
@@ -990,10 +1127,10 @@ main(int argc, char **argv)
 	     "exit 3 when gw-publish itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
-	char **tracked[] = {&a.service,    &a.signals,  &a.stale_after,
-	                    &a.address,    &a.max_rss,  &a.max_line,
-	                    &a.map,        &a.firmware, &a.product_name,
-	                    &a.custom_name};
+	char **tracked[] = {&a.service,     &a.signals,  &a.stale_after,
+	                    &a.address,     &a.max_rss,  &a.max_line,
+	                    &a.map,         &a.firmware, &a.product_name,
+	                    &a.custom_name, &a.commands, &a.min_write};
 	poptContext con;
 
 	con = cli_context(argc, argv, table,

@@ -6,7 +6,9 @@
 #include <err.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +54,7 @@ struct options {
 	long count;
 	bool csv, gap_set, interval_set; /* -i 0: back to back */
 	double max_rss_kb;
+	const char *commands; /* --commands: a FIFO of write commands */
 };
 
 struct poller {
@@ -67,6 +70,8 @@ struct poller {
 	bool any_failed;
 	struct reg_write writes[MAX_WRITES];
 	size_t nwrites;
+	FILE *cmd_fp; /* --commands, read between polls */
+	struct jsonl_reader cmd;
 };
 
 static uint16_t *
@@ -388,6 +393,126 @@ sleep_until(uint64_t due)
 	return cli_stop ? -1 : 0;
 }
 
+/* ---- --commands ------------------------------------------------------- */
+
+static int write_one(struct poller *p, int unit, const struct reg_write *w);
+
+static bool
+polled_unit(const struct options *o, long unit)
+{
+	int i;
+
+	for (i = 0; i < o->nunits; i++)
+		if (o->units[i].id == unit)
+			return true;
+	return false;
+}
+
+/* A refused command, said on stderr and in the stream for the publisher. */
+static int
+refuse(struct poller *p, long unit, const char *name, const char *why)
+{
+	cli_warn("%s:%llu: %s", p->cmd.name, (unsigned long long)p->cmd.lineno,
+	         why);
+	begin(p, (int)unit);
+	jsonl_str(&p->out, "event", "write");
+	jsonl_str(&p->out, "register", name);
+	jsonl_bool(&p->out, "ok", false);
+	jsonl_str(&p->out, "error", "refused");
+	jsonl_str(&p->out, "message", why);
+	return jsonl_end(&p->out);
+}
+
+/* {"unit":1,"name":"active_power_rate","value":40}: only what the map
+ * marks writable, within its limits; never --force. */
+static int
+run_command(struct poller *p)
+{
+	json_t *c = jsonl_parse_line(&p->cmd), *v;
+	const char *name;
+	struct reg_write w = {.spec = "command"};
+	long unit;
+	int rc = 0;
+
+	if (c == NULL)
+		return 0; /* reported with its line number */
+	name = json_string_value(json_object_get(c, "name"));
+	v = json_object_get(c, "value");
+	unit = json_is_integer(json_object_get(c, "unit"))
+	           ? (long)json_integer_value(json_object_get(c, "unit"))
+	           : p->o->units[0].id;
+	w.reg = name ? regmap_find(&p->map, name) : NULL;
+	if (name == NULL || !json_is_number(v))
+		rc = refuse(p, unit, name ? name : "", "want name and value");
+	else if (!polled_unit(p->o, unit))
+		rc = refuse(p, unit, name, "a unit this gw-read does not poll");
+	else if (w.reg == NULL || !w.reg->writable)
+		rc =
+		    refuse(p, unit, name, "not a writable register of the map");
+	else if (!(json_number_value(v) >= w.reg->write_min &&
+	           json_number_value(v) <= w.reg->write_max))
+		rc = refuse(p, unit, name, "outside the map's limits");
+	else {
+		w.value = json_number_value(v);
+		rc = write_one(p, (int)unit, &w) < 0 ? -1 : 0;
+	}
+	json_decref(c);
+	return rc;
+}
+
+/* Until due: commands as they come (or a plain sleep without them). */
+static int
+wait_commands(struct poller *p, uint64_t due)
+{
+	uint64_t now;
+
+	if (p->cmd_fp == NULL)
+		return sleep_until(due);
+	while (!cli_stop && (now = clock_mono_ms()) < due) {
+		struct pollfd pfd = {fileno(p->cmd_fp), POLLIN, 0};
+		int r;
+
+		if (poll(&pfd, 1, (int)(due - now)) <= 0)
+			continue;
+		r = jsonl_read_some(&p->cmd);
+		if (r < 0 && errno != EAGAIN)
+			return -1;
+		while (jsonl_take_line(&p->cmd))
+			if (run_command(p) < 0)
+				return -2;
+	}
+	return cli_stop ? -1 : 0;
+}
+
+/* The FIFO, opened read-write: no writer yet is no end of input. */
+static int
+open_commands(struct poller *p)
+{
+	int fd;
+
+	if (p->o->commands == NULL)
+		return -1;
+	fd = open(p->o->commands, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || (p->cmd_fp = fdopen(fd, "r")) == NULL) {
+		warn("%s", p->o->commands);
+		if (fd >= 0)
+			close(fd);
+		return CLI_EXIT_FAILURE;
+	}
+	jsonl_reader_init(&p->cmd, p->cmd_fp, p->o->commands);
+	return -1;
+}
+
+static void
+close_commands(struct poller *p)
+{
+	if (p->cmd_fp == NULL)
+		return;
+	jsonl_reader_free(&p->cmd);
+	fclose(p->cmd_fp);
+	p->cmd_fp = NULL;
+}
+
 static int
 loop(struct poller *p)
 {
@@ -413,8 +538,12 @@ loop(struct poller *p)
 		tick += o->interval_ms;
 		if (tick < clock_mono_ms())
 			tick = clock_mono_ms();
-		if (sleep_until(tick) < 0)
+		switch (wait_commands(p, tick)) {
+		case -1:
 			return 0;
+		case -2:
+			return -1; /* a record could not be written */
+		}
 	}
 }
 
@@ -703,7 +832,7 @@ main(int argc, char **argv)
 	char *bus = NULL, *units = NULL, *map = NULL, *fc = NULL,
 	     *format = NULL, *max_rss = NULL, *reg = NULL, *adhoc[MAX_ADHOC];
 	char *d[5] = {NULL, NULL, NULL, NULL, NULL}, err[300];
-	char *write = NULL, *writes[MAX_WRITES];
+	char *write = NULL, *writes[MAX_WRITES], *commands = NULL;
 	struct cli_strings strings = {0};
 	int nadhoc = 0, nwrites = 0, force = 0, rc, i;
 	bool too_many = false;
@@ -737,6 +866,8 @@ main(int argc, char **argv)
 	     "NAME=VALUE"},
 	    {"force", '\0', POPT_ARG_NONE, &force, 0,
 	     "--write what the map does not mark writable or allow", NULL},
+	    {"commands", '\0', POPT_ARG_STRING, &commands, CLI_OPT_STRING,
+	     "between polls, do the writes FIFO asks for (gw-publish)", "FIFO"},
 	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
 	     "exit 3 when gw-read itself grows past SIZE", "SIZE"},
 	    CLI_COMMON_OPTIONS,
@@ -751,6 +882,7 @@ main(int argc, char **argv)
 	cli_strings_track(&strings, &fc);
 	cli_strings_track(&strings, &format);
 	cli_strings_track(&strings, &max_rss);
+	cli_strings_track(&strings, &commands);
 	for (i = 0; i < 5; i++)
 		cli_strings_track(&strings, &d[i]);
 	while ((rc = poptGetNextOpt(con)) > 0) {
@@ -792,6 +924,11 @@ main(int argc, char **argv)
 	o.csv = format != NULL && strcmp(format, "csv") == 0;
 	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
 		goto done;
+	o.commands = commands;
+	if (commands != NULL && (map == NULL || !o.interval_set)) {
+		rc = cli_usage_error("--commands needs -m MAP and -i");
+		goto done;
+	}
 	p.o = &o;
 	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input",
 	                         nwrites > 0)) >= 0 ||
@@ -801,6 +938,8 @@ main(int argc, char **argv)
 		goto cleanup;
 	if (!o.gap_set)
 		o.gap_ms = p.map.min_gap_ms;
+	if ((rc = open_commands(&p)) >= 0)
+		goto cleanup;
 
 	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, o.csv ? _IOFBF : _IOLBF, 0);
@@ -821,6 +960,7 @@ main(int argc, char **argv)
 	if (cli_close_stdout() != 0 && rc == 0)
 		rc = CLI_EXIT_FAILURE;
 cleanup:
+	close_commands(&p);
 	free_writes(&p);
 	free(p.labels);
 	regmap_free(&p.map);

@@ -29,12 +29,14 @@ _comp_cmd_gw_publish()
 		COMPREPLY=($(compgen -W "10s 30s 1m" -- "$cur"))
 		return ;;
 	--product-name | --product-id | --firmware-version | --custom-name | \
-		--instance | --address | --max-rss | --max-line | --max-paths)
+		--instance | --address | --max-rss | --max-line | --max-paths | \
+		--max-power | --min-write-interval)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "--service --map --product-name --product-id
 		--firmware-version --position --custom-name --instance --signals
-		--stale-after --system --session --address --max-line --max-paths
+		--stale-after --system --session --address --commands --max-power
+		--min-write-interval --max-line --max-paths
 		--max-rss --help
 		--usage --version --quiet --verbose" -- "$cur"))
 }

@@ -27,10 +27,13 @@ _comp_cmd_gw_read()
 		return ;;
 	-u | --units | -r | --register | -n | --count | --max-rss | -w | --write)
 		return ;;
+	--commands)
+		_comp_gxkit_filedir
+		return ;;
 	esac
 	COMPREPLY=($(compgen -W "--bus --units --map --register --fc --interval
 		--count --format --timeout --gap --backoff-after --backoff
-		--write --force --max-rss --help --usage --version --quiet
+		--write --force --commands --max-rss --help --usage --version --quiet
 		--verbose" -- "$cur"))
 }
 complete -F _comp_cmd_gw_read gw-read

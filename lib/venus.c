@@ -1,5 +1,6 @@
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,4 +171,61 @@ venus_class_instance(const char *s, char *cls, size_t clslen, long *instance)
 		return -1;
 	snprintf(cls, clslen, "%.*s", (int)(colon - s), s);
 	return 0;
+}
+
+void
+venus_limit_init(struct venus_limit *l, double max_w, uint64_t min_interval_ms)
+{
+	l->max_w = max_w;
+	l->min_interval_ms = min_interval_ms;
+	l->sent_pct = l->pending_pct = -1;
+	l->sent_ms = 0;
+}
+
+int
+venus_limit_percent(const struct venus_limit *l, double watts)
+{
+	if (!(l->max_w > 0) || !(watts >= 0) || watts > l->max_w * 1.0000001)
+		return -1;
+	return (int)lround(watts / l->max_w * 100);
+}
+
+int
+venus_limit_request(struct venus_limit *l, int pct, uint64_t now)
+{
+	if (pct < 0 || pct > 100)
+		return -1;
+	if (pct == l->sent_pct) {
+		l->pending_pct = -1; /* back where the inverter is */
+		return -1;
+	}
+	if (l->sent_pct >= 0 && now - l->sent_ms < l->min_interval_ms) {
+		l->pending_pct = pct;
+		return -1;
+	}
+	l->sent_pct = pct;
+	l->sent_ms = now;
+	l->pending_pct = -1;
+	return pct;
+}
+
+int
+venus_limit_due(struct venus_limit *l, uint64_t now, uint64_t *due_ms)
+{
+	int pct = l->pending_pct;
+
+	if (pct < 0)
+		return -1;
+	if (now - l->sent_ms < l->min_interval_ms) {
+		*due_ms = l->sent_ms + l->min_interval_ms;
+		return -1;
+	}
+	l->pending_pct = -1;
+	return venus_limit_request(l, pct, now);
+}
+
+double
+venus_limit_watts(const struct venus_limit *l, double pct)
+{
+	return pct / 100 * l->max_w;
 }

@@ -1,8 +1,9 @@
 /*
  * venus: the naming rules of Venus OS devices, as string work only:
  * service names com.victronenergy.TYPE.NAME and their {unit}/{serial}
- * templates, the settings ident of a device, /Mgmt/Connection, and
- * "class:instance" values.  Nothing here allocates or talks to a bus;
+ * templates, the settings ident of a device, /Mgmt/Connection,
+ * "class:instance" values, and /Ac/PowerLimit as a rate-limited percent.
+ * Nothing here allocates or talks to a bus;
  * functions fill the caller's buffers and return 0, or -1 with a message
  * in err.
  */
@@ -11,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define VENUS_PREFIX "com.victronenergy."
 
@@ -46,5 +48,32 @@ void venus_connection(const char *bus, int unit, char *out, size_t len);
 /* "pvinverter:20" into class and instance; -1 when it is not that form. */
 int venus_class_instance(const char *s, char *cls, size_t clslen,
                          long *instance);
+
+/*
+ * /Ac/PowerLimit (W, as Venus writes it for ESS and feed-in limits) as an
+ * inverter's active power rate in percent of max_w, written sparingly:
+ * Venus may write the limit every few seconds and the inverter keeps it in
+ * flash.  A percent goes out only when it differs from the last one sent,
+ * and at most once per min_interval_ms; one that must wait is kept and
+ * sent when due.  The caller owns the struct; all times are monotonic ms.
+ */
+struct venus_limit {
+	double max_w;
+	uint64_t min_interval_ms;
+	int sent_pct; /* -1 before the first */
+	uint64_t sent_ms;
+	int pending_pct; /* -1 when none waits */
+};
+void venus_limit_init(struct venus_limit *l, double max_w,
+                      uint64_t min_interval_ms);
+/* Percent of max_w for watts (0..100, rounded); -1 for what is no limit
+ * (negative, NaN, above max_w). */
+int venus_limit_percent(const struct venus_limit *l, double watts);
+/* A SetValue of pct at now: the percent to send now, or -1 (nothing new,
+ * or kept until due). */
+int venus_limit_request(struct venus_limit *l, int pct, uint64_t now);
+/* A kept percent whose time has come (-1: none); *due_ms when one waits. */
+int venus_limit_due(struct venus_limit *l, uint64_t now, uint64_t *due_ms);
+double venus_limit_watts(const struct venus_limit *l, double pct);
 
 #endif

@@ -544,3 +544,70 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	run complete_words gw-publish --signals it
 	[ "$output" = items ]
 }
+
+@test "gw-publish: /Ac/PowerLimit reaches gw-sim through gw-read --commands; /Ac/Power follows" {
+	start_dbus
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1
+	mkfifo "$BATS_TEST_TMPDIR/cmd"
+	local F=$BATS_TEST_TMPDIR/cmd
+	gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 200ms --commands "$F" \
+		2>"$BATS_TEST_TMPDIR/read.err" |
+		tee "$BATS_TEST_TMPDIR/read.jsonl" |
+		gw-publish -s $NAME -m growatt-v120 --commands "$F" --max-power 5000 \
+			--min-write-interval 1s -v 2>"$BATS_TEST_TMPDIR/pub.err" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	wait_name $NAME
+	wait_value /Ac/MaxPower "double 5000"
+	wait_value /Ac/PowerLimit "double 5000" # the inverter's 100 %
+	full=$(value /Ac/Power | awk '{print $NF}')
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:2000
+	[[ $output == *"int32 0"* ]]
+	wait_value /Ac/PowerLimit "double 2000"
+	for i in $(seq 1 40); do # gw-read wrote it, and polled once more
+		[ "$(jq -s 'map(select(.event == "write")) | length' "$BATS_TEST_TMPDIR/read.jsonl")" -ge 1 ] && break
+		sleep 0.05
+	done
+	sleep 0.6
+	now=$(value /Ac/Power | awk '{print $NF}')
+	awk -v f="$full" -v n="$now" 'BEGIN { exit !(n / f > 0.35 && n / f < 0.45) }'
+	# out of range: refused, nothing sent
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:9000
+	[[ $output == *"int32 2"* ]]
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:string:lots
+	[[ $output != *"int32 0"* ]]
+	# Venus writing every 100 ms: the same value again is not written, and
+	# changes go out at most once a second, the latest one last
+	sleep 1.1 # since 40 % went out
+	for w in 2000 2000 1000 1500 2500; do
+		dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:int32:$w >/dev/null
+		sleep 0.1
+	done
+	wait_value /Ac/PowerLimit "double 2500"
+	jq -c 'select(.event == "write") | .value' "$BATS_TEST_TMPDIR/read.jsonl" >"$BATS_TEST_TMPDIR/written"
+	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/written")" = "40 20 50 " ]
+	jq -s -e 'map(select(.event == "write")) | all(.ok and .read_back == .value)' "$BATS_TEST_TMPDIR/read.jsonl" >/dev/null
+}
+
+@test "gw-publish: no --commands, no writes: /Ac/PowerLimit is not there; usage errors" {
+	start_dbus
+	start_publisher
+	# no such item: SetValue's result is not 0 (1, as velib_python)
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:2000
+	[[ $output != *"int32 0"* ]]
+	run dbus-send --print-reply --dest=$NAME / com.victronenergy.BusItem.GetItems
+	[[ $output == *"/Ac/Power"* && $output != *"/Ac/MaxPower"* && $output != *"/Ac/PowerLimit"* ]]
+	for args in "--commands /tmp/x" "--commands /tmp/x --max-power -5" \
+		"--commands /tmp/x --max-power 5000 --min-write-interval soon"; do
+		run_split gw-publish -s $NAME $args
+		assert_usage_error
+	done
+	# a FIFO that is not there: said, and the path stays away
+	exec 5>&-
+	wait $PUB_PID
+	start_publisher --commands "$BATS_TEST_TMPDIR/none" --max-power 5000
+	grep -q "none: /Ac/PowerLimit stays read-only: No such file or directory" "$BATS_TEST_TMPDIR/pub.err"
+	run dbus-send --print-reply --dest=$NAME / com.victronenergy.BusItem.GetItems
+	[[ $output == *"/Ac/Power"* && $output != *"/Ac/PowerLimit"* ]]
+	run_split gw-read -b tcp:127.0.0.1:1 -m growatt-v120 --commands /tmp/x
+	assert_usage_error
+}

@@ -131,13 +131,44 @@ class_instances(void **state)
 	assert_int_equal(venus_class_instance(NULL, cls, sizeof(cls), &n), -1);
 }
 
+/* Watts to percent, sent only when it changes and not too often. */
+static void
+power_limit(void **state)
+{
+	struct venus_limit l;
+	uint64_t due = 0;
+
+	(void)state;
+	venus_limit_init(&l, 5000, 5000);
+	assert_int_equal(venus_limit_percent(&l, 2000), 40);
+	assert_int_equal(venus_limit_percent(&l, 5000), 100);
+	assert_int_equal(venus_limit_percent(&l, 0), 0);
+	assert_int_equal(venus_limit_percent(&l, 5001), -1);
+	assert_int_equal(venus_limit_percent(&l, -1), -1);
+	assert_int_equal(venus_limit_percent(&l, 0.0 / 0.0), -1);
+	assert_int_equal(venus_limit_request(&l, 40, 1000), 40); /* first */
+	assert_int_equal(venus_limit_request(&l, 40, 2000), -1); /* same */
+	assert_int_equal(venus_limit_request(&l, 60, 3000), -1); /* too soon */
+	assert_int_equal(venus_limit_request(&l, 70, 4000), -1); /* latest */
+	assert_int_equal(venus_limit_due(&l, 5000, &due), -1);
+	assert_true(due == 6000);
+	assert_int_equal(venus_limit_due(&l, 6000, &due), 70);
+	assert_int_equal(venus_limit_due(&l, 20000, &due), -1); /* sent */
+	assert_int_equal(venus_limit_request(&l, 50, 7000), -1);
+	assert_int_equal(venus_limit_request(&l, 70, 8000), -1); /* back */
+	assert_int_equal(venus_limit_due(&l, 20000, &due), -1);
+	assert_int_equal(venus_limit_request(&l, 101, 30000), -1);
+	assert_int_equal(venus_limit_request(&l, 10, 30000), 10);
+	assert_true(venus_limit_watts(&l, 10) == 500);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(templates),       cmocka_unit_test(expansion),
-	    cmocka_unit_test(idents),          cmocka_unit_test(connections),
-	    cmocka_unit_test(class_instances),
+	    cmocka_unit_test(power_limit), cmocka_unit_test(templates),
+	    cmocka_unit_test(expansion),   cmocka_unit_test(idents),
+	    cmocka_unit_test(connections), cmocka_unit_test(class_instances),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
