@@ -3,7 +3,10 @@
 #
 #   install.sh [--root DIR]                   the tools into DIR/data/gxkit
 #   install.sh --bridge NAME -b SPEC -u IDS -m MAP [-i DUR] [--max-rss SIZE]
-#              [--log-dir DIR] [--root DIR]   a gw-read | gw-publish service
+#              [--limit WATTS] [--log-dir DIR] [--root DIR]
+#                                             a gw-read | gw-publish service;
+#                                             --limit: with the control path
+#                                             (/Ac/PowerLimit, rated WATTS)
 #   install.sh --remove NAME [--root DIR]     undo one service
 #   install.sh --uninstall [--root DIR]       undo everything
 #
@@ -17,7 +20,7 @@ prog=${0##*/}
 here=$(cd "$(dirname "$0")" && pwd -P)
 root=/
 action=install
-name= bus= units= map= interval=5s max_rss=24M log_dir=/var/log
+name= bus= units= map= interval=5s max_rss=24M log_dir=/var/log limit=
 
 die() {
 	echo "$prog: $*" >&2
@@ -31,7 +34,7 @@ usage() {
 }
 
 help() {
-	sed -n '2,13s/^# \{0,1\}//p' "$0"
+	sed -n '2,16s/^# \{0,1\}//p' "$0"
 	exit 0
 }
 
@@ -48,6 +51,7 @@ while [ $# -gt 0 ]; do
 	-m) need_arg "$@"; map=$2; shift ;;
 	-i) need_arg "$@"; interval=$2; shift ;;
 	--max-rss) need_arg "$@"; max_rss=$2; shift ;;
+	--limit) need_arg "$@"; limit=$2; shift ;;
 	--log-dir) need_arg "$@"; log_dir=$2; shift ;;
 	-h | --help) help ;;
 	*) usage "unknown argument '$1'" ;;
@@ -125,6 +129,11 @@ run_script() {
 	*[,-]*) service="com.victronenergy.pvinverter.${name}_{unit}" ;;
 	*) service="com.victronenergy.pvinverter.$name" ;;
 	esac
+	control_read= control_publish=
+	if [ -n "$limit" ]; then
+		control_read=" --commands commands.fifo"
+		control_publish=" --commands commands.fifo --max-power $(quote "$limit")"
+	fi
 	cat <<EOF
 #!/bin/sh
 # gxkit bridge $name, made by install.sh: gw-read | gw-publish under
@@ -133,11 +142,12 @@ run_script() {
 exec 2>&1
 bin=\$(cd -P ../../bin && pwd -P)
 [ -p bridge.fifo ] || { rm -f bridge.fifo; mkfifo bridge.fifo; }
+$([ -z "$limit" ] || echo '[ -p commands.fifo ] || { rm -f commands.fifo; mkfifo commands.fifo; }')
 "\$bin/gw-read" -b $(quote "$bus") -u $(quote "$units") -m $(quote "$map") \\
-	-i $(quote "$interval") --max-rss $(quote "$max_rss") >bridge.fifo &
+	-i $(quote "$interval") --max-rss $(quote "$max_rss")$control_read >bridge.fifo &
 reader=\$!
 "\$bin/gw-publish" -s $(quote "$service") -m $(quote "$map") \\
-	--max-rss $(quote "$max_rss") <bridge.fifo &
+	--max-rss $(quote "$max_rss")$control_publish <bridge.fifo &
 publisher=\$!
 trap 'kill \$reader \$publisher 2>/dev/null' TERM INT HUP
 wait \$publisher || :
@@ -154,6 +164,7 @@ install_bridge() {
 		usage "--bridge needs -b SPEC, -u IDS and -m MAP"
 	case $bus in rtu:/* | tcp:?*) ;; *) usage "-b: '$bus' is not rtu:DEVICE or tcp:HOST" ;; esac
 	case $units in *[!0-9,-]* | "") usage "-u: '$units' is not a unit list (1,5 or 1-3)" ;; esac
+	case $limit in *[!0-9]*) usage "--limit: '$limit' is not a power in W" ;; esac
 	install_tools
 	dir=$gxkit/service/$name
 	mkdir -p "$dir/log" "$services"

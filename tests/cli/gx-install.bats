@@ -104,6 +104,26 @@ teardown() {
 	sh -n "$R/data/gxkit/service/pair/run"
 }
 
+@test "install.sh --bridge --limit: the control path through a second FIFO" {
+	stage
+	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 \
+		-m growatt-v120 --limit 5000
+	[ "$status" -eq 0 ]
+	d=$R/data/gxkit/service/growatt
+	sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$d/run" >"$BATS_TEST_TMPDIR/joined"
+	grep -q "mkfifo commands.fifo" "$d/run"
+	grep -q "gw-read\" .* --commands commands.fifo >bridge.fifo" "$BATS_TEST_TMPDIR/joined"
+	grep -q "gw-publish\" .* --commands commands.fifo --max-power '5000' <bridge.fifo" "$BATS_TEST_TMPDIR/joined"
+	sh -n "$d/run"
+	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 \
+		-m growatt-v120 --limit 5kW
+	[ "$status" -eq 2 ]
+	[[ $output == *"--limit: '5kW' is not a power in W"* ]]
+	# without --limit, no control path
+	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 -m growatt-v120
+	! grep -q "commands" "$d/run"
+}
+
 @test "install.sh --remove one service, --uninstall everything" {
 	stage
 	"$PKG/install.sh" --root "$R" --bridge one -b tcp:127.0.0.1 -u 1 -m growatt-v120
