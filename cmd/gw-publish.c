@@ -8,6 +8,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -373,6 +374,44 @@ send_rate(struct device *d, int pct)
 		cli_debug("%s: %s %d %%", d->name, RATE_REG, pct);
 }
 
+/* A path of a map register marked writable, with the control path. */
+static const struct mb_reg *
+device_writable(const struct publisher *p, const char *path)
+{
+	const struct mb_reg *r = map_reg_of_path(p, path);
+
+	return p->cmd_fd >= 0 && r != NULL && r->writable ? r : NULL;
+}
+
+/* SetValue on a writable register's path: within the map's limits, one
+ * command to gw-read; the path then shows what the device reports. */
+static int
+set_register(struct device *d, const struct mb_reg *r,
+             const struct vbus_value *v)
+{
+	double x = v->kind == VBUS_DOUBLE ? v->d
+	           : v->kind == VBUS_INT  ? (double)v->i
+	                                  : NAN;
+	char line[256], num[JSONL_DOUBLE_MAX];
+	int n;
+
+	if (!(x >= r->write_min && x <= r->write_max))
+		return 2;
+	jsonl_format_double(num, x);
+	n = d->unit == NO_UNIT
+	        ? snprintf(line, sizeof(line),
+	                   "{\"name\":\"%s\",\"value\":%s}\n", r->name, num)
+	        : snprintf(line, sizeof(line),
+	                   "{\"unit\":%d,\"name\":\"%s\",\"value\":%s}\n",
+	                   d->unit, r->name, num);
+	if (n >= (int)sizeof(line) ||
+	    write(d->p->cmd_fd, line, (size_t)n) != n) {
+		warn("%s: %s", d->p->o->commands, r->name);
+		return 2;
+	}
+	return 0;
+}
+
 /* SetValue on /Ac/PowerLimit: accepted in 0..max, sent when it changes
  * and not too often; the path then shows what the inverter reports. */
 static int
@@ -456,12 +495,15 @@ on_set(struct vbus_service *s, struct vbus_item *item,
        const struct vbus_value *v, DBusMessage *call, void *user)
 {
 	struct device *d = user;
+	const struct mb_reg *r;
 	struct pending_write *w;
 	char path[256];
 
 	(void)s;
 	if (strcmp(item->path, POWER_LIMIT) == 0)
 		return set_power_limit(d, v);
+	if ((r = device_writable(d->p, item->path)) != NULL)
+		return set_register(d, r, v);
 	if (strcmp(item->path, "/Position") == 0 &&
 	    (v->kind != VBUS_INT || v->i < 0 || v->i > 2))
 		return 2;
@@ -537,7 +579,9 @@ create_paths(struct device *d, const char *connection)
 
 		/* a measured path already added takes the map's unit here */
 		if (r->dbus_path != NULL)
-			vbus_add(&d->svc, r->dbus_path, &none, false, r->unit);
+			vbus_add(&d->svc, r->dbus_path, &none,
+			         device_writable(p, r->dbus_path) != NULL,
+			         r->unit);
 	}
 	for (i = 0; i < d->svc.n; i++) /* types decided once, here */
 		d->svc.items[i].text = is_text_path(p, d->svc.items[i].path);
@@ -710,7 +754,10 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 				continue;
 			item->text = json_is_string(val);
 		}
-		if (vbus_value_from_json(val, &v) < 0 || item->writable ||
+		/* a writable path holds a setting, or the device's own
+		 * register (the control path): only the latter reads it */
+		if (vbus_value_from_json(val, &v) < 0 ||
+		    (item->writable && !device_writable(d->p, path)) ||
 		    (v.kind != VBUS_INVALID &&
 		     (v.kind == VBUS_STRING) != item->text)) {
 			cli_warn("%s:%llu: %s: value of the wrong type refused",

@@ -611,3 +611,25 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	run_split gw-read -b tcp:127.0.0.1:1 -m growatt-v120 --commands /tmp/x
 	assert_usage_error
 }
+
+@test "gw-publish: a writable map register with a dbus_path is a writable path, limits kept" {
+	start_dbus
+	# the Growatt map with the rate on a D-Bus path of its own
+	sed 's|^active_power_rate,holding,3,u16,1,%,,|active_power_rate,holding,3,u16,1,%,/Control/Rate,|' \
+		"$ROOT/lib/maps/growatt-v120.csv" >"$BATS_TEST_TMPDIR/map.csv"
+	local M=$BATS_TEST_TMPDIR/map.csv F=$BATS_TEST_TMPDIR/cmd
+	start_gw_sim_tcp -m "$M" --time 12:00 -u 1
+	mkfifo "$F"
+	gw-read -b tcp:127.0.0.1:$PORT -m "$M" --gap 0 -i 200ms --commands "$F" |
+		gw-publish -s $NAME -m "$M" --commands "$F" --max-power 5000 \
+			2>"$BATS_TEST_TMPDIR/pub.err" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	wait_name $NAME
+	wait_value /Control/Rate "int32 100|double 100"
+	run dbus-send --print-reply --dest=$NAME /Control/Rate com.victronenergy.BusItem.SetValue variant:int32:70
+	[[ $output == *"int32 0"* ]]
+	wait_value /Control/Rate "int32 70|double 70"
+	wait_value /Ac/PowerLimit "double 3500" # the same register, in W
+	run dbus-send --print-reply --dest=$NAME /Control/Rate com.victronenergy.BusItem.SetValue variant:int32:170
+	[[ $output == *"int32 2"* ]]
+}
