@@ -355,23 +355,35 @@ settings_appeared(struct publisher *p)
 #define POWER_LIMIT "/Ac/PowerLimit"
 #define RATE_REG    "active_power_rate" /* the Growatt maps' name */
 
-/* One command line to gw-read; a full or closed FIFO is said, not fatal. */
-static void
-send_rate(struct device *d, int pct)
+/* One command line to gw-read; a full or closed FIFO is said, not fatal:
+ * 0, or -1. */
+static int
+send_command(struct device *d, const char *name, double value)
 {
-	char line[128];
-	int n =
-	    d->unit == NO_UNIT
-	        ? snprintf(line, sizeof(line),
-	                   "{\"name\":\"%s\",\"value\":%d}\n", RATE_REG, pct)
-	        : snprintf(line, sizeof(line),
-	                   "{\"unit\":%d,\"name\":\"%s\",\"value\":%d}\n",
-	                   d->unit, RATE_REG, pct);
+	char line[256], num[JSONL_DOUBLE_MAX], unit[24] = "";
+	int n;
 
-	if (write(d->p->cmd_fd, line, (size_t)n) != n)
-		warn("%s: %s", d->p->o->commands, RATE_REG);
-	else
-		cli_debug("%s: %s %d %%", d->name, RATE_REG, pct);
+	jsonl_format_double(num, value);
+	if (d->unit != NO_UNIT)
+		snprintf(unit, sizeof(unit), "\"unit\":%d,", d->unit);
+	n = snprintf(line, sizeof(line), "{%s\"name\":\"%s\",\"value\":%s}\n",
+	             unit, name, num);
+	if (n >= (int)sizeof(line) ||
+	    write(d->p->cmd_fd, line, (size_t)n) != n) {
+		warn("%s: %s", d->p->o->commands, name);
+		return -1;
+	}
+	cli_debug("%s: %s %s", d->name, name, num);
+	return 0;
+}
+
+/* A SetValue's number (NaN for anything else). */
+static double
+number_of(const struct vbus_value *v)
+{
+	return v->kind == VBUS_DOUBLE ? v->d
+	       : v->kind == VBUS_INT  ? (double)v->i
+	                              : NAN;
 }
 
 /* A path of a map register marked writable, with the control path. */
@@ -389,26 +401,11 @@ static int
 set_register(struct device *d, const struct mb_reg *r,
              const struct vbus_value *v)
 {
-	double x = v->kind == VBUS_DOUBLE ? v->d
-	           : v->kind == VBUS_INT  ? (double)v->i
-	                                  : NAN;
-	char line[256], num[JSONL_DOUBLE_MAX];
-	int n;
+	double x = number_of(v);
 
-	if (!(x >= r->write_min && x <= r->write_max))
+	if (!(x >= r->write_min && x <= r->write_max) ||
+	    send_command(d, r->name, x) < 0)
 		return 2;
-	jsonl_format_double(num, x);
-	n = d->unit == NO_UNIT
-	        ? snprintf(line, sizeof(line),
-	                   "{\"name\":\"%s\",\"value\":%s}\n", r->name, num)
-	        : snprintf(line, sizeof(line),
-	                   "{\"unit\":%d,\"name\":\"%s\",\"value\":%s}\n",
-	                   d->unit, r->name, num);
-	if (n >= (int)sizeof(line) ||
-	    write(d->p->cmd_fd, line, (size_t)n) != n) {
-		warn("%s: %s", d->p->o->commands, r->name);
-		return 2;
-	}
 	return 0;
 }
 
@@ -417,16 +414,13 @@ set_register(struct device *d, const struct mb_reg *r,
 static int
 set_power_limit(struct device *d, const struct vbus_value *v)
 {
-	double w = v->kind == VBUS_DOUBLE ? v->d
-	           : v->kind == VBUS_INT  ? (double)v->i
-	                                  : -1;
-	int pct = venus_limit_percent(&d->limit, w);
+	int pct = venus_limit_percent(&d->limit, number_of(v));
 
 	if (pct < 0)
 		return 2;
 	pct = venus_limit_request(&d->limit, pct, clock_mono_ms());
 	if (pct >= 0)
-		send_rate(d, pct);
+		(void)send_command(d, RATE_REG, pct);
 	return 0;
 }
 
@@ -452,7 +446,7 @@ send_due_limits(struct publisher *p, uint64_t now)
 
 	for (i = 0; p->cmd_fd >= 0 && i < p->ndev; i++)
 		if ((pct = venus_limit_due(&p->dev[i]->limit, now, &due)) >= 0)
-			send_rate(p->dev[i], pct);
+			(void)send_command(p->dev[i], RATE_REG, pct);
 }
 
 /* ---- writes from D-Bus --------------------------------------------------- */
