@@ -403,8 +403,7 @@ set_register(struct device *d, const struct mb_reg *r,
 {
 	double x = number_of(v);
 
-	if (!(x >= r->write_min && x <= r->write_max) ||
-	    send_command(d, r->name, x) < 0)
+	if (!mb_write_allowed(r, x) || send_command(d, r->name, x) < 0)
 		return 2;
 	return 0;
 }
@@ -682,11 +681,9 @@ path_of(const struct publisher *p, const char *key)
 static bool
 bad_key_known(struct publisher *p, const char *key)
 {
-	uint32_t h = 2166136261u;
+	uint32_t h = vbus_path_hash(key);
 	size_t i;
 
-	for (i = 0; key[i] != '\0'; i++)
-		h = (h ^ (unsigned char)key[i]) * 16777619u;
 	for (i = 0; i < p->nbad_keys; i++)
 		if (p->bad_keys[i] == h)
 			return true;

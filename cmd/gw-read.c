@@ -396,6 +396,15 @@ sleep_until(uint64_t due)
 
 /* ---- --commands ------------------------------------------------------- */
 
+/* The start of a write record, done or refused. */
+static void
+begin_write(struct poller *p, int unit, const char *name)
+{
+	begin(p, unit);
+	jsonl_str(&p->out, "event", "write");
+	jsonl_str(&p->out, "register", name);
+}
+
 static int write_one(struct poller *p, int unit, const struct reg_write *w);
 
 static bool
@@ -415,9 +424,7 @@ refuse(struct poller *p, long unit, const char *name, const char *why)
 {
 	cli_warn("%s:%llu: %s", p->cmd.name, (unsigned long long)p->cmd.lineno,
 	         why);
-	begin(p, (int)unit);
-	jsonl_str(&p->out, "event", "write");
-	jsonl_str(&p->out, "register", name);
+	begin_write(p, (int)unit, name);
 	jsonl_bool(&p->out, "ok", false);
 	jsonl_str(&p->out, "error", "refused");
 	jsonl_str(&p->out, "message", why);
@@ -450,8 +457,7 @@ run_command(struct poller *p)
 	else if (w.reg == NULL || !w.reg->writable)
 		rc =
 		    refuse(p, unit, name, "not a writable register of the map");
-	else if (!(json_number_value(v) >= w.reg->write_min &&
-	           json_number_value(v) <= w.reg->write_max))
+	else if (!mb_write_allowed(w.reg, json_number_value(v)))
 		rc = refuse(p, unit, name, "outside the map's limits");
 	else {
 		w.value = json_number_value(v);
@@ -626,7 +632,7 @@ add_write(struct poller *p, const char *spec, bool force)
 		return cli_usage_error("--write: the map does not mark %s "
 		                       "writable (--force writes it anyway)",
 		                       r->name);
-	if (!(w->value >= r->write_min && w->value <= r->write_max))
+	if (!mb_write_allowed(r, w->value))
 		return cli_usage_error("--write: %s=%s is outside %g..%g "
 		                       "(--force writes it anyway)",
 		                       r->name, eq + 1, r->write_min,
@@ -666,9 +672,7 @@ write_one(struct poller *p, int unit, const struct reg_write *w)
 	}
 	if (rc < 0)
 		err = errno;
-	begin(p, unit);
-	jsonl_str(&p->out, "event", "write");
-	jsonl_str(&p->out, "register", r->name ? r->name : w->spec);
+	begin_write(p, unit, r->name ? r->name : w->spec);
 	jsonl_int(&p->out, "address", r->address);
 	put_value(&p->out, "value", &wrote);
 	if (rc >= 0) {

@@ -374,7 +374,7 @@ write_refused(const struct sim *s, const uint8_t *req, int len, int header)
 			words[k] = (uint16_t)(val[2 * (off + k)] << 8 |
 			                      val[2 * (off + k) + 1]);
 		mb_decode(r, words, &v);
-		if (!(v.num >= r->write_min && v.num <= r->write_max))
+		if (!mb_write_allowed(r, v.num))
 			return MODBUS_EXCEPTION_ILLEGAL_DATA_VALUE;
 		done += r->words;
 	}

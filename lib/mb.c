@@ -432,3 +432,9 @@ mb_error_needs_reconnect(int err)
 	return strcmp(mb_error_word(err), "closed") == 0 ||
 	       strcmp(mb_error_word(err), "io") == 0;
 }
+
+bool
+mb_write_allowed(const struct mb_reg *r, double value)
+{
+	return r->writable && value >= r->write_min && value <= r->write_max;
+}

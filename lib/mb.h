@@ -75,6 +75,9 @@ struct mb_value {
 };
 void mb_decode(const struct mb_reg *r, const uint16_t *words,
                struct mb_value *out);
+/* May value be written to r: the map marks it writable and value is in
+ * its limits (NaN never is). */
+bool mb_write_allowed(const struct mb_reg *r, double value);
 /* The inverse, for the simulator: raw value into words. */
 void mb_encode(const struct mb_reg *r, double value, const char *text,
                uint16_t *words);

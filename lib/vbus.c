@@ -287,8 +287,8 @@ vbus_append_variant(DBusMessageIter *it, const struct vbus_value *v)
 }
 
 /* FNV-1a: paths are short and a peer picks them, so no clever hash. */
-static size_t
-path_hash(const char *path)
+uint32_t
+vbus_path_hash(const char *path)
 {
 	uint32_t h = 2166136261u;
 
@@ -301,7 +301,7 @@ path_hash(const char *path)
 static size_t
 index_slot(const struct vbus_service *s, const char *path)
 {
-	size_t mask = s->index_cap - 1, i = path_hash(path) & mask;
+	size_t mask = s->index_cap - 1, i = vbus_path_hash(path) & mask;
 
 	while (s->index[i] != 0 &&
 	       strcmp(s->items[s->index[i] - 1].path, path) != 0)

@@ -94,6 +94,8 @@ struct vbus_item *vbus_add(struct vbus_service *s, const char *path,
                            const struct vbus_value *v, bool writable,
                            const char *unit);
 struct vbus_item *vbus_find(struct vbus_service *s, const char *path);
+/* The hash vbus_find's index uses (FNV-1a), for callers' own sets. */
+uint32_t vbus_path_hash(const char *path);
 /* Register the object tree, then request the name (do-not-queue): a name
  * that appears before its paths makes Venus skip the device. */
 int vbus_publish(struct vbus_service *s, const char *name, char *err,
