@@ -23,7 +23,7 @@ FUZZERS     = fuzz_jsonl fuzz_args fuzz_regmap fuzz_mb fuzz_dbus fuzz_procmem \
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
 	sysstat python3-psutil python3-numpy bash-completion procps \
-	time jq linux-perf libmodbus-dev libcsv-dev python3-pymodbus \
+	time jq linux-perf strace libmodbus-dev libcsv-dev python3-pymodbus \
 	python3-serial python3-serial-asyncio mbpoll socat \
 	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
 	libhdf5-dev liblzf-dev python3-h5py hdf5-tools daemontools nodejs \

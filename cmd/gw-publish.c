@@ -100,6 +100,10 @@ static const char *const measured[] = {
 
 #define NMEASURED (sizeof(measured) / sizeof(measured[0]))
 
+#define POWER_LIMIT "/Ac/PowerLimit"
+#define MAX_POWER   "/Ac/MaxPower"
+#define RATE_REG    "active_power_rate" /* the Growatt maps' name */
+
 static const struct mb_reg *
 map_reg_of_path(const struct publisher *p, const char *path)
 {
@@ -151,7 +155,8 @@ set_path(struct device *d, const char *path, const struct vbus_value *v)
 		vbus_set(&d->svc, item, v);
 }
 
-/* Every measured path invalid and /Connected 0: nothing stale shows. */
+/* Every measured path invalid and /Connected 0: nothing stale shows.  The
+ * rated power is no measurement: it stays. */
 static void
 invalidate(struct device *d)
 {
@@ -159,7 +164,8 @@ invalidate(struct device *d)
 	size_t i;
 
 	for (i = 0; i < d->svc.n; i++)
-		if (is_measured(d->p, d->svc.items[i].path))
+		if (is_measured(d->p, d->svc.items[i].path) &&
+		    strcmp(d->svc.items[i].path, MAX_POWER) != 0)
 			vbus_set(&d->svc, &d->svc.items[i], &none);
 	set_path(d, "/Connected", &zero);
 	d->connected = false;
@@ -352,9 +358,6 @@ settings_appeared(struct publisher *p)
 /* ---- the control path: /Ac/PowerLimit to gw-read ---------------------------
  */
 
-#define POWER_LIMIT "/Ac/PowerLimit"
-#define RATE_REG    "active_power_rate" /* the Growatt maps' name */
-
 /* One command line to gw-read; a full or closed FIFO is said, not fatal:
  * 0, or -1. */
 static int
@@ -423,13 +426,14 @@ set_power_limit(struct device *d, const struct vbus_value *v)
 	return 0;
 }
 
-/* The rate the inverter reports (a poll, or gw-read's read-back) as W. */
+/* The rate the inverter reports (a poll, or gw-read's read-back) as W,
+ * once the rated power is known. */
 static void
 show_power_limit(struct device *d, json_t *rate)
 {
 	struct vbus_value v;
 
-	if (d->p->cmd_fd < 0 || !json_is_number(rate))
+	if (d->p->cmd_fd < 0 || !json_is_number(rate) || !(d->limit.max_w > 0))
 		return;
 	v = vbus_double(venus_limit_watts(&d->limit, json_number_value(rate)));
 	set_path(d, POWER_LIMIT, &v);
@@ -541,7 +545,8 @@ create_paths(struct device *d, const char *connection)
 {
 	const struct publisher *p = d->p;
 	const struct options *o = p->o;
-	struct vbus_value none = vbus_invalid();
+	struct vbus_value none = vbus_invalid(),
+	                  max = vbus_double(o->max_power);
 	size_t i;
 
 	add_text(d, "/Mgmt/ProcessName", "gw-publish", false);
@@ -561,18 +566,21 @@ create_paths(struct device *d, const char *connection)
 		for (i = 0; i < NMEASURED; i++)
 			vbus_add(&d->svc, measured[i], &none, false, NULL);
 	}
-	if (p->cmd_fd >= 0) { /* the control path: writable, in W */
-		struct vbus_value max = vbus_double(o->max_power);
-
-		vbus_add(&d->svc, "/Ac/MaxPower", &max, false, "W");
+	/* the rated power: --max-power, else the map's register */
+	if ((o->max_power > 0 || p->cmd_fd >= 0) &&
+	    map_reg_of_path(p, MAX_POWER) == NULL)
+		vbus_add(&d->svc, MAX_POWER, o->max_power > 0 ? &max : &none,
+		         false, "W");
+	if (p->cmd_fd >= 0) /* the control path: writable, in W */
 		vbus_add(&d->svc, POWER_LIMIT, &none, true, "W");
-	}
 	for (i = 0; p->have_map && i < p->map.n; i++) {
 		const struct mb_reg *r = &p->map.regs[i];
+		bool given = o->max_power > 0 && r->dbus_path != NULL &&
+		             strcmp(r->dbus_path, MAX_POWER) == 0;
 
 		/* a measured path already added takes the map's unit here */
 		if (r->dbus_path != NULL)
-			vbus_add(&d->svc, r->dbus_path, &none,
+			vbus_add(&d->svc, r->dbus_path, given ? &max : &none,
 			         device_writable(p, r->dbus_path) != NULL,
 			         r->unit);
 	}
@@ -732,8 +740,9 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 		const char *path = path_of(d->p, key);
 		struct vbus_item *item;
 
-		if (path == NULL)
-			continue;
+		if (path == NULL ||
+		    (d->p->o->max_power > 0 && strcmp(path, MAX_POWER) == 0))
+			continue; /* the user's rated power stands */
 		item = vbus_find(&d->svc, path);
 		if (item == NULL) { /* a new "/..." key: typed by its value */
 			struct vbus_value none = vbus_invalid();
@@ -755,6 +764,10 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 			         rd->name, (unsigned long long)rd->lineno,
 			         path);
 			continue;
+		}
+		if (strcmp(path, MAX_POWER) == 0 && number_of(&v) > 0) {
+			v = vbus_double(number_of(&v)); /* W, as dbus-fronius */
+			d->limit.max_w = v.d; /* the map's rated power */
 		}
 		vbus_set(&d->svc, item, &v);
 	}
@@ -813,7 +826,6 @@ record_unit(struct publisher *p, struct jsonl_reader *rd, json_t *rec)
 	return NO_UNIT;
 }
 
-/* One record from stdin. */
 /* gw-read's record of a rate it wrote (or was refused). */
 static bool
 is_rate_written(json_t *rec)
@@ -830,6 +842,7 @@ is_rate_written(json_t *rec)
 	return true;
 }
 
+/* One record from stdin. */
 static void
 handle_record(struct publisher *p, struct jsonl_reader *rd)
 {
@@ -1047,9 +1060,9 @@ check(struct options *o, const struct args *a)
 	o->firmware = a->firmware ? a->firmware : "";
 	o->custom_name = a->custom_name;
 	o->commands = a->commands;
-	if (a->commands != NULL && !(o->max_power > 0 && o->max_power < 1e7))
-		return cli_usage_error("--commands needs --max-power W, the "
-		                       "inverter's rated power");
+	if (o->max_power != 0 && !(o->max_power > 0 && o->max_power < 1e7))
+		return cli_usage_error("--max-power: bad power %g W",
+		                       o->max_power);
 	o->min_write_ms = 5000;
 	if (a->min_write != NULL &&
 	    cli_parse_duration(a->min_write, &o->min_write_ms) < 0)
@@ -1063,7 +1076,7 @@ check(struct options *o, const struct args *a)
 	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
 }
 
-/* Connect the control connection, load the map. */
+/* Load the map, connect the control connection: 0, or an exit code. */
 static int
 acquire(struct publisher *p)
 {
@@ -1073,10 +1086,15 @@ acquire(struct publisher *p)
 	if (o->map != NULL) {
 		if (regmap_load(o->map, &p->map, err, sizeof(err)) < 0) {
 			warnx("%s", err);
-			return -1;
+			return CLI_EXIT_FAILURE;
 		}
 		p->have_map = true;
 	}
+	if (o->commands != NULL && o->max_power == 0 &&
+	    map_reg_of_path(p, MAX_POWER) == NULL)
+		return cli_usage_error("--commands needs the inverter's rated "
+		                       "power: --max-power W, or a map with "
+		                       "an " MAX_POWER " register");
 	p->serial_key = p->map.serial ? p->map.serial : "serial";
 	/* read-write: gw-read may open its end later; never blocks */
 	if (o->commands != NULL &&
@@ -1087,7 +1105,7 @@ acquire(struct publisher *p)
 	p->ctl.conn = vbus_connect(o->bus_which, o->address, err, sizeof(err));
 	if (p->ctl.conn == NULL || watch_settings(p, err, sizeof(err)) < 0) {
 		warnx("%s", err);
-		return -1;
+		return CLI_EXIT_FAILURE;
 	}
 	return 0;
 }
@@ -1178,9 +1196,8 @@ main(int argc, char **argv)
 	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check(&o, &a)) >= 0)
 		goto done;
-	rc = CLI_EXIT_FAILURE;
 	cli_catch_stop_signals();
-	if (acquire(&p) == 0)
+	if ((rc = acquire(&p)) == 0)
 		rc = loop(&p);
 	release(&p);
 done:

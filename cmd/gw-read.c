@@ -71,6 +71,9 @@ struct poller {
 	bool any_failed;
 	struct reg_write writes[MAX_WRITES];
 	size_t nwrites;
+	size_t order[MAX_WRITES];             /* writes by address */
+	struct mb_request blocks[MAX_WRITES]; /* ... as requests */
+	size_t nblocks;
 	FILE *cmd_fp; /* --commands, read between polls */
 	struct jsonl_reader cmd;
 };
@@ -467,7 +470,9 @@ run_command(struct poller *p)
 	return rc;
 }
 
-/* Until due: commands as they come (or a plain sleep without them). */
+/* Until due: commands as they come (or a plain sleep without them).
+ * 0 when due; -1 when stopped; -2 when a record could not be written;
+ * CLI_EXIT_FAILURE when the FIFO could not be read (said). */
 static int
 wait_commands(struct poller *p, uint64_t due)
 {
@@ -482,8 +487,10 @@ wait_commands(struct poller *p, uint64_t due)
 		if (poll(&pfd, 1, (int)(due - now)) <= 0)
 			continue;
 		r = jsonl_read_some(&p->cmd);
-		if (r < 0 && errno != EAGAIN)
-			return -1;
+		if (r < 0 && errno != EAGAIN && errno != EINTR) {
+			warn("%s", p->o->commands);
+			return CLI_EXIT_FAILURE;
+		}
 		while (jsonl_take_line(&p->cmd))
 			if (run_command(p) < 0)
 				return -2;
@@ -545,11 +552,15 @@ loop(struct poller *p)
 		tick += o->interval_ms;
 		if (tick < clock_mono_ms())
 			tick = clock_mono_ms();
-		switch (wait_commands(p, tick)) {
+		switch ((i = wait_commands(p, tick))) {
+		case 0:
+			break;
 		case -1:
 			return 0;
 		case -2:
 			return -1; /* a record could not be written */
+		default:
+			return i;
 		}
 	}
 }
@@ -640,76 +651,131 @@ add_write(struct poller *p, const char *spec, bool force)
 	return -1;
 }
 
-/* Write one register (function 6, or 16 for several words), then read it
- * back.  1 when the read-back matches, 0 when not or failed, -1 when the
- * record could not be written. */
+/* A block's request and its read-back: 0, or the errno of the failure. */
 static int
-write_one(struct poller *p, int unit, const struct reg_write *w)
+write_request(struct poller *p, int unit, const struct mb_request *q,
+              const uint16_t *words, uint16_t *back)
 {
-	const struct mb_reg *r = w->reg;
-	uint16_t words[MB_MAX_READ], back[MB_MAX_READ];
-	struct mb_value wrote, got;
-	int rc = -1, err = 0;
+	int rc = -1;
 
-	memset(words, 0, sizeof(words));
-	mb_encode(r, w->value, w->text, words);
-	mb_decode(r, words, &wrote);
 	if (p->ctx == NULL)
 		p->ctx = mb_connect(&p->o->bus, p->o->timeout_ms);
 	if (p->ctx != NULL && modbus_set_slave(p->ctx, unit) == 0) {
 		wait_gap(p);
-		rc = r->words == 1
-		         ? modbus_write_register(p->ctx, r->address, words[0])
-		         : modbus_write_registers(p->ctx, r->address, r->words,
+		rc = q->count == 1
+		         ? modbus_write_register(p->ctx, q->address, words[0])
+		         : modbus_write_registers(p->ctx, q->address, q->count,
 		                                  words);
 		p->last_request = clock_mono_ms();
 		if (rc >= 0) {
 			wait_gap(p);
-			rc = modbus_read_registers(p->ctx, r->address, r->words,
+			rc = modbus_read_registers(p->ctx, q->address, q->count,
 			                           back);
 			p->last_request = clock_mono_ms();
 		}
 	}
-	if (rc < 0)
-		err = errno;
+	if (rc >= 0)
+		return 0;
+	rc = errno != 0 ? errno : EIO;
+	if (mb_error_needs_reconnect(rc))
+		disconnect(p);
+	return rc;
+}
+
+/* The record of one register of a block: what was written, what came
+ * back.  1 when they match, 0 when not, -1 when it could not be written. */
+static int
+write_record(struct poller *p, int unit, const struct reg_write *w,
+             const uint16_t *words, const uint16_t *back, int err)
+{
+	const struct mb_reg *r = w->reg;
+	struct mb_value wrote, got;
+	bool same = err == 0 && memcmp(words, back, (size_t)r->words * 2) == 0;
+
+	mb_decode(r, words, &wrote);
 	begin_write(p, unit, r->name ? r->name : w->spec);
 	jsonl_int(&p->out, "address", r->address);
 	put_value(&p->out, "value", &wrote);
-	if (rc >= 0) {
+	if (err == 0) {
 		mb_decode(r, back, &got);
 		put_value(&p->out, "read_back", &got);
 	} else {
 		jsonl_null(&p->out, "read_back");
 	}
-	rc = rc >= 0 && memcmp(words, back, (size_t)r->words * 2) == 0;
-	jsonl_bool(&p->out, "ok", rc);
+	jsonl_bool(&p->out, "ok", same);
 	if (err != 0) {
 		jsonl_str(&p->out, "error", mb_error_word(err));
 		jsonl_str(&p->out, "message", modbus_strerror(err));
-		if (mb_error_needs_reconnect(err))
-			disconnect(p);
-	} else if (!rc) {
+	} else if (!same) {
 		jsonl_str(&p->out, "error", "mismatch");
 		jsonl_str(&p->out, "message", "read back another value");
 	}
-	if (jsonl_end(&p->out) < 0)
-		return -1;
-	return rc;
+	return jsonl_end(&p->out) < 0 ? -1 : same;
 }
 
-/* Every --write on every unit, once: 0 when all read back, else 1. */
+/*
+ * Write one block of registers that follow each other, ws[0..n) by
+ * address: one request (function 6 for one word, else 16) and one
+ * read-back, then a record per register.  1 when all read back, 0 when
+ * not, -1 when a record could not be written.
+ */
+static int
+write_block(struct poller *p, int unit, const struct reg_write *const *ws,
+            size_t n, const struct mb_request *q)
+{
+	uint16_t words[MB_MAX_WRITE], back[MB_MAX_WRITE];
+	size_t k;
+	int err, rc, all = 1;
+
+	memset(words, 0, sizeof(words));
+	memset(back, 0, sizeof(back));
+	for (k = 0; k < n; k++)
+		mb_encode(ws[k]->reg, ws[k]->value, ws[k]->text,
+		          words + (ws[k]->reg->address - q->address));
+	err = write_request(p, unit, q, words, back);
+	for (k = 0; k < n; k++) {
+		size_t at = ws[k]->reg->address - q->address;
+
+		if ((rc = write_record(p, unit, ws[k], words + at, back + at,
+		                       err)) < 0)
+			return -1;
+		all &= rc;
+	}
+	return all;
+}
+
+/* One register, a block of its own (a --commands line). */
+static int
+write_one(struct poller *p, int unit, const struct reg_write *w)
+{
+	const struct reg_write *ws[1] = {w};
+	struct mb_request q = {MB_HOLDING, w->reg->address,
+	                       (uint16_t)w->reg->words};
+
+	return write_block(p, unit, ws, 1, &q);
+}
+
+/* Every --write on every unit, once, block by block: 0 when all read
+ * back, else 1. */
 static int
 run_writes(struct poller *p)
 {
 	const struct options *o = p->o;
+	const struct reg_write *ws[MAX_WRITES];
+	size_t k = 0, b, n;
 	bool all = true;
 	int i, rc;
-	size_t k;
 
 	for (i = 0; i < o->nunits && !cli_stop; i++)
-		for (k = 0; k < p->nwrites && !cli_stop; k++) {
-			if ((rc = write_one(p, o->units[i].id, &p->writes[k])) <
-			    0)
+		for (b = 0, k = 0; b < p->nblocks && !cli_stop; b++, k += n) {
+			const struct mb_request *q = &p->blocks[b];
+
+			for (n = 0; k + n < p->nwrites &&
+			            p->writes[p->order[k + n]].reg->address <
+			                q->address + q->count;
+			     n++)
+				ws[n] = &p->writes[p->order[k + n]];
+			if ((rc = write_block(p, o->units[i].id, ws, n, q)) < 0)
 				return -1;
 			all &= rc == 1;
 		}
@@ -726,9 +792,12 @@ free_writes(struct poller *p)
 			mb_reg_free(&p->writes[k].adhoc);
 }
 
+/* Check every --write and plan them as blocks of adjacent registers. */
 static int
 setup_writes(struct poller *p, char **specs, int n, bool force)
 {
+	const struct mb_reg *regs[MAX_WRITES];
+	size_t clash[2], k;
 	int i, rc;
 
 	if (n > MAX_WRITES)
@@ -736,6 +805,15 @@ setup_writes(struct poller *p, char **specs, int n, bool force)
 	for (i = 0; i < n; i++)
 		if ((rc = add_write(p, specs[i], force)) >= 0)
 			return rc;
+	for (k = 0; k < p->nwrites; k++)
+		regs[k] = p->writes[k].reg;
+	rc = mb_plan_writes(regs, p->nwrites, p->order, p->blocks, clash);
+	if (rc < 0)
+		return cli_usage_error("--write: %s and %s write the same "
+		                       "register",
+		                       p->writes[clash[0]].spec,
+		                       p->writes[clash[1]].spec);
+	p->nblocks = (size_t)rc;
 	return -1;
 }
 

@@ -59,6 +59,7 @@ enum role {
 	R_TEMPERATURE,
 	R_ADDRESS,
 	R_DEVICE_TYPE,
+	R_RATED,
 	R_ZERO,
 	R_SERIAL,
 	R_TEXT,
@@ -138,6 +139,7 @@ role_of(const struct mb_reg *r)
 	             {"temperature", R_TEMPERATURE},
 	             {"modbus_address", R_ADDRESS},
 	             {"device_type", R_DEVICE_TYPE},
+	             {"rated_power", R_RATED},
 	             {"fault_code", R_ZERO},
 	             {"serial", R_SERIAL}};
 	const char *n = r->name;
@@ -201,6 +203,8 @@ value_of(struct sim *s, const struct slave *sl, const struct mb_reg *r,
 		return unit;
 	case R_DEVICE_TYPE:
 		return 5000;
+	case R_RATED: /* the curve's peak is the nameplate */
+		return s->o->peak_w;
 	case R_PATTERN:
 		return (double)(r->address % 100) * r->scale;
 	default: /* zero, other phases, strings */

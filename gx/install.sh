@@ -3,10 +3,11 @@
 #
 #   install.sh [--root DIR]                   the tools into DIR/data/gxkit
 #   install.sh --bridge NAME -b SPEC -u IDS -m MAP [-i DUR] [--max-rss SIZE]
-#              [--limit WATTS] [--log-dir DIR] [--root DIR]
+#              [--limit WATTS|map] [--log-dir DIR] [--root DIR]
 #                                             a gw-read | gw-publish service;
 #                                             --limit: with the control path
-#                                             (/Ac/PowerLimit, rated WATTS)
+#                                             (/Ac/PowerLimit, rated WATTS,
+#                                             or the map's rated power)
 #   install.sh --remove NAME [--root DIR]     undo one service
 #   install.sh --uninstall [--root DIR]       undo everything
 #
@@ -132,7 +133,9 @@ run_script() {
 	control_read= control_publish=
 	if [ -n "$limit" ]; then
 		control_read=" --commands commands.fifo"
-		control_publish=" --commands commands.fifo --max-power $(quote "$limit")"
+		control_publish=" --commands commands.fifo"
+		[ "$limit" = map ] ||
+			control_publish="$control_publish --max-power $(quote "$limit")"
 	fi
 	cat <<EOF
 #!/bin/sh
@@ -164,7 +167,7 @@ install_bridge() {
 		usage "--bridge needs -b SPEC, -u IDS and -m MAP"
 	case $bus in rtu:/* | tcp:?*) ;; *) usage "-b: '$bus' is not rtu:DEVICE or tcp:HOST" ;; esac
 	case $units in *[!0-9,-]* | "") usage "-u: '$units' is not a unit list (1,5 or 1-3)" ;; esac
-	case $limit in *[!0-9]*) usage "--limit: '$limit' is not a power in W" ;; esac
+	case $limit in map) ;; *[!0-9]*) usage "--limit: '$limit' is not a power in W, or map" ;; esac
 	install_tools
 	dir=$gxkit/service/$name
 	mkdir -p "$dir/log" "$services"

@@ -410,6 +410,41 @@ mb_plan(const struct mb_reg *regs, size_t n, int max_count, int max_hole,
 	return count;
 }
 
+int
+mb_plan_writes(const struct mb_reg *const *regs, size_t n, size_t *order,
+               struct mb_request *out, size_t clash[2])
+{
+	size_t i, j;
+	int count = 0;
+
+	for (i = 0; i < n; i++) { /* insertion: a few --write at most */
+		for (j = i;
+		     j > 0 && regs[order[j - 1]]->address > regs[i]->address;
+		     j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < n; i++) {
+		const struct mb_reg *r = regs[order[i]];
+		struct mb_request *cur = count > 0 ? &out[count - 1] : NULL;
+		int cur_end = cur ? cur->address + cur->count : -1;
+
+		if (cur != NULL && r->address < cur_end) {
+			clash[0] = order[i - 1];
+			clash[1] = order[i];
+			return -1;
+		}
+		if (cur != NULL && r->address == cur_end &&
+		    cur->count + r->words <= MB_MAX_WRITE) {
+			cur->count = (uint16_t)(cur->count + r->words);
+			continue;
+		}
+		out[count++] = (struct mb_request){MB_HOLDING, r->address,
+		                                   (uint16_t)r->words};
+	}
+	return count;
+}
+
 const char *
 mb_error_word(int err)
 {

@@ -12,8 +12,9 @@
 #include <stdint.h>
 #include <modbus/modbus.h>
 
-#define MB_MAX_UNIT 247
-#define MB_MAX_READ 125 /* registers in one read request */
+#define MB_MAX_UNIT  247
+#define MB_MAX_READ  125 /* registers in one read request */
+#define MB_MAX_WRITE 123 /* registers in one function 16 request */
 
 struct mb_bus {
 	enum { MB_RTU, MB_TCP } kind;
@@ -94,6 +95,16 @@ struct mb_request {
  */
 size_t mb_plan(const struct mb_reg *regs, size_t n, int max_count, int max_hole,
                struct mb_request *out, size_t cap);
+
+/*
+ * Writes to the holding registers *regs[0..n) as the fewest requests:
+ * order[] gets their indices by address, and each run of registers that
+ * follow each other without a gap, at most MB_MAX_WRITE long, is one
+ * request in out[] (which has room for n).  Returns the count, or -1 when
+ * two of them share a register (their indices in clash[]).
+ */
+int mb_plan_writes(const struct mb_reg *const *regs, size_t n, size_t *order,
+                   struct mb_request *out, size_t clash[2]);
 
 /* The machine word of a failed request: timeout, exception, crc, io,
  * closed; and whether the connection should be reopened. */

@@ -185,9 +185,9 @@ venus_limit_init(struct venus_limit *l, double max_w, uint64_t min_interval_ms)
 int
 venus_limit_percent(const struct venus_limit *l, double watts)
 {
-	if (!(l->max_w > 0) || !(watts >= 0) || watts > l->max_w * 1.0000001)
+	if (!(l->max_w > 0) || isnan(watts))
 		return -1;
-	return (int)lround(watts / l->max_w * 100);
+	return (int)lround(fmax(0, fmin(watts / l->max_w, 1)) * 100);
 }
 
 int

@@ -66,8 +66,10 @@ struct venus_limit {
 };
 void venus_limit_init(struct venus_limit *l, double max_w,
                       uint64_t min_interval_ms);
-/* Percent of max_w for watts (0..100, rounded); -1 for what is no limit
- * (negative, NaN, above max_w). */
+/* Percent of max_w for watts, rounded and bounded to 0..100 as
+ * dbus-fronius does (software/src/sunspec_updater.cpp,
+ * SunspecUpdater::onPowerLimitRequested: hub4control may ask for more than
+ * the inverter has); -1 for NaN or while max_w is unknown (0). */
 int venus_limit_percent(const struct venus_limit *l, double watts);
 /* A SetValue of pct at now: the percent to send now, or -1 (nothing new,
  * or kept until due). */

@@ -55,7 +55,7 @@ planned=$(gw-read -v -b tcp:127.0.0.1:$port -m growatt-v120 --gap 0 2>&1 >/dev/n
 single=$(gw-read -v -b tcp:127.0.0.1:$port -m "$OUT/one-per-register.csv" --gap 0 2>&1 >/dev/null | grep -o '[0-9]* requests' | cut -d' ' -f1)
 measure plan gw-read -b tcp:127.0.0.1:$port -m growatt-v120 --gap 0 -i 1ms -n 50
 measure one gw-read -b tcp:127.0.0.1:$port -m "$OUT/one-per-register.csv" --gap 0 -i 1ms -n 50
-echo "  growatt-v120, 30 registers: $planned requests per poll against $single;" \
+echo "  growatt-v120, $(grep -c "^[a-z_0-9]*,\(input\|holding\)," "$ROOT/lib/maps/growatt-v120.csv") registers: $planned requests per poll against $single;" \
 	"50 polls with 5 ms round trips: $(val plan wall) s against $(val one wall) s" \
 	"($(ratio "$(val one wall)" "$(val plan wall)")x)"
 
@@ -77,3 +77,21 @@ echo "  200 writes of holding 3: gw-read --write $(val wr wall) s ($okw read bac
 	"mbpoll -t 4 $(val mbw wall) s; ratio mbpoll/gw-read" \
 	"$(ratio "$(val mbw wall)" "$(val wr wall)")x (gw-read also reads each back:" \
 	"2 requests a write, mbpoll 1)"
+
+# a block: ten adjacent holding registers in one --write run (one
+# function 16 and one read-back) against mbpoll -t 4 with ten values (one
+# function 16), on the pymodbus peer
+kill $sim
+wait $sim 2>/dev/null || true
+port=$((port + 1))
+/usr/bin/python3 "$ROOT/tests/peers/pymodbus_server.py" --tcp $port 2>/dev/null &
+sim=$!
+sleep 1.5
+measure blk bash -c 'for i in $(seq 1 100); do gw-read -b tcp:127.0.0.1:$port \
+	$(for r in $(seq 0 9); do printf -- "-w %d=%d " $r $((i + r)); done) || exit 1; done'
+measure mbblk bash -c 'for i in $(seq 1 100); do mbpoll -m tcp -p $port -a 1 \
+	-t 4 -r 1 -1 127.0.0.1 $(seq $i $((i + 9))) >/dev/null || exit 1; done'
+okb=$(jq -s 'map(select(.event == "write" and .ok)) | length' "$OUT/blk.stdout")
+echo "  100 writes of registers 0-9: gw-read --write x10 $(val blk wall) s" \
+	"($okb of 1000 read back), mbpoll -t 4 $(val mbblk wall) s; ratio" \
+	"mbpoll/gw-read $(ratio "$(val mbblk wall)" "$(val blk wall)")x"

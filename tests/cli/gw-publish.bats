@@ -570,21 +570,24 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	sleep 0.6
 	now=$(value /Ac/Power | awk '{print $NF}')
 	awk -v f="$full" -v n="$now" 'BEGIN { exit !(n / f > 0.35 && n / f < 0.45) }'
-	# out of range: refused, nothing sent
-	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:9000
-	[[ $output == *"int32 2"* ]]
+	# text is refused; more than the inverter has is bounded to 100 %, as
+	# dbus-fronius does (hub4control asks for more when it lifts a limit)
 	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:string:lots
 	[[ $output != *"int32 0"* ]]
+	sleep 1.1 # since 40 % went out
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:9000
+	[[ $output == *"int32 0"* ]]
+	wait_value /Ac/PowerLimit "double 5000"
 	# Venus writing every 100 ms: the same value again is not written, and
 	# changes go out at most once a second, the latest one last
-	sleep 1.1 # since 40 % went out
+	sleep 1.1 # since 100 % went out
 	for w in 2000 2000 1000 1500 2500; do
 		dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:int32:$w >/dev/null
 		sleep 0.1
 	done
 	wait_value /Ac/PowerLimit "double 2500"
 	jq -c 'select(.event == "write") | .value' "$BATS_TEST_TMPDIR/read.jsonl" >"$BATS_TEST_TMPDIR/written"
-	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/written")" = "40 20 50 " ]
+	[ "$(tr '\n' ' ' <"$BATS_TEST_TMPDIR/written")" = "40 100 40 50 " ]
 	jq -s -e 'map(select(.event == "write")) | all(.ok and .read_back == .value)' "$BATS_TEST_TMPDIR/read.jsonl" >/dev/null
 }
 
@@ -595,7 +598,7 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:2000
 	[[ $output != *"int32 0"* ]]
 	run dbus-send --print-reply --dest=$NAME / com.victronenergy.BusItem.GetItems
-	[[ $output == *"/Ac/Power"* && $output != *"/Ac/MaxPower"* && $output != *"/Ac/PowerLimit"* ]]
+	[[ $output == *"/Ac/Power"* && $output != *"/Ac/PowerLimit"* ]]
 	for args in "--commands /tmp/x" "--commands /tmp/x --max-power -5" \
 		"--commands /tmp/x --max-power 5000 --min-write-interval soon"; do
 		run_split gw-publish -s $NAME $args
@@ -610,6 +613,38 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	[[ $output == *"/Ac/Power"* && $output != *"/Ac/PowerLimit"* ]]
 	run_split gw-read -b tcp:127.0.0.1:1 -m growatt-v120 --commands /tmp/x
 	assert_usage_error
+}
+
+@test "gw-publish: /Ac/MaxPower from the map's rated power, kept while the inverter sleeps" {
+	start_dbus
+	start_gw_sim_tcp -m growatt-v120 --time 12:00 -u 1 --peak 4000 --offline-after 3s --offline-for 2s
+	local F=$BATS_TEST_TMPDIR/cmd
+	mkfifo "$F"
+	gw-read -b tcp:127.0.0.1:$PORT -m growatt-v120 --gap 0 -i 200ms --timeout 100ms --commands "$F" \
+		2>/dev/null | tee "$BATS_TEST_TMPDIR/read.jsonl" |
+		gw-publish -s $NAME -m growatt-v120 --commands "$F" --stale-after 5s \
+			2>"$BATS_TEST_TMPDIR/pub.err" &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	wait_name $NAME
+	wait_value /Ac/MaxPower "double 4000"
+	wait_value /Ac/PowerLimit "double 4000"
+	run dbus-send --print-reply --dest=$NAME /Ac/PowerLimit com.victronenergy.BusItem.SetValue variant:double:1000
+	[[ $output == *"int32 0"* ]]
+	wait_value /Ac/PowerLimit "double 1000"
+	jq -e -s 'map(select(.event == "write")) | .[0] | .value == 25 and .ok' "$BATS_TEST_TMPDIR/read.jsonl" >/dev/null
+	for i in $(seq 1 100); do # asleep within 5 s: measured paths invalid
+		[[ $(value /Connected) == *"int32 0"* ]] && break
+		sleep 0.1
+	done
+	[[ $(value /Connected) == *"int32 0"* ]]
+	[[ $(value /Ac/Power) != *double* ]]
+	run dbus-send --print-reply --dest=$NAME /Ac/MaxPower com.victronenergy.BusItem.GetValue
+	[[ $output == *"double 4000"* ]]
+	# without a rated power anywhere, --commands is a usage error
+	grep -v '^rated_power,' "$ROOT/lib/maps/growatt-v120.csv" >"$BATS_TEST_TMPDIR/map.csv"
+	run_split gw-publish -s $NAME -m "$BATS_TEST_TMPDIR/map.csv" --commands "$F"
+	assert_usage_error
+	grep -q -- "--max-power W, or a map with an /Ac/MaxPower register" "$BATS_TEST_TMPDIR/err"
 }
 
 @test "gw-publish: a writable map register with a dbus_path is a writable path, limits kept" {

@@ -118,7 +118,14 @@ teardown() {
 	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 \
 		-m growatt-v120 --limit 5kW
 	[ "$status" -eq 2 ]
-	[[ $output == *"--limit: '5kW' is not a power in W"* ]]
+	[[ $output == *"--limit: '5kW' is not a power in W, or map"* ]]
+	# the rated power from the map's /Ac/MaxPower register
+	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 \
+		-m growatt-v120 --limit map
+	[ "$status" -eq 0 ]
+	sed -e ':a' -e '/\\$/N; s/\\\n[[:space:]]*//; ta' "$d/run" >"$BATS_TEST_TMPDIR/joined"
+	grep -q "gw-publish\" .* --commands commands.fifo <bridge.fifo" "$BATS_TEST_TMPDIR/joined"
+	! grep -q -- "--max-power" "$d/run"
 	# without --limit, no control path
 	run "$PKG/install.sh" --root "$R" --bridge growatt -b rtu:/dev/ttyUSB0 -u 1 -m growatt-v120
 	! grep -q "commands" "$d/run"

@@ -205,6 +205,46 @@ planning(void **state)
 }
 
 static void
+write_planning(void **state)
+{
+	struct mb_reg r[5];
+	const struct mb_reg *w[5];
+	struct mb_request q[5];
+	size_t order[5], clash[2], i;
+
+	(void)state;
+	for (i = 0; i < 5; i++)
+		r[i] = reg("u16", 1), r[i].fc = MB_HOLDING, w[i] = &r[i];
+	r[0].address = 4;
+	r[1] = reg("u32", 1), r[1].fc = MB_HOLDING, r[1].address = 2;
+	r[2].address = 0;
+	r[3].address = 10; /* a gap: a request of its own */
+	r[4].address = 5;
+	/* 0 | 2-3 4 5 | 10: the adjacent ones are one function 16 */
+	assert_int_equal(mb_plan_writes(w, 5, order, q, clash), 3);
+	assert_int_equal(order[0], 2);
+	assert_int_equal(order[1], 1);
+	assert_int_equal(order[4], 3);
+	assert_int_equal(q[0].address, 0);
+	assert_int_equal(q[0].count, 1);
+	assert_int_equal(q[1].address, 2);
+	assert_int_equal(q[1].count, 4);
+	assert_int_equal(q[2].address, 10);
+	/* one register twice, or inside another's words: refused */
+	r[4].address = 3;
+	assert_int_equal(mb_plan_writes(w, 5, order, q, clash), -1);
+	assert_true(clash[0] == 1 && clash[1] == 4);
+	/* a run longer than one request can write is split */
+	for (i = 0; i < 5; i++)
+		r[i] = reg("str:40", 1), r[i].fc = MB_HOLDING,
+		r[i].address = (uint16_t)(40 * i);
+	assert_int_equal(mb_plan_writes(w, 5, order, q, clash), 2);
+	assert_int_equal(q[0].count, 120);
+	assert_int_equal(q[1].address, 120);
+	assert_int_equal(mb_plan_writes(w, 0, order, q, clash), 0);
+}
+
+static void
 growatt_map_in_few_requests(void **state)
 {
 	struct mb_request q[64];
@@ -213,7 +253,7 @@ growatt_map_in_few_requests(void **state)
 
 	(void)state;
 	assert_int_equal(regmap_load("growatt-v120", &m, err, sizeof(err)), 0);
-	assert_int_equal(m.n, 30);
+	assert_int_equal(m.n, 31);
 	/* writable: the active power rate and on/off, nothing else */
 	for (size_t i = 0; i < m.n; i++)
 		assert_int_equal(m.regs[i].writable,
@@ -222,6 +262,8 @@ growatt_map_in_few_requests(void **state)
 		                     strcmp(m.regs[i].name, "on_off") == 0);
 	assert_true(regmap_find(&m, "active_power_rate")->write_max == 100);
 	assert_true(regmap_find(&m, "active_power_rate")->address == 3);
+	assert_string_equal(regmap_find(&m, "rated_power")->dbus_path,
+	                    "/Ac/MaxPower");
 	assert_int_equal(m.min_gap_ms, 850);
 	assert_string_equal(m.serial, "serial");
 	assert_non_null(regmap_find(&m, "energy_total"));
@@ -327,6 +369,7 @@ main(void)
 	    cmocka_unit_test(text_and_invalid),
 	    cmocka_unit_test(encode_round_trips),
 	    cmocka_unit_test(planning),
+	    cmocka_unit_test(write_planning),
 	    cmocka_unit_test(growatt_map_in_few_requests),
 	    cmocka_unit_test(map_errors_have_positions),
 	};

@@ -143,9 +143,14 @@ power_limit(void **state)
 	assert_int_equal(venus_limit_percent(&l, 2000), 40);
 	assert_int_equal(venus_limit_percent(&l, 5000), 100);
 	assert_int_equal(venus_limit_percent(&l, 0), 0);
-	assert_int_equal(venus_limit_percent(&l, 5001), -1);
-	assert_int_equal(venus_limit_percent(&l, -1), -1);
+	assert_int_equal(venus_limit_percent(&l, 2024), 40);
+	assert_int_equal(venus_limit_percent(&l, 2026), 41);
+	assert_int_equal(venus_limit_percent(&l, 9000), 100); /* bounded */
+	assert_int_equal(venus_limit_percent(&l, -1), 0);
 	assert_int_equal(venus_limit_percent(&l, 0.0 / 0.0), -1);
+	venus_limit_init(&l, 0, 5000); /* rated power not known yet */
+	assert_int_equal(venus_limit_percent(&l, 2000), -1);
+	venus_limit_init(&l, 5000, 5000);
 	assert_int_equal(venus_limit_request(&l, 40, 1000), 40); /* first */
 	assert_int_equal(venus_limit_request(&l, 40, 2000), -1); /* same */
 	assert_int_equal(venus_limit_request(&l, 60, 3000), -1); /* too soon */
