@@ -11,10 +11,10 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
-LIB_MODULES = cli clock dtoa jsonl procmem trend leak mb regmap vbus vbus_client venus h5 shepherd guard
-HELPERS     = memhog ticker
+LIB_MODULES = cli clock dtoa jsonl procmem smaps trend leak where mb regmap vbus vbus_client venus h5 shepherd guard
+HELPERS     = memhog ticker maphog
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb test_h5 \
-	test_vbus test_venus
+	test_vbus test_venus test_smaps
 # libFuzzer harnesses (tests/fuzz); make check replays tests/fuzz/corpus
 FUZZERS     = fuzz_jsonl fuzz_args fuzz_regmap fuzz_mb fuzz_dbus fuzz_procmem \
 	fuzz_series
@@ -73,7 +73,7 @@ $(B)/bin/%: cmd/%.c $(B)/libgxkit.a lib/*.h
 HELPER_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g
 $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
-	$(CC) $(HELPER_CFLAGS) -o $@ $< -lm
+	$(CC) $(HELPER_CFLAGS) -o $@ $< -lm -pthread
 
 $(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a lib/*.h
 	@mkdir -p $(@D)

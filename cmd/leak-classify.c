@@ -15,6 +15,8 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "leak.h"
+#include "smaps.h"
+#include "where.h"
 
 struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
@@ -35,6 +37,9 @@ struct record {
 	char event[16];
 	int ok; /* -1 absent, 0 false, 1 true */
 	char unit[32];
+	bool has_threads, has_maps;
+	double threads;
+	struct where_reading maps; /* rss-watch --maps */
 };
 
 struct context {
@@ -45,6 +50,11 @@ struct context {
 	struct leak_stream st;
 	uint64_t malformed, skipped, filtered;
 	struct leak_faults faults;
+	struct where_set where; /* of the current segment */
+	size_t where_segment;   /* st.total_segments it belongs to */
+	struct where_item items[WHERE_NAMES];
+	int nitems;
+	struct where_arena_evidence arenas;
 };
 
 enum {
@@ -58,6 +68,8 @@ enum {
 	FLD_OK,
 	FLD_UNIT,
 	FLD_AGE,
+	FLD_THREADS,
+	FLD_MAPS,
 	FLD_COUNT
 };
 
@@ -90,6 +102,8 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->start = f[FLD_START].num;
 	r->has_age = f[FLD_AGE].type == JSONL_NUMBER;
 	r->age = f[FLD_AGE].num;
+	r->has_threads = f[FLD_THREADS].type == JSONL_NUMBER;
+	r->threads = f[FLD_THREADS].num;
 	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
 		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
 		         f[FLD_EVENT].str_len);
@@ -133,6 +147,7 @@ record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
 	r->has_pid = get_number(obj, "pid", &r->pid);
 	r->has_start = get_number(obj, "start", &r->start);
 	r->has_age = get_number(obj, "age_s", &r->age);
+	r->has_threads = get_number(obj, "threads", &r->threads);
 	if (json_is_string(ev))
 		copy_str(r->event, sizeof(r->event), json_string_value(ev),
 		         json_string_length(ev));
@@ -150,9 +165,12 @@ static void
 parser_init(struct parser *p, const char *field)
 {
 	static const char *const names[FLD_COUNT] = {
-	    [FLD_TS] = "ts",   [FLD_ANON] = "anon_kb", [FLD_RSS] = "rss_kb",
-	    [FLD_PID] = "pid", [FLD_START] = "start",  [FLD_EVENT] = "event",
-	    [FLD_OK] = "ok",   [FLD_UNIT] = "unit",    [FLD_AGE] = "age_s"};
+	    [FLD_TS] = "ts",       [FLD_ANON] = "anon_kb",
+	    [FLD_RSS] = "rss_kb",  [FLD_PID] = "pid",
+	    [FLD_START] = "start", [FLD_EVENT] = "event",
+	    [FLD_OK] = "ok",       [FLD_UNIT] = "unit",
+	    [FLD_AGE] = "age_s",   [FLD_THREADS] = "threads",
+	    [FLD_MAPS] = "maps"};
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -163,7 +181,52 @@ parser_init(struct parser *p, const char *field)
 	jsonl_scanner_init(&p->sc, p->f, FLD_COUNT);
 }
 
-/* Parse the reader's current line; false when malformed (reported). */
+/* A number of obj, NAN when it is not one. */
+static double
+number_or_nan(json_t *obj, const char *key)
+{
+	double v;
+
+	return get_number(obj, key, &v) ? v : NAN;
+}
+
+/* rss-watch's "maps" object; r->has_maps when its classes are there. */
+static void
+maps_from_json(json_t *m, struct record *r)
+{
+	struct where_reading *w = &r->maps;
+	json_t *top = json_object_get(m, "top"), *e;
+	char key[32];
+	size_t i;
+	int c;
+
+	r->has_maps = json_is_object(m);
+	for (c = 0; r->has_maps && c < SMAPS_NCLASS; c++) {
+		snprintf(key, sizeof(key), "%s_kb", smaps_class_name(c));
+		w->class_kb[c] = number_or_nan(m, key);
+		r->has_maps = isfinite(w->class_kb[c]);
+	}
+	if (!r->has_maps)
+		return;
+	w->ts = r->ts;
+	w->arenas = number_or_nan(m, "arenas");
+	w->threads = r->has_threads ? r->threads : NAN;
+	w->ntop = 0;
+	json_array_foreach(top, i, e)
+	{
+		const char *name =
+		    json_string_value(json_object_get(e, "name"));
+		double kb = number_or_nan(e, "rss_kb");
+
+		if (name == NULL || !isfinite(kb) || w->ntop == SMAPS_TOP)
+			continue;
+		snprintf(w->top[w->ntop].name, SMAPS_NAME_MAX, "%s", name);
+		w->top[w->ntop++].kb = kb;
+	}
+}
+
+/* Parse the reader's current line; false when malformed (reported).
+ * Records with "maps" (one a minute) go through jansson for it. */
 static bool
 parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 {
@@ -172,12 +235,16 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 
 	if (jsonl_scan_with(&p->sc, rd->line, rd->len, &column) == 0) {
 		record_from_scan(p->f, r);
-		return true;
+		if (p->f[FLD_MAPS].type != JSONL_OBJECT)
+			return true;
+		if ((obj = jsonl_parse_line(rd)) == NULL)
+			return false;
+	} else {
+		if ((obj = jsonl_parse_line(rd)) == NULL)
+			return false;
+		record_from_json(obj, p->f, r);
 	}
-	obj = jsonl_parse_line(rd);
-	if (obj == NULL)
-		return false;
-	record_from_json(obj, p->f, r);
+	maps_from_json(json_object_get(obj, "maps"), r);
 	json_decref(obj);
 	return true;
 }
@@ -225,6 +292,14 @@ add_record(struct context *c, struct record *r)
 	x.start = r->start;
 	x.age_s = r->has_age ? r->age : NAN;
 	leak_stream_add(&c->st, &x);
+	if (!r->has_maps)
+		return;
+	if (c->st.total_segments != c->where_segment) { /* a new process */
+		where_reset(&c->where);
+		c->where_segment = c->st.total_segments;
+	}
+	if (where_add(&c->where, &r->maps) < 0)
+		err(1, "out of memory");
 }
 
 static int
@@ -516,6 +591,16 @@ reason(char *buf, size_t cap, const struct context *c,
 		snprintf(buf, cap, "the limit %s is already reached",
 		         fmt_value(a, sizeof(a), f, c->rules.limit));
 		break;
+	case LEAK_WHY_ARENAS:
+		snprintf(buf, cap,
+		         "arena heaps multiply with the threads (%.0f to %.0f "
+		         "arenas, %.0f to %.0f threads), each about %s: new "
+		         "arenas, not more memory in use (MALLOC_ARENA_MAX)",
+		         c->arenas.arenas_from, c->arenas.arenas_to,
+		         c->arenas.threads_from, c->arenas.threads_to,
+		         fmt_value(a, sizeof(a), "anon_kb",
+		                   c->arenas.per_arena_to_kb));
+		break;
 	case LEAK_WHY_LIMIT_SOON:
 		snprintf(buf, cap, "at %s/h the limit %s is reached in %s",
 		         fmt_value(a, sizeof(a), f, r->slope * 3600),
@@ -592,6 +677,57 @@ report_segments(FILE *fp, const struct context *c)
 	}
 }
 
+/* A mapping's name in words. */
+static void
+mapping_words(char *buf, size_t cap, const char *name)
+{
+	static const char *const words[][2] = {
+	    {"[heap]", "the brk heap"},
+	    {"[anon]", "anonymous mappings"},
+	    {"[stack]", "the main stack"},
+	    {"[shmem]", "shared memory"},
+	    {"[file]", "other file mappings"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(name, words[i][0]) == 0) {
+			snprintf(buf, cap, "%s", words[i][1]);
+			return;
+		}
+	snprintf(buf, cap, "the file mapping %s", name);
+}
+
+/* "92 % of the growth is in the brk heap (+1.2 MiB/h); 8 % in ..." */
+static void
+report_where(FILE *fp, const struct context *c)
+{
+	char words[96], rate[32];
+	int i;
+
+	if (!c->where.ready)
+		return;
+	if (c->nitems <= 0) {
+		fprintf(fp, "  where     no mapping grows\n");
+		return;
+	}
+	for (i = 0; i < c->nitems && i < 4 && c->items[i].share >= 0.01; i++) {
+		mapping_words(words, sizeof(words), c->items[i].name);
+		fmt_value(rate, sizeof(rate), "x_kb", c->items[i].slope * 3600);
+		fprintf(fp, "%s%.0f %% %s %s (%s, %s/h)",
+		        i == 0 ? "  where     " : "; ", 100 * c->items[i].share,
+		        i == 0 ? "of the growth is in" : "in", words,
+		        c->items[i].name, rate);
+	}
+	fputc('\n', fp);
+	if (c->arenas.arenas_to > 0 || c->arenas.arenas_from > 0)
+		fprintf(fp,
+		        "  arenas    %.0f to %.0f arena heaps, %.0f to %.0f "
+		        "threads%s\n",
+		        c->arenas.arenas_from, c->arenas.arenas_to,
+		        c->arenas.threads_from, c->arenas.threads_to,
+		        c->arenas.fired ? ": each flat, fragmentation" : "");
+}
+
 static void
 report(FILE *fp, const struct context *c, const struct leak_result *r)
 {
@@ -642,6 +778,7 @@ report(FILE *fp, const struct context *c, const struct leak_result *r)
 		        fmt_duration(d, sizeof(d), r->time_to_limit_s),
 		        fmt_duration(e, sizeof(e), c->rules.horizon_s));
 	report_faults(fp, r, f);
+	report_where(fp, c);
 	report_segments(fp, c);
 }
 
@@ -755,6 +892,35 @@ json_stats(struct jsonl_writer *w, const struct leak_result *r,
 	}
 }
 
+/* "where" and the arenas' evidence, with maps in the input. */
+static void
+json_where(struct jsonl_writer *w, const struct context *c)
+{
+	const struct where_arena_evidence *e = &c->arenas;
+	int i;
+
+	if (!c->where.ready)
+		return;
+	jsonl_array_open(w, "where");
+	for (i = 0; i < c->nitems; i++) {
+		jsonl_object_open(w, NULL);
+		jsonl_str(w, "mapping", c->items[i].name);
+		jsonl_double(w, "share", c->items[i].share);
+		json_per_hour(w, "slope_per_h", c->items[i].slope);
+		jsonl_object_close(w);
+	}
+	jsonl_array_close(w);
+	jsonl_object_open(w, "arenas");
+	jsonl_bool(w, "fired", e->fired);
+	jsonl_double(w, "from", e->arenas_from);
+	jsonl_double(w, "to", e->arenas_to);
+	jsonl_double(w, "threads_from", e->threads_from);
+	jsonl_double(w, "threads_to", e->threads_to);
+	jsonl_double(w, "per_arena_kb_from", e->per_arena_from_kb);
+	jsonl_double(w, "per_arena_kb_to", e->per_arena_to_kb);
+	jsonl_object_close(w);
+}
+
 static int
 write_json(const struct context *c, const struct leak_result *r)
 {
@@ -780,6 +946,7 @@ write_json(const struct context *c, const struct leak_result *r)
 	jsonl_double(&w, "last", r->samples ? r->last : NAN);
 	if (r->verdict != LEAK_INSUFFICIENT)
 		json_stats(&w, r, &c->rules);
+	json_where(&w, c);
 	json_segments(&w, c);
 	jsonl_uint(&w, "malformed", c->malformed);
 	jsonl_uint(&w, "skipped", c->skipped);
@@ -1042,6 +1209,28 @@ summarize_input(const struct context *c)
 		         (unsigned long long)c->st.out_of_order);
 }
 
+/*
+ * With "maps": the current growth by mapping, and the arenas' evidence,
+ * which makes a leak fragmentation_suspect when it fired.
+ */
+static void
+attribute(struct context *c, struct leak_result *r)
+{
+	double since = isfinite(r->onset_ts) ? r->onset_ts
+	               : r->nregimes > 0 ? r->regime[r->nregimes - 1].start_ts
+	                                 : r->first_ts;
+
+	if (!c->where.ready || r->verdict == LEAK_INSUFFICIENT)
+		return;
+	c->nitems = where_attribute(&c->where, since, c->items, WHERE_NAMES);
+	if (c->nitems < 0 || where_arenas(&c->where, since, &c->arenas) < 0)
+		err(1, "out of memory");
+	if (c->arenas.fired && r->verdict == LEAK_LEAK) {
+		r->verdict = LEAK_FRAGMENTATION;
+		r->why = LEAK_WHY_ARENAS;
+	}
+}
+
 static int
 emit(struct context *c, const struct leak_result *r)
 {
@@ -1170,8 +1359,10 @@ main(int argc, char **argv)
 		warn("classify");
 		goto cleanup;
 	}
+	attribute(&c, &res);
 	rc = emit(&c, &res);
 cleanup:
+	where_free(&c.where);
 	leak_stream_free(&c.st);
 	leak_faults_free(&c.faults);
 done:

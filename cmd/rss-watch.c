@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "procmem.h"
+#include "smaps.h"
 
 #define MAX_TARGETS 64
 #define ACTION_EXIT 0 /* --action exit: leave the target alone */
@@ -30,6 +31,7 @@ struct target {
 	uint64_t kill_at; /* monotonic ms of the SIGKILL escalation, or 0 */
 	pid_t last_pid;   /* previous process, for restart events */
 	char comm[64];
+	long samples; /* of this process, for --maps-every */
 };
 
 struct options {
@@ -46,6 +48,8 @@ struct options {
 	int action; /* a signal number, or ACTION_EXIT */
 	char *action_arg;
 	double max_rss_kb;
+	int maps;        /* --maps: smaps by class */
+	long maps_every; /* ... every this many samples */
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -110,9 +114,40 @@ begin_record(struct jsonl_writer *w, const struct target *t)
 	jsonl_str(w, "comm", t->comm);
 }
 
+/* "maps": resident and private dirty KiB per class, arena heaps, the
+ * largest mappings by name. */
+static void
+write_maps(struct jsonl_writer *w, const struct smaps_totals *m)
+{
+	char key[32];
+	size_t i;
+	int c;
+
+	jsonl_object_open(w, "maps");
+	for (c = 0; c < SMAPS_NCLASS; c++) {
+		snprintf(key, sizeof(key), "%s_kb", smaps_class_name(c));
+		jsonl_int(w, key, m->rss_kb[c]);
+		snprintf(key, sizeof(key), "%s_dirty_kb", smaps_class_name(c));
+		jsonl_int(w, key, m->dirty_kb[c]);
+	}
+	jsonl_int(w, "arenas", m->arenas);
+	jsonl_int(w, "mappings", m->mappings);
+	jsonl_array_open(w, "top");
+	for (i = 0; i < m->ntop; i++) {
+		jsonl_object_open(w, NULL);
+		jsonl_str(w, "name", m->top[i].name);
+		jsonl_int(w, "rss_kb", m->top[i].rss_kb);
+		jsonl_int(w, "dirty_kb", m->top[i].dirty_kb);
+		jsonl_object_close(w);
+	}
+	jsonl_array_close(w);
+	jsonl_object_close(w);
+}
+
 static int
 write_sample(struct jsonl_writer *w, const struct target *t,
-             const struct procmem_sample *s, const struct options *o)
+             const struct procmem_sample *s, const struct options *o,
+             const struct smaps_totals *maps)
 {
 	begin_record(w, t);
 	put_counter(w, "rss_kb", s->rss_kb);
@@ -131,6 +166,8 @@ write_sample(struct jsonl_writer *w, const struct target *t,
 	}
 	if (o->children)
 		jsonl_int(w, "nproc", s->nproc);
+	if (maps != NULL)
+		write_maps(w, maps);
 	return jsonl_end(w);
 }
 
@@ -225,6 +262,14 @@ validate(struct options *o)
 		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
 	if (o->action_arg != NULL && o->limit_arg == NULL)
 		return cli_usage_error("--action needs --limit");
+	if (o->maps_every < 0 || (o->maps_every > 0 && !o->maps))
+		return cli_usage_error("--maps-every is a count of samples, "
+		                       "with --maps");
+	if (o->maps_every == 0) /* about once a minute */
+		o->maps_every =
+		    (long)((60000 + o->interval_ms / 2) / o->interval_ms);
+	if (o->maps_every == 0)
+		o->maps_every = 1;
 	return o->action_arg != NULL ? parse_action(o) : -1;
 }
 
@@ -276,6 +321,7 @@ attach(struct target *t, pid_t pid)
 	t->active = true;
 	t->limit_fired = false;
 	t->kill_at = 0;
+	t->samples = 0;
 	if (procmem_sample(&t->proc, &s, 0) == 0)
 		memcpy(t->comm, s.comm, sizeof(t->comm));
 	return 0;
@@ -321,9 +367,29 @@ struct state {
 	int child_status;
 	bool child_reaped;
 	bool limit_hit;
-	bool stop_now;          /* --action exit fired */
-	bool child_ended_by_us; /* -n or -d ran out before the command */
+	bool stop_now;              /* --action exit fired */
+	bool child_ended_by_us;     /* -n or -d ran out before the command */
+	struct smaps_parser parser; /* --maps: one fixed table */
+	struct smaps_totals maps, child_maps;
 };
+
+/* --maps, when due: the target's smaps (with --children, its tree's,
+ * summed); NULL when not due or unreadable (the sample goes without). */
+static const struct smaps_totals *
+read_maps(struct state *st, struct target *t, const struct options *o)
+{
+	size_t i;
+
+	if (!o->maps || t->samples++ % o->maps_every != 0)
+		return NULL;
+	if (smaps_read(t->proc.dir_fd, &st->parser, &st->maps) < 0)
+		return NULL;
+	for (i = 0; o->children && i < st->tree.members; i++)
+		if (smaps_read_pid(st->tree.pid[i], &st->parser,
+		                   &st->child_maps) == 0)
+			smaps_add(&st->maps, &st->child_maps);
+	return &st->maps;
+}
 
 /* Sample one target; on its end write the exit event.  -1: output failed. */
 static int
@@ -352,7 +418,7 @@ sample_target(struct state *st, struct target *t, const struct options *o,
 	if (o->children &&
 	    procmem_sample_children(&st->tree, t->proc.pid, &s, flags) < 0)
 		warn("cannot scan the process tree of %d", (int)t->proc.pid);
-	if (write_sample(&st->out, t, &s, o) < 0)
+	if (write_sample(&st->out, t, &s, o, read_maps(st, t, o)) < 0)
 		return -1;
 	value = field_value(&s, o->limit_field);
 	if (o->limit_arg == NULL || value < 0)
@@ -673,6 +739,11 @@ main(int argc, char **argv)
 	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
 	    {"children", '\0', POPT_ARG_NONE, &o.children, 0,
 	     "sum the whole process tree, add nproc", NULL},
+	    {"maps", '\0', POPT_ARG_NONE, &o.maps, 0,
+	     "add \"maps\": memory by mapping class, from smaps", NULL},
+	    {"maps-every", '\0', POPT_ARG_LONG, &o.maps_every, 0,
+	     "with --maps: every N samples (default: about once a minute)",
+	     "N"},
 	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, CLI_OPT_STRING,
 	     "watchdog: act when the limit field reaches SIZE", "SIZE"},
 	    {"limit-field", '\0', POPT_ARG_STRING, &limit_field, CLI_OPT_STRING,

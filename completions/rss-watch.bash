@@ -25,7 +25,7 @@ _comp_cmd_rss_watch()
 	-i | --interval | -d | --duration | --grace)
 		COMPREPLY=($(compgen -W "500ms 1s 5s 10s 60s 1h" -- "$cur"))
 		return ;;
-	-n | --count | --limit | --max-rss)
+	-n | --count | --limit | --max-rss | --maps-every)
 		return ;;
 	esac
 
@@ -39,7 +39,8 @@ _comp_cmd_rss_watch()
 	done
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--pid --name --wait --interval --count
-			--duration --pss --children --limit --limit-field --action
+			--duration --pss --children --maps --maps-every --limit
+			--limit-field --action
 			--grace --max-rss --help --usage --version --quiet --verbose" \
 			-- "$cur"))
 		return

@@ -11,10 +11,18 @@
 int
 leak_series_init(struct leak_series *s, double sign)
 {
+	return leak_series_init_cap(s, sign, LEAK_MAX_BUCKETS);
+}
+
+int
+leak_series_init_cap(struct leak_series *s, double sign, size_t cap)
+{
 	memset(s, 0, sizeof(*s));
-	s->b = malloc(LEAK_MAX_BUCKETS * sizeof(*s->b));
+	cap = cap < 2 ? 2 : cap & ~(size_t)1; /* halves evenly */
+	s->b = malloc(cap * sizeof(*s->b));
 	if (s->b == NULL)
 		return -1;
+	s->cap = cap;
 	s->sign = sign;
 	leak_series_reset(s);
 	return 0;
@@ -57,12 +65,12 @@ push(struct leak_series *s, struct leak_bucket *bk)
 
 	bk->t /= bk->n; /* pending holds sums */
 	bk->v /= bk->n;
-	if (s->n == LEAK_MAX_BUCKETS) {
-		for (i = 0; i < LEAK_MAX_BUCKETS / 2; i++) {
+	if (s->n == s->cap) {
+		for (i = 0; i < s->cap / 2; i++) {
 			s->b[i] = s->b[2 * i];
 			merge_into(&s->b[i], &s->b[2 * i + 1]);
 		}
-		s->n = LEAK_MAX_BUCKETS / 2;
+		s->n = s->cap / 2;
 		s->per_bucket *= 2;
 	}
 	s->b[s->n++] = *bk;

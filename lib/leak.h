@@ -35,7 +35,7 @@ struct leak_bucket {
 
 struct leak_series {
 	struct leak_bucket *b;
-	size_t n;
+	size_t n, cap;
 	uint64_t per_bucket; /* samples per full bucket */
 	struct leak_bucket pending;
 	double t0;         /* Unix time of the first sample */
@@ -47,6 +47,8 @@ struct leak_series {
 };
 
 int leak_series_init(struct leak_series *s, double sign);
+/* With room for cap buckets (even) instead of LEAK_MAX_BUCKETS. */
+int leak_series_init_cap(struct leak_series *s, double sign, size_t cap);
 void leak_series_reset(struct leak_series *s);
 void leak_series_free(struct leak_series *s);
 /* Add a sample (Unix time, raw value, raw auxiliary value or NAN). */
@@ -146,7 +148,8 @@ enum leak_reason {
 	LEAK_WHY_FAULTS,       /* grows only during faults */
 	LEAK_WHY_STEPS,        /* peaks climb in steps, floor flat */
 	LEAK_WHY_LIMIT_NOW,    /* the limit is reached */
-	LEAK_WHY_LIMIT_SOON    /* the trend reaches it within the horizon */
+	LEAK_WHY_LIMIT_SOON,   /* the trend reaches it within the horizon */
+	LEAK_WHY_ARENAS        /* arena heaps multiply, each flat (where.h) */
 };
 
 struct leak_result {

@@ -614,7 +614,7 @@ procmem_sample_children(struct procmem_tree *t, pid_t root,
 	size_t i, j, members = 0, next = 0;
 	pid_t parent = root;
 
-	t->n = 0;
+	t->n = t->members = 0;
 	if (for_each_pid(tree_add, t) < 0)
 		return -1;
 	/* Breadth first, in place: entries [0, members) are the descendants
@@ -630,6 +630,7 @@ procmem_sample_children(struct procmem_tree *t, pid_t root,
 			break;
 		parent = t->pid[next++];
 	}
+	t->members = members;
 	for (j = 0; j < members; j++) {
 		char path[32];
 		struct procmem_sample s;

@@ -74,6 +74,7 @@ bool procmem_name_matches(const char *name, const char *comm,
 struct procmem_tree {
 	pid_t *pid, *ppid;
 	size_t n, cap;
+	size_t members; /* the last call's descendants: pid[0, members) */
 };
 void procmem_tree_free(struct procmem_tree *t);
 /* Sum the samples of root's descendants into s (root already in s). */

@@ -6,6 +6,8 @@ export BENCH_OUT=$(mktemp -d)
 trap 'rm -rf "$BENCH_OUT"' EXIT
 "$dir/rss-watch.sh"
 echo
+"$dir/rss-watch-maps.sh"
+echo
 "$dir/leak-classify.sh"
 echo
 "$dir/accuracy.sh"

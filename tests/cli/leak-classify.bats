@@ -374,3 +374,70 @@ record() {
 	run complete_words leak-classify -f free
 	[ "$output" = free_heap ]
 }
+
+# record_maps NAME CMD...: rss-watch --maps, smaps at every sample
+record_maps() {
+	local name=$1
+	shift
+	rss-watch --maps --maps-every 1 -i 100ms -d 5s -- "$@" >"$BATS_TEST_TMPDIR/$name.jsonl" 2>/dev/null || true
+}
+
+@test "leak-classify: where: the brk heap, anonymous mappings and a file mapping, each named" {
+	record_maps heap maphog heap --rate 2000 --for 5.5 &
+	record_maps anon maphog anon --rate 2000 --for 5.5 &
+	record_maps file maphog file --rate 4000 --file "$BATS_TEST_TMPDIR/f.bin" --for 5.5
+	wait
+	for m in heap anon; do
+		run_split leak-classify --json "$BATS_TEST_TMPDIR/$m.jsonl"
+		[ "$status" -eq 4 ]
+		jq -e --arg m "[$m]" '.verdict == "leak" and .where[0].mapping == $m and
+			.where[0].share > 0.9 and
+			(.where[0].slope_per_h / .slope_per_h | . > 0.8 and . < 1.25) and
+			(.where | map(.share) | add | . > 0.99 and . < 1.01)' "$BATS_TEST_TMPDIR/out" >/dev/null
+	done
+	run_split leak-classify "$BATS_TEST_TMPDIR/heap.jsonl"
+	grep -Eq "^  where     (9[0-9]|100) % of the growth is in the brk heap \(\[heap\]" "$BATS_TEST_TMPDIR/out"
+	# a file mapping grows rss_kb, not anon_kb: by its basename
+	run_split leak-classify --json -f rss_kb "$BATS_TEST_TMPDIR/file.jsonl"
+	jq -e '.verdict == "leak" and .where[0].mapping == "f.bin" and .where[0].share > 0.9' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: where: arenas multiplying with threads, each flat, are fragmentation" {
+	record_maps arenas maphog arenas --every 0.4 --kb 2048 --for 5.5
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/arenas.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e '.verdict == "fragmentation_suspect" and .arenas.fired and
+		.arenas.to >= .arenas.from + 2 and .arenas.threads_to > .arenas.threads_from and
+		(.reason | test("arena heaps multiply with the threads")) and
+		.where[0].mapping == "[anon]"' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# one thread allocating the same is no arena story: a leak in the heap
+	record_maps one maphog heap --rate 1000 --for 5.5
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/one.jsonl"
+	jq -e '.verdict == "leak" and (.arenas.fired | not)' "$BATS_TEST_TMPDIR/out" >/dev/null
+}
+
+@test "leak-classify: where: a CPython and a node leak live in the brk heap; a restart forgets the old process's maps" {
+	record_maps py /usr/bin/python3 "$BATS_TEST_DIRNAME/../helpers/pyheap.py" leak 5 &
+	record_maps js node "$BATS_TEST_DIRNAME/../helpers/nodeheap.js" late-leak 5
+	wait
+	# bytearray(10 KB) and Buffer.alloc(100 KB) are malloc'd below glibc's
+	# mmap threshold: the main arena, the brk heap
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/py.jsonl"
+	jq -e '.verdict == "leak" and .where[0].mapping == "[heap]" and .where[0].share > 0.7' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split leak-classify --json -f rss_kb "$BATS_TEST_TMPDIR/js.jsonl"
+	jq -e '.verdict == "leak" and .where[0].mapping == "[heap]" and .where[0].share > 0.7' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# records without maps: no "where" at all; garbage maps: ignored
+	jq -c 'del(.maps)' "$BATS_TEST_TMPDIR/py.jsonl" >"$BATS_TEST_TMPDIR/plain.jsonl"
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/plain.jsonl"
+	jq -e 'has("where") | not' "$BATS_TEST_TMPDIR/out" >/dev/null
+	jq -c '.maps = (if .maps then {"heap_kb": "x", "top": 7} else .maps end)' \
+		"$BATS_TEST_TMPDIR/py.jsonl" >"$BATS_TEST_TMPDIR/bad.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify --json "$BATS_TEST_TMPDIR/bad.jsonl"
+	[ "$status" -eq 4 ]
+	jq -e 'has("where") | not' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# two processes one after the other: the second's growth only
+	record_maps anon maphog anon --rate 2000 --for 5.5
+	cat "$BATS_TEST_TMPDIR/py.jsonl" "$BATS_TEST_TMPDIR/anon.jsonl" >"$BATS_TEST_TMPDIR/two.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify --json "$BATS_TEST_TMPDIR/two.jsonl"
+	jq -e '.where[0].mapping == "[anon]" and .where[0].share > 0.9' "$BATS_TEST_TMPDIR/out" >/dev/null
+}

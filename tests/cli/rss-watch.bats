@@ -23,7 +23,8 @@ teardown() {
 		"-p 1 -i fast" "-p 1 --limit 1x" "-p 1 --limit-field pss_kb --limit 1M" \
 		"-p 1 --limit-field nproc --limit 3" "-p 1 --limit-field nope" \
 		"-p 1 --action term" "-p 1 --limit 1M --action NOSIG" \
-		"-p 1 --max-rss lots" "-p 1 -d soon"; do
+		"-p 1 --max-rss lots" "-p 1 -d soon" "-p 1 --maps-every 3" \
+		"-p 1 --maps --maps-every -1"; do
 		run_split rss-watch $args
 		assert_usage_error
 	done
@@ -196,6 +197,39 @@ teardown() {
 	[ "$status" -eq 3 ]
 	run_split "${VALGRIND[@]}" rss-watch -N no-such-process-gxkit --wait -d 200ms -i 20ms
 	[ "$status" -eq 0 ]
+	run_split "${VALGRIND[@]}" rss-watch --maps --maps-every 2 --children -n 6 -i 20ms \
+		-- sh -c 'memhog steady --for 1 & sleep 1; wait'
+	[ "$status" -eq 0 ]
+	[ "$(jq -s 'map(select(.maps)) | length' "$BATS_TEST_TMPDIR/out")" -eq 3 ]
+}
+
+@test "rss-watch: --maps splits memory by mapping, sums children, and agrees with the kernel" {
+	start_bg memhog steady --base 4096
+	run_split rss-watch -p "$BG_PID" --maps --maps-every 3 -i 50ms -n 7
+	[ "$status" -eq 0 ]
+	assert_jsonl "$BATS_TEST_TMPDIR/out" rss-watch
+	# samples 1, 4 and 7 read smaps: every class, their sum near rss_kb
+	[ "$(jq -s -c 'map(.maps != null)' "$BATS_TEST_TMPDIR/out")" = "[true,false,false,true,false,false,true]" ]
+	jq -e 'select(.maps) | .maps as $m |
+		([$m.heap_kb, $m.anon_kb, $m.stack_kb, $m.shmem_kb, $m.file_kb] | add) as $sum |
+		($sum - .rss_kb | fabs) < (.rss_kb / 10 + 64) and
+		$m.anon_kb >= 4096 and $m.anon_dirty_kb >= 4096 and $m.file_kb > 0 and
+		$m.mappings > 5 and ($m.top | length) == 5 and $m.top[0].name == "[anon]" and
+		($m.top | map(.name) | index("memhog")) != null' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# against python's own reading of the same file (psutil, as prmon does)
+	/usr/bin/python3 -c 'import psutil, sys
+p = psutil.Process(int(sys.argv[1]))
+print(sum(m.rss for m in p.memory_maps() if m.path == "[heap]") // 1024)' "$BG_PID" >"$BATS_TEST_TMPDIR/heap"
+	jq -e --argjson h "$(cat "$BATS_TEST_TMPDIR/heap")" 'select(.maps) | .maps.heap_kb == $h' \
+		<(tail -1 "$BATS_TEST_TMPDIR/out") >/dev/null
+	# a tree is summed: three memhogs of 2 MiB each at least
+	run_split rss-watch --children --maps --maps-every 1 -i 300ms -n 2 -- sh -c \
+		'memhog steady --base 2048 --for 1 & memhog steady --base 2048 --for 1 & sleep 0.2; wait'
+	jq -s -e 'map(select(.maps)) | last | .maps.anon_kb >= 4096 and .nproc == 3' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# -N across a restart: each process is read at its first sample
+	start_bg memhog restart --every 0.7
+	run_split rss-watch -N memhog-worker --wait --maps --maps-every 100 -i 100ms -d 2.5s
+	[ "$(jq -s 'map(select(.maps) | .pid) | unique | length' "$BATS_TEST_TMPDIR/out")" -ge 3 ]
 }
 
 # the tool's own memory: under qemu (check-gx) that is the emulator's

@@ -1,0 +1,236 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trend.h"
+#include "where.h"
+
+/* The class series' names: the mappings' own, as smaps tallies them. */
+static const char *const class_series[SMAPS_NCLASS] = {
+    [SMAPS_HEAP] = "[heap]",
+    [SMAPS_ANON] = "[anon]",
+    [SMAPS_STACK] = "[stack]",
+    [SMAPS_SHMEM] = "[shmem]",
+    [SMAPS_FILE] = "[file]"};
+
+void
+where_init(struct where_set *w)
+{
+	memset(w, 0, sizeof(*w));
+}
+
+void
+where_reset(struct where_set *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		leak_series_reset(&w->names[i].s);
+	w->n = 0;
+	w->full = false;
+	if (w->ready) {
+		leak_series_reset(&w->arenas);
+		leak_series_reset(&w->threads);
+	}
+}
+
+void
+where_free(struct where_set *w)
+{
+	size_t i;
+
+	for (i = 0; i < WHERE_NAMES; i++)
+		leak_series_free(&w->names[i].s);
+	leak_series_free(&w->arenas);
+	leak_series_free(&w->threads);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Series are made once, at the first reading: no maps, no memory. */
+static int
+make_ready(struct where_set *w)
+{
+	size_t i;
+
+	if (w->ready)
+		return 0;
+	for (i = 0; i < WHERE_NAMES; i++)
+		if (leak_series_init_cap(&w->names[i].s, 1, WHERE_BUCKETS) < 0)
+			return -1;
+	if (leak_series_init_cap(&w->arenas, 1, WHERE_BUCKETS) < 0 ||
+	    leak_series_init_cap(&w->threads, 1, WHERE_BUCKETS) < 0)
+		return -1;
+	w->ready = true;
+	return 0;
+}
+
+static struct leak_series *
+series_of(struct where_set *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->names[i].name, name) == 0)
+			return &w->names[i].s;
+	if (w->n == WHERE_NAMES) {
+		w->full = true;
+		return NULL;
+	}
+	snprintf(w->names[w->n].name, SMAPS_NAME_MAX, "%s", name);
+	return &w->names[w->n++].s;
+}
+
+static void
+add_point(struct where_set *w, const char *name, double ts, double kb)
+{
+	struct leak_series *s = series_of(w, name);
+
+	if (s != NULL && isfinite(kb))
+		leak_series_add(s, ts, kb, NAN);
+}
+
+int
+where_add(struct where_set *w, const struct where_reading *r)
+{
+	double files = 0;
+	size_t i;
+	int c;
+
+	if (make_ready(w) < 0)
+		return -1;
+	/* files by name where the top list names them, the rest as one */
+	for (i = 0; i < r->ntop; i++)
+		if (r->top[i].name[0] != '[') {
+			add_point(w, r->top[i].name, r->ts, r->top[i].kb);
+			files += r->top[i].kb;
+		}
+	for (c = 0; c < SMAPS_NCLASS; c++)
+		add_point(w, class_series[c], r->ts,
+		          c == SMAPS_FILE ? r->class_kb[c] - files
+		                          : r->class_kb[c]);
+	if (isfinite(r->arenas))
+		leak_series_add(&w->arenas, r->ts, r->arenas, NAN);
+	if (isfinite(r->threads))
+		leak_series_add(&w->threads, r->ts, r->threads, NAN);
+	return 0;
+}
+
+/* The buckets of s at or after since_ts: times from since_ts, values. */
+static size_t
+window(const struct leak_series *s, double since_ts, double *t, double *v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->n + (s->pending.n > 0); i++) {
+		struct leak_bucket b = i < s->n ? s->b[i] : s->pending;
+
+		if (i == s->n) { /* pending holds sums */
+			b.t /= b.n;
+			b.v /= b.n;
+		}
+		if (s->t0 + b.t < since_ts)
+			continue;
+		t[n] = s->t0 + b.t - since_ts;
+		v[n++] = b.v;
+	}
+	return n;
+}
+
+static int
+by_share(const void *a, const void *b)
+{
+	const struct where_item *x = a, *y = b;
+
+	return (x->share < y->share) - (x->share > y->share);
+}
+
+int
+where_attribute(const struct where_set *w, double since_ts,
+                struct where_item *out, size_t cap)
+{
+	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v,
+	       total = 0;
+	struct where_item items[WHERE_NAMES];
+	size_t i, n, k = 0;
+
+	if (t == NULL)
+		return -1;
+	v = t + WHERE_BUCKETS + 1;
+	for (i = 0; i < w->n; i++) {
+		struct trend_ts ts;
+
+		n = window(&w->names[i].s, since_ts, t, v);
+		if (n < 3 || t[n - 1] <= t[0] ||
+		    trend_theil_sen(t, v, n, 0, 0, &ts) < 0 || !(ts.slope > 0))
+			continue;
+		memcpy(items[k].name, w->names[i].name, SMAPS_NAME_MAX);
+		items[k].slope = ts.slope;
+		total += ts.slope;
+		k++;
+	}
+	free(t);
+	for (i = 0; i < k; i++)
+		items[i].share = items[i].slope / total;
+	qsort(items, k, sizeof(items[0]), by_share);
+	if (k > cap)
+		k = cap;
+	memcpy(out, items, k * sizeof(items[0]));
+	return (int)k;
+}
+
+/* Median of the first (or last) quarter of a window, at least 2 points. */
+static double
+quarter_median(double *v, size_t n, bool last)
+{
+	size_t q = n / 4 < 2 ? 2 : n / 4;
+
+	if (n < 2 * q)
+		return NAN;
+	return trend_median(last ? v + n - q : v, q);
+}
+
+static int
+ends_of(const struct leak_series *s, double since_ts, double *from, double *to)
+{
+	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v;
+	size_t n;
+
+	if (t == NULL)
+		return -1;
+	v = t + WHERE_BUCKETS + 1;
+	n = window(s, since_ts, t, v);
+	*to = quarter_median(v, n, true); /* trend_median reorders */
+	*from = quarter_median(v, n, false);
+	free(t);
+	return 0;
+}
+
+int
+where_arenas(const struct where_set *w, double since_ts,
+             struct where_arena_evidence *e)
+{
+	const struct leak_series *anon = NULL;
+	double anon_from, anon_to;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->names[i].name, "[anon]") == 0)
+			anon = &w->names[i].s;
+	if (!w->ready || anon == NULL)
+		return 0;
+	if (ends_of(&w->arenas, since_ts, &e->arenas_from, &e->arenas_to) < 0 ||
+	    ends_of(&w->threads, since_ts, &e->threads_from, &e->threads_to) <
+	        0 ||
+	    ends_of(anon, since_ts, &anon_from, &anon_to) < 0)
+		return -1;
+	e->per_arena_from_kb = anon_from / fmax(e->arenas_from, 1);
+	e->per_arena_to_kb = anon_to / fmax(e->arenas_to, 1);
+	e->fired = e->arenas_to >= e->arenas_from + 2 &&
+	           e->arenas_to >= 1.5 * fmax(e->arenas_from, 1) &&
+	           e->threads_to > e->threads_from && anon_to > anon_from &&
+	           fabs(e->per_arena_to_kb / e->per_arena_from_kb - 1) <= 0.25;
+	return 0;
+}
