@@ -11,19 +11,19 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
-LIB_MODULES = cli clock dtoa jsonl procmem smaps trend leak where mb regmap vbus vbus_client venus h5 shepherd guard
+LIB_MODULES = cli clock dtoa jsonl memlog procmem smaps trend leak where mb regmap vbus vbus_client venus h5 shepherd guard
 HELPERS     = memhog ticker maphog
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb test_h5 \
-	test_vbus test_venus test_smaps
+	test_vbus test_venus test_smaps test_memlog
 # libFuzzer harnesses (tests/fuzz); make check replays tests/fuzz/corpus
 FUZZERS     = fuzz_jsonl fuzz_args fuzz_regmap fuzz_mb fuzz_dbus fuzz_procmem \
-	fuzz_series
+	fuzz_series fuzz_memlog
 
 # Every Debian package the build, tests, lint, benchmarks and demo need.
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	libcmocka-dev bats mandoc cppcheck clang-format valgrind \
 	sysstat python3-psutil python3-numpy bash-completion procps \
-	time jq linux-perf strace libmodbus-dev libcsv-dev python3-pymodbus \
+	time jq linux-perf strace python3-memory-profiler libmodbus-dev libcsv-dev python3-pymodbus \
 	python3-serial python3-serial-asyncio mbpoll socat \
 	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
 	libhdf5-dev liblzf-dev python3-h5py hdf5-tools daemontools nodejs \

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "leak.h"
+#include "memlog.h"
 #include "smaps.h"
 #include "where.h"
 
@@ -22,8 +23,10 @@ struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
 	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
-	char *max_line_arg;
-	size_t max_line; /* longer input lines are skipped */
+	char *max_line_arg, *format_arg, *alloc_field;
+	size_t max_line;           /* longer input lines are skipped */
+	enum memlog_format format; /* of every input; AUTO: each sniffed */
+	long child;                /* mprof: a CHLD index, or -1 */
 	long pid;
 	struct leak_rules rules;
 	long windows, min_samples;
@@ -37,8 +40,8 @@ struct record {
 	char event[16];
 	int ok; /* -1 absent, 0 false, 1 true */
 	char unit[32];
-	bool has_threads, has_maps;
-	double threads;
+	bool has_threads, has_maps, has_alloc;
+	double threads, alloc;
 	struct where_reading maps; /* rss-watch --maps */
 };
 
@@ -55,6 +58,7 @@ struct context {
 	struct where_item items[WHERE_NAMES];
 	int nitems;
 	struct where_arena_evidence arenas;
+	struct where_heap_evidence heap;
 };
 
 enum {
@@ -70,6 +74,7 @@ enum {
 	FLD_AGE,
 	FLD_THREADS,
 	FLD_MAPS,
+	FLD_ALLOC,
 	FLD_COUNT
 };
 
@@ -104,6 +109,8 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->age = f[FLD_AGE].num;
 	r->has_threads = f[FLD_THREADS].type == JSONL_NUMBER;
 	r->threads = f[FLD_THREADS].num;
+	r->has_alloc = f[FLD_ALLOC].type == JSONL_NUMBER;
+	r->alloc = f[FLD_ALLOC].num;
 	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
 		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
 		         f[FLD_EVENT].str_len);
@@ -148,6 +155,7 @@ record_from_json(json_t *obj, const struct jsonl_field *f, struct record *r)
 	r->has_start = get_number(obj, "start", &r->start);
 	r->has_age = get_number(obj, "age_s", &r->age);
 	r->has_threads = get_number(obj, "threads", &r->threads);
+	r->has_alloc = get_number(obj, f[FLD_ALLOC].name, &r->alloc);
 	if (json_is_string(ev))
 		copy_str(r->event, sizeof(r->event), json_string_value(ev),
 		         json_string_length(ev));
@@ -162,7 +170,7 @@ struct parser {
 };
 
 static void
-parser_init(struct parser *p, const char *field)
+parser_init(struct parser *p, const char *field, const char *alloc)
 {
 	static const char *const names[FLD_COUNT] = {
 	    [FLD_TS] = "ts",       [FLD_ANON] = "anon_kb",
@@ -177,6 +185,7 @@ parser_init(struct parser *p, const char *field)
 	for (i = 0; i < FLD_COUNT; i++)
 		p->f[i].name = names[i];
 	p->f[FLD_VALUE].name = field;
+	p->f[FLD_ALLOC].name = alloc ? alloc : "\x01"; /* no key is that */
 	p->field = field;
 	jsonl_scanner_init(&p->sc, p->f, FLD_COUNT);
 }
@@ -265,6 +274,12 @@ add_record(struct context *c, struct record *r)
 {
 	struct leak_sample x = {0};
 
+	/* the allocations' readings: of this process, whoever wrote them */
+	if (r->has_alloc && r->has_ts &&
+	    where_add_alloc(&c->where, r->ts, r->alloc) < 0)
+		err(1, "out of memory");
+	if (r->has_alloc && !r->has_value && !r->has_rss && !r->has_anon)
+		return; /* a reading of allocations only */
 	if (c->o->pid > 0 && (!r->has_pid || r->pid != (double)c->o->pid)) {
 		c->filtered++;
 		return;
@@ -302,26 +317,104 @@ add_record(struct context *c, struct record *r)
 		err(1, "out of memory");
 }
 
+/* A sample of another recorder's log as a record. */
+static void
+record_from_log(const struct context *c, const struct memlog_sample *s,
+                struct record *r)
+{
+	const char *field = c->field ? c->field : "anon_kb";
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->ok = -1;
+	r->has_ts = true;
+	r->ts = s->ts;
+	for (i = 0; i < s->n; i++) {
+		const char *n = s->names[i];
+		double v = s->values[i];
+		bool num = !isnan(v);
+
+		if (strcmp(n, field) == 0) {
+			r->has_value = num;
+			r->value_invalid = !num;
+			r->value = v;
+		}
+		if (strcmp(n, "anon_kb") == 0)
+			r->has_anon = num, r->anon = v;
+		else if (strcmp(n, "rss_kb") == 0)
+			r->has_rss = num, r->rss = v;
+		else if (strcmp(n, "threads") == 0)
+			r->has_threads = num, r->threads = v;
+	}
+}
+
+/* One line of psrecord, mprof, prmon or CSV. */
+static void
+add_log_line(struct context *c, struct jsonl_reader *rd, struct memlog *ml)
+{
+	struct memlog_sample s;
+	struct record r;
+	const char *why;
+	int rc = memlog_line(ml, rd->line, &s, &why);
+
+	if (rc < 0)
+		jsonl_report(rd, why, 0);
+	if (rc <= 0)
+		return;
+	record_from_log(c, &s, &r);
+	add_record(c, &r);
+}
+
+/* mprof's CHLD series left aside: named, so one can be picked. */
+static void
+report_children(const char *name, const struct memlog *ml)
+{
+	char ids[128] = "";
+	size_t i, at = 0;
+
+	for (i = 0; i < ml->nothers && at < sizeof(ids); i++)
+		at += (size_t)snprintf(ids + at, sizeof(ids) - at, "%s%ld",
+		                       i ? ", " : "", ml->others[i]);
+	if (ml->nothers > 0)
+		cli_warn("%s: the CHLD series of %s not judged: pick one with "
+		         "--child ID",
+		         name, ids);
+}
+
 static int
 read_series(struct context *c, FILE *fp, const char *name)
 {
+	enum memlog_format format = c->o->format;
 	struct jsonl_reader rd;
+	struct memlog ml;
 	struct parser p;
 	struct record r;
 	int rc;
 
-	parser_init(&p, c->field ? c->field : "anon_kb");
+	parser_init(&p, c->field ? c->field : "anon_kb", c->o->alloc_field);
 	jsonl_reader_init(&rd, fp, name);
 	rd.max_line = c->o->max_line;
+	memlog_init(&ml, format, c->o->child);
 	while ((rc = jsonl_next_line(&rd)) == 1) {
+		if (format == MEMLOG_AUTO) { /* by its first line */
+			format = memlog_sniff(rd.line);
+			memlog_init(&ml, format, c->o->child);
+			cli_debug("%s: %s", name, memlog_format_name(format));
+		}
+		if (format != MEMLOG_JSONL) {
+			add_log_line(c, &rd, &ml);
+			continue;
+		}
 		if (c->field != NULL && p.field != c->field)
-			parser_init(&p, c->field); /* chosen on the way */
+			parser_init(&p, c->field,
+			            c->o->alloc_field); /* chosen on the way */
 		if (parse_record(&rd, &p, &r))
 			add_record(c, &r);
 	}
 	if (rc < 0)
 		warn("%s: read error", name);
 	jsonl_report_summary(&rd);
+	report_children(name, &ml);
 	c->malformed += rd.malformed;
 	jsonl_reader_free(&rd);
 	return rc;
@@ -344,7 +437,7 @@ read_faults(const char *path, size_t max_line, struct leak_faults *faults)
 		return -1;
 	}
 	leak_fault_reader_init(&fr, faults);
-	parser_init(&p, "ts");
+	parser_init(&p, "ts", NULL);
 	jsonl_reader_init(&rd, fp, path);
 	rd.max_line = max_line;
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
@@ -436,9 +529,12 @@ fmt_time(char *buf, size_t cap, double ts)
 {
 	time_t t = (time_t)ts;
 	struct tm tm;
+	char d[32];
 
-	if (localtime_r(&t, &tm) == NULL ||
-	    strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+	if (ts >= 0 && ts < 1e9) /* psrecord's elapsed seconds, not dates */
+		snprintf(buf, cap, "+%s", fmt_duration(d, sizeof(d), ts));
+	else if (localtime_r(&t, &tm) == NULL ||
+	         strftime(buf, cap, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, cap, "%.0f", ts);
 	return buf;
 }
@@ -601,6 +697,16 @@ reason(char *buf, size_t cap, const struct context *c,
 		         fmt_value(a, sizeof(a), "anon_kb",
 		                   c->arenas.per_arena_to_kb));
 		break;
+	case LEAK_WHY_HEAP_NOT_ALLOC:
+		snprintf(
+		    buf, cap,
+		    "the brk heap grows %s/h while the allocations (%s) "
+		    "grow %s/h: memory freed but not given back",
+		    fmt_value(a, sizeof(a), "x_kb", c->heap.heap_slope * 3600),
+		    c->o->alloc_field,
+		    fmt_value(b, sizeof(b), "x_kb",
+		              c->heap.alloc_slope * 3600));
+		break;
 	case LEAK_WHY_LIMIT_SOON:
 		snprintf(buf, cap, "at %s/h the limit %s is reached in %s",
 		         fmt_value(a, sizeof(a), f, r->slope * 3600),
@@ -726,6 +832,15 @@ report_where(FILE *fp, const struct context *c)
 		        c->arenas.arenas_from, c->arenas.arenas_to,
 		        c->arenas.threads_from, c->arenas.threads_to,
 		        c->arenas.fired ? ": each flat, fragmentation" : "");
+	if (c->heap.known) {
+		fmt_value(words, sizeof(words), "x_kb",
+		          c->heap.heap_slope * 3600);
+		fmt_value(rate, sizeof(rate), "x_kb",
+		          c->heap.alloc_slope * 3600);
+		fprintf(fp, "  allocs    heap %s/h, %s %s/h%s\n", words,
+		        c->o->alloc_field, rate,
+		        c->heap.fired ? ": the heap outgrows them" : "");
+	}
 }
 
 static void
@@ -919,6 +1034,14 @@ json_where(struct jsonl_writer *w, const struct context *c)
 	jsonl_double(w, "per_arena_kb_from", e->per_arena_from_kb);
 	jsonl_double(w, "per_arena_kb_to", e->per_arena_to_kb);
 	jsonl_object_close(w);
+	if (!c->heap.known)
+		return;
+	jsonl_object_open(w, "allocations");
+	jsonl_str(w, "field", c->o->alloc_field);
+	jsonl_bool(w, "fired", c->heap.fired);
+	json_per_hour(w, "heap_slope_per_h", c->heap.heap_slope);
+	json_per_hour(w, "alloc_slope_per_h", c->heap.alloc_slope);
+	jsonl_object_close(w);
 }
 
 static int
@@ -1075,6 +1198,68 @@ svg_text(FILE *fp, const char *s)
 	}
 }
 
+#define SVG_MAPS_H 220.0 /* the stacked classes' panel, below */
+
+/*
+ * With maps: the classes stacked over time in a panel of their own, the
+ * heap at the bottom, each band as tall as its resident KiB, so that the
+ * one that grows shows as the band that widens.
+ */
+static void
+svg_maps(FILE *fp, const struct context *c, const struct frame *f, double t0)
+{
+	static const char *const fill[SMAPS_NCLASS] = {
+	    "#e4572e", "#f3a712", "#a8c686", "#669bbc", "#b8b8d1"};
+	const struct leak_series *cls[SMAPS_NCLASS];
+	double top = 0, y0 = SVG_H, h = SVG_MAPS_H - SVG_B, base[2];
+	char a[32];
+	size_t i, n = SIZE_MAX;
+	int k, j;
+
+	for (k = 0; k < SMAPS_NCLASS; k++) {
+		if ((cls[k] = where_class(&c->where, k)) == NULL)
+			return;
+		n = cls[k]->n < n ? cls[k]->n : n;
+	}
+	for (i = 0; i < n; i++) {
+		double sum = 0;
+
+		for (k = 0; k < SMAPS_NCLASS; k++)
+			sum += cls[k]->b[i].v;
+		top = fmax(top, sum);
+	}
+	if (n < 2 || !(top > 0))
+		return;
+	/* each band: its upper edge left to right, its lower one back */
+	for (k = SMAPS_NCLASS - 1; k >= 0; k--) {
+		fprintf(fp, "<polygon fill=\"%s\" stroke=\"none\" points=\"",
+		        fill[k]);
+		for (j = 0; j < 2; j++)
+			for (size_t m = 0; m < n; m++) {
+				size_t at = j == 0 ? m : n - 1 - m;
+				int upto = j == 0 ? k : k - 1, q;
+
+				base[j] = 0;
+				for (q = 0; q <= upto; q++)
+					base[j] += cls[q]->b[at].v;
+				fprintf(
+				    fp, "%.1f,%.1f ",
+				    sx(f, cls[k]->t0 + cls[k]->b[at].t - t0),
+				    y0 + h - base[j] / top * (h - 10));
+			}
+		fputs("\"/>\n", fp);
+		fprintf(fp,
+		        "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" "
+		        "height=\"10\" fill=\"%s\"/><text x=\"%.0f\" "
+		        "y=\"%.0f\">[%s]</text>\n",
+		        SVG_L + 10 + 90.0 * k, y0 + h + 14, fill[k],
+		        SVG_L + 24 + 90.0 * k, y0 + h + 23,
+		        smaps_class_name(k));
+	}
+	fprintf(fp, "<text x=\"4\" y=\"%.0f\">%s</text>\n", y0 + 14,
+	        fmt_value(a, sizeof(a), "x_kb", top));
+}
+
 static int
 write_svg(const char *path, const struct context *c,
           const struct leak_result *r)
@@ -1099,10 +1284,11 @@ write_svg(const char *path, const struct context *c,
 	        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
 	        "height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
 	        "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
-	        SVG_W, SVG_H);
+	        SVG_W, SVG_H + (c->where.ready ? SVG_MAPS_H : 0));
 	svg_faults(fp, &c->faults, s->t0, &f);
 	svg_series(fp, s, &f);
 	svg_overlays(fp, r, &f, s->t0);
+	svg_maps(fp, c, &f, s->t0);
 	fprintf(fp, "<text x=\"%.0f\" y=\"18\" font-size=\"14\">", SVG_L);
 	svg_text(fp, c->field);
 	fprintf(fp,
@@ -1163,6 +1349,15 @@ check_rules(struct options *o)
 			                       o->warmup_arg);
 		r->warmup_s = (double)ms / 1000;
 	}
+	if (o->format_arg != NULL &&
+	    memlog_parse_format(o->format_arg, &o->format) < 0)
+		return cli_usage_error("--format: '%s' is not auto, jsonl, "
+		                       "psrecord, mprof, prmon or csv",
+		                       o->format_arg);
+	if (o->child < -1 || (o->child >= 0 && o->format != MEMLOG_AUTO &&
+	                      o->format != MEMLOG_MPROF))
+		return cli_usage_error("--child: an mprof CHLD index, 0 or "
+		                       "more");
 	return cli_parse_max_line(o->max_line_arg, &o->max_line);
 }
 
@@ -1223,11 +1418,19 @@ attribute(struct context *c, struct leak_result *r)
 	if (!c->where.ready || r->verdict == LEAK_INSUFFICIENT)
 		return;
 	c->nitems = where_attribute(&c->where, since, c->items, WHERE_NAMES);
-	if (c->nitems < 0 || where_arenas(&c->where, since, &c->arenas) < 0)
+	if (c->nitems < 0 || where_arenas(&c->where, since, &c->arenas) < 0 ||
+	    where_heap_vs_alloc(&c->where, since, &c->heap) < 0)
 		err(1, "out of memory");
-	if (c->arenas.fired && r->verdict == LEAK_LEAK) {
+	if (r->verdict != LEAK_LEAK)
+		return;
+	if (c->arenas.fired) {
 		r->verdict = LEAK_FRAGMENTATION;
 		r->why = LEAK_WHY_ARENAS;
+	} else if (c->heap.fired && c->nitems > 0 &&
+	           strcmp(c->items[0].name, "[heap]") == 0 &&
+	           c->items[0].share >= 0.5) {
+		r->verdict = LEAK_FRAGMENTATION;
+		r->why = LEAK_WHY_HEAP_NOT_ALLOC;
 	}
 }
 
@@ -1250,8 +1453,10 @@ emit(struct context *c, const struct leak_result *r)
 int
 main(int argc, char **argv)
 {
-	static struct options o = {
-	    .windows = 16, .min_samples = 10, .max_line = JSONL_MAX_LINE};
+	static struct options o = {.windows = 16,
+	                           .min_samples = 10,
+	                           .max_line = JSONL_MAX_LINE,
+	                           .child = -1};
 	struct cli_strings strings = {0};
 	static struct context c;
 	struct leak_result res;
@@ -1298,6 +1503,15 @@ main(int argc, char **argv)
 	     "least rise of a growth episode, in noise sds (default 3)", "K"},
 	    {"max-line", '\0', POPT_ARG_STRING, &o.max_line_arg, CLI_OPT_STRING,
 	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
+	    {"format", '\0', POPT_ARG_STRING, &o.format_arg, CLI_OPT_STRING,
+	     "input: auto (default), jsonl, psrecord, mprof, prmon or csv",
+	     "FMT"},
+	    {"child", '\0', POPT_ARG_LONG, &o.child, 0,
+	     "mprof: judge the CHLD lines of IDX, not MEM", "IDX"},
+	    {"alloc-field", '\0', POPT_ARG_STRING, &o.alloc_field,
+	     CLI_OPT_STRING,
+	     "the process's own live allocations (KiB), against the heap",
+	     "NAME"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 	const char **files;
@@ -1315,6 +1529,8 @@ main(int argc, char **argv)
 	cli_strings_track(&strings, &o.svg);
 	cli_strings_track(&strings, &o.warmup_arg);
 	cli_strings_track(&strings, &o.max_line_arg);
+	cli_strings_track(&strings, &o.format_arg);
+	cli_strings_track(&strings, &o.alloc_field);
 	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
 	    (rc = check_rules(&o)) >= 0)
 		goto done;

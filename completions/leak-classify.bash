@@ -22,9 +22,12 @@ _comp_cmd_leak_classify()
 	--warmup)
 		COMPREPLY=($(compgen -W "auto 0 30s 5m 10m" -- "$cur"))
 		return ;;
+	--format)
+		COMPREPLY=($(compgen -W "auto jsonl psrecord mprof prmon csv" -- "$cur"))
+		return ;;
 	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
 		--settle-ratio | --envelope-share | --step-share | --windows | \
-		--penalty | --material | --max-line)
+		--penalty | --material | --max-line | --child | --alloc-field)
 		return ;;
 	esac
 
@@ -32,12 +35,13 @@ _comp_cmd_leak_classify()
 		COMPREPLY=($(compgen -W "--field --falling --rising --pid --limit
 			--horizon --events --json --svg --alpha --min-rate
 			--min-samples --settle-ratio --envelope-share --step-share
-			--windows --warmup --penalty --material --max-line --help
+			--windows --warmup --penalty --material --max-line --format
+			--child --alloc-field --help
 			--usage
 			--version --quiet --verbose" \
 			-- "$cur"))
 		return
 	fi
-	_comp_gxkit_filedir '@(jsonl|json|log)'
+	_comp_gxkit_filedir '@(jsonl|json|log|txt|dat|csv|tsv)'
 }
 complete -F _comp_cmd_leak_classify leak-classify

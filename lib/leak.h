@@ -134,22 +134,23 @@ struct leak_regime {
 
 enum leak_reason {
 	LEAK_WHY_TOO_FEW,
-	LEAK_WHY_STEADY,       /* no significant growth */
-	LEAK_WHY_BELOW_RATE,   /* growth below --min-rate */
-	LEAK_WHY_WITHIN_NOISE, /* significant, but not above the noise */
-	LEAK_WHY_TOO_RECENT,   /* growth over the last few points only */
-	LEAK_WHY_CAME_BACK,    /* rose and came back down */
-	LEAK_WHY_SETTLED,      /* grew once, flat since */
-	LEAK_WHY_SLOWING,      /* growth slows toward zero */
-	LEAK_WHY_FALLING,      /* recovery */
-	LEAK_WHY_GROWS,        /* the current regime grows */
-	LEAK_WHY_EPISODES,     /* grows in episodes, never down */
-	LEAK_WHY_FLOOR,        /* the floor under a sawtooth rises */
-	LEAK_WHY_FAULTS,       /* grows only during faults */
-	LEAK_WHY_STEPS,        /* peaks climb in steps, floor flat */
-	LEAK_WHY_LIMIT_NOW,    /* the limit is reached */
-	LEAK_WHY_LIMIT_SOON,   /* the trend reaches it within the horizon */
-	LEAK_WHY_ARENAS        /* arena heaps multiply, each flat (where.h) */
+	LEAK_WHY_STEADY,        /* no significant growth */
+	LEAK_WHY_BELOW_RATE,    /* growth below --min-rate */
+	LEAK_WHY_WITHIN_NOISE,  /* significant, but not above the noise */
+	LEAK_WHY_TOO_RECENT,    /* growth over the last few points only */
+	LEAK_WHY_CAME_BACK,     /* rose and came back down */
+	LEAK_WHY_SETTLED,       /* grew once, flat since */
+	LEAK_WHY_SLOWING,       /* growth slows toward zero */
+	LEAK_WHY_FALLING,       /* recovery */
+	LEAK_WHY_GROWS,         /* the current regime grows */
+	LEAK_WHY_EPISODES,      /* grows in episodes, never down */
+	LEAK_WHY_FLOOR,         /* the floor under a sawtooth rises */
+	LEAK_WHY_FAULTS,        /* grows only during faults */
+	LEAK_WHY_STEPS,         /* peaks climb in steps, floor flat */
+	LEAK_WHY_LIMIT_NOW,     /* the limit is reached */
+	LEAK_WHY_LIMIT_SOON,    /* the trend reaches it within the horizon */
+	LEAK_WHY_ARENAS,        /* arena heaps multiply, each flat (where.h) */
+	LEAK_WHY_HEAP_NOT_ALLOC /* the heap grows, the allocations do not */
 };
 
 struct leak_result {

@@ -33,6 +33,7 @@ where_reset(struct where_set *w)
 	if (w->ready) {
 		leak_series_reset(&w->arenas);
 		leak_series_reset(&w->threads);
+		leak_series_reset(&w->files);
 	}
 }
 
@@ -45,6 +46,8 @@ where_free(struct where_set *w)
 		leak_series_free(&w->names[i].s);
 	leak_series_free(&w->arenas);
 	leak_series_free(&w->threads);
+	leak_series_free(&w->files);
+	leak_series_free(&w->allocs);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -60,7 +63,9 @@ make_ready(struct where_set *w)
 		if (leak_series_init_cap(&w->names[i].s, 1, WHERE_BUCKETS) < 0)
 			return -1;
 	if (leak_series_init_cap(&w->arenas, 1, WHERE_BUCKETS) < 0 ||
-	    leak_series_init_cap(&w->threads, 1, WHERE_BUCKETS) < 0)
+	    leak_series_init_cap(&w->threads, 1, WHERE_BUCKETS) < 0 ||
+	    leak_series_init_cap(&w->files, 1, WHERE_BUCKETS) < 0 ||
+	    leak_series_init_cap(&w->allocs, 1, WHERE_BUCKETS) < 0)
 		return -1;
 	w->ready = true;
 	return 0;
@@ -100,21 +105,50 @@ where_add(struct where_set *w, const struct where_reading *r)
 
 	if (make_ready(w) < 0)
 		return -1;
-	/* files by name where the top list names them, the rest as one */
+	/* files by name where the top list names them, the rest as one;
+	 * the classes first, so that they always find room */
 	for (i = 0; i < r->ntop; i++)
-		if (r->top[i].name[0] != '[') {
-			add_point(w, r->top[i].name, r->ts, r->top[i].kb);
+		if (r->top[i].name[0] != '[')
 			files += r->top[i].kb;
-		}
 	for (c = 0; c < SMAPS_NCLASS; c++)
 		add_point(w, class_series[c], r->ts,
 		          c == SMAPS_FILE ? r->class_kb[c] - files
 		                          : r->class_kb[c]);
+	for (i = 0; i < r->ntop; i++)
+		if (r->top[i].name[0] != '[')
+			add_point(w, r->top[i].name, r->ts, r->top[i].kb);
+	leak_series_add(&w->files, r->ts, r->class_kb[SMAPS_FILE], NAN);
 	if (isfinite(r->arenas))
 		leak_series_add(&w->arenas, r->ts, r->arenas, NAN);
 	if (isfinite(r->threads))
 		leak_series_add(&w->threads, r->ts, r->threads, NAN);
 	return 0;
+}
+
+int
+where_add_alloc(struct where_set *w, double ts, double kb)
+{
+	if (make_ready(w) < 0)
+		return -1;
+	if (isfinite(ts) && isfinite(kb) &&
+	    (w->allocs.samples == 0 || ts >= w->allocs.last_ts))
+		leak_series_add(&w->allocs, ts, kb, NAN);
+	return 0;
+}
+
+const struct leak_series *
+where_class(const struct where_set *w, enum smaps_class c)
+{
+	size_t i;
+
+	if (!w->ready)
+		return NULL;
+	if (c == SMAPS_FILE)
+		return &w->files;
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->names[i].name, class_series[c]) == 0)
+			return &w->names[i].s;
+	return NULL;
 }
 
 /* The buckets of s at or after since_ts: times from since_ts, values. */
@@ -146,31 +180,45 @@ by_share(const void *a, const void *b)
 	return (x->share < y->share) - (x->share > y->share);
 }
 
-int
-where_attribute(const struct where_set *w, double since_ts,
-                struct where_item *out, size_t cap)
+/* The Theil-Sen slope of s since since_ts; NAN with fewer than 3 points. */
+static int
+slope_since(const struct leak_series *s, double since_ts, double *slope)
 {
-	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v,
-	       total = 0;
-	struct where_item items[WHERE_NAMES];
-	size_t i, n, k = 0;
+	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v;
+	struct trend_ts ts;
+	size_t n;
 
 	if (t == NULL)
 		return -1;
 	v = t + WHERE_BUCKETS + 1;
-	for (i = 0; i < w->n; i++) {
-		struct trend_ts ts;
+	n = window(s, since_ts, t, v);
+	*slope = n >= 3 && t[n - 1] > t[0] &&
+	                 trend_theil_sen(t, v, n, 0, 0, &ts) == 0
+	             ? ts.slope
+	             : NAN;
+	free(t);
+	return 0;
+}
 
-		n = window(&w->names[i].s, since_ts, t, v);
-		if (n < 3 || t[n - 1] <= t[0] ||
-		    trend_theil_sen(t, v, n, 0, 0, &ts) < 0 || !(ts.slope > 0))
+int
+where_attribute(const struct where_set *w, double since_ts,
+                struct where_item *out, size_t cap)
+{
+	struct where_item items[WHERE_NAMES];
+	double total = 0, slope;
+	size_t i, k = 0;
+
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < w->n; i++) {
+		if (slope_since(&w->names[i].s, since_ts, &slope) < 0)
+			return -1;
+		if (!(slope > 0))
 			continue;
 		memcpy(items[k].name, w->names[i].name, SMAPS_NAME_MAX);
-		items[k].slope = ts.slope;
-		total += ts.slope;
+		items[k].slope = slope;
+		total += slope;
 		k++;
 	}
-	free(t);
 	for (i = 0; i < k; i++)
 		items[i].share = items[i].slope / total;
 	qsort(items, k, sizeof(items[0]), by_share);
@@ -178,6 +226,25 @@ where_attribute(const struct where_set *w, double since_ts,
 		k = cap;
 	memcpy(out, items, k * sizeof(items[0]));
 	return (int)k;
+}
+
+int
+where_heap_vs_alloc(const struct where_set *w, double since_ts,
+                    struct where_heap_evidence *e)
+{
+	const struct leak_series *heap = where_class(w, SMAPS_HEAP);
+
+	memset(e, 0, sizeof(*e));
+	e->heap_slope = e->alloc_slope = NAN;
+	if (heap == NULL || w->allocs.samples == 0)
+		return 0;
+	if (slope_since(heap, since_ts, &e->heap_slope) < 0 ||
+	    slope_since(&w->allocs, since_ts, &e->alloc_slope) < 0)
+		return -1;
+	e->known = isfinite(e->heap_slope) && isfinite(e->alloc_slope);
+	e->fired = e->known && e->heap_slope > 0 &&
+	           e->alloc_slope < 0.25 * e->heap_slope;
+	return 0;
 }
 
 /* Median of the first (or last) quarter of a window, at least 2 points. */

@@ -29,7 +29,9 @@ struct where_set {
 	size_t n;
 	bool full; /* a name came that found no room */
 	struct leak_series arenas, threads;
-	bool ready; /* series allocated */
+	struct leak_series files;  /* file_kb whole, for charts */
+	struct leak_series allocs; /* the process's own, where known */
+	bool ready;                /* series allocated */
 };
 
 /* One "maps" reading: classes and top list from the same record. */
@@ -48,6 +50,15 @@ void where_init(struct where_set *w);
 void where_reset(struct where_set *w); /* a new segment: names forgotten */
 void where_free(struct where_set *w);
 int where_add(struct where_set *w, const struct where_reading *r);
+/* The process's own live allocations at ts (KiB), from whatever knows
+ * them (tracemalloc, mallinfo2, a driver's debug path); matched to the
+ * heap by time, so kept across where_reset. */
+int where_add_alloc(struct where_set *w, double ts, double kb);
+/* A class's series as read (the file class whole), for charts; NULL
+ * before the first reading.  All five have one point per reading, so
+ * their buckets line up index by index. */
+const struct leak_series *where_class(const struct where_set *w,
+                                      enum smaps_class c);
 
 /* The growth since since_ts, by name: positive Theil-Sen slopes (KiB/s)
  * and their shares of all of them, largest first. */
@@ -73,5 +84,18 @@ struct where_arena_evidence {
 };
 int where_arenas(const struct where_set *w, double since_ts,
                  struct where_arena_evidence *e);
+
+/*
+ * Fragmentation in the heap: since since_ts the brk heap grew (Theil-Sen)
+ * while the process's own allocations grew by less than a quarter as
+ * fast: memory freed but not given back, the allocator's, not the
+ * program's.  Needs 3 allocation readings in the window.
+ */
+struct where_heap_evidence {
+	bool known, fired;
+	double heap_slope, alloc_slope; /* KiB/s */
+};
+int where_heap_vs_alloc(const struct where_set *w, double since_ts,
+                        struct where_heap_evidence *e);
 
 #endif

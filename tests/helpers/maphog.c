@@ -12,11 +12,22 @@
  *   maphog file   --rate KB/s --file PATH
  *                                    a shared mapping of PATH (made 256
  *                                    MiB long) read page by page
+ *   maphog fragment --rate KB/s [--alloc-log FILE]
+ *                                    the brk heap grows while the live
+ *                                    allocations hardly do: a working set
+ *                                    that peaks a little higher each time
+ *                                    is freed under a small block kept on
+ *                                    top of it, which pins the heap at
+ *                                    the peak; FILE gets {"ts",
+ *                                    "alloc_kb"} lines of glibc's own
+ *                                    count of bytes in use (mallinfo2's
+ *                                    uordblks)
  *
  * --for S ends it after S seconds (default: until signalled).
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,7 +42,7 @@
 #define MAX_THREADS 64
 
 struct params {
-	const char *mode, *file;
+	const char *mode, *file, *alloc_log;
 	double rate_kb, every_s, kb, for_s;
 };
 
@@ -81,6 +92,42 @@ keep(double kb, size_t chunk)
 	}
 }
 
+/* A working set kb KiB higher than the last, in 2 KiB blocks (past
+ * tcache), freed under a 32-byte block kept on top. */
+static void
+fragment(double kb)
+{
+	static char *blocks[65536];
+	static double peak_kb;
+	size_t n, i;
+	char *pin;
+
+	peak_kb += kb;
+	n = (size_t)(peak_kb / 2);
+	if (n > sizeof(blocks) / sizeof(blocks[0]))
+		n = sizeof(blocks) / sizeof(blocks[0]);
+	for (i = 0; i < n; i++)
+		if ((blocks[i] = malloc(2048)) != NULL)
+			memset(blocks[i], 0x5a, 2048);
+	if ((pin = malloc(32)) != NULL)
+		memset(pin, 0x5a, 32);
+	for (i = 0; i < n; i++)
+		free(blocks[i]);
+}
+
+static void
+log_allocs(FILE *fp)
+{
+	struct mallinfo2 mi = mallinfo2();
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(fp, "{\"ts\":%.3f,\"src\":\"maphog\",\"alloc_kb\":%.1f}\n",
+	        (double)ts.tv_sec + (double)ts.tv_nsec / 1e9,
+	        (double)mi.uordblks / 1024);
+	fflush(fp);
+}
+
 static void *
 arena_thread(void *arg)
 {
@@ -124,7 +171,13 @@ run(struct params *p)
 	int nthreads = 0;
 	char *file = p->file ? map_file(p->file) : NULL;
 	volatile char sink = 0;
+	FILE *allocs = p->alloc_log ? fopen(p->alloc_log, "w") : NULL;
+	double logged = 0;
 
+	if (p->alloc_log != NULL && allocs == NULL) {
+		perror(p->alloc_log);
+		return 1;
+	}
 	while (!done && (p->for_s <= 0 || now_s() - start < p->for_s)) {
 		double t = now_s(), dt = t - last, kb = p->rate_kb * dt;
 
@@ -133,6 +186,8 @@ run(struct params *p)
 			keep(kb, 64);
 		else if (strcmp(p->mode, "anon") == 0)
 			keep(kb, 256 << 10);
+		else if (strcmp(p->mode, "fragment") == 0)
+			fragment(kb);
 		else if (strcmp(p->mode, "file") == 0)
 			for (; read_kb < (t - start) * p->rate_kb &&
 			       read_kb * 1024 < FILE_BYTES;
@@ -145,9 +200,15 @@ run(struct params *p)
 				return 1;
 			nthreads++;
 		}
+		if (allocs != NULL && t - logged >= 0.1) {
+			log_allocs(allocs);
+			logged = t;
+		}
 		tick();
 	}
 	done = 1;
+	if (allocs != NULL)
+		fclose(allocs);
 	while (nthreads > 0)
 		pthread_join(threads[--nthreads], NULL);
 	(void)sink;
@@ -163,6 +224,7 @@ main(int argc, char **argv)
 	    {"kb", required_argument, NULL, 'k'},
 	    {"file", required_argument, NULL, 'f'},
 	    {"for", required_argument, NULL, 't'},
+	    {"alloc-log", required_argument, NULL, 'a'},
 	    {NULL, 0, NULL, 0}};
 	struct params p = {.kb = 2048, .every_s = 0.5};
 	int c;
@@ -184,13 +246,17 @@ main(int argc, char **argv)
 		case 't':
 			p.for_s = atof(optarg);
 			break;
+		case 'a':
+			p.alloc_log = optarg;
+			break;
 		default:
 			return 2;
 		}
 	}
 	if (optind >= argc ||
 	    (strcmp(argv[optind], "file") == 0 && p.file == NULL)) {
-		fprintf(stderr, "usage: maphog heap|anon|arenas|file ...\n");
+		fprintf(stderr,
+		        "usage: maphog heap|anon|arenas|file|fragment ...\n");
 		return 2;
 	}
 	p.mode = argv[optind];
