@@ -237,7 +237,7 @@ print(sum(m.rss for m in p.memory_maps() if m.path == "[heap]") // 1024)' "$BG_P
 @test "rss-watch: flat RSS while sampling fast (short soak)" {
 	start_bg memhog steady
 	target=$BG_PID
-	rss-watch -p "$target" --pss --children -i 2ms -d 4s >/dev/null &
+	rss-watch -p "$target" --pss --children --maps --maps-every 1 -i 2ms -d 4s >/dev/null &
 	soaker=$!
 	echo "$soaker" >>"$BATS_TEST_TMPDIR/pids"
 	sleep 0.5
