@@ -77,7 +77,9 @@ smaps_begin(struct smaps_parser *p, struct smaps_totals *out)
 	p->out = out;
 	p->len = 0;
 	p->overlong = false;
-	p->in_map = p->in_run = false;
+	p->in_map = p->wide = false;
+	p->in_run[0] = p->in_run[1] = false;
+	p->runs[0] = p->runs[1] = 0;
 	p->nnames = 0;
 	memset(p->slot, 0, sizeof(p->slot));
 }
@@ -121,33 +123,33 @@ tally(struct smaps_parser *p, const char *name, enum smaps_class cls,
 
 /*
  * Arena heaps: a run of adjacent anonymous private mappings (the part in
- * use, then the PROT_NONE rest) that starts on a multiple of
- * SMAPS_ARENA_BYTES and spans exactly that.
+ * use, then the PROT_NONE rest) that starts on a multiple of the arena
+ * size and spans exactly that; followed for both sizes (k 0: 32-bit).
  */
 static void
-follow_run(struct smaps_parser *p)
+follow_run(struct smaps_parser *p, int k)
 {
-	uintptr_t size = SMAPS_ARENA_BYTES;
+	uint64_t size = k ? SMAPS_ARENA_64 : SMAPS_ARENA_32;
 
 	if (!p->anon_private) {
-		p->in_run = false;
+		p->in_run[k] = false;
 		return;
 	}
-	if (p->in_run && p->start == p->run_end) {
-		p->run_end = p->end;
+	if (p->in_run[k] && p->start == p->run_end[k]) {
+		p->run_end[k] = p->end;
 	} else if (p->start % size == 0) {
-		p->in_run = true;
-		p->run_start = p->start;
-		p->run_end = p->end;
+		p->in_run[k] = true;
+		p->run_start[k] = p->start;
+		p->run_end[k] = p->end;
 	} else {
-		p->in_run = false;
+		p->in_run[k] = false;
 		return;
 	}
-	if (p->run_end - p->run_start == size) {
-		p->out->arenas++;
-		p->in_run = false;
-	} else if (p->run_end - p->run_start > size) {
-		p->in_run = false;
+	if (p->run_end[k] - p->run_start[k] == size) {
+		p->runs[k]++;
+		p->in_run[k] = false;
+	} else if (p->run_end[k] - p->run_start[k] > size) {
+		p->in_run[k] = false;
 	}
 }
 
@@ -160,7 +162,9 @@ close_map(struct smaps_parser *p)
 	p->out->dirty_kb[p->cls] += p->dirty_kb;
 	p->out->mappings++;
 	tally(p, p->name, p->cls, p->rss_kb, p->dirty_kb);
-	follow_run(p);
+	follow_run(p, 0);
+	follow_run(p, 1);
+	p->wide |= p->end > UINT64_C(0xffffffff);
 	p->in_map = false;
 }
 
@@ -195,8 +199,8 @@ parse_header(struct smaps_parser *p, char *line)
 	path = s != NULL ? s : ""; /* anonymous: the line ends at the inode */
 	close_map(p);
 	p->in_map = true;
-	p->start = (uintptr_t)a;
-	p->end = (uintptr_t)b;
+	p->start = a;
+	p->end = b;
 	p->rss_kb = p->dirty_kb = 0;
 	p->cls = smaps_classify(perms, path, p->name);
 	p->anon_private = perms[3] == 'p' && path[0] == '\0';
@@ -278,6 +282,7 @@ smaps_end(struct smaps_parser *p)
 		p->len = 0;
 	}
 	close_map(p);
+	p->out->arenas = p->runs[p->wide];
 	p->out->ntop = pick_top(p->names, p->nnames, p->out->top);
 }
 

@@ -31,10 +31,13 @@ enum smaps_class {
 
 /*
  * glibc's arena heaps are reserved as HEAP_MAX_SIZE, aligned to it
- * (malloc/arena.c, new_heap): 2 * DEFAULT_MMAP_THRESHOLD_MAX, 64 MiB on
- * 64-bit and 1 MiB on 32-bit builds.
+ * (malloc/arena.c, new_heap): 2 * DEFAULT_MMAP_THRESHOLD_MAX, 64 MiB in
+ * 64-bit and 1 MiB in 32-bit processes.  Which one the watched process
+ * is shows in its addresses (any above 4 GiB: 64-bit), not in rss-watch's
+ * own build: a 32-bit rss-watch may watch a 64-bit process, and back.
  */
-#define SMAPS_ARENA_BYTES (sizeof(long) == 8 ? 64UL << 20 : 1UL << 20)
+#define SMAPS_ARENA_64 (UINT64_C(64) << 20)
+#define SMAPS_ARENA_32 (UINT64_C(1) << 20)
 
 struct smaps_name {
 	char name[SMAPS_NAME_MAX];
@@ -45,7 +48,7 @@ struct smaps_name {
 struct smaps_totals {
 	long rss_kb[SMAPS_NCLASS];   /* resident */
 	long dirty_kb[SMAPS_NCLASS]; /* Private_Dirty: what only it wrote */
-	long arenas;   /* reservations of SMAPS_ARENA_BYTES (arena heaps) */
+	long arenas;   /* arena heaps: reservations of SMAPS_ARENA_* */
 	long mappings; /* summed over processes with smaps_add */
 	struct smaps_name top[SMAPS_TOP]; /* by rss_kb, largest first */
 	size_t ntop;
@@ -59,13 +62,16 @@ struct smaps_parser {
 	bool overlong; /* the current line did not fit: tail skipped */
 	/* the mapping being read */
 	bool in_map, anon_private;
-	uintptr_t start, end;
+	uint64_t start, end; /* 64-bit, whatever rss-watch's own build */
 	enum smaps_class cls;
 	char name[SMAPS_NAME_MAX];
 	long rss_kb, dirty_kb;
-	/* a run of anonymous private mappings from an arena-aligned start */
-	bool in_run;
-	uintptr_t run_start, run_end;
+	/* runs of anonymous private mappings from an arena-aligned start,
+	 * for both sizes; the process's width picks one at the end */
+	bool in_run[2];
+	uint64_t run_start[2], run_end[2];
+	long runs[2];
+	bool wide; /* an address above 4 GiB: a 64-bit process */
 	struct smaps_name names[SMAPS_NAMES];
 	size_t nnames;
 	uint16_t slot[SMAPS_SLOTS]; /* hash of names: index + 1, 0 free */

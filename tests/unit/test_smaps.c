@@ -18,13 +18,14 @@ static struct smaps_parser parser; /* large: once */
 
 /* One mapping's lines as the kernel writes them. */
 static size_t
-map_text(char *buf, size_t cap, unsigned long start, unsigned long end,
-         const char *perms, const char *path, long rss, long dirty)
+map_text(char *buf, size_t cap, unsigned long long start,
+         unsigned long long end, const char *perms, const char *path, long rss,
+         long dirty)
 {
 	return (size_t)snprintf(
 	    buf, cap,
-	    "%lx-%lx %s 00000000 00:00 0%s%s\n"
-	    "Size:             %8lu kB\nKernelPageSize:        4 kB\n"
+	    "%llx-%llx %s 00000000 00:00 0%s%s\n"
+	    "Size:             %8llu kB\nKernelPageSize:        4 kB\n"
 	    "Rss:              %8ld kB\nPss:              %8ld kB\n"
 	    "Shared_Clean:          0 kB\nPrivate_Dirty:    %8ld kB\n"
 	    "Anonymous:        %8ld kB\nVmFlags: rd wr mr mw me ac sd\n",
@@ -36,7 +37,7 @@ static char *
 sample_smaps(size_t *len)
 {
 	static char text[16384];
-	unsigned long arena = SMAPS_ARENA_BYTES, a0 = 8 * arena;
+	unsigned long long arena = SMAPS_ARENA_64, a0 = 8 * arena;
 	size_t n = 0;
 
 	n += map_text(text + n, sizeof(text) - n, 0x400000, 0x401000, "r-xp",
@@ -53,20 +54,20 @@ sample_smaps(size_t *len)
 	              "rw-p", "", 30, 30);
 	n += map_text(text + n, sizeof(text) - n, a0 + 2 * arena + 0x1000,
 	              a0 + 2 * arena + 0x101000, "rw-p", "", 1000, 1000);
-	n += map_text(text + n, sizeof(text) - n, 0x7f0000000000UL,
-	              0x7f0000100000UL, "r--s", "/dev/shm/ring (deleted)", 64,
+	n += map_text(text + n, sizeof(text) - n, 0x7f0000000000ULL,
+	              0x7f0000100000ULL, "r--s", "/dev/shm/ring (deleted)", 64,
 	              0);
-	n += map_text(text + n, sizeof(text) - n, 0x7f0000200000UL,
-	              0x7f0000300000UL, "rw-s", "", 16, 16);
-	n += map_text(text + n, sizeof(text) - n, 0x7f0000400000UL,
-	              0x7f0000500000UL, "r--p", "/data/log/rec 1.h5 (deleted)",
+	n += map_text(text + n, sizeof(text) - n, 0x7f0000200000ULL,
+	              0x7f0000300000ULL, "rw-s", "", 16, 16);
+	n += map_text(text + n, sizeof(text) - n, 0x7f0000400000ULL,
+	              0x7f0000500000ULL, "r--p", "/data/log/rec 1.h5 (deleted)",
 	              500, 0);
-	n += map_text(text + n, sizeof(text) - n, 0x7f0000600000UL,
-	              0x7f0000601000UL, "r-xp", "/usr/lib/libc.so.6", 300, 0);
-	n += map_text(text + n, sizeof(text) - n, 0x7f0000700000UL,
-	              0x7f0000701000UL, "rw-p", "/usr/lib/libc.so.6", 8, 8);
-	n += map_text(text + n, sizeof(text) - n, 0x7ffd00000000UL,
-	              0x7ffd00021000UL, "rw-p", "[stack]", 40, 40);
+	n += map_text(text + n, sizeof(text) - n, 0x7f0000600000ULL,
+	              0x7f0000601000ULL, "r-xp", "/usr/lib/libc.so.6", 300, 0);
+	n += map_text(text + n, sizeof(text) - n, 0x7f0000700000ULL,
+	              0x7f0000701000ULL, "rw-p", "/usr/lib/libc.so.6", 8, 8);
+	n += map_text(text + n, sizeof(text) - n, 0x7ffd00000000ULL,
+	              0x7ffd00021000ULL, "rw-p", "[stack]", 40, 40);
 	*len = n;
 	return text;
 }
@@ -110,6 +111,27 @@ parses_in_pieces(void **state)
 		smaps_end(&parser);
 		check_totals(&t);
 	}
+}
+
+static void
+arenas_of_a_32_bit_process(void **state)
+{
+	static char text[4096];
+	unsigned long long mib = SMAPS_ARENA_32;
+	struct smaps_totals t;
+	size_t n = 0;
+
+	(void)state;
+	n += map_text(text + n, sizeof(text) - n, 0xb5000000ULL,
+	              0xb5000000ULL + 0x21000, "rw-p", "", 120, 120);
+	n += map_text(text + n, sizeof(text) - n, 0xb5000000ULL + 0x21000,
+	              0xb5000000ULL + mib, "---p", "", 0, 0);
+	n += map_text(text + n, sizeof(text) - n, 0xbe000000ULL, 0xbe021000ULL,
+	              "rw-p", "[stack]", 40, 40);
+	smaps_begin(&parser, &t);
+	smaps_feed(&parser, text, n);
+	smaps_end(&parser);
+	assert_int_equal(t.arenas, 1);
 }
 
 static void
@@ -211,6 +233,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(parses_in_pieces),
 	    cmocka_unit_test(classes),
+	    cmocka_unit_test(arenas_of_a_32_bit_process),
 	    cmocka_unit_test(garbage_is_not_counted),
 	    cmocka_unit_test(children_add_up),
 	    cmocka_unit_test(live_read_matches_status),
