@@ -157,11 +157,17 @@ assert_values() {
 	dbus-watch "$SVC" /Fd /Count >"$BATS_TEST_TMPDIR/live" 2>"$BATS_TEST_TMPDIR/live.err" &
 	local pid=$!
 	echo $pid >>"$BATS_TEST_TMPDIR/pids"
-	for i in $(seq 1 100); do
-		[ -s "$BATS_TEST_TMPDIR/ready" ] && break
+	# once it shows the first values, a flood of its own (the one at start
+	# may be over before an emulated dbus-watch subscribes)
+	for i in $(seq 1 200); do
+		grep -q '"/Count"' "$BATS_TEST_TMPDIR/live" && break
 		sleep 0.05
 	done
-	sleep 0.3
+	kill -USR1 $SERVICE_PID
+	for i in $(seq 1 200); do
+		[ "$(grep -c '"/Count"' "$BATS_TEST_TMPDIR/live")" -ge 40 ] && break
+		sleep 0.05
+	done
 	kill -0 $pid
 	[ "$(ls /proc/$pid/fd | wc -l)" -lt 10 ]
 	kill $pid

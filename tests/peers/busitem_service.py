@@ -8,13 +8,15 @@ usage: busitem_service.py NAME [--mode full|rootvalue|introspect]
   rootvalue   no GetItems: GetValue on / gives a{sv}
   introspect  neither: only introspection and GetValue per path
   --flood N   after start, change /Count N times as fast as it can
-              (one PropertiesChanged each), then write "done" to --ready
+              (one PropertiesChanged each), then write "done" to --ready;
+              SIGUSR1 floods again
   --hostile   also serve what any peer on a bus may send, all legal D-Bus:
               a unix fd (h), a value nested 40 deep (20 arrays of 20 structs), dictionaries keyed by
               int32, byte, object path, double and boolean, uint64 and
               int64 extremes; with --flood, each flood signal carries the
               fd and the deep value too"""
 import argparse
+import signal
 import sys
 
 import dbus
@@ -156,6 +158,8 @@ def main():
 
     if args.flood:
         GLib.timeout_add(int(args.delay * 1000), flood)
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGUSR1,
+                             lambda: flood() or True)
     loop.run()
 
 
