@@ -57,16 +57,31 @@ all: $(TOOL_BINS) $(HELPER_BINS) $(UNIT_BINS) $(FUZZ_BINS)
 
 tools: $(TOOL_BINS)
 
-$(B)/lib/%.o: lib/%.c lib/*.h
-	@mkdir -p $(@D)
-	$(CC) $(GX_CFLAGS) -c -o $@ $<
+# Each object records the headers it includes (-MMD, into $(B)/deps, out
+# of the way of the test runners' globs; -MP keeps a deleted header from
+# breaking the build): a change in one header recompiles only what
+# includes it, and programs relink.  Objects depend on the Makefile too:
+# its flags are theirs.
+DEPFLAGS = -MMD -MP -MF $(B)/deps/$(notdir $@).d
+-include $(wildcard $(B)/deps/*.d)
+
+$(B)/lib/%.o: lib/%.c Makefile
+	@mkdir -p $(@D) $(B)/deps
+	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libgxkit.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
-$(B)/bin/%: cmd/%.c $(B)/libgxkit.a lib/*.h
+$(B)/cmd/%.o: cmd/%.c Makefile
+	@mkdir -p $(@D) $(B)/deps
+	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+$(B)/bin/%: $(B)/cmd/%.o $(B)/libgxkit.a
 	@mkdir -p $(@D)
 	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS)
+
+# kept, not removed as intermediates: the next build reuses them
+.SECONDARY: $(TOOLS:%=$(B)/cmd/%.o) $(B)/fuzz/driver.o
 
 # The helpers stand for real processes: never sanitized (their memory is
 # what the tests measure), whatever CFLAGS the tools are built with.
@@ -75,15 +90,19 @@ $(B)/helpers/%: tests/helpers/%.c
 	@mkdir -p $(@D)
 	$(CC) $(HELPER_CFLAGS) -o $@ $< -lm -pthread
 
-$(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a lib/*.h
-	@mkdir -p $(@D)
-	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS) \
+$(B)/unit/%: tests/unit/%.c $(B)/libgxkit.a Makefile
+	@mkdir -p $(@D) $(B)/deps
+	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS) \
 		$(shell pkg-config --libs cmocka 2>/dev/null)
 
 # the harnesses with a driver that replays files, for make check
-$(B)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c tests/fuzz/fuzz.h $(B)/libgxkit.a lib/*.h
+$(B)/fuzz/driver.o: tests/fuzz/driver.c tests/fuzz/fuzz.h Makefile
 	@mkdir -p $(@D)
-	$(CC) $(GX_CFLAGS) -Itests/fuzz -o $@ $< tests/fuzz/driver.c \
+	$(CC) $(GX_CFLAGS) -Itests/fuzz -c -o $@ $<
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/driver.o $(B)/libgxkit.a Makefile
+	@mkdir -p $(@D) $(B)/deps
+	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -Itests/fuzz -o $@ $< $(B)/fuzz/driver.o \
 		$(B)/libgxkit.a $(GX_LIBS)
 
 # install the Debian packages $(1) that are missing (as root), or say how

@@ -71,5 +71,16 @@ out=$(cppcheck -q --error-exitcode=1 --enable=warning,portability \
 	cmd lib tests/helpers tests/fuzz 2>&1)
 [ $? -eq 0 ] && result OK "cppcheck" || result FAIL "cppcheck" "$out"
 
+# header dependencies (-MMD -MP): a header's change recompiles what
+# includes it and nothing else; make -W pretends it changed, touching
+# nothing.  The objects from grep of who includes venus.h:
+B=${GXKIT_BUILD:-build}
+want=$(grep -l '"venus.h"' cmd/*.c lib/*.c |
+	sed -E "s#^(cmd|lib)/(.*)[.]c\$#$B/\1/\2.o#" | sort | paste -sd' ')
+got=$(make -n --no-print-directory B="$B" -W lib/venus.h all 2>&1 |
+	grep -o " -c -o [^ ]*" | awk '{ print $3 }' | sort | paste -sd' ')
+[ "$got" = "$want" ] && result OK "header dependencies: lib/venus.h recompiles $want" ||
+	result FAIL "header dependencies: lib/venus.h" "want: $want; got: $got"
+
 echo "1..$n"
 exit $failed
