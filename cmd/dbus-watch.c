@@ -363,7 +363,9 @@ set_one(struct watcher *w, const char *service, const char *path,
 	jsonl_str(&w->out, "path", path);
 	jsonl_int(&w->out, "result", result);
 	end(w);
-	return w->failed ? CLI_EXIT_FAILURE : result == 0 ? 0 : CLI_EXIT_LIMIT;
+	return w->failed     ? CLI_EXIT_FAILURE
+	       : result == 0 ? CLI_EXIT_OK
+	                     : CLI_EXIT_REFUSED;
 }
 
 struct args {

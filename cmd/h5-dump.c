@@ -23,13 +23,12 @@
 #include "shepherd.h"
 #include "trend.h"
 
-#define PROG         "h5-dump"
-#define MAX_COLS     64
-#define STAMP_MAX    (24 + 10 + 32 + 24 + 9) /* see put_stamp() */
-#define EXIT_INVALID 4 /* --check found the recording invalid */
-#define OUT_FLUSH    65536
-#define NKEY         3 /* a column's keys: plain, _min, _max */
-#define KEY_MAX      (H5_NAME_MAX * 6 + 16)
+#define PROG      "h5-dump"
+#define MAX_COLS  64
+#define STAMP_MAX (24 + 10 + 32 + 24 + 9) /* see put_stamp() */
+#define OUT_FLUSH 65536
+#define NKEY      3 /* a column's keys: plain, _min, _max */
+#define KEY_MAX   (H5_NAME_MAX * 6 + 16)
 
 enum format { FMT_JSONL, FMT_CSV, FMT_TREE };
 
@@ -1396,7 +1395,7 @@ check(struct dump *d)
 	if ((rc = verdict_line(d, "summary", v.problems == 0, "message",
 	                       count)) < 0)
 		return failed(d, rc);
-	return v.problems ? EXIT_INVALID : CLI_EXIT_OK;
+	return v.problems ? CLI_EXIT_INVALID : CLI_EXIT_OK;
 }
 
 /* ---- describing --------------------------------------------------------- */

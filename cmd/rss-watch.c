@@ -298,7 +298,7 @@ launch(char **argv, const sigset_t *mask)
 		execvp(argv[0], argv);
 		err = errno;
 		(void)!write(fds[1], &err, sizeof(err));
-		_exit(127);
+		_exit(CLI_EXIT_NOEXEC);
 	}
 	close(fds[1]);
 	if (read(fds[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
@@ -505,7 +505,7 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 		st->child = launch(o->command, mask);
 		if (st->child <= 0) {
 			warn("cannot run '%s'", o->command[0]);
-			return 127;
+			return CLI_EXIT_NOEXEC;
 		}
 		st->ntargets = 1;
 		if (attach(&st->targets[0], st->child) == 0)

@@ -14,13 +14,7 @@
 
 #define GXKIT_VERSION "0.1.0"
 
-/* Exit codes shared by every tool (gxkit(7)). */
-enum {
-	CLI_EXIT_OK = 0,
-	CLI_EXIT_FAILURE = 1, /* device, bus, file, I/O */
-	CLI_EXIT_USAGE = 2,
-	CLI_EXIT_LIMIT = 3 /* first tool-specific state */
-};
+#include "exitcodes.h" /* CLI_EXIT_* */
 
 /* Flags set by the shared table; read them after parsing. */
 struct cli_common {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcodes.h"
 #include "leak.h"
 
 /* ---- the bounded series ---------------------------------------------- */
@@ -130,14 +131,14 @@ leak_verdict_exit(enum leak_verdict v)
 {
 	switch (v) {
 	case LEAK_INSUFFICIENT:
-		return 3;
+		return CLI_EXIT_INSUFFICIENT;
 	case LEAK_LEAK:
 	case LEAK_FRAGMENTATION:
-		return 4;
+		return CLI_EXIT_LEAK;
 	case LEAK_OOM:
-		return 5;
+		return CLI_EXIT_OOM;
 	default:
-		return 0;
+		return CLI_EXIT_OK;
 	}
 }
 
