@@ -9,14 +9,6 @@ clock_wall(void)
 	return ts;
 }
 
-double
-clock_wall_s(void)
-{
-	struct timespec ts = clock_wall();
-
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 uint64_t
 clock_mono_ms(void)
 {

@@ -12,8 +12,6 @@
 struct timespec clock_wall(void);
 /* CLOCK_MONOTONIC in milliseconds, for intervals and deadlines. */
 uint64_t clock_mono_ms(void);
-/* Wall time as seconds (double), for arithmetic on stamps. */
-double clock_wall_s(void);
 struct timespec clock_from_ms(uint64_t ms);
 
 #endif

@@ -218,15 +218,6 @@ mb_parse_type(const char *s, enum mb_type *type, int *words, bool *low_first)
 	return -1;
 }
 
-const char *
-mb_type_name(enum mb_type type)
-{
-	static const char *const names[] = {"u16", "s16", "u32", "s32",
-	                                    "u64", "s64", "f32", "str"};
-
-	return names[type];
-}
-
 /* Words in significance order (high first), whatever the wire order. */
 static uint64_t
 combine(const struct mb_reg *r, const uint16_t *w)

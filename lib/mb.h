@@ -64,7 +64,6 @@ struct mb_reg {
 /* "u16", "s32le", "f32", "str:10": type and word count; -1 if unknown. */
 int mb_parse_type(const char *s, enum mb_type *type, int *words,
                   bool *low_first);
-const char *mb_type_name(enum mb_type type);
 
 /* A decoded value: a number, a string, or nothing (invalid raw). */
 struct mb_value {
