@@ -163,11 +163,14 @@ assert_values() {
 		grep -q '"/Count"' "$BATS_TEST_TMPDIR/live" && break
 		sleep 0.05
 	done
+	rm -f "$BATS_TEST_TMPDIR/ready"
 	kill -USR1 $SERVICE_PID
 	for i in $(seq 1 200); do
-		[ "$(grep -c '"/Count"' "$BATS_TEST_TMPDIR/live")" -ge 40 ] && break
+		[ -s "$BATS_TEST_TMPDIR/ready" ] &&
+			[ "$(grep -c '"/Count"' "$BATS_TEST_TMPDIR/live")" -ge 40 ] && break
 		sleep 0.05
 	done
+	sleep 0.3 # the flood's fds, each closed once its signal is shown
 	kill -0 $pid
 	[ "$(ls /proc/$pid/fd | wc -l)" -lt 10 ]
 	kill $pid
