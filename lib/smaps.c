@@ -19,11 +19,8 @@ smaps_class_name(enum smaps_class c)
 	return c < SMAPS_NCLASS ? class_names[c] : "?";
 }
 
-static bool
-starts(const char *s, const char *prefix)
-{
-	return strncmp(s, prefix, strlen(prefix)) == 0;
-}
+/* Does s begin with the string literal lit?  (No strlen per line.) */
+#define starts(s, lit) (strncmp((s), (lit), sizeof(lit) - 1) == 0)
 
 static void
 set_name(char name[SMAPS_NAME_MAX], const char *s, size_t n)
@@ -76,7 +73,6 @@ smaps_begin(struct smaps_parser *p, struct smaps_totals *out)
 	memset(out, 0, sizeof(*out));
 	p->out = out;
 	p->len = 0;
-	p->overlong = false;
 	p->in_map = p->wide = false;
 	p->in_run[0] = p->in_run[1] = false;
 	p->runs[0] = p->runs[1] = 0;
@@ -237,10 +233,8 @@ smaps_feed(struct smaps_parser *p, const char *buf, size_t n)
 		size_t take = nl != NULL ? (size_t)(nl - buf) : n;
 		size_t room = sizeof(p->line) - 1 - p->len;
 
-		if (take > room) {
-			p->overlong = true; /* a path's tail: the name is cut */
+		if (take > room) /* a path's tail: the name is cut */
 			take = room;
-		}
 		memcpy(p->line + p->len, buf, take);
 		p->len += take;
 		if (nl == NULL)
@@ -248,7 +242,6 @@ smaps_feed(struct smaps_parser *p, const char *buf, size_t n)
 		p->line[p->len] = '\0';
 		parse_line(p, p->line);
 		p->len = 0;
-		p->overlong = false;
 		n -= (size_t)(nl - buf) + 1;
 		buf = nl + 1;
 	}

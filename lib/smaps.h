@@ -59,7 +59,6 @@ struct smaps_parser {
 	struct smaps_totals *out;
 	char line[4352]; /* a header with a PATH_MAX path fits */
 	size_t len;
-	bool overlong; /* the current line did not fit: tail skipped */
 	/* the mapping being read */
 	bool in_map, anon_private;
 	uint64_t start, end; /* 64-bit, whatever rss-watch's own build */

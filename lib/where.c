@@ -151,9 +151,16 @@ where_class(const struct where_set *w, enum smaps_class c)
 	return NULL;
 }
 
+/* The buckets of one series at or after a time, on the caller's stack:
+ * a series never holds more than WHERE_BUCKETS and its pending one. */
+struct window {
+	double t[WHERE_BUCKETS + 1], v[WHERE_BUCKETS + 1];
+	size_t n;
+};
+
 /* The buckets of s at or after since_ts: times from since_ts, values. */
-static size_t
-window(const struct leak_series *s, double since_ts, double *t, double *v)
+static void
+window(const struct leak_series *s, double since_ts, struct window *w)
 {
 	size_t i, n = 0;
 
@@ -166,10 +173,10 @@ window(const struct leak_series *s, double since_ts, double *t, double *v)
 		}
 		if (s->t0 + b.t < since_ts)
 			continue;
-		t[n] = s->t0 + b.t - since_ts;
-		v[n++] = b.v;
+		w->t[n] = s->t0 + b.t - since_ts;
+		w->v[n++] = b.v;
 	}
-	return n;
+	w->n = n;
 }
 
 static int
@@ -180,23 +187,21 @@ by_share(const void *a, const void *b)
 	return (x->share < y->share) - (x->share > y->share);
 }
 
-/* The Theil-Sen slope of s since since_ts; NAN with fewer than 3 points. */
+/* The Theil-Sen slope of s since since_ts into *slope, NAN with fewer
+ * than 3 points; -1 when the statistics ran out of memory. */
 static int
 slope_since(const struct leak_series *s, double since_ts, double *slope)
 {
-	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v;
+	struct window w;
 	struct trend_ts ts;
-	size_t n;
 
-	if (t == NULL)
-		return -1;
-	v = t + WHERE_BUCKETS + 1;
-	n = window(s, since_ts, t, v);
-	*slope = n >= 3 && t[n - 1] > t[0] &&
-	                 trend_theil_sen(t, v, n, 0, 0, &ts) == 0
-	             ? ts.slope
-	             : NAN;
-	free(t);
+	window(s, since_ts, &w);
+	*slope = NAN;
+	if (w.n < 3 || !(w.t[w.n - 1] > w.t[0]))
+		return 0;
+	if (trend_theil_sen(w.t, w.v, w.n, 0, 0, &ts) < 0)
+		return errno == ENOMEM ? -1 : 0;
+	*slope = ts.slope;
 	return 0;
 }
 
@@ -258,41 +263,29 @@ quarter_median(double *v, size_t n, bool last)
 	return trend_median(last ? v + n - q : v, q);
 }
 
-static int
+static void
 ends_of(const struct leak_series *s, double since_ts, double *from, double *to)
 {
-	double *t = malloc(2 * (WHERE_BUCKETS + 1) * sizeof(double)), *v;
-	size_t n;
+	struct window w;
 
-	if (t == NULL)
-		return -1;
-	v = t + WHERE_BUCKETS + 1;
-	n = window(s, since_ts, t, v);
-	*to = quarter_median(v, n, true); /* trend_median reorders */
-	*from = quarter_median(v, n, false);
-	free(t);
-	return 0;
+	window(s, since_ts, &w);
+	*to = quarter_median(w.v, w.n, true); /* trend_median reorders */
+	*from = quarter_median(w.v, w.n, false);
 }
 
 int
 where_arenas(const struct where_set *w, double since_ts,
              struct where_arena_evidence *e)
 {
-	const struct leak_series *anon = NULL;
+	const struct leak_series *anon = where_class(w, SMAPS_ANON);
 	double anon_from, anon_to;
-	size_t i;
 
 	memset(e, 0, sizeof(*e));
-	for (i = 0; i < w->n; i++)
-		if (strcmp(w->names[i].name, "[anon]") == 0)
-			anon = &w->names[i].s;
-	if (!w->ready || anon == NULL)
+	if (anon == NULL)
 		return 0;
-	if (ends_of(&w->arenas, since_ts, &e->arenas_from, &e->arenas_to) < 0 ||
-	    ends_of(&w->threads, since_ts, &e->threads_from, &e->threads_to) <
-	        0 ||
-	    ends_of(anon, since_ts, &anon_from, &anon_to) < 0)
-		return -1;
+	ends_of(&w->arenas, since_ts, &e->arenas_from, &e->arenas_to);
+	ends_of(&w->threads, since_ts, &e->threads_from, &e->threads_to);
+	ends_of(anon, since_ts, &anon_from, &anon_to);
 	e->per_arena_from_kb = anon_from / fmax(e->arenas_from, 1);
 	e->per_arena_to_kb = anon_to / fmax(e->arenas_to, 1);
 	e->fired = e->arenas_to >= e->arenas_from + 2 &&
