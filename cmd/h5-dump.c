@@ -13,8 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <csv.h>
-
 #include "cli.h"
 #include "clock.h"
 #include "guard.h"
@@ -23,12 +21,10 @@
 #include "shepherd.h"
 #include "trend.h"
 
-#define PROG      "h5-dump"
-#define MAX_COLS  64
-#define STAMP_MAX (24 + 10 + 32 + 24 + 9) /* see put_stamp() */
-#define OUT_FLUSH 65536
-#define NKEY      3 /* a column's keys: plain, _min, _max */
-#define KEY_MAX   (H5_NAME_MAX * 6 + 16)
+#define PROG     "h5-dump"
+#define MAX_COLS 64
+#define NKEY     3 /* a column's keys: plain, _min, _max */
+#define KEY_MAX  (H5_NAME_MAX * 6 + 16)
 
 enum format { FMT_JSONL, FMT_CSV, FMT_TREE };
 
@@ -68,13 +64,10 @@ struct dump {
 	} key[MAX_COLS][NKEY];
 	double *val; /* one row's values, SI unless --raw */
 	struct jsonl_writer out;
-	bool first_cell;  /* no CSV cell on this line yet */
-	bool header;      /* CSV: write names instead of values */
-	char between[32]; /* after ts: the delimiter, or JSON up to t_ns */
-	size_t between_len;
-	char sec_text[24]; /* the digits of sec_cached */
-	size_t sec_len;
-	uint64_t sec_cached;
+	bool first_cell;          /* no CSV cell on this line yet */
+	bool header;              /* CSV: write names instead of values */
+	struct jsonl_stamp stamp; /* between ts and t_ns: the delimiter, or
+	                           * JSON up to t_ns */
 	struct progress {
 		bool on;
 		uint64_t done, total, start_ms, shown_ms;
@@ -100,208 +93,30 @@ struct dump {
 
 /* ---- output ------------------------------------------------------------ */
 
-/*
- * At least n free bytes at the end of the output, or NULL when memory ran
- * out (d->out remembers).  Numbers are formatted straight into it.
- */
-static inline char *
-room(struct dump *d, size_t n)
-{
-	if (d->out.cap - d->out.len >= n)
-		return d->out.buf + d->out.len;
-	return jsonl_room(&d->out, n);
-}
-
-static inline void
-put(struct dump *d, const char *s, size_t n)
-{
-	char *p = room(d, n);
-
-	if (p != NULL) {
-		memcpy(p, s, n);
-		d->out.len += n;
-	}
-}
-
-static inline void
-put_char(struct dump *d, char c)
-{
-	char *p = room(d, 1);
-
-	if (p != NULL) {
-		*p = c;
-		d->out.len++;
-	}
-}
-
-static void
-put_str(struct dump *d, const char *s)
-{
-	put(d, s, strlen(s));
-}
-
-/* The digits of v at p (room for 20); returns their count. */
-static size_t
-format_u64(char *p, uint64_t v)
-{
-	size_t n = 1, i;
-	uint64_t t;
-
-	for (t = v; t >= 10; t /= 10)
-		n++;
-	for (i = n; i > 0; i--, v /= 10)
-		p[i - 1] = (char)('0' + v % 10);
-	return n;
-}
-
-/* The nine digits of f < 10^9 at p, zero-padded. */
-static void
-format_nine(char *p, unsigned f)
-{
-	int i;
-
-	for (i = 8; i >= 0; i--, f /= 10)
-		p[i] = (char)('0' + f % 10);
-}
-
-static void
-put_u64(struct dump *d, uint64_t v)
-{
-	char *p = room(d, 20);
-
-	if (p != NULL)
-		d->out.len += format_u64(p, v);
-}
-
-static void
-put_i64(struct dump *d, int64_t v)
-{
-	if (v < 0) {
-		put_char(d, '-');
-		put_u64(d, (uint64_t)0 - (uint64_t)v);
-	} else {
-		put_u64(d, (uint64_t)v);
-	}
-}
-
-/* Digits of a fraction of nine, without its trailing zeros (f > 0). */
-static unsigned
-frac_digits(unsigned f)
-{
-	unsigned n = 9;
-
-	while (f % 10 == 0) {
-		f /= 10;
-		n--;
-	}
-	return n;
-}
-
-/* Seconds from nanoseconds, exactly: "1700000000.00001". */
-static void
-put_seconds(struct dump *d, int64_t ns)
-{
-	uint64_t u = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
-	unsigned f = (unsigned)(u % 1000000000u);
-	char *p;
-
-	if (ns < 0)
-		put_char(d, '-');
-	put_u64(d, u / 1000000000u);
-	if (f == 0 || (p = room(d, 10)) == NULL)
-		return;
-	p[0] = '.';
-	format_nine(p + 1, f);
-	d->out.len += 1 + frac_digits(f);
-}
-
-/*
- * ts and t_ns of a row: exact seconds ("1700000000.00001") and the stamp,
- * with d->between between them.  Rows share their second with 100000
- * others at 100 kHz, so its digits are formatted once.  The fixed-size
- * copies of whole arrays are cheaper than copies of their lengths.
- */
-static void
-put_stamp(struct dump *d, int64_t ns)
-{
-	uint64_t sec;
-	unsigned frac;
-	char *p, *start;
-
-	if (ns < 0) {
-		put_seconds(d, ns);
-		put(d, d->between, d->between_len);
-		put_i64(d, ns);
-		return;
-	}
-	if ((start = p = room(d, STAMP_MAX)) == NULL)
-		return;
-	sec = (uint64_t)ns / 1000000000u;
-	frac = (unsigned)((uint64_t)ns % 1000000000u);
-	if (sec != d->sec_cached || d->sec_len == 0) {
-		d->sec_len = format_u64(d->sec_text, sec);
-		d->sec_cached = sec;
-	}
-	memcpy(p, d->sec_text, sizeof(d->sec_text));
-	p += d->sec_len;
-	if (frac != 0) {
-		*p = '.';
-		format_nine(p + 1, frac);
-		p += 1 + frac_digits(frac);
-	}
-	memcpy(p, d->between, sizeof(d->between));
-	p += d->between_len;
-	if (sec == 0) {
-		p += format_u64(p, frac);
-	} else {
-		memcpy(p, d->sec_text, sizeof(d->sec_text));
-		format_nine(p + d->sec_len, frac);
-		p += d->sec_len + 9;
-	}
-	d->out.len += (size_t)(p - start);
-}
-
 static void
 put_double(struct dump *d, double v)
 {
-	char *p;
-
 	if (!isfinite(v)) {
 		if (d->o->format == FMT_JSONL)
-			put(d, "null", 4);
+			jsonl_put(&d->out, "null", 4);
 		return;
 	}
-	if ((p = room(d, JSONL_DOUBLE_MAX)) != NULL)
-		d->out.len += jsonl_format_double(p, v);
+	jsonl_put_double(&d->out, v);
 }
 
 static void
 put_text(struct dump *d, const char *s, size_t n)
 {
-	char quoted[1024], *big;
-	size_t need;
-
-	if (d->o->format == FMT_JSONL) {
+	if (d->o->format == FMT_JSONL)
 		jsonl_append_string(&d->out, s, n);
-		return;
-	}
-	if (strcspn(s, "\"\r\n") >= n && memchr(s, d->o->delim, n) == NULL) {
-		put(d, s, n);
-		return;
-	}
-	need = csv_write2(quoted, sizeof(quoted), s, n, '"');
-	if (need <= sizeof(quoted)) {
-		put(d, quoted, need);
-	} else if ((big = malloc(need)) != NULL) {
-		put(d, big, csv_write2(big, need, s, n, '"'));
-		free(big);
-	}
+	else
+		jsonl_put_csv(&d->out, s, n, d->o->delim);
 }
 
 static void
 put_sep(struct dump *d)
 {
-	put_char(d, d->o->delim);
+	jsonl_put_char(&d->out, d->o->delim);
 }
 
 /* Before each value: ,"name<suffix>": in JSON, the delimiter in CSV. */
@@ -318,52 +133,19 @@ put_key(struct dump *d, const char *name, const char *suffix)
 		return;
 	}
 	n = (size_t)snprintf(key, sizeof(key), "%s%s", name, suffix);
-	put_char(d, ',');
+	jsonl_put_char(&d->out, ',');
 	jsonl_append_string(&d->out, key, n);
-	put_char(d, ':');
-}
-
-/* Lines gather in d->out and leave in 64 KiB writes. */
-static int
-flush_out(struct dump *d)
-{
-	size_t done;
-	ssize_t n;
-
-	if (d->out.failed) {
-		errno = ENOMEM;
-		return -1;
-	}
-	if (d->out.gone) {
-		d->out.len = 0;
-		return -1;
-	}
-	/* write(2) straight from the buffer: stdio would copy it again. */
-	for (done = 0; done < d->out.len; done += (size_t)n) {
-		n = write(STDOUT_FILENO, d->out.buf + done, d->out.len - done);
-		if (n < 0 && errno == EINTR) {
-			n = 0;
-			continue;
-		}
-		if (n < 0) {
-			if (errno == EPIPE) /* the reader left: end quietly */
-				d->out.gone = true;
-			d->out.len = 0;
-			return -1;
-		}
-	}
-	d->out.len = 0;
-	return 0;
+	jsonl_put_char(&d->out, ':');
 }
 
 static int
 end_line(struct dump *d)
 {
 	if (d->o->format == FMT_JSONL)
-		put(d, "}\n", 2);
+		jsonl_put(&d->out, "}\n", 2);
 	else
-		put(d, "\n", 1);
-	return d->out.len >= OUT_FLUSH ? flush_out(d) : 0;
+		jsonl_put(&d->out, "\n", 1);
+	return d->out.len >= JSONL_FLUSH_AT ? jsonl_flush_fd(&d->out, 1) : 0;
 }
 
 static void
@@ -372,16 +154,16 @@ begin_line(struct dump *d, bool has_time, int64_t t_ns)
 	d->first_cell = true;
 	if (d->o->format == FMT_CSV) {
 		if (has_time) {
-			put_stamp(d, t_ns);
+			jsonl_put_stamp(&d->out, &d->stamp, t_ns);
 			d->first_cell = false;
 		}
 		return;
 	}
-	put(d, "{\"ts\":", 6);
+	jsonl_put(&d->out, "{\"ts\":", 6);
 	if (has_time)
-		put_stamp(d, t_ns);
+		jsonl_put_stamp(&d->out, &d->stamp, t_ns);
 	else
-		put_str(d, "null,\"src\":\"" PROG "\"");
+		jsonl_put_str(&d->out, "null,\"src\":\"" PROG "\"");
 }
 
 /* ,"name<suffix>": of each column, escaped once: rows reuse them. */
@@ -743,9 +525,9 @@ put_value(struct dump *d, const struct h5_column *c, uint64_t i, unsigned j)
 	} else if (c->type == H5_COL_FLOAT || (!d->o->raw && c->has_gain)) {
 		put_double(d, calibrate(d, c, h5_col_double(c, i, j)));
 	} else if (c->type == H5_COL_UINT) {
-		put_u64(d, h5_col_uint(c, i, j));
+		jsonl_put_u64(&d->out, h5_col_uint(c, i, j));
 	} else {
-		put_i64(d, h5_col_int(c, i, j));
+		jsonl_put_i64(&d->out, h5_col_int(c, i, j));
 	}
 }
 
@@ -753,7 +535,7 @@ static void
 put_column_key(struct dump *d, int k, int s)
 {
 	if (d->o->format == FMT_JSONL && d->key[k][s].len > 0)
-		put(d, d->key[k][s].text, d->key[k][s].len);
+		jsonl_put(&d->out, d->key[k][s].text, d->key[k][s].len);
 	else
 		put_key(d, d->col[k].name, key_suffix[s]);
 }
@@ -768,11 +550,11 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 
 	if (array) {
 		put_column_key(d, k, suffix);
-		put_char(d, '[');
+		jsonl_put_char(&d->out, '[');
 	}
 	for (j = 0; j < c->width; j++) {
 		if (array && j > 0)
-			put_char(d, ',');
+			jsonl_put_char(&d->out, ',');
 		else if (!array)
 			put_column_key(d, k, suffix);
 		if (v != NULL)
@@ -781,7 +563,7 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 			put_value(d, c, i, j);
 	}
 	if (array)
-		put_char(d, ']');
+		jsonl_put_char(&d->out, ']');
 }
 
 static int
@@ -809,9 +591,9 @@ emit_header(struct dump *d)
 
 	d->first_cell = d->time < 0;
 	if (d->time >= 0) {
-		put_str(d, "ts");
+		jsonl_put_str(&d->out, "ts");
 		put_sep(d);
-		put_str(d, "t_ns");
+		jsonl_put_str(&d->out, "t_ns");
 	}
 	for (k = 0; k < d->ncol; k++) {
 		const struct h5_column *c = &d->col[k];
@@ -975,16 +757,16 @@ stats_field(struct dump *d, const char *name, const struct trend_running *r)
 		v[1] = v[2] = v[3] = NAN;
 	if (d->o->format == FMT_JSONL) {
 		put_key(d, name, "");
-		put_char(d, '{');
+		jsonl_put_char(&d->out, '{');
 	}
 	for (i = 0; i < 5; i++) {
 		char key[2 * H5_NAME_MAX];
 
 		if (d->o->format == FMT_JSONL) {
 			if (i > 0)
-				put_char(d, ',');
+				jsonl_put_char(&d->out, ',');
 			jsonl_append_string(&d->out, what[i], strlen(what[i]));
-			put_char(d, ':');
+			jsonl_put_char(&d->out, ':');
 		} else {
 			snprintf(key, sizeof(key), "%s_%s", name, what[i]);
 			put_key(d, key, "");
@@ -996,7 +778,7 @@ stats_field(struct dump *d, const char *name, const struct trend_running *r)
 		put_double(d, v[i]);
 	}
 	if (d->o->format == FMT_JSONL)
-		put_char(d, '}');
+		jsonl_put_char(&d->out, '}');
 }
 
 /* A record (JSONL) or a header and a line (CSV) about the whole file. */
@@ -1008,7 +790,7 @@ begin_summary(struct dump *d)
 	d->first_cell = true;
 	if (d->o->format == FMT_JSONL) {
 		/* jsonl_begin() starts the buffer afresh. */
-		flush_out(d);
+		jsonl_flush_fd(&d->out, 1);
 		jsonl_begin(&d->out, &now, PROG);
 	}
 }
@@ -1034,9 +816,9 @@ stats_line(struct dump *d)
 
 	begin_summary(d);
 	if (d->o->format == FMT_JSONL) {
-		put_str(d, ",\"file\":");
+		jsonl_put_str(&d->out, ",\"file\":");
 		jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
-		put_str(d, ",\"group\":");
+		jsonl_put_str(&d->out, ",\"group\":");
 		jsonl_append_string(&d->out, d->path, strlen(d->path));
 	}
 	summary_number(d, "rows", (double)st->rows);
@@ -1190,17 +972,17 @@ verdict_line(struct dump *d, const char *check, bool ok, const char *key,
              const char *value)
 {
 	begin_summary(d);
-	put_str(d, ",\"file\":");
+	jsonl_put_str(&d->out, ",\"file\":");
 	jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
-	put_str(d, ",\"check\":");
+	jsonl_put_str(&d->out, ",\"check\":");
 	jsonl_append_string(&d->out, check, strlen(check));
-	put_str(d, ok ? ",\"ok\":true" : ",\"ok\":false");
+	jsonl_put_str(&d->out, ok ? ",\"ok\":true" : ",\"ok\":false");
 	if (key != NULL) {
 		put_key(d, key, "");
 		if (value != NULL)
 			jsonl_append_string(&d->out, value, strlen(value));
 		else
-			put(d, "null", 4);
+			jsonl_put(&d->out, "null", 4);
 	}
 	return end_line(d);
 }
@@ -1218,14 +1000,15 @@ jump_row(struct dump *d, uint64_t i, int64_t t)
 		return 0;
 	v->jumps++;
 	begin_summary(d);
-	put_str(d, ",\"file\":");
+	jsonl_put_str(&d->out, ",\"file\":");
 	jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
-	put_str(d, ",\"check\":\"time_step\",\"ok\":false,\"index\":");
-	put_u64(d, row);
-	put_str(d, ",\"step_ns\":");
-	put_i64(d, step);
-	put_str(d, ",\"expected_ns\":");
-	put_i64(d, v->expected);
+	jsonl_put_str(&d->out,
+	              ",\"check\":\"time_step\",\"ok\":false,\"index\":");
+	jsonl_put_u64(&d->out, row);
+	jsonl_put_str(&d->out, ",\"step_ns\":");
+	jsonl_put_i64(&d->out, step);
+	jsonl_put_str(&d->out, ",\"expected_ns\":");
+	jsonl_put_i64(&d->out, v->expected);
 	return end_line(d);
 }
 
@@ -1411,7 +1194,7 @@ put_attr(struct dump *d, hid_t obj, const char *name)
 	H5T_class_t cls;
 
 	if (a < 0) {
-		put(d, "null", 4);
+		jsonl_put(&d->out, "null", 4);
 		return;
 	}
 	type = H5Aget_type(a);
@@ -1429,18 +1212,18 @@ put_attr(struct dump *d, hid_t obj, const char *name)
 	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 &&
 	           n <= 16 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
 		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			put_char(d, '[');
+			jsonl_put_char(&d->out, '[');
 		for (hssize_t i = 0; i < n; i++) {
 			if (i > 0)
-				put_char(d, ',');
+				jsonl_put_char(&d->out, ',');
 			put_double(d, v[i]);
 		}
 		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			put_char(d, ']');
+			jsonl_put_char(&d->out, ']');
 	} else {
-		put_str(d, "\"");
-		put_str(d, h5_type_name(type, tname));
-		put_str(d, "\"");
+		jsonl_put_str(&d->out, "\"");
+		jsonl_put_str(&d->out, h5_type_name(type, tname));
+		jsonl_put_str(&d->out, "\"");
 	}
 	H5Sclose(space);
 	H5Tclose(type);
@@ -1456,15 +1239,15 @@ attr_member(hid_t obj, const char *name, const H5A_info_t *info, void *data)
 	(void)info;
 	h5_beat_attribute(obj, name);
 	if (d->o->format == FMT_TREE) {
-		put(d, "  ", 2);
-		put_str(d, name);
-		put_char(d, '=');
+		jsonl_put(&d->out, "  ", 2);
+		jsonl_put_str(&d->out, name);
+		jsonl_put_char(&d->out, '=');
 	} else {
 		if (!d->first_cell)
-			put_char(d, ',');
+			jsonl_put_char(&d->out, ',');
 		d->first_cell = false;
 		jsonl_append_string(&d->out, name, strlen(name));
-		put_char(d, ':');
+		jsonl_put_char(&d->out, ':');
 	}
 	put_attr(d, obj, name);
 	return 0;
@@ -1476,12 +1259,12 @@ put_attrs(struct dump *d, hid_t obj)
 	hsize_t idx = 0;
 
 	if (d->o->format == FMT_JSONL)
-		put_str(d, ",\"attrs\":{");
+		jsonl_put_str(&d->out, ",\"attrs\":{");
 	d->first_cell = true;
 	H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_member, d);
 	H5Eclear2(H5E_DEFAULT);
 	if (d->o->format == FMT_JSONL)
-		put_char(d, '}');
+		jsonl_put_char(&d->out, '}');
 }
 
 /* Shape, type, chunks and filters of a dataset. */
@@ -1498,38 +1281,38 @@ put_dataset(struct dump *d, hid_t dset)
 	if (H5Pget_layout(dcpl) == H5D_CHUNKED)
 		crank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
 	h5_filters(dset, filters, sizeof(filters), missing, sizeof(missing));
-	put_str(d, tree ? "  " : ",\"type\":\"");
-	put_str(d, h5_type_name(type, tname));
-	put_str(d, tree ? " [" : "\",\"shape\":[");
+	jsonl_put_str(&d->out, tree ? "  " : ",\"type\":\"");
+	jsonl_put_str(&d->out, h5_type_name(type, tname));
+	jsonl_put_str(&d->out, tree ? " [" : "\",\"shape\":[");
 	for (i = 0; i < rank; i++) {
 		if (i > 0)
-			put_str(d, tree ? " x " : ",");
-		put_u64(d, dims[i]);
+			jsonl_put_str(&d->out, tree ? " x " : ",");
+		jsonl_put_u64(&d->out, dims[i]);
 	}
-	put_str(d, tree ? "]" : "]");
+	jsonl_put_str(&d->out, tree ? "]" : "]");
 	if (crank > 0) {
-		put_str(d, tree ? " chunks [" : ",\"chunks\":[");
+		jsonl_put_str(&d->out, tree ? " chunks [" : ",\"chunks\":[");
 		for (i = 0; i < crank; i++) {
 			if (i > 0)
-				put_str(d, tree ? " x " : ",");
-			put_u64(d, chunk[i]);
+				jsonl_put_str(&d->out, tree ? " x " : ",");
+			jsonl_put_u64(&d->out, chunk[i]);
 		}
-		put_char(d, ']');
+		jsonl_put_char(&d->out, ']');
 	}
 	if (tree) {
-		put_str(d, filters[0] ? " " : "");
-		put_str(d, filters);
+		jsonl_put_str(&d->out, filters[0] ? " " : "");
+		jsonl_put_str(&d->out, filters);
 	} else {
-		put_str(d, ",\"filters\":");
+		jsonl_put_str(&d->out, ",\"filters\":");
 		jsonl_append_string(&d->out, filters, strlen(filters));
 	}
 	if (missing[0] != '\0') {
-		put_str(d, tree ? " (" : ",\"error\":");
+		jsonl_put_str(&d->out, tree ? " (" : ",\"error\":");
 		if (tree)
-			put_str(d, missing);
+			jsonl_put_str(&d->out, missing);
 		else
 			jsonl_append_string(&d->out, missing, strlen(missing));
-		put_str(d, tree ? ")" : "");
+		jsonl_put_str(&d->out, tree ? ")" : "");
 	}
 	H5Pclose(dcpl);
 	H5Sclose(space);
@@ -1552,18 +1335,18 @@ object_line_start(struct dump *d, const char *path, const char *name, int depth,
 
 	if (d->o->format == FMT_TREE) {
 		for (i = 0; i < depth; i++)
-			put(d, "  ", 2);
-		put_str(d, name);
+			jsonl_put(&d->out, "  ", 2);
+		jsonl_put_str(&d->out, name);
 		if (strcmp(kind, "group") == 0 && strcmp(name, "/") != 0)
-			put_char(d, '/');
+			jsonl_put_char(&d->out, '/');
 		return;
 	}
 	begin_summary(d);
-	put_str(d, ",\"path\":");
+	jsonl_put_str(&d->out, ",\"path\":");
 	jsonl_append_string(&d->out, path, strlen(path));
-	put_str(d, ",\"kind\":\"");
-	put_str(d, kind);
-	put_str(d, "\"");
+	jsonl_put_str(&d->out, ",\"kind\":\"");
+	jsonl_put_str(&d->out, kind);
+	jsonl_put_str(&d->out, "\"");
 }
 
 static herr_t
@@ -1615,16 +1398,16 @@ put_member(struct dump *d, const char *key, const char *text, double num)
 	if (d->o->format == FMT_TREE) {
 		if (text != NULL && text[0] == '\0')
 			return;
-		put_char(d, ' ');
-		put_str(d, key);
-		put_char(d, '=');
+		jsonl_put_char(&d->out, ' ');
+		jsonl_put_str(&d->out, key);
+		jsonl_put_char(&d->out, '=');
 	} else {
 		put_key(d, key, "");
 	}
 	if (text != NULL && text[0] != '\0')
 		jsonl_append_string(&d->out, text, strlen(text));
 	else if (text != NULL)
-		put(d, "null", 4);
+		jsonl_put(&d->out, "null", 4);
 	else
 		put_double(d, num);
 }
@@ -1934,9 +1717,10 @@ finish(struct dump *d, int rc)
 {
 	int left;
 
-	if (flush_out(d) < 0 && !d->out.gone && rc == CLI_EXIT_OK) {
+	/* A failed write ends in 1 whatever the verdict so far: a --check
+	 * whose report was lost has said nothing. */
+	if (jsonl_flush_fd(&d->out, 1) < 0 && !d->out.gone && !d->write_failed)
 		rc = cli_write_error();
-	}
 	close_group(d);
 	free(d->st.slot);
 	free(d->ds.sum);
@@ -1995,12 +1779,9 @@ main(int argc, char **argv)
 	if (watched_child_ended(&o, &rc))
 		goto done;
 	d.o = &o;
-	if (o.format == FMT_CSV)
-		snprintf(d.between, sizeof(d.between), "%c", o.delim);
-	else
-		snprintf(d.between, sizeof(d.between),
-		         ",\"src\":\"%s\",\"t_ns\":", PROG);
-	d.between_len = strlen(d.between);
+	jsonl_stamp_init(&d.stamp, o.format == FMT_CSV
+	                               ? (char[2]){o.delim, '\0'}
+	                               : ",\"src\":\"" PROG "\",\"t_ns\":");
 	d.progress.on = o.progress;
 	if (h5_init(d.msg, sizeof(d.msg)) < 0 ||
 	    h5_open(&d.file, o.file, d.msg, sizeof(d.msg)) < 0) {

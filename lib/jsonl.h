@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <jansson.h>
 
@@ -27,6 +28,7 @@ struct jsonl_writer {
 	bool first[JSONL_MAX_DEPTH]; /* no member written yet at this depth */
 	bool gone;                   /* the reader closed the pipe */
 	bool failed;                 /* out of memory while building */
+	int error; /* jsonl_flush_fd(): errno of the first failure, or 0 */
 };
 
 void jsonl_writer_init(struct jsonl_writer *w, FILE *fp);
@@ -69,6 +71,81 @@ void jsonl_raw(struct jsonl_writer *w, const char *s, size_t n);
 char *jsonl_room(struct jsonl_writer *w, size_t n);
 /* Append s as a JSON string (quotes, escapes, invalid UTF-8 as U+FFFD). */
 void jsonl_append_string(struct jsonl_writer *w, const char *s, size_t n);
+
+/* ---- buffered output (lib/jsonl_out.c) ------------------------------- */
+
+/*
+ * For tools that write millions of lines: they format straight into the
+ * writer's buffer with jsonl_put_*() (the caller writes the commas) and
+ * send it with jsonl_flush_fd() once it holds JSONL_FLUSH_AT bytes, with
+ * write(2): stdio would copy it again.  The writer keeps its error state:
+ * after the first failure (w->error: its errno, ENOMEM when building ran
+ * out of memory) every flush fails at once and drops what it holds.
+ */
+#define JSONL_FLUSH_AT 65536
+
+/* jsonl_room() without a call when the room is there (every value). */
+static inline char *
+jsonl_room_fast(struct jsonl_writer *w, size_t n)
+{
+	if (w->cap - w->len >= n)
+		return w->buf + w->len;
+	return jsonl_room(w, n);
+}
+
+static inline void
+jsonl_put(struct jsonl_writer *w, const char *s, size_t n)
+{
+	char *p = jsonl_room_fast(w, n);
+
+	if (p != NULL) {
+		memcpy(p, s, n);
+		w->len += n;
+	}
+}
+
+static inline void
+jsonl_put_char(struct jsonl_writer *w, char c)
+{
+	char *p = jsonl_room_fast(w, 1);
+
+	if (p != NULL) {
+		*p = c;
+		w->len++;
+	}
+}
+
+void jsonl_put_str(struct jsonl_writer *w, const char *s);
+void jsonl_put_u64(struct jsonl_writer *w, uint64_t v);
+void jsonl_put_i64(struct jsonl_writer *w, int64_t v);
+/* Shortest round-trip form; "null" when not finite. */
+void jsonl_put_double(struct jsonl_writer *w, double v);
+/* Seconds from nanoseconds, exactly: "1700000000.00001". */
+void jsonl_put_seconds(struct jsonl_writer *w, int64_t ns);
+
+/*
+ * A row's stamp twice, as exact seconds and as nanoseconds, with fixed
+ * text between them (JSON: ,"src":"x","t_ns": or a CSV delimiter).  The
+ * seconds' digits are kept for the next stamp in the same second.
+ */
+#define JSONL_STAMP_MAX (24 + 10 + 32 + 24 + 9)
+struct jsonl_stamp {
+	char between[32];
+	size_t between_len;
+	char sec_text[24]; /* the digits of sec_cached */
+	size_t sec_len;
+	uint64_t sec_cached;
+};
+void jsonl_stamp_init(struct jsonl_stamp *st, const char *between);
+void jsonl_put_stamp(struct jsonl_writer *w, struct jsonl_stamp *st,
+                     int64_t ns);
+
+/* A CSV cell: s as is, or quoted (RFC 4180) when it holds a quote, a line
+ * break or delim. */
+void jsonl_put_csv(struct jsonl_writer *w, const char *s, size_t n, char delim);
+
+/* Write what w holds to fd; 0, or -1 with errno (EPIPE: w->gone). */
+int jsonl_flush_fd(struct jsonl_writer *w, int fd);
 
 /* ---- reader ---------------------------------------------------------- */
 

@@ -1,5 +1,7 @@
 /* Unit tests of lib/jsonl: the writer's numbers and strings, the reader's
  * error accounting, and the fast scanner agreeing with jansson. */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "jsonl.h"
@@ -525,6 +528,72 @@ writer_and_readers_agree(void **state)
 	jsonl_writer_free(&w);
 }
 
+/* The buffered half: stamps (cached seconds, negative ones), exact
+ * seconds, CSV quoting, and the error state of jsonl_flush_fd(). */
+static void
+buffered_output_and_its_errors(void **state)
+{
+	struct jsonl_writer w;
+	struct jsonl_stamp st;
+	int fds[2];
+	char got[256];
+	ssize_t n;
+
+	(void)state;
+	jsonl_writer_init(&w, NULL);
+	jsonl_stamp_init(&st, ",");
+	jsonl_put_stamp(&w, &st, 1700000000000010000);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_stamp(&w, &st, 1700000000500000000); /* same second */
+	jsonl_put_char(&w, ' ');
+	jsonl_put_stamp(&w, &st, 999); /* second 0: no leading zeros */
+	jsonl_put_char(&w, ' ');
+	jsonl_put_stamp(&w, &st, -1500000000);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_seconds(&w, 42000000000);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_i64(&w, INT64_MIN);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_u64(&w, UINT64_MAX);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_double(&w, NAN);
+	jsonl_put_char(&w, ' ');
+	jsonl_put_csv(&w, "a;b", 3, ';');
+	jsonl_put_csv(&w, "say \"hi\"", 8, ',');
+	jsonl_put_csv(&w, "plain", 5, ',');
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(jsonl_flush_fd(&w, fds[1]), 0);
+	assert_int_equal(w.len, 0);
+	n = read(fds[0], got, sizeof(got) - 1);
+	assert_true(n > 0);
+	got[n] = '\0';
+	assert_string_equal(
+	    got, "1700000000.00001,1700000000000010000 "
+	         "1700000000.5,1700000000500000000 0.000000999,999 "
+	         "-1.5,-1500000000 42 -9223372036854775808 "
+	         "18446744073709551615 null \"a;b\"\"say \"\"hi\"\"\"plain");
+	/* A reader gone: EPIPE kept, and every later flush fails at once. */
+	close(fds[0]);
+	signal(SIGPIPE, SIG_IGN);
+	jsonl_put_str(&w, "lost\n");
+	assert_int_equal(jsonl_flush_fd(&w, fds[1]), -1);
+	assert_int_equal(w.error, EPIPE);
+	assert_true(w.gone);
+	jsonl_put_str(&w, "more\n");
+	errno = 0;
+	assert_int_equal(jsonl_flush_fd(&w, fds[1]), -1);
+	assert_int_equal(errno, EPIPE);
+	assert_int_equal(w.len, 0);
+	close(fds[1]);
+	/* Out of memory while building is ENOMEM at the flush. */
+	jsonl_writer_free(&w);
+	jsonl_writer_init(&w, NULL);
+	w.failed = true;
+	assert_int_equal(jsonl_flush_fd(&w, 1), -1);
+	assert_int_equal(w.error, ENOMEM);
+	jsonl_writer_free(&w);
+}
+
 int
 main(void)
 {
@@ -542,6 +611,7 @@ main(void)
 	    cmocka_unit_test(reader_skips_long_lines),
 	    cmocka_unit_test(scanner_stays_within_len),
 	    cmocka_unit_test(writer_and_readers_agree),
+	    cmocka_unit_test(buffered_output_and_its_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
