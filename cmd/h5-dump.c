@@ -45,6 +45,8 @@ struct options {
 	uint64_t deadline_ms; /* of libhdf5 without progress; 0: unguarded */
 };
 
+struct form;
+
 /* One group being streamed: its columns, the selection and the sinks. */
 struct dump {
 	const struct options *o;
@@ -86,6 +88,7 @@ struct dump {
 		uint64_t rows;
 	} st;
 	struct verdict *verdict; /* --check */
+	const struct form *form; /* describing */
 	bool only_time;          /* read just the time column */
 	bool write_failed;       /* and was reported */
 	char msg[512];
@@ -197,25 +200,6 @@ struct names {
 	int n;
 };
 
-static herr_t
-collect_dataset(hid_t group, const char *name, const H5L_info_t *info,
-                void *data)
-{
-	struct names *nm = data;
-	hid_t obj;
-
-	(void)info;
-	if ((obj = H5Oopen(group, name, H5P_DEFAULT)) < 0) {
-		H5Eclear2(H5E_DEFAULT);
-		return 0;
-	}
-	if (H5Iget_type(obj) == H5I_DATASET && nm->n < MAX_COLS &&
-	    strlen(name) < H5_NAME_MAX)
-		snprintf(nm->name[nm->n++], H5_NAME_MAX, "%s", name);
-	H5Oclose(obj);
-	return 0;
-}
-
 static int
 by_rank(const void *a, const void *b)
 {
@@ -233,10 +217,8 @@ pick_names(struct dump *d, hid_t group, struct names *nm)
 	bool has_time;
 	int i;
 
-	H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, NULL, collect_dataset,
-	           nm);
-	H5Eclear2(H5E_DEFAULT);
-	has_time = H5Lexists(group, "time", H5P_DEFAULT) > 0;
+	nm->n = h5_list_datasets(group, nm->name, MAX_COLS);
+	has_time = h5_has_link(group, "time");
 	if (want[0] != NULL) {
 		nm->n = 0;
 		if (has_time)
@@ -258,20 +240,9 @@ pick_names(struct dump *d, hid_t group, struct names *nm)
 static int
 check_lengths(struct dump *d)
 {
-	int i;
-
 	d->rows = d->col[0].rows;
-	for (i = 1; i < d->ncol; i++) {
-		if (d->col[i].rows == d->rows)
-			continue;
-		snprintf(d->msg, sizeof(d->msg),
-		         "%s: datasets differ in length (%s %llu rows, %s "
-		         "%llu); pick equal ones with -d",
-		         d->path, d->col[0].name, (unsigned long long)d->rows,
-		         d->col[i].name, (unsigned long long)d->col[i].rows);
-		return -1;
-	}
-	return 0;
+	return h5_columns_equal(d->col, d->ncol, d->path, d->msg,
+	                        sizeof(d->msg));
 }
 
 /* Rows per read: whole chunks of the first column, about 64k rows. */
@@ -336,35 +307,15 @@ open_columns(struct dump *d, hid_t group, bool equal_lengths)
 static int
 open_group(struct dump *d, const char *path, bool equal_lengths)
 {
-	hid_t obj, group;
-	char *slash;
+	hid_t group;
 	int rc;
 
-	snprintf(d->path, sizeof(d->path), "%s", path);
-	if (H5Lexists(d->file, d->path, H5P_DEFAULT) <= 0 &&
-	    strcmp(d->path, "/") != 0) {
-		H5Eclear2(H5E_DEFAULT);
-		snprintf(d->msg, sizeof(d->msg), "%s: no such group", path);
+	if (h5_resolve(d->file, path, d->path, d->only, d->msg,
+	               sizeof(d->msg)) < 0 ||
+	    h5_group_open(d->file, d->path, &group, d->msg, sizeof(d->msg)) < 0)
 		return -1;
-	}
-	if ((obj = H5Oopen(d->file, d->path, H5P_DEFAULT)) < 0) {
-		h5_error(d->msg, sizeof(d->msg), path);
-		return -1;
-	}
-	if (H5Iget_type(obj) == H5I_DATASET &&
-	    (slash = strrchr(d->path, '/')) != NULL) {
-		snprintf(d->only, sizeof(d->only), "%s", slash + 1);
-		*slash = '\0';
-		if (d->path[0] == '\0')
-			snprintf(d->path, sizeof(d->path), "/");
-	}
-	H5Oclose(obj);
-	if ((group = H5Gopen2(d->file, d->path, H5P_DEFAULT)) < 0) {
-		h5_error(d->msg, sizeof(d->msg), d->path);
-		return -1;
-	}
 	rc = open_columns(d, group, equal_lengths);
-	H5Gclose(group);
+	h5_group_close(group);
 	return rc;
 }
 
@@ -1012,25 +963,20 @@ jump_row(struct dump *d, uint64_t i, int64_t t)
 	return end_line(d);
 }
 
-/* The usual step: the median of the first steps. */
+/* The usual step, from the first stamps. */
 static int
 expected_step(struct dump *d, int64_t *step)
 {
-	int64_t prev, t;
-	double steps[1001];
+	int64_t t[SHEPHERD_STEPS_MAX + 1];
 	uint64_t rows = d->col[d->time].rows, i;
-	uint64_t n = rows > 1002 ? 1001 : rows - 1;
+	uint64_t n =
+	    rows > SHEPHERD_STEPS_MAX + 1 ? SHEPHERD_STEPS_MAX + 1 : rows;
 
-	if (h5_column_read(&d->col[d->time], 0, n + 1, d->msg, sizeof(d->msg)) <
-	    0)
+	if (h5_column_read(&d->col[d->time], 0, n, d->msg, sizeof(d->msg)) < 0)
 		return -1;
-	prev = row_time(d, 0);
-	for (i = 0; i < n; i++) {
-		t = row_time(d, i + 1);
-		steps[i] = (double)h5_stamp_sub(t, prev);
-		prev = t;
-	}
-	*step = h5_stamp_of_double(trend_median(steps, (size_t)n));
+	for (i = 0; i < n; i++)
+		t[i] = row_time(d, i);
+	*step = shepherd_expected_step(t, (size_t)n);
 	return 0;
 }
 
@@ -1056,117 +1002,52 @@ check_steps(struct dump *d, struct verdict *v)
 	return rc;
 }
 
+/* Each finding a line; the failed ones counted. */
 static int
-check_one(struct dump *d, struct verdict *v, const char *check, bool ok,
-          const char *key, const char *value)
+report(struct dump *d, struct verdict *v, const struct shepherd_finding *f,
+       int n)
 {
-	if (!ok)
-		v->problems++;
-	return verdict_line(d, check, ok, key, value);
-}
+	int i;
 
-/* What the root and /data say about a shepherd recording. */
-struct identity {
-	char mode[64], datatype[64], hostname[64], config_in[8];
-	double window_samples;
-	enum shepherd_layout layout;
-};
-
-static void
-identify(struct dump *d, struct identity *id)
-{
-	hid_t data, t = H5I_INVALID_HID;
-	bool time_gain = false;
-	double g;
-
-	memset(id, 0, sizeof(*id));
-	id->window_samples = NAN;
-	h5_attr_string(d->file, "mode", id->mode, sizeof(id->mode));
-	h5_attr_string(d->file, "hostname", id->hostname, sizeof(id->hostname));
-	guard_beat("attribute 'config' of /");
-	if (H5Aexists(d->file, "config") > 0)
-		snprintf(id->config_in, sizeof(id->config_in), "/");
-	guard_beat("group /data");
-	if ((data = H5Gopen2(d->file, "/data", H5P_DEFAULT)) >= 0) {
-		if (H5Lexists(data, "time", H5P_DEFAULT) > 0)
-			t = H5Dopen2(data, "time", H5P_DEFAULT);
-		time_gain = t >= 0 && h5_attr_double(t, "gain", &g) == 0;
-		if (t >= 0)
-			H5Dclose(t);
-		h5_attr_string(data, "datatype", id->datatype,
-		               sizeof(id->datatype));
-		h5_attr_double(data, "window_samples", &id->window_samples);
-		if (!id->config_in[0] && H5Aexists(data, "config") > 0)
-			snprintf(id->config_in, sizeof(id->config_in), "/data");
-		H5Gclose(data);
+	for (i = 0; i < n; i++) {
+		v->problems += !f[i].ok;
+		if (verdict_line(d, f[i].check, f[i].ok, f[i].key, f[i].value) <
+		    0)
+			return -1;
 	}
-	H5Eclear2(H5E_DEFAULT);
-	id->layout = shepherd_layout(id->mode[0] ? id->mode : NULL, time_gain);
-}
-
-/* Mode known, datatype allowed for it. */
-static int
-check_mode(struct dump *d, struct verdict *v, const struct identity *id)
-{
-	if (check_one(d, v, "mode", id->layout != SHEPHERD_NONE, "value",
-	              id->mode[0] ? id->mode : NULL) < 0)
-		return -1;
-	if (id->layout == SHEPHERD_V1 || id->layout == SHEPHERD_NONE)
-		return 0;
-	return check_one(d, v, "datatype",
-	                 shepherd_datatype_ok(id->mode, id->datatype), "value",
-	                 id->datatype[0] ? id->datatype : NULL);
+	return 0;
 }
 
 /* Calibration, lengths and chunking of time, voltage and current. */
 static int
 check_datasets(struct dump *d, struct verdict *v, enum shepherd_layout layout)
 {
-	static const char *const need[] = {"time", "voltage", "current"};
-	char text[sizeof(d->msg)];
-	int i, k;
+	struct shepherd_finding f[SHEPHERD_COLUMN_FINDINGS];
+	char lengths[sizeof(d->msg)];
+	bool equal = check_lengths(d) == 0;
 
-	for (i = 0; i < 3; i++) {
-		for (k = 0; k < d->ncol; k++)
-			if (strcmp(d->col[k].name, need[i]) == 0)
-				break;
-		if (k == d->ncol) {
-			if (check_one(d, v, "dataset", false, "missing",
-			              need[i]) < 0)
-				return -1;
-			continue;
-		}
-		if ((i > 0 || layout == SHEPHERD_CURRENT) &&
-		    check_one(d, v, "calibration", d->col[k].has_gain,
-		              "dataset", d->col[k].path) < 0)
-			return -1;
-		if (d->col[k].chunk != 0 &&
-		    check_one(d, v, "chunks",
-		              d->col[k].rows % d->col[k].chunk == 0, "dataset",
-		              d->col[k].path) < 0)
-			return -1;
-	}
-	text[0] = '\0';
-	if (check_lengths(d) < 0)
-		snprintf(text, sizeof(text), "%s", d->msg);
-	return check_one(d, v, "lengths", text[0] == '\0', "message",
-	                 text[0] ? text : NULL);
+	snprintf(lengths, sizeof(lengths), "%s", d->msg);
+	return report(d, v, f,
+	              shepherd_check_columns(d->col, d->ncol, layout,
+	                                     equal ? NULL : lengths, f));
 }
 
 static int
 check(struct dump *d)
 {
 	struct verdict v = {0};
-	struct identity id;
+	struct shepherd_identity id;
+	struct shepherd_finding f[2];
 	char count[64];
 	int rc;
 
-	identify(d, &id);
-	if ((rc = check_mode(d, &v, &id)) < 0)
+	shepherd_identify(d->file, &id);
+	if ((rc = report(d, &v, f, shepherd_check_mode(&id, f))) < 0)
 		return failed(d, rc);
 	if (open_group(d, "/data", false) < 0) {
-		if ((rc = check_one(d, &v, "data", false, "message", d->msg)) <
-		    0)
+		f[0] =
+		    (struct shepherd_finding){"data", false, "message", d->msg};
+		if ((rc = report(d, &v, f, 1)) < 0)
 			return failed(d, rc);
 	} else if ((rc = check_datasets(d, &v, id.layout)) < 0 ||
 	           (rc = check_steps(d, &v)) < 0) {
@@ -1183,227 +1064,199 @@ check(struct dump *d)
 
 /* ---- describing --------------------------------------------------------- */
 
-/* An attribute's value as JSON: number, string, small array or a type. */
-static void
-put_attr(struct dump *d, hid_t obj, const char *name)
-{
-	hid_t a = H5Aopen(obj, name, H5P_DEFAULT), type, space;
-	hssize_t n;
-	double v[16];
-	char *s, tname[16];
-	H5T_class_t cls;
-
-	if (a < 0) {
-		jsonl_put(&d->out, "null", 4);
-		return;
-	}
-	type = H5Aget_type(a);
-	space = H5Aget_space(a);
-	cls = H5Tget_class(type);
-	n = H5Sget_simple_extent_npoints(space);
-	if (cls == H5T_STRING && n == 1 &&
-	    (s = h5_attr_string_dup(obj, name)) != NULL) {
-		size_t len = strlen(s);
-
-		if (d->o->format == FMT_TREE && len > 60)
-			len = 60;
-		jsonl_append_string(&d->out, s, len);
-		free(s);
-	} else if ((cls == H5T_INTEGER || cls == H5T_FLOAT) && n >= 1 &&
-	           n <= 16 && H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0) {
-		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			jsonl_put_char(&d->out, '[');
-		for (hssize_t i = 0; i < n; i++) {
-			if (i > 0)
-				jsonl_put_char(&d->out, ',');
-			put_double(d, v[i]);
-		}
-		if (n > 1 || H5Sget_simple_extent_ndims(space) > 0)
-			jsonl_put_char(&d->out, ']');
-	} else {
-		jsonl_put_str(&d->out, "\"");
-		jsonl_put_str(&d->out, h5_type_name(type, tname));
-		jsonl_put_str(&d->out, "\"");
-	}
-	H5Sclose(space);
-	H5Tclose(type);
-	H5Aclose(a);
-	H5Eclear2(H5E_DEFAULT);
-}
-
-static herr_t
-attr_member(hid_t obj, const char *name, const H5A_info_t *info, void *data)
-{
-	struct dump *d = data;
-
-	(void)info;
-	h5_beat_attribute(obj, name);
-	if (d->o->format == FMT_TREE) {
-		jsonl_put(&d->out, "  ", 2);
-		jsonl_put_str(&d->out, name);
-		jsonl_put_char(&d->out, '=');
-	} else {
-		if (!d->first_cell)
-			jsonl_put_char(&d->out, ',');
-		d->first_cell = false;
-		jsonl_append_string(&d->out, name, strlen(name));
-		jsonl_put_char(&d->out, ':');
-	}
-	put_attr(d, obj, name);
-	return 0;
-}
-
-static void
-put_attrs(struct dump *d, hid_t obj)
-{
-	hsize_t idx = 0;
-
-	if (d->o->format == FMT_JSONL)
-		jsonl_put_str(&d->out, ",\"attrs\":{");
-	d->first_cell = true;
-	H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, &idx, attr_member, d);
-	H5Eclear2(H5E_DEFAULT);
-	if (d->o->format == FMT_JSONL)
-		jsonl_put_char(&d->out, '}');
-}
-
-/* Shape, type, chunks and filters of a dataset. */
-static void
-put_dataset(struct dump *d, hid_t dset)
-{
-	hid_t type = H5Dget_type(dset), space = H5Dget_space(dset);
-	hid_t dcpl = H5Dget_create_plist(dset);
-	hsize_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
-	int rank = H5Sget_simple_extent_dims(space, dims, NULL), i, crank = 0;
-	char tname[16], filters[256], missing[256] = "";
-	bool tree = d->o->format == FMT_TREE;
-
-	if (H5Pget_layout(dcpl) == H5D_CHUNKED)
-		crank = H5Pget_chunk(dcpl, H5S_MAX_RANK, chunk);
-	h5_filters(dset, filters, sizeof(filters), missing, sizeof(missing));
-	jsonl_put_str(&d->out, tree ? "  " : ",\"type\":\"");
-	jsonl_put_str(&d->out, h5_type_name(type, tname));
-	jsonl_put_str(&d->out, tree ? " [" : "\",\"shape\":[");
-	for (i = 0; i < rank; i++) {
-		if (i > 0)
-			jsonl_put_str(&d->out, tree ? " x " : ",");
-		jsonl_put_u64(&d->out, dims[i]);
-	}
-	jsonl_put_str(&d->out, tree ? "]" : "]");
-	if (crank > 0) {
-		jsonl_put_str(&d->out, tree ? " chunks [" : ",\"chunks\":[");
-		for (i = 0; i < crank; i++) {
-			if (i > 0)
-				jsonl_put_str(&d->out, tree ? " x " : ",");
-			jsonl_put_u64(&d->out, chunk[i]);
-		}
-		jsonl_put_char(&d->out, ']');
-	}
-	if (tree) {
-		jsonl_put_str(&d->out, filters[0] ? " " : "");
-		jsonl_put_str(&d->out, filters);
-	} else {
-		jsonl_put_str(&d->out, ",\"filters\":");
-		jsonl_append_string(&d->out, filters, strlen(filters));
-	}
-	if (missing[0] != '\0') {
-		jsonl_put_str(&d->out, tree ? " (" : ",\"error\":");
-		if (tree)
-			jsonl_put_str(&d->out, missing);
-		else
-			jsonl_append_string(&d->out, missing, strlen(missing));
-		jsonl_put_str(&d->out, tree ? ")" : "");
-	}
-	H5Pclose(dcpl);
-	H5Sclose(space);
-	H5Tclose(type);
-}
-
-struct walk {
-	struct dump *d;
-	char path[H5_PATH_MAX];
-	int depth, rc;
+/*
+ * How a description is written, chosen once: a tree for people or JSONL
+ * for programs.  Each object is one line: its start, its attributes,
+ * its end; the shepherd summary is a line of members.
+ */
+struct form {
+	void (*object)(struct dump *d, const struct h5_object *o);
+	void (*attr)(struct dump *d, const struct h5_attr *a);
+	void (*end_attrs)(struct dump *d);
+	void (*summary)(struct dump *d);
+	void (*member)(struct dump *d, const char *key, const char *text,
+	               double num);
 };
 
-static int describe_group(struct walk *w, hid_t group);
+/* An attribute's value as JSON: number, string, small array or a type. */
+static void
+put_attr_value(struct dump *d, const struct h5_attr *a, size_t max_text)
+{
+	size_t n;
+	int i;
+
+	switch (a->kind) {
+	case H5_ATTR_NONE:
+		jsonl_put(&d->out, "null", 4);
+		break;
+	case H5_ATTR_TEXT:
+		n = strlen(a->text);
+		jsonl_append_string(&d->out, a->text,
+		                    n < max_text ? n : max_text);
+		break;
+	case H5_ATTR_NUMBERS:
+		if (a->array)
+			jsonl_put_char(&d->out, '[');
+		for (i = 0; i < a->n; i++) {
+			if (i > 0)
+				jsonl_put_char(&d->out, ',');
+			put_double(d, a->num[i]);
+		}
+		if (a->array)
+			jsonl_put_char(&d->out, ']');
+		break;
+	case H5_ATTR_TYPE:
+		jsonl_append_string(&d->out, a->type, strlen(a->type));
+		break;
+	}
+}
 
 static void
-object_line_start(struct dump *d, const char *path, const char *name, int depth,
-                  const char *kind)
+put_dims(struct dump *d, const uint64_t *dims, int n, const char *between)
 {
 	int i;
 
-	if (d->o->format == FMT_TREE) {
-		for (i = 0; i < depth; i++)
-			jsonl_put(&d->out, "  ", 2);
-		jsonl_put_str(&d->out, name);
-		if (strcmp(kind, "group") == 0 && strcmp(name, "/") != 0)
-			jsonl_put_char(&d->out, '/');
-		return;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			jsonl_put_str(&d->out, between);
+		jsonl_put_u64(&d->out, dims[i]);
 	}
+}
+
+/* "  data/" or "    time  u8 [25000] chunks [10000] lzf(32000)" */
+static void
+tree_object(struct dump *d, const struct h5_object *o)
+{
+	int i;
+
+	for (i = 0; i < o->depth; i++)
+		jsonl_put(&d->out, "  ", 2);
+	jsonl_put_str(&d->out, o->name);
+	if (!o->dataset && o->depth > 0)
+		jsonl_put_char(&d->out, '/');
+	if (!o->dataset)
+		return;
+	jsonl_put(&d->out, "  ", 2);
+	jsonl_put_str(&d->out, o->type);
+	jsonl_put(&d->out, " [", 2);
+	put_dims(d, o->dims, o->rank, " x ");
+	jsonl_put_char(&d->out, ']');
+	if (o->chunk_rank > 0) {
+		jsonl_put_str(&d->out, " chunks [");
+		put_dims(d, o->chunk, o->chunk_rank, " x ");
+		jsonl_put_char(&d->out, ']');
+	}
+	if (o->filters[0] != '\0') {
+		jsonl_put_char(&d->out, ' ');
+		jsonl_put_str(&d->out, o->filters);
+	}
+	if (o->missing[0] != '\0') {
+		jsonl_put(&d->out, " (", 2);
+		jsonl_put_str(&d->out, o->missing);
+		jsonl_put_char(&d->out, ')');
+	}
+}
+
+static void
+tree_attr(struct dump *d, const struct h5_attr *a)
+{
+	jsonl_put(&d->out, "  ", 2);
+	jsonl_put_str(&d->out, a->name);
+	jsonl_put_char(&d->out, '=');
+	put_attr_value(d, a, 60);
+}
+
+static void
+tree_end_attrs(struct dump *d)
+{
+	(void)d;
+}
+
+static void
+tree_summary(struct dump *d)
+{
+	jsonl_put_str(&d->out, "shepherd recording:");
+}
+
+static void
+tree_member(struct dump *d, const char *key, const char *text, double num)
+{
+	if (text != NULL && text[0] == '\0')
+		return;
+	jsonl_put_char(&d->out, ' ');
+	jsonl_put_str(&d->out, key);
+	jsonl_put_char(&d->out, '=');
+	if (text != NULL)
+		jsonl_append_string(&d->out, text, strlen(text));
+	else
+		put_double(d, num);
+}
+
+static void
+jsonl_line(struct dump *d, const char *path, const char *kind)
+{
 	begin_summary(d);
 	jsonl_put_str(&d->out, ",\"path\":");
 	jsonl_append_string(&d->out, path, strlen(path));
 	jsonl_put_str(&d->out, ",\"kind\":\"");
 	jsonl_put_str(&d->out, kind);
-	jsonl_put_str(&d->out, "\"");
-}
-
-static herr_t
-describe_member(hid_t group, const char *name, const H5L_info_t *info,
-                void *data)
-{
-	struct walk *w = data, sub = *w;
-	hid_t obj;
-	H5I_type_t kind;
-
-	guard_beat("object '%s' in %s", name, w->path);
-	obj = H5Oopen(group, name, H5P_DEFAULT);
-	kind = obj < 0 ? H5I_BADID : H5Iget_type(obj);
-
-	(void)info;
-	H5Eclear2(H5E_DEFAULT);
-	if (snprintf(sub.path, sizeof(sub.path), "%s/%s",
-	             strcmp(w->path, "/") == 0 ? "" : w->path,
-	             name) >= (int)sizeof(sub.path))
-		kind = H5I_BADID; /* too deep to name: skipped */
-	sub.depth = w->depth + 1;
-	if (kind == H5I_GROUP || kind == H5I_DATASET) {
-		object_line_start(w->d, sub.path, name, sub.depth,
-		                  kind == H5I_GROUP ? "group" : "dataset");
-		if (kind == H5I_DATASET)
-			put_dataset(w->d, obj);
-		put_attrs(w->d, obj);
-		if (end_line(w->d) < 0)
-			w->rc = -1;
-		else if (kind == H5I_GROUP)
-			w->rc = describe_group(&sub, obj);
-	}
-	if (obj >= 0)
-		H5Oclose(obj);
-	return w->rc < 0 ? -1 : 0;
-}
-
-static int
-describe_group(struct walk *w, hid_t group)
-{
-	H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, NULL, describe_member, w);
-	H5Eclear2(H5E_DEFAULT);
-	return w->rc;
+	jsonl_put_char(&d->out, '"');
 }
 
 static void
-put_member(struct dump *d, const char *key, const char *text, double num)
+jsonl_object(struct dump *d, const struct h5_object *o)
 {
-	if (d->o->format == FMT_TREE) {
-		if (text != NULL && text[0] == '\0')
-			return;
-		jsonl_put_char(&d->out, ' ');
-		jsonl_put_str(&d->out, key);
-		jsonl_put_char(&d->out, '=');
-	} else {
-		put_key(d, key, "");
+	jsonl_line(d, o->path, o->dataset ? "dataset" : "group");
+	if (o->dataset) {
+		jsonl_put_str(&d->out, ",\"type\":\"");
+		jsonl_put_str(&d->out, o->type);
+		jsonl_put_str(&d->out, "\",\"shape\":[");
+		put_dims(d, o->dims, o->rank, ",");
+		jsonl_put_char(&d->out, ']');
+		if (o->chunk_rank > 0) {
+			jsonl_put_str(&d->out, ",\"chunks\":[");
+			put_dims(d, o->chunk, o->chunk_rank, ",");
+			jsonl_put_char(&d->out, ']');
+		}
+		jsonl_put_str(&d->out, ",\"filters\":");
+		jsonl_append_string(&d->out, o->filters, strlen(o->filters));
+		if (o->missing[0] != '\0') {
+			jsonl_put_str(&d->out, ",\"error\":");
+			jsonl_append_string(&d->out, o->missing,
+			                    strlen(o->missing));
+		}
 	}
+	jsonl_put_str(&d->out, ",\"attrs\":{");
+	d->first_cell = true;
+}
+
+static void
+jsonl_attr(struct dump *d, const struct h5_attr *a)
+{
+	if (!d->first_cell)
+		jsonl_put_char(&d->out, ',');
+	d->first_cell = false;
+	jsonl_append_string(&d->out, a->name, strlen(a->name));
+	jsonl_put_char(&d->out, ':');
+	put_attr_value(d, a, SIZE_MAX);
+}
+
+static void
+jsonl_end_attrs(struct dump *d)
+{
+	jsonl_put_char(&d->out, '}');
+}
+
+static void
+jsonl_summary(struct dump *d)
+{
+	jsonl_line(d, "/", "shepherd");
+}
+
+static void
+jsonl_member(struct dump *d, const char *key, const char *text, double num)
+{
+	put_key(d, key, "");
 	if (text != NULL && text[0] != '\0')
 		jsonl_append_string(&d->out, text, strlen(text));
 	else if (text != NULL)
@@ -1412,16 +1265,42 @@ put_member(struct dump *d, const char *key, const char *text, double num)
 		put_double(d, num);
 }
 
+static const struct form tree_form = {tree_object, tree_attr, tree_end_attrs,
+                                      tree_summary, tree_member};
+static const struct form jsonl_form = {
+    jsonl_object, jsonl_attr, jsonl_end_attrs, jsonl_summary, jsonl_member};
+
+static void
+describe_attr(const struct h5_attr *a, void *data)
+{
+	struct dump *d = data;
+
+	d->form->attr(d, a);
+}
+
+static int
+describe_object(const struct h5_object *o, void *data)
+{
+	struct dump *d = data;
+
+	d->form->object(d, o);
+	h5_attrs(o->id, describe_attr, d);
+	d->form->end_attrs(d);
+	return end_line(d);
+}
+
 /* Mode, datatype, samples, duration, rate and energy of /data. */
 static int
 describe_shepherd(struct dump *d)
 {
 	static char *const iv[] = {"voltage", "current", NULL};
-	struct identity id;
+	void (*member)(struct dump *, const char *, const char *, double) =
+	    d->form->member;
+	struct shepherd_identity id;
 	double duration;
 	int rc;
 
-	identify(d, &id);
+	shepherd_identify(d->file, &id);
 	if (id.layout == SHEPHERD_NONE)
 		return 0;
 	d->pick = iv;
@@ -1435,36 +1314,29 @@ describe_shepherd(struct dump *d)
 	if ((rc = stats_setup(d)) < 0 || (rc = run(d, stats_add)) < 0)
 		return rc;
 	duration = (double)(d->st.t_prev - d->st.t_first) / 1e9;
-	object_line_start(d, "/", "shepherd recording:", 0, "shepherd");
-	put_member(d, "layout", shepherd_layout_name(id.layout), 0);
-	put_member(d, "mode", id.mode, 0);
-	put_member(d, "datatype", id.datatype, 0);
-	put_member(d, "hostname", id.hostname, 0);
-	put_member(d, "config", id.config_in, 0);
-	put_member(d, "window_samples", NULL, id.window_samples);
-	put_member(d, "samples", NULL, (double)d->rows);
-	put_member(d, "duration_s", NULL, duration);
-	put_member(d, "sample_rate_hz", NULL,
-	           duration > 0 ? (double)(d->st.rows - 1) / duration : NAN);
+	d->form->summary(d);
+	member(d, "layout", shepherd_layout_name(id.layout), 0);
+	member(d, "mode", id.mode, 0);
+	member(d, "datatype", id.datatype, 0);
+	member(d, "hostname", id.hostname, 0);
+	member(d, "config", id.config_in, 0);
+	member(d, "window_samples", NULL, id.window_samples);
+	member(d, "samples", NULL, (double)d->rows);
+	member(d, "duration_s", NULL, duration);
+	member(d, "sample_rate_hz", NULL,
+	       duration > 0 ? (double)(d->st.rows - 1) / duration : NAN);
 	if (d->st.volt >= 0 && d->st.curr >= 0)
-		put_member(d, "energy_j", NULL, stats_energy(d));
+		member(d, "energy_j", NULL, stats_energy(d));
 	return end_line(d);
 }
 
 static int
 describe(struct dump *d)
 {
-	struct walk w = {.d = d, .path = "/", .depth = 0, .rc = 0};
-	hid_t root = H5Gopen2(d->file, "/", H5P_DEFAULT);
 	int rc;
 
-	object_line_start(d, "/", "/", 0, "group");
-	put_attrs(d, root);
-	rc = end_line(d);
-	if (rc == 0)
-		rc = describe_group(&w, root);
-	H5Gclose(root);
-	if (rc == 0)
+	d->form = d->o->format == FMT_TREE ? &tree_form : &jsonl_form;
+	if ((rc = h5_walk(d->file, describe_object, d)) == 0)
 		rc = describe_shepherd(d);
 	return rc < 0 ? failed(d, rc) : CLI_EXIT_OK;
 }

@@ -148,6 +148,64 @@ double h5_col_double(const struct h5_column *c, uint64_t i, unsigned j);
 /* Text of row i (not NUL-terminated: *n bytes); "" for a null string. */
 const char *h5_col_text(const struct h5_column *c, uint64_t i, size_t *n);
 
+/* ---- groups and describing (lib/h5_walk.c) ------------------------- */
+
+/* Does loc have a link, obj an attribute, of that name (errors: no)? */
+bool h5_has_link(hid_t loc, const char *name);
+bool h5_has_attr(hid_t obj, const char *name);
+/* The caller closes the group with h5_group_close(); 0 or -1. */
+int h5_group_open(hid_t file, const char *path, hid_t *group, char *msg,
+                  size_t len);
+void h5_group_close(hid_t group);
+/* A path to stream from: a group (only ""), or a dataset, which gives
+ * its group and its name in only.  0, or -1 when there is none. */
+int h5_resolve(hid_t file, const char *path, char group[H5_PATH_MAX],
+               char only[H5_NAME_MAX], char *msg, size_t len);
+/* The names of a group's datasets in name order, at most max; returns
+ * how many. */
+int h5_list_datasets(hid_t group, char (*names)[H5_NAME_MAX], int max);
+/* 0 when every column is as long as the first, else -1 with a message
+ * naming two that differ. */
+int h5_columns_equal(const struct h5_column *col, int n, const char *group,
+                     char *msg, size_t len);
+
+/* What describing shows of a group or dataset, read once. */
+struct h5_object {
+	const char *path, *name; /* "/" both for the root */
+	int depth;               /* 0 for the root */
+	bool dataset;            /* else a group */
+	hid_t id;                /* open while the callback runs */
+	/* datasets only: */
+	char type[16];        /* h5_type_name() */
+	int rank, chunk_rank; /* chunk_rank 0: contiguous */
+	uint64_t dims[H5S_MAX_RANK], chunk[H5S_MAX_RANK];
+	char filters[256], missing[256]; /* h5_filters() */
+};
+typedef int h5_object_fn(const struct h5_object *o, void *data);
+/* The root, then every group and dataset below it, depth first in name
+ * order (objects that cannot be opened are left out).  Stops when fn
+ * returns nonzero and returns that; else 0. */
+int h5_walk(hid_t file, h5_object_fn *fn, void *data);
+
+#define H5_ATTR_NUMBERS_MAX 16
+struct h5_attr {
+	const char *name;
+	enum {
+		H5_ATTR_NONE,    /* could not be opened */
+		H5_ATTR_TEXT,    /* a string: text */
+		H5_ATTR_NUMBERS, /* up to 16 numbers: num[n], array */
+		H5_ATTR_TYPE     /* anything else: only its type */
+	} kind;
+	char *text; /* h5_attrs() frees it after fn */
+	double num[H5_ATTR_NUMBERS_MAX];
+	int n;
+	bool array; /* written as [..]: a simple dataspace */
+	char type[16];
+};
+typedef void h5_attr_fn(const struct h5_attr *a, void *data);
+/* Each attribute of obj in name order. */
+void h5_attrs(hid_t obj, h5_attr_fn *fn, void *data);
+
 /*
  * Stamps of a corrupt file can be anything: their arithmetic saturates at
  * INT64_MIN and INT64_MAX instead of overflowing (undefined in C), and a

@@ -1,6 +1,10 @@
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "guard.h"
 #include "shepherd.h"
+#include "trend.h"
 
 enum shepherd_layout
 shepherd_layout(const char *mode, bool time_has_gain)
@@ -47,4 +51,107 @@ shepherd_field_rank(const char *name)
 		if (strcmp(name, first[i]) == 0)
 			return i;
 	return 3;
+}
+
+/* ---- a file's identity and its checks -------------------------------- */
+
+void
+shepherd_identify(hid_t file, struct shepherd_identity *id)
+{
+	hid_t data, t = H5I_INVALID_HID;
+	bool time_gain = false;
+	char msg[64];
+	double g;
+
+	memset(id, 0, sizeof(*id));
+	id->window_samples = NAN;
+	h5_attr_string(file, "mode", id->mode, sizeof(id->mode));
+	h5_attr_string(file, "hostname", id->hostname, sizeof(id->hostname));
+	guard_beat("attribute 'config' of /");
+	if (h5_has_attr(file, "config"))
+		snprintf(id->config_in, sizeof(id->config_in), "/");
+	guard_beat("group /data");
+	if (h5_group_open(file, "/data", &data, msg, sizeof(msg)) == 0) {
+		if (h5_has_link(data, "time"))
+			t = H5Dopen2(data, "time", H5P_DEFAULT);
+		time_gain = t >= 0 && h5_attr_double(t, "gain", &g) == 0;
+		if (t >= 0)
+			H5Dclose(t);
+		h5_attr_string(data, "datatype", id->datatype,
+		               sizeof(id->datatype));
+		h5_attr_double(data, "window_samples", &id->window_samples);
+		if (!id->config_in[0] && h5_has_attr(data, "config"))
+			snprintf(id->config_in, sizeof(id->config_in), "/data");
+		h5_group_close(data);
+	}
+	H5Eclear2(H5E_DEFAULT);
+	id->layout = shepherd_layout(id->mode[0] ? id->mode : NULL, time_gain);
+}
+
+static int
+found(struct shepherd_finding *f, const char *check, bool ok, const char *key,
+      const char *value)
+{
+	f->check = check;
+	f->ok = ok;
+	f->key = key;
+	f->value = value;
+	return 1;
+}
+
+int
+shepherd_check_mode(const struct shepherd_identity *id,
+                    struct shepherd_finding f[2])
+{
+	int n = found(&f[0], "mode", id->layout != SHEPHERD_NONE, "value",
+	              id->mode[0] ? id->mode : NULL);
+
+	if (id->layout == SHEPHERD_V1 || id->layout == SHEPHERD_NONE)
+		return n;
+	return n + found(&f[1], "datatype",
+	                 shepherd_datatype_ok(id->mode, id->datatype), "value",
+	                 id->datatype[0] ? id->datatype : NULL);
+}
+
+int
+shepherd_check_columns(const struct h5_column *col, int ncol,
+                       enum shepherd_layout layout, const char *lengths,
+                       struct shepherd_finding f[SHEPHERD_COLUMN_FINDINGS])
+{
+	static const char *const need[] = {"time", "voltage", "current"};
+	int i, k, n = 0;
+
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < ncol; k++)
+			if (strcmp(col[k].name, need[i]) == 0)
+				break;
+		if (k == ncol) {
+			n += found(&f[n], "dataset", false, "missing", need[i]);
+			continue;
+		}
+		/* v1 and v2 stamps are plain nanoseconds */
+		if (i > 0 || layout == SHEPHERD_CURRENT)
+			n += found(&f[n], "calibration", col[k].has_gain,
+			           "dataset", col[k].path);
+		if (col[k].chunk != 0)
+			n += found(&f[n], "chunks",
+			           col[k].rows % col[k].chunk == 0, "dataset",
+			           col[k].path);
+	}
+	return n + found(&f[n], "lengths", lengths == NULL, "message", lengths);
+}
+
+int64_t
+shepherd_expected_step(const int64_t *t, size_t n)
+{
+	double steps[SHEPHERD_STEPS_MAX];
+	size_t i;
+
+	if (n > SHEPHERD_STEPS_MAX + 1)
+		n = SHEPHERD_STEPS_MAX + 1;
+	if (n < 2)
+		return 0;
+	for (i = 0; i + 1 < n; i++)
+		steps[i] = (double)h5_stamp_sub(t[i + 1], t[i]);
+	return h5_stamp_of_double(trend_median(steps, n - 1));
 }

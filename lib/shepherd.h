@@ -1,12 +1,16 @@
 /*
  * shepherd: what the shepherd testbed's recordings look like (layouts,
- * modes, datatypes, the order of /data's fields).  Pure rules over names
- * and attributes already read; nothing here touches a file, allocates or
- * fails.
+ * modes, datatypes, the order of /data's fields) and what h5-dump --check
+ * holds them to.  Rules over names, attributes and columns already read;
+ * only shepherd_identify() reads a file, through lib/h5.  Nothing here
+ * allocates or fails; findings point into what the caller passed in.
  */
 #ifndef GXKIT_SHEPHERD_H
 #define GXKIT_SHEPHERD_H
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "h5.h"
 
 enum shepherd_layout {
 	SHEPHERD_NONE,   /* no known mode attribute */
@@ -22,5 +26,37 @@ const char *shepherd_layout_name(enum shepherd_layout l);
 bool shepherd_datatype_ok(const char *mode, const char *datatype);
 /* Sort key of a dataset in a row: time, voltage, current, then others. */
 int shepherd_field_rank(const char *name);
+
+/* What the root and /data say about a recording. */
+struct shepherd_identity {
+	char mode[64], datatype[64], hostname[64];
+	char config_in[8];     /* where the config attribute is: "/", "/data" */
+	double window_samples; /* NaN when absent */
+	enum shepherd_layout layout;
+};
+void shepherd_identify(hid_t file, struct shepherd_identity *id);
+
+/* One line of a check: which, whether it passed, and one detail (key
+ * NULL: none; value NULL: null). */
+struct shepherd_finding {
+	const char *check;
+	bool ok;
+	const char *key, *value;
+};
+/* Mode known and datatype allowed for it: 1 or 2 findings. */
+int shepherd_check_mode(const struct shepherd_identity *id,
+                        struct shepherd_finding f[2]);
+/* time, voltage and current present, calibrated (time only in the current
+ * layout) and of whole chunks, then the lengths (lengths: the message of
+ * h5_columns_equal(), NULL when equal).  Returns how many findings. */
+#define SHEPHERD_COLUMN_FINDINGS 7
+int shepherd_check_columns(const struct h5_column *col, int ncol,
+                           enum shepherd_layout layout, const char *lengths,
+                           struct shepherd_finding f[SHEPHERD_COLUMN_FINDINGS]);
+
+/* The usual step of n stamps: the median of the steps between the first
+ * SHEPHERD_STEPS_MAX + 1 of them (0 with fewer than two). */
+#define SHEPHERD_STEPS_MAX 1001
+int64_t shepherd_expected_step(const int64_t *t, size_t n);
 
 #endif
