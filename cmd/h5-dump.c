@@ -16,28 +16,28 @@
 #include "cli.h"
 #include "clock.h"
 #include "guard.h"
-#include "h5.h"
+#include "h5_table.h"
 #include "jsonl.h"
 #include "shepherd.h"
 #include "trend.h"
 
-#define PROG     "h5-dump"
-#define MAX_COLS 64
-#define NKEY     3 /* a column's keys: plain, _min, _max */
-#define KEY_MAX  (H5_NAME_MAX * 6 + 16)
+#define PROG    "h5-dump"
+#define NKEY    3 /* a column's keys: plain, _min, _max */
+#define KEY_MAX (H5_NAME_MAX * 6 + 16)
 
 enum format { FMT_JSONL, FMT_CSV, FMT_TREE };
 
 struct verdict {
 	unsigned problems, jumps;
-	int64_t expected;
+	int64_t expected, t_prev; /* the usual step; the last stamp */
+	uint64_t rows;            /* stamps seen */
 };
 
 struct options {
 	const char *file, *group;
 	enum format format;
 	char delim;
-	char *names[MAX_COLS]; /* -d, NULL-terminated */
+	char *names[H5_TABLE_MAX_COLS]; /* -d, NULL-terminated */
 	bool raw, index, minmax, stats, check, progress;
 	bool has_from, has_to;
 	double from, to;
@@ -51,20 +51,11 @@ struct form;
 struct dump {
 	const struct options *o;
 	hid_t file;
-	char path[H5_PATH_MAX];
-	char only[H5_NAME_MAX]; /* FILE /group/dataset: just that one */
-	char *const *pick;      /* else these datasets, else -d's */
-	struct h5_column col[MAX_COLS];
-	int ncol, time; /* time: index of the time column, or -1 */
-	struct h5_time_scale tscale;
-	uint64_t rows, first, last, block;
-	unsigned nslot;           /* values per row, time excluded */
-	unsigned slot0[MAX_COLS]; /* first slot of each column */
+	struct h5_table t;
 	struct key {
 		char text[KEY_MAX];
 		size_t len;
-	} key[MAX_COLS][NKEY];
-	double *val; /* one row's values, SI unless --raw */
+	} key[H5_TABLE_MAX_COLS][NKEY];
 	struct jsonl_writer out;
 	bool first_cell;          /* no CSV cell on this line yet */
 	bool header;              /* CSV: write names instead of values */
@@ -79,17 +70,9 @@ struct dump {
 		uint64_t n;
 		int64_t t0;
 	} ds;
-	struct stats {
-		struct trend_running *slot;
-		struct trend_sum energy;
-		int volt, curr; /* columns, or -1 */
-		double power;   /* of the previous row */
-		int64_t t_first, t_prev, step;
-		uint64_t rows;
-	} st;
+	struct shepherd_stats st;
 	struct verdict *verdict; /* --check */
 	const struct form *form; /* describing */
-	bool only_time;          /* read just the time column */
 	bool write_failed;       /* and was reported */
 	char msg[512];
 };
@@ -183,7 +166,7 @@ make_keys(struct dump *d, int k)
 	for (s = 0; s < NKEY; s++) {
 		w.len = 0;
 		jsonl_raw(&w, ",", 1);
-		snprintf(name, sizeof(name), "%s%s", d->col[k].name,
+		snprintf(name, sizeof(name), "%s%s", d->t.col[k].name,
 		         key_suffix[s]);
 		jsonl_append_string(&w, name, strlen(name));
 		jsonl_raw(&w, ":", 1);
@@ -195,237 +178,31 @@ make_keys(struct dump *d, int k)
 
 /* ---- opening a group ---------------------------------------------------- */
 
-struct names {
-	char name[MAX_COLS][H5_NAME_MAX];
-	int n;
-};
-
 static int
-by_rank(const void *a, const void *b)
+open_group(struct dump *d, const char *path, char *const *want,
+           bool equal_lengths)
 {
-	int ra = shepherd_field_rank(a), rb = shepherd_field_rank(b);
+	int k;
 
-	return ra != rb ? ra - rb : strcmp(a, b);
-}
-
-/* The datasets to read: time when there is one, then -d's or all. */
-static int
-pick_names(struct dump *d, hid_t group, struct names *nm)
-{
-	char *one[2] = {d->only, NULL};
-	char *const *want = d->pick ? d->pick : d->only[0] ? one : d->o->names;
-	bool has_time;
-	int i;
-
-	nm->n = h5_list_datasets(group, nm->name, MAX_COLS);
-	has_time = h5_has_link(group, "time");
-	if (want[0] != NULL) {
-		nm->n = 0;
-		if (has_time)
-			snprintf(nm->name[nm->n++], H5_NAME_MAX, "time");
-		for (i = 0; want[i] != NULL && nm->n < MAX_COLS; i++)
-			if (strcmp(want[i], "time") != 0)
-				snprintf(nm->name[nm->n++], H5_NAME_MAX, "%s",
-				         want[i]);
-	}
-	if (nm->n == 0) {
-		snprintf(d->msg, sizeof(d->msg), "%s: no datasets", d->path);
+	if (h5_table_open(&d->t, d->file, path, want, equal_lengths, d->msg,
+	                  sizeof(d->msg)) < 0)
 		return -1;
-	}
-	qsort(nm->name, (size_t)nm->n, H5_NAME_MAX, by_rank);
-	return 0;
-}
-
-/* All columns must be as long as each other: rows align by index. */
-static int
-check_lengths(struct dump *d)
-{
-	d->rows = d->col[0].rows;
-	return h5_columns_equal(d->col, d->ncol, d->path, d->msg,
-	                        sizeof(d->msg));
-}
-
-/* Rows per read: whole chunks of the first column, about 64k rows. */
-static uint64_t
-block_rows(const struct h5_column *first)
-{
-	uint64_t rows = first->width > 1 ? 65536 / first->width + 1 : 65536;
-
-	if (first->chunk == 0)
-		return rows;
-	return first->chunk >= rows ? first->chunk
-	                            : (rows / first->chunk) * first->chunk;
-}
-
-static int
-open_columns(struct dump *d, hid_t group, bool equal_lengths)
-{
-	struct names nm = {.n = 0};
-	int i;
-
-	if (pick_names(d, group, &nm) < 0)
-		return -1;
-	d->time = -1;
-	for (i = 0; i < nm.n; i++) {
-		struct h5_column *c = &d->col[d->ncol++];
-
-		if (h5_column_open(c, group, d->path, nm.name[i], 0, d->msg,
-		                   sizeof(d->msg)) < 0)
-			return -1;
-		if (i == 0)
-			d->block = block_rows(c);
-		if (h5_column_reserve(c, d->block, d->msg, sizeof(d->msg)) < 0)
-			return -1;
-		if (strcmp(c->name, "time") != 0)
-			continue;
-		if (c->type != H5_COL_UINT && c->type != H5_COL_INT) {
-			snprintf(d->msg, sizeof(d->msg),
-			         "%s: time stamps must be integers", c->path);
-			return -1;
-		}
-		d->time = d->ncol - 1;
-		h5_time_scale(c, &d->tscale);
-	}
-	for (i = 0; i < d->ncol; i++) {
-		make_keys(d, i);
-		d->slot0[i] = d->nslot;
-		if (i != d->time)
-			d->nslot += d->col[i].width;
-	}
-	d->val = calloc(d->nslot + 1, sizeof(double));
-	if (d->val == NULL) {
-		snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
-		return -1;
-	}
-	return equal_lengths ? check_lengths(d) : 0;
-}
-
-/*
- * Open FILE's group (a dataset path means its group and -d that one).
- * Returns 0, or -1 with d->msg.
- */
-static int
-open_group(struct dump *d, const char *path, bool equal_lengths)
-{
-	hid_t group;
-	int rc;
-
-	if (h5_resolve(d->file, path, d->path, d->only, d->msg,
-	               sizeof(d->msg)) < 0 ||
-	    h5_group_open(d->file, d->path, &group, d->msg, sizeof(d->msg)) < 0)
-		return -1;
-	rc = open_columns(d, group, equal_lengths);
-	h5_group_close(group);
-	return rc;
-}
-
-static void
-close_group(struct dump *d)
-{
-	int i;
-
-	for (i = 0; i < d->ncol; i++)
-		h5_column_close(&d->col[i]);
-	d->ncol = 0;
-	d->nslot = 0;
-	free(d->val);
-	d->val = NULL;
-}
-
-/* ---- selection ------------------------------------------------------- */
-
-static int64_t
-row_time(const struct dump *d, uint64_t i)
-{
-	const struct h5_column *t;
-
-	if (d->time < 0)
-		return 0;
-	t = &d->col[d->time];
-	return h5_time_ns(&d->tscale, t->type == H5_COL_UINT
-	                                  ? (int64_t)h5_col_uint(t, i, 0)
-	                                  : h5_col_int(t, i, 0));
-}
-
-static int
-time_at(struct dump *d, uint64_t row, int64_t *ns)
-{
-	if (h5_column_read(&d->col[d->time], row, 1, d->msg, sizeof(d->msg)) <
-	    0)
-		return -1;
-	*ns = row_time(d, 0);
-	return 0;
-}
-
-/* The first row stamped at or after t0 + offset (stamps ascend). */
-static int
-row_at_seconds(struct dump *d, int64_t t0, double offset, uint64_t *row)
-{
-	int64_t want =
-	    h5_stamp_add(t0, h5_stamp_of_double(round(offset * 1e9)));
-	int64_t t;
-	uint64_t lo = 0, hi = d->rows;
-
-	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
-
-		if (time_at(d, mid, &t) < 0)
-			return -1;
-		if (t < want)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*row = lo;
-	return 0;
-}
-
-/* --from/--to into the rows [first, last). */
-static int
-select_rows(struct dump *d)
-{
-	const struct options *o = d->o;
-	int64_t t0;
-
-	d->first = 0;
-	d->last = d->rows;
-	if (!o->has_from && !o->has_to)
-		return 0;
-	if (o->index) {
-		if (o->has_from)
-			d->first = o->from < (double)d->rows ? (uint64_t)o->from
-			                                     : d->rows;
-		if (o->has_to && o->to < (double)d->rows)
-			d->last = (uint64_t)o->to;
-	} else {
-		if (d->time < 0) {
-			snprintf(d->msg, sizeof(d->msg),
-			         "%s: no time dataset to select by seconds; "
-			         "use --index",
-			         d->path);
-			return -1;
-		}
-		if (d->rows == 0)
-			return 0;
-		if (time_at(d, 0, &t0) < 0 ||
-		    (o->has_from &&
-		     row_at_seconds(d, t0, o->from, &d->first) < 0) ||
-		    (o->has_to && row_at_seconds(d, t0, o->to, &d->last) < 0))
-			return -1;
-	}
-	if (d->last < d->first)
-		d->last = d->first;
+	for (k = 0; k < d->t.ncol; k++)
+		make_keys(d, k);
 	return 0;
 }
 
 /* ---- progress ---------------------------------------------------------- */
 
 static void
-progress_show(struct progress *p, bool last)
+progress_show(void *data, uint64_t rows, uint64_t total, bool last)
 {
+	struct progress *p = &((struct dump *)data)->progress;
 	uint64_t now = clock_mono_ms();
 	double s = (double)(now - p->start_ms) / 1000;
 
+	p->done += rows;
+	p->total = total;
 	if (!p->on || (!last && now - p->shown_ms < 500))
 		return;
 	p->shown_ms = now;
@@ -438,32 +215,6 @@ progress_show(struct progress *p, bool last)
 
 /* ---- rows --------------------------------------------------------------- */
 
-static double
-calibrate(const struct dump *d, const struct h5_column *c, double raw)
-{
-	return !d->o->raw && c->has_gain ? raw * c->gain + c->offset : raw;
-}
-
-/* Row i of the block: numeric values into d->val by slot. */
-static void
-row_values(struct dump *d, uint64_t i)
-{
-	int k;
-	unsigned j;
-
-	for (k = 0; k < d->ncol; k++) {
-		const struct h5_column *c = &d->col[k];
-
-		if (k == d->time)
-			continue;
-		for (j = 0; j < c->width; j++)
-			d->val[d->slot0[k] + j] =
-			    c->type == H5_COL_STRING
-			        ? NAN
-			        : calibrate(d, c, h5_col_double(c, i, j));
-	}
-}
-
 static void
 put_value(struct dump *d, const struct h5_column *c, uint64_t i, unsigned j)
 {
@@ -474,7 +225,8 @@ put_value(struct dump *d, const struct h5_column *c, uint64_t i, unsigned j)
 		s = h5_col_text(c, i, &n);
 		put_text(d, s, n);
 	} else if (c->type == H5_COL_FLOAT || (!d->o->raw && c->has_gain)) {
-		put_double(d, calibrate(d, c, h5_col_double(c, i, j)));
+		put_double(d,
+		           h5_calibrate(c, h5_col_double(c, i, j), d->o->raw));
 	} else if (c->type == H5_COL_UINT) {
 		jsonl_put_u64(&d->out, h5_col_uint(c, i, j));
 	} else {
@@ -488,14 +240,14 @@ put_column_key(struct dump *d, int k, int s)
 	if (d->o->format == FMT_JSONL && d->key[k][s].len > 0)
 		jsonl_put(&d->out, d->key[k][s].text, d->key[k][s].len);
 	else
-		put_key(d, d->col[k].name, key_suffix[s]);
+		put_key(d, d->t.col[k].name, key_suffix[s]);
 }
 
 /* One column's values: a number, or an array (CSV: one cell each). */
 static void
 put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 {
-	const struct h5_column *c = &d->col[k];
+	const struct h5_column *c = &d->t.col[k];
 	bool array = c->width > 1 && d->o->format == FMT_JSONL;
 	unsigned j;
 
@@ -509,7 +261,7 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 		else if (!array)
 			put_column_key(d, k, suffix);
 		if (v != NULL)
-			put_double(d, v[d->slot0[k] + j]);
+			put_double(d, v[d->t.slot0[k] + j]);
 		else
 			put_value(d, c, i, j);
 	}
@@ -518,13 +270,14 @@ put_column(struct dump *d, int k, int suffix, uint64_t i, const double *v)
 }
 
 static int
-emit_row(struct dump *d, uint64_t i, int64_t t)
+emit_row(void *data, uint64_t i, int64_t t)
 {
+	struct dump *d = data;
 	int k;
 
-	begin_line(d, d->time >= 0, t);
-	for (k = 0; k < d->ncol; k++)
-		if (k != d->time)
+	begin_line(d, d->t.time >= 0, t);
+	for (k = 0; k < d->t.ncol; k++)
+		if (k != d->t.time)
 			put_column(d, k, 0, i, NULL);
 	return end_line(d);
 }
@@ -540,16 +293,16 @@ emit_header(struct dump *d)
 	int k, s;
 	unsigned j;
 
-	d->first_cell = d->time < 0;
-	if (d->time >= 0) {
+	d->first_cell = d->t.time < 0;
+	if (d->t.time >= 0) {
 		jsonl_put_str(&d->out, "ts");
 		put_sep(d);
 		jsonl_put_str(&d->out, "t_ns");
 	}
-	for (k = 0; k < d->ncol; k++) {
-		const struct h5_column *c = &d->col[k];
+	for (k = 0; k < d->t.ncol; k++) {
+		const struct h5_column *c = &d->t.col[k];
 
-		for (s = 0; k != d->time && suffix[s] != NULL; s++) {
+		for (s = 0; k != d->t.time && suffix[s] != NULL; s++) {
 			for (j = 0; j < c->width; j++) {
 				if (c->width > 1)
 					snprintf(name, sizeof(name), "%s_%u%s",
@@ -576,11 +329,11 @@ ds_flush(struct dump *d)
 
 	if (ds->n == 0)
 		return 0;
-	for (s = 0; s < d->nslot; s++)
+	for (s = 0; s < d->t.nslot; s++)
 		ds->sum[s] /= (double)ds->n;
-	begin_line(d, d->time >= 0, ds->t0);
-	for (k = 0; k < d->ncol; k++) {
-		if (k == d->time)
+	begin_line(d, d->t.time >= 0, ds->t0);
+	for (k = 0; k < d->t.ncol; k++) {
+		if (k == d->t.time)
 			continue;
 		if (d->o->minmax) {
 			put_column(d, k, 1, 0, ds->min);
@@ -596,9 +349,9 @@ ds_flush(struct dump *d)
 static int
 ds_setup(struct dump *d)
 {
-	d->ds.sum = calloc(d->nslot + 1, sizeof(double));
-	d->ds.min = calloc(d->nslot + 1, sizeof(double));
-	d->ds.max = calloc(d->nslot + 1, sizeof(double));
+	d->ds.sum = calloc(d->t.nslot + 1, sizeof(double));
+	d->ds.min = calloc(d->t.nslot + 1, sizeof(double));
+	d->ds.max = calloc(d->t.nslot + 1, sizeof(double));
 	if (d->ds.sum != NULL && d->ds.min != NULL && d->ds.max != NULL)
 		return 0;
 	snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
@@ -608,16 +361,17 @@ ds_setup(struct dump *d)
 /* Block means (or min and max) of --downsample rows, stamped with the
  * block's first time stamp. */
 static int
-ds_add(struct dump *d, uint64_t i, int64_t t)
+ds_add(void *data, uint64_t i, int64_t t)
 {
+	struct dump *d = data;
 	struct downsample *ds = &d->ds;
 	unsigned s;
 
-	row_values(d, i);
+	h5_table_values(&d->t, i, d->o->raw);
 	if (ds->n == 0)
 		ds->t0 = t;
-	for (s = 0; s < d->nslot; s++) {
-		double v = d->val[s];
+	for (s = 0; s < d->t.nslot; s++) {
+		double v = d->t.val[s];
 
 		ds->sum[s] = ds->n ? ds->sum[s] + v : v;
 		ds->min[s] = ds->n && ds->min[s] <= v ? ds->min[s] : v;
@@ -630,69 +384,22 @@ ds_add(struct dump *d, uint64_t i, int64_t t)
 
 /* ---- statistics ------------------------------------------------------- */
 
-/* The column of a calibrated single-valued dataset, or -1. */
 static int
-col_named(const struct dump *d, const char *name)
+stats_add(void *data, uint64_t i, int64_t t)
 {
-	int k;
+	struct dump *d = data;
 
-	for (k = 0; k < d->ncol; k++)
-		if (k != d->time && strcmp(d->col[k].name, name) == 0 &&
-		    d->col[k].width == 1 && d->col[k].has_gain)
-			return k;
-	return -1;
-}
-
-/* Energy: the previous row's power over the step to this row. */
-static int
-stats_add(struct dump *d, uint64_t i, int64_t t)
-{
-	struct stats *st = &d->st;
-	double p = 0;
-	unsigned s;
-
-	row_values(d, i);
-	for (s = 0; s < d->nslot; s++)
-		trend_running_add(&st->slot[s], d->val[s]);
-	if (st->volt >= 0 && st->curr >= 0) {
-		const struct h5_column *v = &d->col[st->volt];
-		const struct h5_column *c = &d->col[st->curr];
-
-		p = (h5_col_double(v, i, 0) * v->gain + v->offset) *
-		    (h5_col_double(c, i, 0) * c->gain + c->offset);
-	}
-	if (st->rows == 0)
-		st->t_first = t;
-	else {
-		st->step = h5_stamp_sub(t, st->t_prev);
-		trend_sum_add(&st->energy, st->power * (double)st->step / 1e9);
-	}
-	st->power = p;
-	st->t_prev = t;
-	st->rows++;
+	shepherd_stats_add(&d->st, &d->t, i, t, d->o->raw);
 	return 0;
 }
 
 static int
 stats_setup(struct dump *d)
 {
-	d->st.volt = col_named(d, "voltage");
-	d->st.curr = col_named(d, "current");
-	d->st.slot = calloc(d->nslot + 1, sizeof(*d->st.slot));
-	if (d->st.slot != NULL)
+	if (shepherd_stats_init(&d->st, &d->t) == 0)
 		return 0;
 	snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
 	return -2;
-}
-
-/* The energy so far, the last row holding its power for one more step. */
-static double
-stats_energy(const struct dump *d)
-{
-	struct trend_sum e = d->st.energy;
-
-	trend_sum_add(&e, d->st.power * (double)d->st.step / 1e9);
-	return trend_sum_value(&e);
 }
 
 static void
@@ -759,8 +466,7 @@ summary_number(struct dump *d, const char *key, double v)
 static int
 stats_line(struct dump *d)
 {
-	struct stats *st = &d->st;
-	double duration = (double)(st->t_prev - st->t_first) / 1e9;
+	struct shepherd_stats *st = &d->st;
 	char name[H5_NAME_MAX + 16];
 	unsigned j;
 	int k;
@@ -770,29 +476,27 @@ stats_line(struct dump *d)
 		jsonl_put_str(&d->out, ",\"file\":");
 		jsonl_append_string(&d->out, d->o->file, strlen(d->o->file));
 		jsonl_put_str(&d->out, ",\"group\":");
-		jsonl_append_string(&d->out, d->path, strlen(d->path));
+		jsonl_append_string(&d->out, d->t.path, strlen(d->t.path));
 	}
 	summary_number(d, "rows", (double)st->rows);
-	if (d->time >= 0) {
-		summary_number(d, "duration_s", duration);
-		summary_number(d, "sample_rate_hz",
-		               duration > 0 ? (double)(st->rows - 1) / duration
-		                            : NAN);
+	if (d->t.time >= 0) {
+		summary_number(d, "duration_s", shepherd_stats_duration(st));
+		summary_number(d, "sample_rate_hz", shepherd_stats_rate(st));
 	}
 	if (st->volt >= 0 && st->curr >= 0)
-		summary_number(d, "energy_j", stats_energy(d));
-	for (k = 0; k < d->ncol; k++) {
-		const struct h5_column *c = &d->col[k];
+		summary_number(d, "energy_j", shepherd_stats_energy(st));
+	for (k = 0; k < d->t.ncol; k++) {
+		const struct h5_column *c = &d->t.col[k];
 
 		for (j = 0;
-		     k != d->time && c->type != H5_COL_STRING && j < c->width;
+		     k != d->t.time && c->type != H5_COL_STRING && j < c->width;
 		     j++) {
 			if (c->width > 1)
 				snprintf(name, sizeof(name), "%s_%u", c->name,
 				         j);
 			else
 				snprintf(name, sizeof(name), "%s", c->name);
-			stats_field(d, name, &st->slot[d->slot0[k] + j]);
+			stats_field(d, name, &st->slot[d->t.slot0[k] + j]);
 		}
 	}
 	return end_line(d);
@@ -812,70 +516,15 @@ stats_emit(struct dump *d)
 
 /* ---- the loop ----------------------------------------------------------- */
 
-typedef int row_fn(struct dump *d, uint64_t i, int64_t t);
-
-/* Where the block that starts at pos ends: a chunk boundary, or last. */
-static uint64_t
-block_end(const struct dump *d, uint64_t pos)
-{
-	uint64_t end = (pos / d->block + 1) * d->block;
-
-	return end < d->last ? end : d->last;
-}
-
-/* Hand every --every'th row of the block [pos, end) to fn. */
+/* One pass of fn over the selected rows, with progress. */
 static int
-hand_rows(struct dump *d, row_fn *fn, uint64_t pos, uint64_t end)
+run(struct dump *d, int (*fn)(void *, uint64_t, int64_t), bool only_time)
 {
-	uint64_t every = d->o->every ? d->o->every : 1;
-	uint64_t i = (pos - d->first) % every;
+	struct h5_pass p = {d->o->every,   only_time, fn,
+	                    progress_show, d,         &cli_stop};
 
-	for (i = i ? pos + every - i : pos; i < end; i += every)
-		if (fn(d, i - pos, row_time(d, i - pos)) < 0)
-			return -1;
-	return 0;
-}
-
-/*
- * Read [first, last) block by block (blocks end on chunk boundaries) and
- * hand the rows to fn.  The next block is read on a second thread while
- * fn works through this one.
- */
-static int
-run(struct dump *d, row_fn *fn)
-{
-	struct h5_column *cols[MAX_COLS];
-	struct h5_reader reader;
-	uint64_t pos = d->first, end;
-	int k, n = 0, rc = 0;
-
-	for (k = 0; k < d->ncol; k++)
-		if (!d->only_time || k == d->time)
-			cols[n++] = &d->col[k];
-	d->progress.total = d->last - d->first;
 	d->progress.start_ms = clock_mono_ms();
-	h5_reader_start(&reader, cols, n);
-	if (pos < d->last)
-		h5_reader_request(&reader, pos, block_end(d, pos) - pos);
-	while (pos < d->last && !cli_stop) {
-		end = block_end(d, pos);
-		if (h5_reader_wait(&reader, d->msg, sizeof(d->msg)) < 0) {
-			rc = -2;
-			break;
-		}
-		if (end < d->last)
-			h5_reader_request(&reader, end,
-			                  block_end(d, end) - end);
-		if ((rc = hand_rows(d, fn, pos, end)) < 0)
-			break;
-		d->progress.done += end - pos;
-		progress_show(&d->progress, false);
-		pos = end;
-	}
-	h5_reader_stop(&reader);
-	if (rc == 0)
-		progress_show(&d->progress, true);
-	return rc;
+	return h5_table_run(&d->t, &p, d->msg, sizeof(d->msg));
 }
 
 static int
@@ -897,19 +546,24 @@ stream(struct dump *d)
 	const struct options *o = d->o;
 	int rc;
 
-	if (open_group(d, o->group, true) < 0 || select_rows(d) < 0) {
+	struct h5_selection sel = {o->index, o->has_from, o->has_to, o->from,
+	                           o->to};
+
+	if (open_group(d, o->group, o->names, true) < 0 ||
+	    h5_table_select(&d->t, &sel, d->msg, sizeof(d->msg)) < 0) {
 		warnx("%s", d->msg);
 		return CLI_EXIT_FAILURE;
 	}
 	if (o->stats) {
-		if ((rc = stats_setup(d)) == 0 && (rc = run(d, stats_add)) == 0)
+		if ((rc = stats_setup(d)) == 0 &&
+		    (rc = run(d, stats_add, false)) == 0)
 			rc = stats_emit(d);
 	} else {
 		if (o->downsample && (rc = ds_setup(d)) < 0)
 			return failed(d, rc);
 		rc = o->format == FMT_CSV ? emit_header(d) : 0;
 		if (rc == 0)
-			rc = run(d, o->downsample ? ds_add : emit_row);
+			rc = run(d, o->downsample ? ds_add : emit_row, false);
 		if (rc == 0 && o->downsample)
 			rc = ds_flush(d);
 	}
@@ -939,13 +593,14 @@ verdict_line(struct dump *d, const char *check, bool ok, const char *key,
 }
 
 static int
-jump_row(struct dump *d, uint64_t i, int64_t t)
+jump_row(void *data, uint64_t i, int64_t t)
 {
+	struct dump *d = data;
 	struct verdict *v = d->verdict;
-	int64_t step = h5_stamp_sub(t, d->st.t_prev);
-	uint64_t row = d->st.rows++;
+	int64_t step = h5_stamp_sub(t, v->t_prev);
+	uint64_t row = v->rows++;
 
-	d->st.t_prev = t;
+	v->t_prev = t;
 	(void)i;
 	if (row == 0 || step == v->expected)
 		return 0;
@@ -968,14 +623,15 @@ static int
 expected_step(struct dump *d, int64_t *step)
 {
 	int64_t t[SHEPHERD_STEPS_MAX + 1];
-	uint64_t rows = d->col[d->time].rows, i;
+	uint64_t rows = d->t.col[d->t.time].rows, i;
 	uint64_t n =
 	    rows > SHEPHERD_STEPS_MAX + 1 ? SHEPHERD_STEPS_MAX + 1 : rows;
 
-	if (h5_column_read(&d->col[d->time], 0, n, d->msg, sizeof(d->msg)) < 0)
+	if (h5_column_read(&d->t.col[d->t.time], 0, n, d->msg, sizeof(d->msg)) <
+	    0)
 		return -1;
 	for (i = 0; i < n; i++)
-		t[i] = row_time(d, i);
+		t[i] = h5_table_time(&d->t, i);
 	*step = shepherd_expected_step(t, (size_t)n);
 	return 0;
 }
@@ -984,22 +640,19 @@ expected_step(struct dump *d, int64_t *step)
 static int
 check_steps(struct dump *d, struct verdict *v)
 {
-	int rc;
+	bool only_time;
 
-	if (d->time < 0 || d->col[d->time].rows < 2)
+	if (d->t.time < 0 || d->t.col[d->t.time].rows < 2)
 		return 0;
 	if (expected_step(d, &v->expected) < 0)
 		return -2;
 	d->verdict = v;
 	/* Read every column too (a damaged chunk is a finding), unless
 	 * their lengths differ. */
-	d->only_time = check_lengths(d) < 0;
-	d->st.rows = 0;
-	d->first = 0;
-	d->last = d->col[d->time].rows;
-	rc = run(d, jump_row);
-	d->only_time = false;
-	return rc;
+	only_time = h5_table_equal_lengths(&d->t, d->msg, sizeof(d->msg)) < 0;
+	d->t.first = 0;
+	d->t.last = d->t.col[d->t.time].rows;
+	return run(d, jump_row, only_time);
 }
 
 /* Each finding a line; the failed ones counted. */
@@ -1024,11 +677,11 @@ check_datasets(struct dump *d, struct verdict *v, enum shepherd_layout layout)
 {
 	struct shepherd_finding f[SHEPHERD_COLUMN_FINDINGS];
 	char lengths[sizeof(d->msg)];
-	bool equal = check_lengths(d) == 0;
+	bool equal = h5_table_equal_lengths(&d->t, d->msg, sizeof(d->msg)) == 0;
 
 	snprintf(lengths, sizeof(lengths), "%s", d->msg);
 	return report(d, v, f,
-	              shepherd_check_columns(d->col, d->ncol, layout,
+	              shepherd_check_columns(d->t.col, d->t.ncol, layout,
 	                                     equal ? NULL : lengths, f));
 }
 
@@ -1044,7 +697,7 @@ check(struct dump *d)
 	shepherd_identify(d->file, &id);
 	if ((rc = report(d, &v, f, shepherd_check_mode(&id, f))) < 0)
 		return failed(d, rc);
-	if (open_group(d, "/data", false) < 0) {
+	if (open_group(d, "/data", NULL, false) < 0) {
 		f[0] =
 		    (struct shepherd_finding){"data", false, "message", d->msg};
 		if ((rc = report(d, &v, f, 1)) < 0)
@@ -1297,23 +950,19 @@ describe_shepherd(struct dump *d)
 	void (*member)(struct dump *, const char *, const char *, double) =
 	    d->form->member;
 	struct shepherd_identity id;
-	double duration;
 	int rc;
 
 	shepherd_identify(d->file, &id);
 	if (id.layout == SHEPHERD_NONE)
 		return 0;
-	d->pick = iv;
-	if (open_group(d, "/data", true) < 0)
+	if (open_group(d, "/data", iv, true) < 0)
 		return -2;
-	if (d->time < 0) {
+	if (d->t.time < 0) {
 		snprintf(d->msg, sizeof(d->msg), "/data: no time dataset");
 		return -2;
 	}
-	d->last = d->rows;
-	if ((rc = stats_setup(d)) < 0 || (rc = run(d, stats_add)) < 0)
+	if ((rc = stats_setup(d)) < 0 || (rc = run(d, stats_add, false)) < 0)
 		return rc;
-	duration = (double)(d->st.t_prev - d->st.t_first) / 1e9;
 	d->form->summary(d);
 	member(d, "layout", shepherd_layout_name(id.layout), 0);
 	member(d, "mode", id.mode, 0);
@@ -1321,12 +970,11 @@ describe_shepherd(struct dump *d)
 	member(d, "hostname", id.hostname, 0);
 	member(d, "config", id.config_in, 0);
 	member(d, "window_samples", NULL, id.window_samples);
-	member(d, "samples", NULL, (double)d->rows);
-	member(d, "duration_s", NULL, duration);
-	member(d, "sample_rate_hz", NULL,
-	       duration > 0 ? (double)(d->st.rows - 1) / duration : NAN);
+	member(d, "samples", NULL, (double)d->t.rows);
+	member(d, "duration_s", NULL, shepherd_stats_duration(&d->st));
+	member(d, "sample_rate_hz", NULL, shepherd_stats_rate(&d->st));
 	if (d->st.volt >= 0 && d->st.curr >= 0)
-		member(d, "energy_j", NULL, stats_energy(d));
+		member(d, "energy_j", NULL, shepherd_stats_energy(&d->st));
 	return end_line(d);
 }
 
@@ -1474,7 +1122,8 @@ add_names(struct options *o, char *arg, char *store, size_t *used)
 	     tok = strtok_r(NULL, ",", &save)) {
 		size_t len = strlen(tok) + 1;
 
-		if (n >= MAX_COLS - 1 || *used + len > MAX_COLS * H5_NAME_MAX ||
+		if (n >= H5_TABLE_MAX_COLS - 1 ||
+		    *used + len > H5_TABLE_MAX_COLS * H5_NAME_MAX ||
 		    len > H5_NAME_MAX)
 			return cli_usage_error(
 			    "-d: too many or too long names");
@@ -1499,7 +1148,7 @@ static int
 parse(int argc, char **argv, struct options *o, poptContext *con,
       struct cli_strings *strings)
 {
-	static char store[MAX_COLS * H5_NAME_MAX];
+	static char store[H5_TABLE_MAX_COLS * H5_NAME_MAX];
 	static char *a[NARG];
 	static int flags[7];
 	size_t used = 0;
@@ -1593,8 +1242,8 @@ finish(struct dump *d, int rc)
 	 * whose report was lost has said nothing. */
 	if (jsonl_flush_fd(&d->out, 1) < 0 && !d->out.gone && !d->write_failed)
 		rc = cli_write_error();
-	close_group(d);
-	free(d->st.slot);
+	h5_table_close(&d->t);
+	shepherd_stats_free(&d->st);
 	free(d->ds.sum);
 	free(d->ds.min);
 	free(d->ds.max);

@@ -1,5 +1,6 @@
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guard.h"
@@ -154,4 +155,77 @@ shepherd_expected_step(const int64_t *t, size_t n)
 	for (i = 0; i + 1 < n; i++)
 		steps[i] = (double)h5_stamp_sub(t[i + 1], t[i]);
 	return h5_stamp_of_double(trend_median(steps, n - 1));
+}
+
+/* ---- statistics of a recording --------------------------------------- */
+
+int
+shepherd_stats_init(struct shepherd_stats *st, const struct h5_table *t)
+{
+	memset(st, 0, sizeof(*st));
+	st->volt = h5_table_column(t, "voltage");
+	st->curr = h5_table_column(t, "current");
+	st->slot = calloc(t->nslot + 1, sizeof(*st->slot));
+	return st->slot != NULL ? 0 : -1;
+}
+
+void
+shepherd_stats_free(struct shepherd_stats *st)
+{
+	free(st->slot);
+	st->slot = NULL;
+}
+
+/* Energy: the previous row's power over the step to this row, in SI
+ * whatever raw says. */
+void
+shepherd_stats_add(struct shepherd_stats *st, struct h5_table *t, uint64_t i,
+                   int64_t ts, bool raw)
+{
+	double p = 0;
+	unsigned s;
+
+	h5_table_values(t, i, raw);
+	for (s = 0; s < t->nslot; s++)
+		trend_running_add(&st->slot[s], t->val[s]);
+	if (st->volt >= 0 && st->curr >= 0) {
+		const struct h5_column *v = &t->col[st->volt];
+		const struct h5_column *c = &t->col[st->curr];
+
+		p = h5_calibrate(v, h5_col_double(v, i, 0), false) *
+		    h5_calibrate(c, h5_col_double(c, i, 0), false);
+	}
+	if (st->rows == 0) {
+		st->t_first = ts;
+	} else {
+		st->step = h5_stamp_sub(ts, st->t_prev);
+		trend_sum_add(&st->energy, st->power * (double)st->step / 1e9);
+	}
+	st->power = p;
+	st->t_prev = ts;
+	st->rows++;
+}
+
+double
+shepherd_stats_duration(const struct shepherd_stats *st)
+{
+	return (double)(st->t_prev - st->t_first) / 1e9;
+}
+
+double
+shepherd_stats_rate(const struct shepherd_stats *st)
+{
+	double s = shepherd_stats_duration(st);
+
+	return s > 0 ? (double)(st->rows - 1) / s : NAN;
+}
+
+/* The last row holds its power for one more step. */
+double
+shepherd_stats_energy(const struct shepherd_stats *st)
+{
+	struct trend_sum e = st->energy;
+
+	trend_sum_add(&e, st->power * (double)st->step / 1e9);
+	return trend_sum_value(&e);
 }

@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "h5.h"
+#include "h5_table.h"
+#include "trend.h"
 
 enum shepherd_layout {
 	SHEPHERD_NONE,   /* no known mode attribute */
@@ -58,5 +59,29 @@ int shepherd_check_columns(const struct h5_column *col, int ncol,
  * SHEPHERD_STEPS_MAX + 1 of them (0 with fewer than two). */
 #define SHEPHERD_STEPS_MAX 1001
 int64_t shepherd_expected_step(const int64_t *t, size_t n);
+
+/*
+ * --stats and the description's summary: running statistics of each value
+ * slot of a table, its rows and stamps, and the energy of voltage times
+ * current.  The struct owns slot (shepherd_stats_free()).
+ */
+struct shepherd_stats {
+	struct trend_running *slot; /* one per value slot */
+	struct trend_sum energy;
+	int volt, curr; /* calibrated columns, or -1: no energy */
+	double power;   /* of the previous row */
+	int64_t t_first, t_prev, step;
+	uint64_t rows;
+};
+/* 0, or -1 when out of memory. */
+int shepherd_stats_init(struct shepherd_stats *st, const struct h5_table *t);
+void shepherd_stats_free(struct shepherd_stats *st);
+/* Row i of the block read last, stamped ts. */
+void shepherd_stats_add(struct shepherd_stats *st, struct h5_table *t,
+                        uint64_t i, int64_t ts, bool raw);
+double shepherd_stats_duration(const struct shepherd_stats *st);
+/* Rows per second over the duration; NaN for less than two stamps. */
+double shepherd_stats_rate(const struct shepherd_stats *st);
+double shepherd_stats_energy(const struct shepherd_stats *st);
 
 #endif

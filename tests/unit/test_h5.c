@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "h5.h"
+#include "h5_table.h"
 #include "shepherd.h"
 #include "trend.h"
 
@@ -336,6 +337,189 @@ stamp_arithmetic_saturates(void **state)
 	assert_true(h5_time_ns(&t, 4) == INT64_MAX);
 }
 
+/* /data of a recording: time every 10 us, voltage and current with gains;
+ * current one row short when short_current. */
+static void
+write_recording(const char *file, bool short_current)
+{
+	static uint64_t t[50000];
+	static unsigned v[50000];
+	hsize_t n = 50000, chunk = 10000, one = 1;
+	const char *names[] = {"time", "voltage", "current"};
+	double gains[] = {0, 1e-3, 1e-6};
+	hid_t f, g, space, dcpl, ds, aspace, a;
+	int i, k;
+
+	for (i = 0; i < 50000; i++) {
+		t[i] = 1700000000000000000u + (uint64_t)i * 10000;
+		v[i] = (unsigned)(i % 1000);
+	}
+	f = H5Fcreate(file, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+	g = H5Gcreate2(f, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+	dcpl = H5Pcreate(H5P_DATASET_CREATE);
+	H5Pset_chunk(dcpl, 1, &chunk);
+	aspace = H5Screate_simple(1, &one, NULL);
+	for (k = 0; k < 3; k++) {
+		n = short_current && k == 2 ? 49999 : 50000;
+		space = H5Screate_simple(1, &n, NULL);
+		ds = H5Dcreate2(g, names[k],
+		                k == 0 ? H5T_STD_U64LE : H5T_STD_U32LE, space,
+		                H5P_DEFAULT, dcpl, H5P_DEFAULT);
+		H5Dwrite(ds, k == 0 ? H5T_NATIVE_UINT64 : H5T_NATIVE_UINT,
+		         H5S_ALL, H5S_ALL, H5P_DEFAULT, k == 0 ? (void *)t : v);
+		if (k > 0) {
+			a = H5Acreate2(ds, "gain", H5T_IEEE_F64LE, aspace,
+			               H5P_DEFAULT, H5P_DEFAULT);
+			H5Awrite(a, H5T_NATIVE_DOUBLE, &gains[k]);
+			H5Aclose(a);
+			a = H5Acreate2(ds, "offset", H5T_IEEE_F64LE, aspace,
+			               H5P_DEFAULT, H5P_DEFAULT);
+			H5Awrite(a, H5T_NATIVE_DOUBLE, &gains[0]);
+			H5Aclose(a);
+		}
+		H5Dclose(ds);
+		H5Sclose(space);
+	}
+	H5Sclose(aspace);
+	H5Pclose(dcpl);
+	H5Gclose(g);
+	H5Fclose(f);
+}
+
+struct seen {
+	uint64_t rows;
+	int64_t last;
+	struct shepherd_stats *st;
+	struct h5_table *t;
+	uint64_t progress;
+	bool ended;
+};
+
+static int
+see_row(void *data, uint64_t i, int64_t ts)
+{
+	struct seen *s = data;
+
+	s->rows++;
+	s->last = ts;
+	if (s->st != NULL)
+		shepherd_stats_add(s->st, s->t, i, ts, false);
+	return 0;
+}
+
+static void
+see_progress(void *data, uint64_t done, uint64_t total, bool last)
+{
+	struct seen *s = data;
+
+	s->progress += done;
+	s->ended = last && total == s->progress;
+}
+
+/* lib/h5_table's opening, selection and passes, and lib/shepherd's
+ * statistics and findings over them. */
+static void
+table_selects_and_passes(void **state)
+{
+	char file[64], msg[256];
+	struct h5_table t = {0};
+	struct shepherd_stats st;
+	struct shepherd_finding f[SHEPHERD_COLUMN_FINDINGS];
+	struct h5_selection sel = {false, true, true, 0.1, 0.2};
+	struct seen seen = {0};
+	struct h5_pass pass = {1000, false, see_row, see_progress, &seen, NULL};
+	char *only_current[] = {"current", NULL};
+	int64_t stamps[3] = {0, 10, 30};
+	hid_t fh;
+	int n, i;
+
+	(void)state;
+	snprintf(file, sizeof(file), "/tmp/test_h5t.%d.h5", (int)getpid());
+	write_recording(file, false);
+	assert_int_equal(h5_open(&fh, file, msg, sizeof(msg)), 0);
+	assert_int_equal(
+	    h5_table_open(&t, fh, "/data", NULL, true, msg, sizeof(msg)), 0);
+	assert_int_equal(t.ncol, 3);
+	assert_int_equal(t.time, 0);
+	assert_string_equal(t.col[1].name, "voltage");
+	assert_int_equal(t.block, 60000);
+	assert_int_equal(t.nslot, 2);
+	assert_int_equal(h5_table_column(&t, "current"), 2);
+	assert_int_equal(h5_table_column(&t, "time"), -1);
+	/* 0.1 s to 0.2 s of 10 us rows: rows 10000 to 20000, every 1000th */
+	assert_int_equal(h5_table_select(&t, &sel, msg, sizeof(msg)), 0);
+	assert_int_equal(t.first, 10000);
+	assert_int_equal(t.last, 20000);
+	assert_int_equal(h5_table_run(&t, &pass, msg, sizeof(msg)), 0);
+	assert_int_equal(seen.rows, 10);
+	assert_int_equal(seen.last, 1700000000000000000 + 19000 * 10000LL);
+	assert_true(seen.ended);
+	/* statistics of every row: energy is the sum of v * i * 10 us */
+	sel = (struct h5_selection){0};
+	assert_int_equal(h5_table_select(&t, &sel, msg, sizeof(msg)), 0);
+	assert_int_equal(shepherd_stats_init(&st, &t), 0);
+	seen = (struct seen){.st = &st, .t = &t};
+	pass = (struct h5_pass){0, false, see_row, NULL, &seen, NULL};
+	assert_int_equal(h5_table_run(&t, &pass, msg, sizeof(msg)), 0);
+	assert_int_equal(st.rows, 50000);
+	assert_true(fabs(shepherd_stats_rate(&st) - 1e5) < 1e-6);
+	{
+		double e = 0;
+
+		for (i = 0; i < 50000; i++)
+			e += (i % 1000) * 1e-3 * (i % 1000) * 1e-6 * 1e-5;
+		assert_true(fabs(shepherd_stats_energy(&st) - e) < 1e-12);
+	}
+	assert_true(fabs(st.slot[0].max - 0.999) < 1e-12);
+	shepherd_stats_free(&st);
+	/* every finding passes but time's calibration, asked of "current" */
+	n = shepherd_check_columns(t.col, t.ncol, SHEPHERD_CURRENT, NULL, f);
+	assert_int_equal(n, 7);
+	for (i = 0; i < n; i++)
+		assert_true(f[i].ok ==
+		            (strcmp(f[i].check, "calibration") != 0 ||
+		             strcmp(f[i].value, "/data/time") != 0));
+	h5_table_close(&t);
+	/* -d current and a dataset path both mean time and that one */
+	assert_int_equal(h5_table_open(&t, fh, "/data", only_current, true, msg,
+	                               sizeof(msg)),
+	                 0);
+	assert_int_equal(t.ncol, 2);
+	h5_table_close(&t);
+	assert_int_equal(h5_table_open(&t, fh, "/data/voltage", NULL, true, msg,
+	                               sizeof(msg)),
+	                 0);
+	assert_string_equal(t.path, "/data");
+	assert_int_equal(t.ncol, 2);
+	assert_string_equal(t.col[1].name, "voltage");
+	h5_table_close(&t);
+	assert_int_equal(
+	    h5_table_open(&t, fh, "/nope", NULL, true, msg, sizeof(msg)), -1);
+	assert_string_equal(msg, "/nope: no such group");
+	h5_table_close(&t);
+	assert_int_equal(h5_close(fh), 0);
+	/* unequal lengths: refused, and a failed lengths finding */
+	write_recording(file, true);
+	assert_int_equal(h5_open(&fh, file, msg, sizeof(msg)), 0);
+	assert_int_equal(
+	    h5_table_open(&t, fh, "/data", NULL, true, msg, sizeof(msg)), -1);
+	assert_non_null(strstr(msg, "datasets differ in length"));
+	n = shepherd_check_columns(t.col, t.ncol, SHEPHERD_V2, msg, f);
+	/* v2: time needs no calibration; current's 49999 rows are not
+	 * whole chunks */
+	assert_int_equal(n, 6);
+	assert_string_equal(f[4].check, "chunks");
+	assert_string_equal(f[4].value, "/data/current");
+	assert_false(f[4].ok);
+	assert_string_equal(f[n - 1].check, "lengths");
+	assert_false(f[n - 1].ok);
+	h5_table_close(&t);
+	assert_int_equal(h5_close(fh), 0);
+	unlink(file);
+	assert_int_equal(shepherd_expected_step(stamps, 3), 15);
+	assert_int_equal(shepherd_expected_step(stamps, 1), 0);
+}
+
 int
 main(void)
 {
@@ -349,6 +533,7 @@ main(void)
 	    cmocka_unit_test(time_scales),
 	    cmocka_unit_test(shepherd_rules),
 	    cmocka_unit_test(running_stats_are_stable),
+	    cmocka_unit_test(table_selects_and_passes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
