@@ -18,7 +18,6 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "mb.h"
-#include "procmem.h"
 #include "regmap.h"
 
 struct options {
@@ -62,10 +61,7 @@ identity(struct scanner *s, const char *key, const char *name)
 
 	if (r == NULL)
 		return;
-	rc = r->fc == MB_INPUT
-	         ? modbus_read_input_registers(s->ctx, r->address, r->words,
-	                                       words)
-	         : modbus_read_registers(s->ctx, r->address, r->words, words);
+	rc = mb_read(s->ctx, r->fc, r->address, r->words, words);
 	if (rc != r->words) {
 		jsonl_null(&s->out, key);
 		return;
@@ -98,9 +94,7 @@ probe(struct scanner *s, int unit)
 			return 0;
 	}
 	modbus_set_slave(s->ctx, unit);
-	rc = fc == MB_INPUT
-	         ? modbus_read_input_registers(s->ctx, addr, 1, &word)
-	         : modbus_read_registers(s->ctx, addr, 1, &word);
+	rc = mb_read(s->ctx, fc, addr, 1, &word);
 	e = errno;
 	if (rc != 1 && strcmp(mb_error_word(e), "timeout") == 0)
 		return 0;
@@ -198,10 +192,8 @@ loop(struct scanner *s)
 		if (cli_stop || o->every_ms == 0 ||
 		    (o->count > 0 && scans >= o->count))
 			return 0;
-		if (procmem_self_over(o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(o->max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 		tick += o->every_ms;
 		while (!cli_stop && clock_mono_ms() < tick) {
 			struct timespec ts = clock_from_ms(tick);
@@ -214,28 +206,69 @@ loop(struct scanner *s)
 	}
 }
 
+/* The option strings, named; NULL when not given. */
+struct args {
+	char *bus, *units, *map, *timeout, *every, *max_rss;
+};
+
 static int
-check(struct options *o, char *const a[6], char *msg, size_t len)
+check(struct options *o, const struct args *a, char *msg, size_t len)
 {
 	int u;
 
-	if (a[0] == NULL)
-		return cli_usage_error("which bus: give -b SPEC");
-	if (mb_parse_bus(a[0], &o->bus, msg, len) < 0)
+	if (mb_parse_bus_units(a->bus, a->units, "1-247", &o->bus, o->units,
+	                       msg, len) < 0)
 		return cli_usage_error("%s", msg);
-	if (mb_parse_units(a[1] ? a[1] : "1-247", o->units,
-	                   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, msg,
-	                   len) < 0)
-		return cli_usage_error("--units: %s", msg);
 	for (u = 0; u < 256; u++)
 		o->nunits += o->units[u];
-	if (a[2] != NULL && (cli_parse_duration(a[2], &o->timeout_ms) < 0 ||
-	                     o->timeout_ms == 0))
-		return cli_usage_error("--timeout: bad duration '%s'", a[2]);
-	if (a[3] != NULL &&
-	    (cli_parse_duration(a[3], &o->every_ms) < 0 || o->every_ms == 0))
-		return cli_usage_error("--every: bad duration '%s'", a[3]);
-	return cli_parse_max_rss(a[4], &o->max_rss_kb);
+	if (a->timeout != NULL &&
+	    (cli_parse_duration(a->timeout, &o->timeout_ms) < 0 ||
+	     o->timeout_ms == 0))
+		return cli_usage_error("--timeout: bad duration '%s'",
+		                       a->timeout);
+	if (a->every != NULL &&
+	    (cli_parse_duration(a->every, &o->every_ms) < 0 ||
+	     o->every_ms == 0))
+		return cli_usage_error("--every: bad duration '%s'", a->every);
+	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
+}
+
+/* Parse and check every option into o and a; CLI_CONTINUE or an exit
+ * code. */
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
+{
+	static int progress;
+	char msg[300];
+	int rc;
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &a->bus, CLI_OPT_STRING,
+	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
+	    {"units", 'u', POPT_ARG_STRING, &a->units, CLI_OPT_STRING,
+	     "unit ids to probe: lists and ranges (default 1-247)", "IDS"},
+	    {"map", 'm', POPT_ARG_STRING, &a->map, CLI_OPT_STRING,
+	     "probe and identify with this register map", "MAP"},
+	    {"timeout", '\0', POPT_ARG_STRING, &a->timeout, CLI_OPT_STRING,
+	     "how long to wait for each unit (default 100ms)", "DUR"},
+	    {"every", '\0', POPT_ARG_STRING, &a->every, CLI_OPT_STRING,
+	     "scan again every DUR: appeared and vanished events", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o->count, 0,
+	     "with --every: stop after N scans", "N"},
+	    {"progress", '\0', POPT_ARG_NONE, &progress, 0,
+	     "show progress on stderr (default when it is a terminal)", NULL},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-scan"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	*con = cli_context(argc, argv, table, "[OPTION...] -b SPEC", 0);
+	cli_strings_track_list(strings, &a->bus, &a->units, &a->map,
+	                       &a->timeout, &a->every, &a->max_rss, NULL);
+	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
+	    (rc = check(o, a, msg, sizeof(msg))) >= 0)
+		return rc;
+	o->progress = progress || (isatty(STDERR_FILENO) && !cli_common.quiet);
+	return CLI_CONTINUE;
 }
 
 int
@@ -243,40 +276,17 @@ main(int argc, char **argv)
 {
 	static struct options o = {.timeout_ms = 100};
 	static struct scanner s;
-	char *a[6] = {NULL}, msg[300];
+	struct args a = {NULL};
 	struct cli_strings strings = {0};
-	int progress = 0, rc, i;
-	struct poptOption table[] = {
-	    {"bus", 'b', POPT_ARG_STRING, &a[0], CLI_OPT_STRING,
-	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
-	    {"units", 'u', POPT_ARG_STRING, &a[1], CLI_OPT_STRING,
-	     "unit ids to probe: lists and ranges (default 1-247)", "IDS"},
-	    {"map", 'm', POPT_ARG_STRING, &a[5], CLI_OPT_STRING,
-	     "probe and identify with this register map", "MAP"},
-	    {"timeout", '\0', POPT_ARG_STRING, &a[2], CLI_OPT_STRING,
-	     "how long to wait for each unit (default 100ms)", "DUR"},
-	    {"every", '\0', POPT_ARG_STRING, &a[3], CLI_OPT_STRING,
-	     "scan again every DUR: appeared and vanished events", "DUR"},
-	    {"count", 'n', POPT_ARG_LONG, &o.count, 0,
-	     "with --every: stop after N scans", "N"},
-	    {"progress", '\0', POPT_ARG_NONE, &progress, 0,
-	     "show progress on stderr (default when it is a terminal)", NULL},
-	    {"max-rss", '\0', POPT_ARG_STRING, &a[4], CLI_OPT_STRING,
-	     "exit 3 when gw-scan itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	poptContext con;
+	poptContext con = NULL;
+	char msg[300];
+	int rc;
 
-	con = cli_context(argc, argv, table, "[OPTION...] -b SPEC", 0);
-	for (i = 0; i < 6; i++)
-		cli_strings_track(&strings, &a[i]);
-	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
-	    (rc = check(&o, a, msg, sizeof(msg))) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
-	o.progress = progress || (isatty(STDERR_FILENO) && !cli_common.quiet);
 	s.o = &o;
-	if (a[5] != NULL) {
-		if (regmap_load(a[5], &s.map, msg, sizeof(msg)) < 0) {
+	if (a.map != NULL) {
+		if (regmap_load(a.map, &s.map, msg, sizeof(msg)) < 0) {
 			warnx("%s", msg);
 			rc = CLI_EXIT_FAILURE;
 			goto done;
@@ -287,19 +297,13 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jsonl_writer_init(&s.out, stdout);
 
-	rc = loop(&s);
-	if (rc < 0 && !s.out.gone) {
-		rc = cli_write_error();
-	} else if (rc < 0) {
-		rc = 0;
-	}
+	rc = jsonl_loop_exit(&s.out, loop(&s));
 	if (s.ctx != NULL) {
 		modbus_close(s.ctx);
 		modbus_free(s.ctx);
 	}
 	jsonl_writer_free(&s.out);
-	if (cli_close_stdout() != 0 && rc == 0)
-		rc = CLI_EXIT_FAILURE;
+	rc = cli_finish_stdout(rc);
 	regmap_free(&s.map);
 done:
 	cli_strings_free(&strings);

@@ -17,7 +17,6 @@
 #include "cli.h"
 #include "clock.h"
 #include "mb.h"
-#include "procmem.h"
 #include "regmap.h"
 
 #define MAX_CLIENTS 32
@@ -467,10 +466,8 @@ serve_tcp(struct sim *s)
 				clients[i--] = clients[--nclients];
 			}
 		}
-		if (procmem_self_over(s->o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(s->o->max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 	}
 	for (i = 0; i < nclients; i++)
 		close(clients[i]);
@@ -547,10 +544,8 @@ serve_rtu(struct sim *s)
 		                 (frame[n - 2] | frame[n - 1] << 8))
 			continue; /* noise or a broken frame: no answer */
 		handle(s, frame, n, 1, frame[0], fd);
-		if (procmem_self_over(s->o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(s->o->max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 	}
 	return 0;
 }
@@ -599,67 +594,126 @@ parse_rate(const char *name, const char *arg, double *out)
 	char *end;
 
 	if (arg == NULL)
-		return -1;
+		return CLI_CONTINUE;
 	*out = strtod(arg, &end);
 	if (*end != '\0' || !(*out >= 0 && *out <= 1))
 		return cli_usage_error("--%s: '%s' is not between 0 and 1",
 		                       name, arg);
-	return -1;
+	return CLI_CONTINUE;
+}
+
+/* The option strings, named; NULL when not given. */
+struct args {
+	char *bus, *map, *units, *time, *peak, *offline_after, *offline_for,
+	    *exception_rate, *corrupt_rate, *latency, *seed, *max_rss;
+};
+
+static int
+parse_clock(const char *arg, double *hour)
+{
+	int hh, mm;
+
+	if (arg == NULL)
+		return CLI_CONTINUE;
+	if (sscanf(arg, "%d:%d", &hh, &mm) != 2 || hh < 0 || hh > 23 ||
+	    mm < 0 || mm > 59)
+		return cli_usage_error("--time: '%s' is not HH:MM", arg);
+	*hour = hh + mm / 60.0;
+	return CLI_CONTINUE;
 }
 
 static int
-parse_options(struct options *o, char *const a[], char *err, size_t errlen)
+parse_durations(struct options *o, const struct args *a)
 {
-	static const char *const dn[3] = {"offline-after", "offline-for",
-	                                  "latency"};
-	uint64_t *dur[3] = {&o->offline_after_ms, &o->offline_for_ms,
-	                    &o->latency_ms};
-	int rc, i;
+	const struct {
+		const char *name, *arg;
+		uint64_t *ms;
+	} d[] = {{"offline-after", a->offline_after, &o->offline_after_ms},
+	         {"offline-for", a->offline_for, &o->offline_for_ms},
+	         {"latency", a->latency, &o->latency_ms}};
+	size_t i;
 
-	/* a[]: bus units time exception-rate corrupt-rate seed max-rss
-	 * offline-after offline-for latency peak */
-	if (a[0] == NULL)
-		return cli_usage_error("which bus: give -b SPEC");
-	if (mb_parse_bus(a[0], &o->bus, err, errlen) < 0)
-		return cli_usage_error("%s", err);
-	if (mb_parse_units(a[1] ? a[1] : "1", o->units,
-	                   o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255, err,
-	                   errlen) < 0)
-		return cli_usage_error("--units: %s", err);
-	if (a[2] != NULL) {
-		int hh, mm;
-
-		if (sscanf(a[2], "%d:%d", &hh, &mm) != 2 || hh < 0 || hh > 23 ||
-		    mm < 0 || mm > 59)
-			return cli_usage_error("--time: '%s' is not HH:MM",
-			                       a[2]);
-		o->start_hour = hh + mm / 60.0;
-	}
-	if ((rc = parse_rate("exception-rate", a[3], &o->exception_rate)) >=
-	        0 ||
-	    (rc = parse_rate("corrupt-rate", a[4], &o->corrupt_rate)) >= 0)
-		return rc;
-	if (a[5] != NULL) {
-		char *end;
-
-		o->seed = strtoull(a[5], &end, 0);
-		if (*end != '\0')
-			return cli_usage_error("--seed: '%s'", a[5]);
-	}
-	if ((rc = cli_parse_max_rss(a[6], &o->max_rss_kb)) >= 0)
-		return rc;
-	for (i = 0; i < 3; i++)
-		if (a[7 + i] != NULL &&
-		    cli_parse_duration(a[7 + i], dur[i]) < 0)
-			return cli_usage_error("--%s: bad duration '%s'", dn[i],
-			                       a[7 + i]);
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (d[i].arg != NULL &&
+		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
+			return cli_usage_error("--%s: bad duration '%s'",
+			                       d[i].name, d[i].arg);
 	if ((o->offline_for_ms > 0) != (o->offline_after_ms > 0))
 		return cli_usage_error("--offline-after and --offline-for go "
 		                       "together");
-	if (a[10] != NULL &&
-	    cli_parse_field_limit("peak", a[10], &o->peak_w) < 0)
-		return cli_usage_error("--peak: bad power '%s'", a[10]);
-	return -1;
+	return CLI_CONTINUE;
+}
+
+static int
+check(struct options *o, const struct args *a)
+{
+	char err[300], *end;
+	int rc;
+
+	if (mb_parse_bus_units(a->bus, a->units, "1", &o->bus, o->units, err,
+	                       sizeof(err)) < 0)
+		return cli_usage_error("%s", err);
+	if ((rc = parse_clock(a->time, &o->start_hour)) >= 0 ||
+	    (rc = parse_rate("exception-rate", a->exception_rate,
+	                     &o->exception_rate)) >= 0 ||
+	    (rc = parse_rate("corrupt-rate", a->corrupt_rate,
+	                     &o->corrupt_rate)) >= 0 ||
+	    (rc = cli_parse_max_rss(a->max_rss, &o->max_rss_kb)) >= 0 ||
+	    (rc = parse_durations(o, a)) >= 0)
+		return rc;
+	if (a->seed != NULL &&
+	    (o->seed = strtoull(a->seed, &end, 0), *end != '\0'))
+		return cli_usage_error("--seed: '%s'", a->seed);
+	if (a->peak != NULL &&
+	    cli_parse_field_limit("peak", a->peak, &o->peak_w) < 0)
+		return cli_usage_error("--peak: bad power '%s'", a->peak);
+	if (a->map == NULL)
+		return cli_usage_error("which registers: give -m MAP");
+	return CLI_CONTINUE;
+}
+
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
+{
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &a->bus, CLI_OPT_STRING,
+	     "serve on tcp:HOST[:PORT] or rtu:DEVICE[:BAUD[:8N1]]", "SPEC"},
+	    {"map", 'm', POPT_ARG_STRING, &a->map, CLI_OPT_STRING,
+	     "register map: a CSV file or a short name", "MAP"},
+	    {"units", 'u', POPT_ARG_STRING, &a->units, CLI_OPT_STRING,
+	     "unit ids to answer as (default 1)", "IDS"},
+	    {"time", '\0', POPT_ARG_STRING, &a->time, CLI_OPT_STRING,
+	     "simulated time of day at start (default: the clock)", "HH:MM"},
+	    {"peak", '\0', POPT_ARG_STRING, &a->peak, CLI_OPT_STRING,
+	     "PV power at noon in W (default 3000)", "W"},
+	    {"offline-after", '\0', POPT_ARG_STRING, &a->offline_after,
+	     CLI_OPT_STRING, "stop answering after DUR, as at night ...",
+	     "DUR"},
+	    {"offline-for", '\0', POPT_ARG_STRING, &a->offline_for,
+	     CLI_OPT_STRING, "... for DUR, then answer again (repeats)", "DUR"},
+	    {"exception-rate", '\0', POPT_ARG_STRING, &a->exception_rate,
+	     CLI_OPT_STRING, "answer this share of requests with an exception",
+	     "P"},
+	    {"corrupt-rate", '\0', POPT_ARG_STRING, &a->corrupt_rate,
+	     CLI_OPT_STRING, "answer this share with a corrupt frame", "P"},
+	    {"latency", '\0', POPT_ARG_STRING, &a->latency, CLI_OPT_STRING,
+	     "wait DUR before every answer", "DUR"},
+	    {"seed", '\0', POPT_ARG_STRING, &a->seed, CLI_OPT_STRING,
+	     "seed of the random faults and noise (default 1)", "N"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-sim"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+	int rc;
+
+	*con = cli_context(argc, argv, table, "[OPTION...] -b SPEC -m MAP", 0);
+	cli_strings_track_list(strings, &a->bus, &a->map, &a->units, &a->time,
+	                       &a->peak, &a->offline_after, &a->offline_for,
+	                       &a->exception_rate, &a->corrupt_rate,
+	                       &a->latency, &a->seed, &a->max_rss, NULL);
+	if ((rc = cli_parse_options(*con, strings)) >= 0)
+		return rc;
+	return check(o, a);
 }
 
 int
@@ -667,54 +721,17 @@ main(int argc, char **argv)
 {
 	static struct options o = {.start_hour = -1, .peak_w = 3000, .seed = 1};
 	static struct sim s;
-	char *a[11] = {NULL}, *map = NULL, msg[300];
+	struct args a = {NULL};
 	struct cli_strings strings = {0};
-	struct poptOption table[] = {
-	    {"bus", 'b', POPT_ARG_STRING, &a[0], CLI_OPT_STRING,
-	     "serve on tcp:HOST[:PORT] or rtu:DEVICE[:BAUD[:8N1]]", "SPEC"},
-	    {"map", 'm', POPT_ARG_STRING, &map, CLI_OPT_STRING,
-	     "register map: a CSV file or a short name", "MAP"},
-	    {"units", 'u', POPT_ARG_STRING, &a[1], CLI_OPT_STRING,
-	     "unit ids to answer as (default 1)", "IDS"},
-	    {"time", '\0', POPT_ARG_STRING, &a[2], CLI_OPT_STRING,
-	     "simulated time of day at start (default: the clock)", "HH:MM"},
-	    {"peak", '\0', POPT_ARG_STRING, &a[10], CLI_OPT_STRING,
-	     "PV power at noon in W (default 3000)", "W"},
-	    {"offline-after", '\0', POPT_ARG_STRING, &a[7], CLI_OPT_STRING,
-	     "stop answering after DUR, as at night ...", "DUR"},
-	    {"offline-for", '\0', POPT_ARG_STRING, &a[8], CLI_OPT_STRING,
-	     "... for DUR, then answer again (repeats)", "DUR"},
-	    {"exception-rate", '\0', POPT_ARG_STRING, &a[3], CLI_OPT_STRING,
-	     "answer this share of requests with an exception", "P"},
-	    {"corrupt-rate", '\0', POPT_ARG_STRING, &a[4], CLI_OPT_STRING,
-	     "answer this share with a corrupt frame", "P"},
-	    {"latency", '\0', POPT_ARG_STRING, &a[9], CLI_OPT_STRING,
-	     "wait DUR before every answer", "DUR"},
-	    {"seed", '\0', POPT_ARG_STRING, &a[5], CLI_OPT_STRING,
-	     "seed of the random faults and noise (default 1)", "N"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &a[6], CLI_OPT_STRING,
-	     "exit 3 when gw-sim itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	poptContext con;
+	poptContext con = NULL;
+	char msg[300];
 	int rc, i;
 
-	con = cli_context(argc, argv, table, "[OPTION...] -b SPEC -m MAP", 0);
-	for (i = 0; i < 11; i++)
-		cli_strings_track(&strings, &a[i]);
-	cli_strings_track(&strings, &map);
-	if ((rc = cli_parse_options(con, &strings)) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
-	rc = parse_options(&o, a, msg, sizeof(msg));
-	if (rc >= 0)
-		goto done;
-	if (map == NULL) {
-		rc = cli_usage_error("which registers: give -m MAP");
-		goto done;
-	}
 	s.o = &o;
 	s.rng = o.seed * 0x9e3779b97f4a7c15ULL + 1;
-	if (regmap_load(map, &s.map, msg, sizeof(msg)) < 0) {
+	if (regmap_load(a.map, &s.map, msg, sizeof(msg)) < 0) {
 		warnx("%s", msg);
 		rc = CLI_EXIT_FAILURE;
 		goto done;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "procmem.h"
 
 struct cli_common cli_common;
 static const char *progname = "gxkit";
@@ -234,6 +235,23 @@ cli_write_error(void)
 }
 
 int
+cli_finish_stdout(int rc)
+{
+	if (cli_close_stdout() != 0 && rc == CLI_EXIT_OK)
+		return CLI_EXIT_FAILURE;
+	return rc;
+}
+
+bool
+cli_over_max_rss(double kb)
+{
+	if (!procmem_self_over(kb))
+		return false;
+	fprintf(stderr, "%s: own RSS above --max-rss\n", progname);
+	return true;
+}
+
+int
 cli_close_stdout(void)
 {
 	bool had_error = ferror(stdout) != 0;
@@ -311,6 +329,17 @@ cli_signal_name(int sig, char *buf)
 			return signals[i].name;
 	snprintf(buf, 16, "SIG%d", sig);
 	return buf;
+}
+
+void
+cli_strings_track_list(struct cli_strings *s, char **slot, ...)
+{
+	va_list ap;
+
+	va_start(ap, slot);
+	for (; slot != NULL; slot = va_arg(ap, char **))
+		cli_strings_track(s, slot);
+	va_end(ap);
 }
 
 void

@@ -16,6 +16,13 @@
 
 #include "exitcodes.h" /* CLI_EXIT_* */
 
+/*
+ * What option parsers return when they found nothing that ends the run:
+ * every exit code is >= 0, so callers go on while rc < 0, as in
+ * if ((rc = parse(...)) >= 0) goto done;
+ */
+#define CLI_CONTINUE (-1)
+
 /* Flags set by the shared table; read them after parsing. */
 struct cli_common {
 	int help;
@@ -60,6 +67,8 @@ struct cli_strings {
 	size_t n;
 };
 void cli_strings_track(struct cli_strings *s, char **slot);
+/* cli_strings_track() of each slot given, up to a NULL. */
+void cli_strings_track_list(struct cli_strings *s, char **slot, ...);
 void cli_strings_update(struct cli_strings *s);
 void cli_strings_free(struct cli_strings *s);
 
@@ -79,8 +88,19 @@ poptContext cli_context(int argc, char **argv, const struct poptOption *table,
  * own (string options tracked in s); then as cli_finish_options().
  */
 int cli_parse_options(poptContext con, struct cli_strings *s);
-/* --max-rss SIZE into KiB; CLI_EXIT_USAGE (after the message) or -1. */
+/*
+ * --max-rss, which every long-running tool has: its option row (the
+ * string into slot), the parsing of it into KiB (CLI_EXIT_USAGE after the
+ * message, or CLI_CONTINUE), and the check between iterations: true,
+ * after saying so, once this process's RSS is above kb (0: no limit).
+ */
+#define CLI_MAX_RSS_OPTION(slot, prog)                                         \
+	{                                                                      \
+		"max-rss", '\0', POPT_ARG_STRING, (slot), CLI_OPT_STRING,      \
+		    "exit 3 when " prog " itself grows past SIZE", "SIZE"      \
+	}
 int cli_parse_max_rss(const char *arg, double *kb);
+bool cli_over_max_rss(double kb);
 /* --max-line SIZE of the JSONL readers into *bytes (left alone when arg is
  * NULL); -1 to go on, or a usage error's exit code. */
 int cli_parse_max_line(const char *arg, size_t *bytes);
@@ -130,6 +150,9 @@ int cli_close_stdout(void);
 /* Report a failed write of stdout (errno) once per run; CLI_EXIT_FAILURE.
  * cli_close_stdout() then stays quiet about the same error. */
 int cli_write_error(void);
+/* The end of main: cli_close_stdout(), whose failure turns an rc of 0
+ * into CLI_EXIT_FAILURE; returns the rc to exit with. */
+int cli_finish_stdout(int rc);
 
 /* True when errno says the reader of stdout went away. */
 bool cli_stdout_gone(int saved_errno);

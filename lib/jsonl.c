@@ -302,6 +302,16 @@ jsonl_end(struct jsonl_writer *w)
 	return 0;
 }
 
+int
+jsonl_loop_exit(const struct jsonl_writer *w, int rc)
+{
+	if (rc >= 0)
+		return rc;
+	if (w->gone || errno == EPIPE)
+		return CLI_EXIT_OK;
+	return cli_write_error();
+}
+
 void
 jsonl_str(struct jsonl_writer *w, const char *key, const char *s)
 {

@@ -39,6 +39,10 @@ void jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
                  const char *src);
 /* Finish the line and write it; 0, or -1 with errno (EPIPE: w->gone). */
 int jsonl_end(struct jsonl_writer *w);
+/* The exit code of a loop that writes records and returned rc: a
+ * negative rc is a failed write, reported (CLI_EXIT_FAILURE), or the
+ * reader's leaving (w->gone or EPIPE: 0, quietly); else rc. */
+int jsonl_loop_exit(const struct jsonl_writer *w, int rc);
 
 void jsonl_key(struct jsonl_writer *w, const char *key);
 void jsonl_str(struct jsonl_writer *w, const char *key, const char *s);

@@ -138,6 +138,36 @@ mb_connect(const struct mb_bus *bus, uint64_t timeout_ms)
 }
 
 int
+mb_parse_bus_units(const char *bus, const char *units,
+                   const char *default_units, struct mb_bus *b, bool set[256],
+                   char *err, size_t errlen)
+{
+	char why[200];
+	int n;
+
+	if (bus == NULL) {
+		snprintf(err, errlen, "which bus: give -b SPEC");
+		return -1;
+	}
+	if (mb_parse_bus(bus, b, err, errlen) < 0)
+		return -1;
+	n = mb_parse_units(units ? units : default_units, set,
+	                   b->kind == MB_RTU ? MB_MAX_UNIT : 255, why,
+	                   sizeof(why));
+	if (n < 0)
+		snprintf(err, errlen, "--units: %s", why);
+	return n;
+}
+
+int
+mb_read(modbus_t *ctx, enum mb_fc fc, int address, int count, uint16_t *dest)
+{
+	return fc == MB_INPUT
+	           ? modbus_read_input_registers(ctx, address, count, dest)
+	           : modbus_read_registers(ctx, address, count, dest);
+}
+
+int
 mb_parse_units(const char *spec, bool units[256], int max, char *err,
                size_t errlen)
 {

@@ -36,10 +36,23 @@ modbus_t *mb_connect(const struct mb_bus *bus, uint64_t timeout_ms);
  * are refused.  Returns the count, or -1. */
 int mb_parse_units(const char *spec, bool units[256], int max, char *err,
                    size_t errlen);
+/*
+ * -b SPEC and -u IDS as every Modbus tool takes them (units NULL: the
+ * tool's default_units; RTU ids end at 247, TCP's at 255).  Returns the
+ * count of units, or -1 with the whole usage message in err ("which bus:
+ * give -b SPEC", the spec's fault, "--units: ...").
+ */
+int mb_parse_bus_units(const char *bus, const char *units,
+                       const char *default_units, struct mb_bus *b,
+                       bool set[256], char *err, size_t errlen);
 
 enum mb_type { MB_U16, MB_S16, MB_U32, MB_S32, MB_U64, MB_S64, MB_F32, MB_STR };
 
 enum mb_fc { MB_INPUT = 4, MB_HOLDING = 3 };
+
+/* Function 4 or 3 as fc says; libmodbus's return (count, or -1). */
+int mb_read(modbus_t *ctx, enum mb_fc fc, int address, int count,
+            uint16_t *dest);
 
 /* A register (or run of registers) to read and how to turn it into a
  * value; what regmap parses and what -r builds. */
