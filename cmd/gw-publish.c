@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
-#include "procmem.h"
 #include "regmap.h"
 #include "vbus.h"
 #include "venus.h"
@@ -950,10 +949,8 @@ after_wakeup(struct publisher *p)
 			return CLI_EXIT_FAILURE;
 		}
 	}
-	if (procmem_self_over(p->o->max_rss_kb)) {
-		warnx("own RSS above --max-rss");
+	if (cli_over_max_rss(p->o->max_rss_kb))
 		return CLI_EXIT_LIMIT;
-	}
 	return 0;
 }
 
@@ -1126,6 +1123,69 @@ release(struct publisher *p)
 	regmap_free(&p->map);
 }
 
+/* Parse and check every option into o; CLI_CONTINUE or an exit code. */
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
+{
+	int rc;
+	struct poptOption table[] = {
+	    {"service", 's', POPT_ARG_STRING, &a->service, CLI_OPT_STRING,
+	     "the name: com.victronenergy.TYPE.NAME; NAME may hold {unit} "
+	     "and {serial}",
+	     "NAME"},
+	    {"map", 'm', POPT_ARG_STRING, &a->map, CLI_OPT_STRING,
+	     "register map whose dbus_path column names the paths", "MAP"},
+	    {"product-name", '\0', POPT_ARG_STRING, &a->product_name,
+	     CLI_OPT_STRING, "/ProductName (default \"PV inverter\")", "TEXT"},
+	    {"product-id", '\0', POPT_ARG_LONG, &o->product_id, 0,
+	     "/ProductId (default 65535)", "N"},
+	    {"firmware-version", '\0', POPT_ARG_STRING, &a->firmware,
+	     CLI_OPT_STRING, "/FirmwareVersion", "TEXT"},
+	    {"position", '\0', POPT_ARG_LONG, &o->position, 0,
+	     "/Position: 0 AC input 1, 1 AC output, 2 AC input 2", "N"},
+	    {"custom-name", '\0', POPT_ARG_STRING, &a->custom_name,
+	     CLI_OPT_STRING, "/CustomName at first start", "TEXT"},
+	    {"instance", '\0', POPT_ARG_LONG, &o->instance, 0,
+	     "device instance asked for (default 20)", "N"},
+	    {"signals", '\0', POPT_ARG_STRING, &a->signals, CLI_OPT_STRING,
+	     "items, properties or both (default)", "WHICH"},
+	    {"stale-after", '\0', POPT_ARG_STRING, &a->stale_after,
+	     CLI_OPT_STRING,
+	     "no record this long: values invalid (default 30s)", "DUR"},
+	    {"system", '\0', POPT_ARG_NONE, &a->system, 0, "use the system bus",
+	     NULL},
+	    {"session", '\0', POPT_ARG_NONE, &a->session, 0,
+	     "use the session bus", NULL},
+	    {"address", '\0', POPT_ARG_STRING, &a->address, CLI_OPT_STRING,
+	     "use the bus at ADDR", "ADDR"},
+	    {"commands", '\0', POPT_ARG_STRING, &a->commands, CLI_OPT_STRING,
+	     "writable /Ac/PowerLimit: writes to gw-read --commands FIFO",
+	     "FIFO"},
+	    {"max-power", '\0', POPT_ARG_DOUBLE, &o->max_power, 0,
+	     "/Ac/MaxPower: the rated power in W the limit is a share of", "W"},
+	    {"min-write-interval", '\0', POPT_ARG_STRING, &a->min_write,
+	     CLI_OPT_STRING, "at most one limit written per DUR (default 5s)",
+	     "DUR"},
+	    {"max-line", '\0', POPT_ARG_STRING, &a->max_line, CLI_OPT_STRING,
+	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
+	    {"max-paths", '\0', POPT_ARG_LONG, &o->max_paths, 0,
+	     "paths per service, \"/\" keys included (default 4096)", "N"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-publish"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	*con = cli_context(argc, argv, table,
+	                   "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
+	cli_strings_track_list(
+	    strings, &a->service, &a->signals, &a->stale_after, &a->address,
+	    &a->max_rss, &a->max_line, &a->map, &a->firmware, &a->product_name,
+	    &a->custom_name, &a->commands, &a->min_write, NULL);
+	if ((rc = cli_parse_options(*con, strings)) >= 0)
+		return rc;
+	return check(o, a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1136,65 +1196,10 @@ main(int argc, char **argv)
 	static struct publisher p = {.o = &o, .cmd_fd = -1};
 	struct args a = {0};
 	struct cli_strings strings = {0};
+	poptContext con = NULL;
 	int rc;
-	struct poptOption table[] = {
-	    {"service", 's', POPT_ARG_STRING, &a.service, CLI_OPT_STRING,
-	     "the name: com.victronenergy.TYPE.NAME; NAME may hold {unit} "
-	     "and {serial}",
-	     "NAME"},
-	    {"map", 'm', POPT_ARG_STRING, &a.map, CLI_OPT_STRING,
-	     "register map whose dbus_path column names the paths", "MAP"},
-	    {"product-name", '\0', POPT_ARG_STRING, &a.product_name,
-	     CLI_OPT_STRING, "/ProductName (default \"PV inverter\")", "TEXT"},
-	    {"product-id", '\0', POPT_ARG_LONG, &o.product_id, 0,
-	     "/ProductId (default 65535)", "N"},
-	    {"firmware-version", '\0', POPT_ARG_STRING, &a.firmware,
-	     CLI_OPT_STRING, "/FirmwareVersion", "TEXT"},
-	    {"position", '\0', POPT_ARG_LONG, &o.position, 0,
-	     "/Position: 0 AC input 1, 1 AC output, 2 AC input 2", "N"},
-	    {"custom-name", '\0', POPT_ARG_STRING, &a.custom_name,
-	     CLI_OPT_STRING, "/CustomName at first start", "TEXT"},
-	    {"instance", '\0', POPT_ARG_LONG, &o.instance, 0,
-	     "device instance asked for (default 20)", "N"},
-	    {"signals", '\0', POPT_ARG_STRING, &a.signals, CLI_OPT_STRING,
-	     "items, properties or both (default)", "WHICH"},
-	    {"stale-after", '\0', POPT_ARG_STRING, &a.stale_after,
-	     CLI_OPT_STRING,
-	     "no record this long: values invalid (default 30s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &a.system, 0, "use the system bus",
-	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &a.session, 0,
-	     "use the session bus", NULL},
-	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
-	     "use the bus at ADDR", "ADDR"},
-	    {"commands", '\0', POPT_ARG_STRING, &a.commands, CLI_OPT_STRING,
-	     "writable /Ac/PowerLimit: writes to gw-read --commands FIFO",
-	     "FIFO"},
-	    {"max-power", '\0', POPT_ARG_DOUBLE, &o.max_power, 0,
-	     "/Ac/MaxPower: the rated power in W the limit is a share of", "W"},
-	    {"min-write-interval", '\0', POPT_ARG_STRING, &a.min_write,
-	     CLI_OPT_STRING, "at most one limit written per DUR (default 5s)",
-	     "DUR"},
-	    {"max-line", '\0', POPT_ARG_STRING, &a.max_line, CLI_OPT_STRING,
-	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
-	    {"max-paths", '\0', POPT_ARG_LONG, &o.max_paths, 0,
-	     "paths per service, \"/\" keys included (default 4096)", "N"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &a.max_rss, CLI_OPT_STRING,
-	     "exit 3 when gw-publish itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	char **tracked[] = {&a.service,     &a.signals,  &a.stale_after,
-	                    &a.address,     &a.max_rss,  &a.max_line,
-	                    &a.map,         &a.firmware, &a.product_name,
-	                    &a.custom_name, &a.commands, &a.min_write};
-	poptContext con;
 
-	con = cli_context(argc, argv, table,
-	                  "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
-	for (size_t i = 0; i < sizeof(tracked) / sizeof(tracked[0]); i++)
-		cli_strings_track(&strings, tracked[i]);
-	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
-	    (rc = check(&o, &a)) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
 	cli_catch_stop_signals();
 	if ((rc = acquire(&p)) == 0)

@@ -21,7 +21,6 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "mb.h"
-#include "procmem.h"
 #include "regmap.h"
 
 #define MAX_REQUESTS 256
@@ -49,8 +48,7 @@ struct unit {
 
 struct options {
 	struct mb_bus bus;
-	struct unit units[256];
-	int nunits;
+	bool unit_set[256]; /* -u */
 	uint64_t interval_ms, timeout_ms, gap_ms, backoff_after_ms, backoff_ms;
 	long count;
 	bool csv, gap_set, interval_set; /* -i 0: back to back */
@@ -60,6 +58,8 @@ struct options {
 
 struct poller {
 	const struct options *o;
+	struct unit units[256]; /* polled, in id order, with their backoff */
+	int nunits;
 	struct regmap map; /* from -m, or built from -r */
 	struct mb_request req[MAX_REQUESTS];
 	size_t nreq;
@@ -174,11 +174,7 @@ read_unit(struct poller *p, int unit)
 		int rc;
 
 		wait_gap(p);
-		rc = q->fc == MB_INPUT
-		         ? modbus_read_input_registers(p->ctx, q->address,
-		                                       q->count, dst)
-		         : modbus_read_registers(p->ctx, q->address, q->count,
-		                                 dst);
+		rc = mb_read(p->ctx, q->fc, q->address, q->count, dst);
 		p->last_request = clock_mono_ms();
 		if (rc != q->count) {
 			if (rc >= 0)
@@ -413,12 +409,7 @@ static int write_one(struct poller *p, int unit, const struct reg_write *w);
 static bool
 polled_unit(const struct options *o, long unit)
 {
-	int i;
-
-	for (i = 0; i < o->nunits; i++)
-		if (o->units[i].id == unit)
-			return true;
-	return false;
+	return unit >= 0 && unit < 256 && o->unit_set[unit];
 }
 
 /* A refused command, said on stderr and in the stream for the publisher. */
@@ -451,7 +442,7 @@ run_command(struct poller *p)
 	v = json_object_get(c, "value");
 	unit = json_is_integer(json_object_get(c, "unit"))
 	           ? (long)json_integer_value(json_object_get(c, "unit"))
-	           : p->o->units[0].id;
+	           : p->units[0].id;
 	w.reg = name ? regmap_find(&p->map, name) : NULL;
 	if (name == NULL || !json_is_number(v))
 		rc = refuse(p, unit, name ? name : "", "want name and value");
@@ -536,8 +527,8 @@ loop(struct poller *p)
 	int i;
 
 	for (;;) {
-		for (i = 0; i < o->nunits && !cli_stop; i++)
-			if (poll_unit(p, (struct unit *)&o->units[i]) < 0)
+		for (i = 0; i < p->nunits && !cli_stop; i++)
+			if (poll_unit(p, &p->units[i]) < 0)
 				return -1;
 		if (o->csv)
 			fflush(stdout);
@@ -545,10 +536,8 @@ loop(struct poller *p)
 		if (cli_stop || !o->interval_set ||
 		    (o->count > 0 && polls >= o->count))
 			return 0;
-		if (procmem_self_over(o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(o->max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 		tick += o->interval_ms;
 		if (tick < clock_mono_ms())
 			tick = clock_mono_ms();
@@ -760,13 +749,12 @@ write_one(struct poller *p, int unit, const struct reg_write *w)
 static int
 run_writes(struct poller *p)
 {
-	const struct options *o = p->o;
 	const struct reg_write *ws[MAX_WRITES];
 	size_t k = 0, b, n;
 	bool all = true;
 	int i, rc;
 
-	for (i = 0; i < o->nunits && !cli_stop; i++)
+	for (i = 0; i < p->nunits && !cli_stop; i++)
 		for (b = 0, k = 0; b < p->nblocks && !cli_stop; b++, k += n) {
 			const struct mb_request *q = &p->blocks[b];
 
@@ -775,7 +763,7 @@ run_writes(struct poller *p)
 			                q->address + q->count;
 			     n++)
 				ws[n] = &p->writes[p->order[k + n]];
-			if ((rc = write_block(p, o->units[i].id, ws, n, q)) < 0)
+			if ((rc = write_block(p, p->units[i].id, ws, n, q)) < 0)
 				return -1;
 			all &= rc == 1;
 		}
@@ -817,22 +805,39 @@ setup_writes(struct poller *p, char **specs, int n, bool force)
 	return -1;
 }
 
-static int
-parse_durations(struct options *o, char *const d[5], const char *const names[5])
-{
-	uint64_t *slot[5] = {&o->interval_ms, &o->timeout_ms, &o->gap_ms,
-	                     &o->backoff_after_ms, &o->backoff_ms};
-	int i;
+/* The option strings, named (NULL when not given), and the repeated
+ * -r and -w, which the caller frees. */
+struct args {
+	char *bus, *units, *map, *fc, *format, *max_rss, *commands;
+	char *interval, *timeout, *gap, *backoff_after, *backoff;
+	char *adhoc[MAX_ADHOC], *writes[MAX_WRITES];
+	int nadhoc, nwrites, force;
+	bool too_many; /* more --write than MAX_WRITES */
+};
 
-	for (i = 0; i < 5; i++)
-		if (d[i] != NULL && cli_parse_duration(d[i], slot[i]) < 0)
+static int
+parse_durations(struct options *o, const struct args *a)
+{
+	const struct {
+		const char *name, *arg;
+		uint64_t *ms;
+	} d[] = {{"interval", a->interval, &o->interval_ms},
+	         {"timeout", a->timeout, &o->timeout_ms},
+	         {"gap", a->gap, &o->gap_ms},
+	         {"backoff-after", a->backoff_after, &o->backoff_after_ms},
+	         {"backoff", a->backoff, &o->backoff_ms}};
+	size_t i;
+
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (d[i].arg != NULL &&
+		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
 			return cli_usage_error("--%s: bad duration '%s'",
-			                       names[i], d[i]);
-	o->gap_set = d[2] != NULL;
-	o->interval_set = d[0] != NULL;
-	if (d[1] != NULL && o->timeout_ms == 0)
+			                       d[i].name, d[i].arg);
+	o->gap_set = a->gap != NULL;
+	o->interval_set = a->interval != NULL;
+	if (a->timeout != NULL && o->timeout_ms == 0)
 		return cli_usage_error("--timeout must be more than 0");
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static int
@@ -889,19 +894,130 @@ plan(struct poller *p)
 }
 
 static int
-setup_units(struct options *o, const char *spec)
+check(struct options *o, const struct args *a)
 {
-	bool set[256];
-	char err[200];
-	int id;
+	char err[300];
+	int rc;
 
-	if (mb_parse_units(spec, set, o->bus.kind == MB_RTU ? MB_MAX_UNIT : 255,
-	                   err, sizeof(err)) < 0)
-		return cli_usage_error("--units: %s", err);
+	if (mb_parse_bus_units(a->bus, a->units, "1", &o->bus, o->unit_set, err,
+	                       sizeof(err)) < 0)
+		return cli_usage_error("%s", err);
+	if ((rc = parse_durations(o, a)) >= 0)
+		return rc;
+	if (a->format != NULL && strcmp(a->format, "csv") != 0 &&
+	    strcmp(a->format, "jsonl") != 0)
+		return cli_usage_error("--format: '%s' is not jsonl or csv",
+		                       a->format);
+	o->csv = a->format != NULL && strcmp(a->format, "csv") == 0;
+	if ((rc = cli_parse_max_rss(a->max_rss, &o->max_rss_kb)) >= 0)
+		return rc;
+	o->commands = a->commands;
+	if (a->commands != NULL && (a->map == NULL || !o->interval_set))
+		return cli_usage_error("--commands needs -m MAP and -i");
+	return CLI_CONTINUE;
+}
+
+/* Every option until the end, -r and -w kept in order. */
+static int
+next_options(poptContext con, struct args *a, struct cli_strings *strings,
+             char **reg, char **write)
+{
+	int rc;
+
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		cli_strings_update(strings);
+		if (rc == OPT_REG && a->nadhoc < MAX_ADHOC)
+			a->adhoc[a->nadhoc++] = *reg;
+		else if (rc == OPT_REG)
+			free(*reg);
+		if (rc == OPT_WRITE && a->nwrites < MAX_WRITES)
+			a->writes[a->nwrites++] = *write;
+		else if (rc == OPT_WRITE)
+			free(*write), a->too_many = true;
+		*reg = *write = NULL;
+	}
+	if ((rc = cli_finish_options(con, rc)) >= 0)
+		return rc;
+	if (poptPeekArg(con) != NULL)
+		return cli_usage_error("unexpected argument '%s'",
+		                       poptPeekArg(con));
+	return CLI_CONTINUE;
+}
+
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
+{
+	static char *reg, *write;
+	int rc;
+	struct poptOption table[] = {
+	    {"bus", 'b', POPT_ARG_STRING, &a->bus, CLI_OPT_STRING,
+	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
+	    {"units", 'u', POPT_ARG_STRING, &a->units, CLI_OPT_STRING,
+	     "unit ids: 1,2 or 1-5 (default 1)", "IDS"},
+	    {"map", 'm', POPT_ARG_STRING, &a->map, CLI_OPT_STRING,
+	     "register map: a CSV file or a short name", "MAP"},
+	    {"register", 'r', POPT_ARG_STRING, &reg, OPT_REG,
+	     "read ADDR[:TYPE[:SCALE]] without a map (repeatable)", "ADDR"},
+	    {"fc", '\0', POPT_ARG_STRING, &a->fc, CLI_OPT_STRING,
+	     "function of -r registers: input (default) or holding", "FC"},
+	    {"interval", 'i', POPT_ARG_STRING, &a->interval, CLI_OPT_STRING,
+	     "poll every DUR (default: once)", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o->count, 0, "stop after N polls",
+	     "N"},
+	    {"format", '\0', POPT_ARG_STRING, &a->format, CLI_OPT_STRING,
+	     "jsonl (default) or csv", "FMT"},
+	    {"timeout", '\0', POPT_ARG_STRING, &a->timeout, CLI_OPT_STRING,
+	     "response timeout (default 500ms)", "DUR"},
+	    {"gap", '\0', POPT_ARG_STRING, &a->gap, CLI_OPT_STRING,
+	     "least time between requests (default: the map's)", "DUR"},
+	    {"backoff-after", '\0', POPT_ARG_STRING, &a->backoff_after,
+	     CLI_OPT_STRING,
+	     "a unit failing this long is offline (default 30s)", "DUR"},
+	    {"backoff", '\0', POPT_ARG_STRING, &a->backoff, CLI_OPT_STRING,
+	     "retry an offline unit every DUR (default 60s)", "DUR"},
+	    {"write", 'w', POPT_ARG_STRING, &write, OPT_WRITE,
+	     "write a holding register, read it back, exit (repeatable)",
+	     "NAME=VALUE"},
+	    {"force", '\0', POPT_ARG_NONE, &a->force, 0,
+	     "--write what the map does not mark writable or allow", NULL},
+	    {"commands", '\0', POPT_ARG_STRING, &a->commands, CLI_OPT_STRING,
+	     "between polls, do the writes FIFO asks for (gw-publish)", "FIFO"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-read"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	*con = cli_context(argc, argv, table,
+	                   "[OPTION...] -b SPEC {-m MAP | -r ADDR...}", 0);
+	cli_strings_track_list(strings, &a->bus, &a->units, &a->map, &a->fc,
+	                       &a->format, &a->max_rss, &a->commands,
+	                       &a->interval, &a->timeout, &a->gap,
+	                       &a->backoff_after, &a->backoff, NULL);
+	if ((rc = next_options(*con, a, strings, &reg, &write)) >= 0)
+		return rc;
+	return check(o, a);
+}
+
+/* The registers, the writes or the plan, the units and the FIFO. */
+static int
+setup(struct poller *p, struct options *o, const struct args *a)
+{
+	int rc, id;
+
 	for (id = 0; id < 256; id++)
-		if (set[id])
-			o->units[o->nunits++].id = id;
-	return -1;
+		if (o->unit_set[id])
+			p->units[p->nunits++].id = id;
+	if ((rc = load_registers(p, a->map, (char **)a->adhoc, a->nadhoc,
+	                         a->fc ? a->fc : "input", a->nwrites > 0)) >=
+	        0 ||
+	    (rc = a->nwrites > 0
+	              ? setup_writes(p, (char **)a->writes,
+	                             a->nwrites + a->too_many, a->force)
+	              : plan(p)) >= 0)
+		return rc;
+	if (!o->gap_set)
+		o->gap_ms = p->map.min_gap_ms;
+	return open_commands(p);
 }
 
 int
@@ -909,119 +1025,14 @@ main(int argc, char **argv)
 {
 	static struct options o = {
 	    .timeout_ms = 500, .backoff_after_ms = 30000, .backoff_ms = 60000};
-	static struct poller p;
-	static const char *const dnames[5] = {"interval", "timeout", "gap",
-	                                      "backoff-after", "backoff"};
-	char *bus = NULL, *units = NULL, *map = NULL, *fc = NULL,
-	     *format = NULL, *max_rss = NULL, *reg = NULL, *adhoc[MAX_ADHOC];
-	char *d[5] = {NULL, NULL, NULL, NULL, NULL}, err[300];
-	char *write = NULL, *writes[MAX_WRITES], *commands = NULL;
+	static struct poller p = {.o = &o};
+	static struct args a;
 	struct cli_strings strings = {0};
-	int nadhoc = 0, nwrites = 0, force = 0, rc, i;
-	bool too_many = false;
-	struct poptOption table[] = {
-	    {"bus", 'b', POPT_ARG_STRING, &bus, CLI_OPT_STRING,
-	     "rtu:DEVICE[:BAUD[:8N1]] or tcp:HOST[:PORT]", "SPEC"},
-	    {"units", 'u', POPT_ARG_STRING, &units, CLI_OPT_STRING,
-	     "unit ids: 1,2 or 1-5 (default 1)", "IDS"},
-	    {"map", 'm', POPT_ARG_STRING, &map, CLI_OPT_STRING,
-	     "register map: a CSV file or a short name", "MAP"},
-	    {"register", 'r', POPT_ARG_STRING, &reg, OPT_REG,
-	     "read ADDR[:TYPE[:SCALE]] without a map (repeatable)", "ADDR"},
-	    {"fc", '\0', POPT_ARG_STRING, &fc, CLI_OPT_STRING,
-	     "function of -r registers: input (default) or holding", "FC"},
-	    {"interval", 'i', POPT_ARG_STRING, &d[0], CLI_OPT_STRING,
-	     "poll every DUR (default: once)", "DUR"},
-	    {"count", 'n', POPT_ARG_LONG, &o.count, 0, "stop after N polls",
-	     "N"},
-	    {"format", '\0', POPT_ARG_STRING, &format, CLI_OPT_STRING,
-	     "jsonl (default) or csv", "FMT"},
-	    {"timeout", '\0', POPT_ARG_STRING, &d[1], CLI_OPT_STRING,
-	     "response timeout (default 500ms)", "DUR"},
-	    {"gap", '\0', POPT_ARG_STRING, &d[2], CLI_OPT_STRING,
-	     "least time between requests (default: the map's)", "DUR"},
-	    {"backoff-after", '\0', POPT_ARG_STRING, &d[3], CLI_OPT_STRING,
-	     "a unit failing this long is offline (default 30s)", "DUR"},
-	    {"backoff", '\0', POPT_ARG_STRING, &d[4], CLI_OPT_STRING,
-	     "retry an offline unit every DUR (default 60s)", "DUR"},
-	    {"write", 'w', POPT_ARG_STRING, &write, OPT_WRITE,
-	     "write a holding register, read it back, exit (repeatable)",
-	     "NAME=VALUE"},
-	    {"force", '\0', POPT_ARG_NONE, &force, 0,
-	     "--write what the map does not mark writable or allow", NULL},
-	    {"commands", '\0', POPT_ARG_STRING, &commands, CLI_OPT_STRING,
-	     "between polls, do the writes FIFO asks for (gw-publish)", "FIFO"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
-	     "exit 3 when gw-read itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	poptContext con;
+	poptContext con = NULL;
+	int rc, i;
 
-	con = cli_context(argc, argv, table,
-	                  "[OPTION...] -b SPEC {-m MAP | -r ADDR...}", 0);
-	cli_strings_track(&strings, &bus);
-	cli_strings_track(&strings, &units);
-	cli_strings_track(&strings, &map);
-	cli_strings_track(&strings, &fc);
-	cli_strings_track(&strings, &format);
-	cli_strings_track(&strings, &max_rss);
-	cli_strings_track(&strings, &commands);
-	for (i = 0; i < 5; i++)
-		cli_strings_track(&strings, &d[i]);
-	while ((rc = poptGetNextOpt(con)) > 0) {
-		cli_strings_update(&strings);
-		if (rc == OPT_REG && nadhoc < MAX_ADHOC)
-			adhoc[nadhoc++] = reg;
-		else if (rc == OPT_REG)
-			free(reg);
-		if (rc == OPT_WRITE && nwrites < MAX_WRITES)
-			writes[nwrites++] = write;
-		else if (rc == OPT_WRITE)
-			free(write), too_many = true;
-		reg = write = NULL;
-	}
-	if ((rc = cli_finish_options(con, rc)) >= 0)
-		goto done;
-	if (poptPeekArg(con) != NULL) {
-		rc = cli_usage_error("unexpected argument '%s'",
-		                     poptPeekArg(con));
-		goto done;
-	}
-	if (bus == NULL) {
-		rc = cli_usage_error("which bus: give -b SPEC");
-		goto done;
-	}
-	if (mb_parse_bus(bus, &o.bus, err, sizeof(err)) < 0) {
-		rc = cli_usage_error("%s", err);
-		goto done;
-	}
-	if ((rc = setup_units(&o, units ? units : "1")) >= 0 ||
-	    (rc = parse_durations(&o, d, dnames)) >= 0)
-		goto done;
-	if (format != NULL && strcmp(format, "csv") != 0 &&
-	    strcmp(format, "jsonl") != 0) {
-		rc = cli_usage_error("--format: '%s' is not jsonl or csv",
-		                     format);
-		goto done;
-	}
-	o.csv = format != NULL && strcmp(format, "csv") == 0;
-	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
-		goto done;
-	o.commands = commands;
-	if (commands != NULL && (map == NULL || !o.interval_set)) {
-		rc = cli_usage_error("--commands needs -m MAP and -i");
-		goto done;
-	}
-	p.o = &o;
-	if ((rc = load_registers(&p, map, adhoc, nadhoc, fc ? fc : "input",
-	                         nwrites > 0)) >= 0 ||
-	    (rc = nwrites > 0
-	              ? setup_writes(&p, writes, nwrites + too_many, force)
-	              : plan(&p)) >= 0)
-		goto cleanup;
-	if (!o.gap_set)
-		o.gap_ms = p.map.min_gap_ms;
-	if ((rc = open_commands(&p)) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0 ||
+	    (rc = setup(&p, &o, &a)) >= 0)
 		goto cleanup;
 
 	cli_catch_stop_signals();
@@ -1029,29 +1040,21 @@ main(int argc, char **argv)
 	jsonl_writer_init(&p.out, stdout);
 	if (o.csv)
 		csv_header(&p);
-
-	rc = nwrites > 0 ? run_writes(&p) : loop(&p);
-	if (rc < 0 && !p.out.gone && errno != EPIPE) {
-		rc = cli_write_error();
-	} else if (rc < 0) {
-		rc = 0;
-	} else if (rc == 0 && !o.interval_set && p.any_failed) {
+	rc = jsonl_loop_exit(&p.out, a.nwrites > 0 ? run_writes(&p) : loop(&p));
+	if (rc == 0 && !o.interval_set && p.any_failed)
 		rc = CLI_EXIT_FAILURE; /* a one-shot read that failed */
-	}
 	disconnect(&p);
 	jsonl_writer_free(&p.out);
-	if (cli_close_stdout() != 0 && rc == 0)
-		rc = CLI_EXIT_FAILURE;
+	rc = cli_finish_stdout(rc);
 cleanup:
 	close_commands(&p);
 	free_writes(&p);
 	free(p.labels);
 	regmap_free(&p.map);
-done:
-	for (i = 0; i < nadhoc; i++)
-		free(adhoc[i]);
-	for (i = 0; i < nwrites; i++)
-		free(writes[i]);
+	for (i = 0; i < a.nadhoc; i++)
+		free(a.adhoc[i]);
+	for (i = 0; i < a.nwrites; i++)
+		free(a.writes[i]);
 	cli_strings_free(&strings);
 	poptFreeContext(con);
 	return rc;
