@@ -17,7 +17,6 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
-#include "procmem.h"
 #include "vbus.h"
 
 #define MAX_SERVICES 256
@@ -313,10 +312,8 @@ watch(struct watcher *w, double max_rss_kb)
 			break;
 		if (pfd[1].revents & (POLLERR | POLLHUP))
 			break; /* the reader went away: end quietly */
-		if (procmem_self_over(max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 	}
 	return w->failed ? CLI_EXIT_FAILURE : 0;
 }
@@ -376,7 +373,7 @@ struct args {
 	double max_rss_kb;
 };
 
-/* The options and operands make sense together; -1 to go on, else the
+/* The options and operands make sense together; CLI_CONTINUE, else the
  * exit code after the message. */
 static int
 check(struct args *a, struct watcher *w)
@@ -426,49 +423,56 @@ run(struct watcher *w, const struct args *a)
 	return watch(w, a->max_rss_kb);
 }
 
+static int
+parse(int argc, char **argv, struct args *a, struct watcher *w,
+      struct cli_strings *strings, poptContext *con)
+{
+	int rc;
+	struct poptOption table[] = {
+	    {"once", '\0', POPT_ARG_NONE, &a->once, 0,
+	     "print the current values and exit", NULL},
+	    {"get", '\0', POPT_ARG_NONE, &a->get, 0,
+	     "SERVICE PATH: print one value", NULL},
+	    {"set", '\0', POPT_ARG_NONE, &a->set, 0,
+	     "SERVICE PATH JSON: SetValue, print its result code", NULL},
+	    {"text", '\0', POPT_ARG_NONE, &a->text, 0, "add each value's text",
+	     NULL},
+	    {"timeout", '\0', POPT_ARG_STRING, &a->timeout, CLI_OPT_STRING,
+	     "how long a call may take (default 5s)", "DUR"},
+	    {"system", '\0', POPT_ARG_NONE, &a->system, 0, "use the system bus",
+	     NULL},
+	    {"session", '\0', POPT_ARG_NONE, &a->session, 0,
+	     "use the session bus", NULL},
+	    {"address", '\0', POPT_ARG_STRING, &a->address, CLI_OPT_STRING,
+	     "use the bus at ADDR", "ADDR"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "dbus-watch"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	*con = cli_context(argc, argv, table,
+	                   "[OPTION...] SERVICE-GLOB [PATH-GLOB...]\n"
+	                   "   or: dbus-watch --get SERVICE PATH\n"
+	                   "   or: dbus-watch --set SERVICE PATH JSON",
+	                   0);
+	cli_strings_track_list(strings, &a->address, &a->max_rss, &a->timeout,
+	                       NULL);
+	if ((rc = cli_parse_options(*con, strings)) >= 0)
+		return rc;
+	a->args = poptGetArgs(*con);
+	return check(a, w);
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct watcher w;
 	struct args a = {0};
 	struct cli_strings strings = {0};
+	poptContext con = NULL;
 	char err[512];
 	int rc;
-	struct poptOption table[] = {
-	    {"once", '\0', POPT_ARG_NONE, &a.once, 0,
-	     "print the current values and exit", NULL},
-	    {"get", '\0', POPT_ARG_NONE, &a.get, 0,
-	     "SERVICE PATH: print one value", NULL},
-	    {"set", '\0', POPT_ARG_NONE, &a.set, 0,
-	     "SERVICE PATH JSON: SetValue, print its result code", NULL},
-	    {"text", '\0', POPT_ARG_NONE, &a.text, 0, "add each value's text",
-	     NULL},
-	    {"timeout", '\0', POPT_ARG_STRING, &a.timeout, CLI_OPT_STRING,
-	     "how long a call may take (default 5s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &a.system, 0, "use the system bus",
-	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &a.session, 0,
-	     "use the session bus", NULL},
-	    {"address", '\0', POPT_ARG_STRING, &a.address, CLI_OPT_STRING,
-	     "use the bus at ADDR", "ADDR"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &a.max_rss, CLI_OPT_STRING,
-	     "exit 3 when dbus-watch itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	poptContext con;
 
-	con = cli_context(argc, argv, table,
-	                  "[OPTION...] SERVICE-GLOB [PATH-GLOB...]\n"
-	                  "   or: dbus-watch --get SERVICE PATH\n"
-	                  "   or: dbus-watch --set SERVICE PATH JSON",
-	                  0);
-	cli_strings_track(&strings, &a.address);
-	cli_strings_track(&strings, &a.max_rss);
-	cli_strings_track(&strings, &a.timeout);
-	if ((rc = cli_parse_options(con, &strings)) >= 0)
-		goto done;
-	a.args = poptGetArgs(con);
-	if ((rc = check(&a, &w)) >= 0)
+	if ((rc = parse(argc, argv, &a, &w, &strings, &con)) >= 0)
 		goto done;
 	w.bus.conn = vbus_connect(a.system    ? "system"
 	                          : a.session ? "session"
@@ -490,8 +494,7 @@ main(int argc, char **argv)
 		free(w.svc[i].owner);
 	}
 	jsonl_writer_free(&w.out);
-	if (cli_close_stdout() != 0 && rc == 0)
-		rc = CLI_EXIT_FAILURE;
+	rc = cli_finish_stdout(rc);
 	vbus_disconnect(w.bus.conn);
 done:
 	cli_strings_free(&strings);

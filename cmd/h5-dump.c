@@ -37,8 +37,9 @@ struct options {
 	const char *file, *group;
 	enum format format;
 	char delim;
-	char *names[H5_TABLE_MAX_COLS]; /* -d, NULL-terminated */
-	bool raw, index, minmax, stats, check, progress;
+	char *names[H5_TABLE_MAX_COLS];       /* -d, NULL-terminated */
+	int raw, index, minmax, stats, check; /* popt's flags */
+	bool progress;
 	bool has_from, has_to;
 	double from, to;
 	uint64_t every, downsample;
@@ -1133,57 +1134,73 @@ add_names(struct options *o, char *arg, char *store, size_t *used)
 	return -1;
 }
 
-enum {
-	ARG_FORMAT,
-	ARG_DELIM,
-	ARG_FROM,
-	ARG_TO,
-	ARG_EVERY,
-	ARG_DOWN,
-	ARG_DEADLINE,
-	NARG
+/* The option strings, named; NULL when not given. */
+struct args {
+	char *format, *delim, *from, *to, *every, *downsample, *deadline;
+	int progress;
 };
 
+/* What the strings say, into o; CLI_CONTINUE or a usage error's code. */
 static int
-parse(int argc, char **argv, struct options *o, poptContext *con,
-      struct cli_strings *strings)
+check_args(struct options *o, const struct args *a)
+{
+	int rc;
+
+	o->progress = (a->progress || isatty(2)) && !cli_common.quiet;
+	o->has_from = a->from != NULL;
+	o->has_to = a->to != NULL;
+	o->deadline_ms = 10000;
+	if (a->deadline != NULL &&
+	    cli_parse_duration(a->deadline, &o->deadline_ms) < 0)
+		return cli_usage_error("--deadline: bad duration '%s'",
+		                       a->deadline);
+	if ((rc = parse_format(o, a->format, a->delim)) >= 0 ||
+	    (rc = parse_bound("--from", a->from, o->index, &o->from)) >= 0 ||
+	    (rc = parse_bound("--to", a->to, o->index, &o->to)) >= 0 ||
+	    (rc = parse_count("--every", a->every, &o->every)) >= 0 ||
+	    (rc = parse_count("--downsample", a->downsample, &o->downsample)) >=
+	        0)
+		return rc;
+	return check_modes(o);
+}
+
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
 {
 	static char store[H5_TABLE_MAX_COLS * H5_NAME_MAX];
-	static char *a[NARG];
-	static int flags[7];
 	size_t used = 0;
 	char *arg;
-	int rc, i;
+	int rc;
 	struct poptOption table[] = {
-	    {"format", 'f', POPT_ARG_STRING, &a[ARG_FORMAT], CLI_OPT_STRING,
+	    {"format", 'f', POPT_ARG_STRING, &a->format, CLI_OPT_STRING,
 	     "jsonl, csv or tree (describe on a terminal)", "FMT"},
-	    {"delimiter", '\0', POPT_ARG_STRING, &a[ARG_DELIM], CLI_OPT_STRING,
+	    {"delimiter", '\0', POPT_ARG_STRING, &a->delim, CLI_OPT_STRING,
 	     "CSV field separator (default ','; 'tab')", "C"},
 	    {"dataset", 'd', POPT_ARG_STRING, NULL, 'd',
 	     "stream only these datasets of the group (repeat or list)",
 	     "NAME"},
-	    {"raw", '\0', POPT_ARG_NONE, &flags[0], 0,
+	    {"raw", '\0', POPT_ARG_NONE, &o->raw, 0,
 	     "raw integers: no gain and offset", NULL},
-	    {"from", '\0', POPT_ARG_STRING, &a[ARG_FROM], CLI_OPT_STRING,
+	    {"from", '\0', POPT_ARG_STRING, &a->from, CLI_OPT_STRING,
 	     "start at this time from the recording's start (or row)", "T"},
-	    {"to", '\0', POPT_ARG_STRING, &a[ARG_TO], CLI_OPT_STRING,
+	    {"to", '\0', POPT_ARG_STRING, &a->to, CLI_OPT_STRING,
 	     "stop before this time from the start (or row)", "T"},
-	    {"index", '\0', POPT_ARG_NONE, &flags[1], 0,
+	    {"index", '\0', POPT_ARG_NONE, &o->index, 0,
 	     "--from and --to are row indexes", NULL},
-	    {"every", '\0', POPT_ARG_STRING, &a[ARG_EVERY], CLI_OPT_STRING,
+	    {"every", '\0', POPT_ARG_STRING, &a->every, CLI_OPT_STRING,
 	     "keep every Nth row", "N"},
-	    {"downsample", '\0', POPT_ARG_STRING, &a[ARG_DOWN], CLI_OPT_STRING,
-	     "mean of each N rows", "N"},
-	    {"minmax", '\0', POPT_ARG_NONE, &flags[2], 0,
+	    {"downsample", '\0', POPT_ARG_STRING, &a->downsample,
+	     CLI_OPT_STRING, "mean of each N rows", "N"},
+	    {"minmax", '\0', POPT_ARG_NONE, &o->minmax, 0,
 	     "with --downsample: min and max of each block", NULL},
-	    {"stats", '\0', POPT_ARG_NONE, &flags[3], 0,
+	    {"stats", '\0', POPT_ARG_NONE, &o->stats, 0,
 	     "count, min, max, mean, std per field and energy", NULL},
-	    {"check", '\0', POPT_ARG_NONE, &flags[4], 0,
+	    {"check", '\0', POPT_ARG_NONE, &o->check, 0,
 	     "check the shepherd layout; exit 4 when invalid", NULL},
-	    {"progress", '\0', POPT_ARG_NONE, &flags[5], 0,
+	    {"progress", '\0', POPT_ARG_NONE, &a->progress, 0,
 	     "percent and rows/s on stderr (default on a terminal)", NULL},
-	    {"deadline", '\0', POPT_ARG_STRING, &a[ARG_DEADLINE],
-	     CLI_OPT_STRING,
+	    {"deadline", '\0', POPT_ARG_STRING, &a->deadline, CLI_OPT_STRING,
 	     "a corrupt file that stalls libhdf5 this long fails (10s; 0 "
 	     "reads in-process)",
 	     "DUR"},
@@ -1191,8 +1208,8 @@ parse(int argc, char **argv, struct options *o, poptContext *con,
 	    POPT_TABLEEND};
 
 	*con = cli_context(argc, argv, table, "[OPTION...] FILE [GROUP]", 0);
-	for (i = 0; i < NARG; i++)
-		cli_strings_track(strings, &a[i]);
+	cli_strings_track_list(strings, &a->format, &a->delim, &a->from, &a->to,
+	                       &a->every, &a->downsample, &a->deadline, NULL);
 	while ((rc = poptGetNextOpt(*con)) > 0) {
 		cli_strings_update(strings);
 		if (rc != 'd')
@@ -1209,28 +1226,7 @@ parse(int argc, char **argv, struct options *o, poptContext *con,
 	o->group = poptGetArg(*con);
 	if (poptPeekArg(*con) != NULL)
 		return cli_usage_error("one FILE and one GROUP at most");
-	o->raw = flags[0];
-	o->index = flags[1];
-	o->minmax = flags[2];
-	o->stats = flags[3];
-	o->check = flags[4];
-	o->progress = (flags[5] || isatty(2)) && !cli_common.quiet;
-	o->has_from = a[ARG_FROM] != NULL;
-	o->has_to = a[ARG_TO] != NULL;
-	o->deadline_ms = 10000;
-	if (a[ARG_DEADLINE] != NULL &&
-	    cli_parse_duration(a[ARG_DEADLINE], &o->deadline_ms) < 0)
-		return cli_usage_error("--deadline: bad duration '%s'",
-		                       a[ARG_DEADLINE]);
-	if ((rc = parse_format(o, a[ARG_FORMAT], a[ARG_DELIM])) >= 0 ||
-	    (rc = parse_bound("--from", a[ARG_FROM], o->index, &o->from)) >=
-	        0 ||
-	    (rc = parse_bound("--to", a[ARG_TO], o->index, &o->to)) >= 0 ||
-	    (rc = parse_count("--every", a[ARG_EVERY], &o->every)) >= 0 ||
-	    (rc = parse_count("--downsample", a[ARG_DOWN], &o->downsample)) >=
-	        0)
-		return rc;
-	return check_modes(o);
+	return check_args(o, a);
 }
 
 static int
@@ -1291,11 +1287,12 @@ main(int argc, char **argv)
 {
 	static struct options o;
 	static struct dump d;
+	struct args a = {NULL};
 	struct cli_strings strings = {0};
 	poptContext con = NULL;
 	int rc;
 
-	if ((rc = parse(argc, argv, &o, &con, &strings)) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
 	if (watched_child_ended(&o, &rc))
 		goto done;

@@ -1450,6 +1450,112 @@ emit(struct context *c, const struct leak_result *r)
 	                               : CLI_EXIT_FAILURE;
 }
 
+/* Every option into o, with its checks; CLI_CONTINUE or an exit code. */
+static int
+parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
+      poptContext *con)
+{
+	double unused;
+	bool suffix;
+	int rc;
+	struct poptOption table[] = {
+	    {"field", 'f', POPT_ARG_STRING, &o->field, CLI_OPT_STRING,
+	     "the numeric field to judge (default anon_kb, else rss_kb)",
+	     "NAME"},
+	    {"falling", '\0', POPT_ARG_NONE, &o->falling, 0,
+	     "a falling field is the problem (free memory)", NULL},
+	    {"rising", '\0', POPT_ARG_NONE, &o->rising, 0,
+	     "a rising field is the problem (the default)", NULL},
+	    {"pid", 'p', POPT_ARG_LONG, &o->pid, 0,
+	     "only records of process PID", "PID"},
+	    {"limit", '\0', POPT_ARG_STRING, &o->limit_arg, CLI_OPT_STRING,
+	     "memory limit: oom_imminent when the trend reaches it", "SIZE"},
+	    {"horizon", '\0', POPT_ARG_STRING, &o->horizon_arg, CLI_OPT_STRING,
+	     "how far ahead --limit looks (default 24h)", "DUR"},
+	    {"events", '\0', POPT_ARG_STRING, &o->events, CLI_OPT_STRING,
+	     "JSONL whose \"ok\": false records mark fault periods", "FILE"},
+	    {"json", '\0', POPT_ARG_NONE, &o->json, 0,
+	     "print one JSON verdict object instead of the report", NULL},
+	    {"svg", '\0', POPT_ARG_STRING, &o->svg, CLI_OPT_STRING,
+	     "draw the series, envelope and trend into FILE", "FILE"},
+	    {"alpha", '\0', POPT_ARG_DOUBLE, &o->rules.alpha, 0,
+	     "significance level of the trend test (default 0.01)", "P"},
+	    {"min-rate", '\0', POPT_ARG_DOUBLE, &o->rules.min_rate, 0,
+	     "growth below PCT %/day of the level is steady (default 1)",
+	     "PCT"},
+	    {"min-samples", '\0', POPT_ARG_LONG, &o->min_samples, 0,
+	     "fewer samples are insufficient_data (default 10)", "N"},
+	    {"settle-ratio", '\0', POPT_ARG_DOUBLE, &o->rules.settle_ratio, 0,
+	     "tail/head slope below R is settling (default 0.25)", "R"},
+	    {"envelope-share", '\0', POPT_ARG_DOUBLE, &o->rules.envelope_share,
+	     0, "a leak lifts the floor by S of the trend (default 0.5)", "S"},
+	    {"step-share", '\0', POPT_ARG_DOUBLE, &o->rules.step_share, 0,
+	     "steps carrying S of the rise suggest fragmentation (0.8)", "S"},
+	    {"windows", '\0', POPT_ARG_LONG, &o->windows, 0,
+	     "windows of the envelopes (default 16)", "N"},
+	    {"warmup", '\0', POPT_ARG_STRING, &o->warmup_arg, CLI_OPT_STRING,
+	     "leave out DUR after the process start (default auto)", "DUR"},
+	    {"penalty", '\0', POPT_ARG_DOUBLE, &o->rules.penalty, 0,
+	     "cost of one more regime, in BIC units (default 20)", "X"},
+	    {"material", '\0', POPT_ARG_DOUBLE, &o->rules.material, 0,
+	     "least rise of a growth episode, in noise sds (default 3)", "K"},
+	    {"max-line", '\0', POPT_ARG_STRING, &o->max_line_arg,
+	     CLI_OPT_STRING, "skip input lines longer than SIZE (default 1M)",
+	     "SIZE"},
+	    {"format", '\0', POPT_ARG_STRING, &o->format_arg, CLI_OPT_STRING,
+	     "input: auto (default), jsonl, psrecord, mprof, prmon or csv",
+	     "FMT"},
+	    {"child", '\0', POPT_ARG_LONG, &o->child, 0,
+	     "mprof: judge the CHLD lines of IDX, not MEM", "IDX"},
+	    {"alloc-field", '\0', POPT_ARG_STRING, &o->alloc_field,
+	     CLI_OPT_STRING,
+	     "the process's own live allocations (KiB), against the heap",
+	     "NAME"},
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	leak_rules_default(&o->rules);
+	*con = cli_context(argc, argv, table, "[OPTION...] [FILE...]", 0);
+	cli_strings_track_list(strings, &o->field, &o->limit_arg,
+	                       &o->horizon_arg, &o->events, &o->svg,
+	                       &o->warmup_arg, &o->max_line_arg, &o->format_arg,
+	                       &o->alloc_field, NULL);
+	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
+	    (rc = check_rules(o)) >= 0)
+		return rc;
+	if (o->limit_arg != NULL &&
+	    cli_parse_size(o->limit_arg, &unused, &suffix) < 0)
+		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
+	if (o->pid < 0)
+		return cli_usage_error("--pid: bad process id %ld", o->pid);
+	return CLI_CONTINUE;
+}
+
+/* The input read into c's stream, checked and flushed: 0, or -1 after
+ * the message. */
+static int
+read_all(struct context *c, const char **files)
+{
+	const struct options *o = c->o;
+
+	if (o->events != NULL &&
+	    read_faults(o->events, o->max_line, &c->faults) < 0)
+		return -1;
+	if (read_inputs(c, files) < 0)
+		return -1;
+	if (c->st.interleaved) {
+		warnx("records of several processes interleave (pid %.0f "
+		      "comes back): pick one with --pid",
+		      c->st.interleaved_pid);
+		return -1;
+	}
+	if (c->field == NULL)
+		c->field = "rss_kb";
+	summarize_input(c);
+	leak_series_flush(&c->st.series);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1457,97 +1563,18 @@ main(int argc, char **argv)
 	                           .min_samples = 10,
 	                           .max_line = JSONL_MAX_LINE,
 	                           .child = -1};
-	struct cli_strings strings = {0};
 	static struct context c;
+	struct cli_strings strings = {0};
 	struct leak_result res;
-	struct poptOption table[] = {
-	    {"field", 'f', POPT_ARG_STRING, &o.field, CLI_OPT_STRING,
-	     "the numeric field to judge (default anon_kb, else rss_kb)",
-	     "NAME"},
-	    {"falling", '\0', POPT_ARG_NONE, &o.falling, 0,
-	     "a falling field is the problem (free memory)", NULL},
-	    {"rising", '\0', POPT_ARG_NONE, &o.rising, 0,
-	     "a rising field is the problem (the default)", NULL},
-	    {"pid", 'p', POPT_ARG_LONG, &o.pid, 0,
-	     "only records of process PID", "PID"},
-	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, CLI_OPT_STRING,
-	     "memory limit: oom_imminent when the trend reaches it", "SIZE"},
-	    {"horizon", '\0', POPT_ARG_STRING, &o.horizon_arg, CLI_OPT_STRING,
-	     "how far ahead --limit looks (default 24h)", "DUR"},
-	    {"events", '\0', POPT_ARG_STRING, &o.events, CLI_OPT_STRING,
-	     "JSONL whose \"ok\": false records mark fault periods", "FILE"},
-	    {"json", '\0', POPT_ARG_NONE, &o.json, 0,
-	     "print one JSON verdict object instead of the report", NULL},
-	    {"svg", '\0', POPT_ARG_STRING, &o.svg, CLI_OPT_STRING,
-	     "draw the series, envelope and trend into FILE", "FILE"},
-	    {"alpha", '\0', POPT_ARG_DOUBLE, &o.rules.alpha, 0,
-	     "significance level of the trend test (default 0.01)", "P"},
-	    {"min-rate", '\0', POPT_ARG_DOUBLE, &o.rules.min_rate, 0,
-	     "growth below PCT %/day of the level is steady (default 1)",
-	     "PCT"},
-	    {"min-samples", '\0', POPT_ARG_LONG, &o.min_samples, 0,
-	     "fewer samples are insufficient_data (default 10)", "N"},
-	    {"settle-ratio", '\0', POPT_ARG_DOUBLE, &o.rules.settle_ratio, 0,
-	     "tail/head slope below R is settling (default 0.25)", "R"},
-	    {"envelope-share", '\0', POPT_ARG_DOUBLE, &o.rules.envelope_share,
-	     0, "a leak lifts the floor by S of the trend (default 0.5)", "S"},
-	    {"step-share", '\0', POPT_ARG_DOUBLE, &o.rules.step_share, 0,
-	     "steps carrying S of the rise suggest fragmentation (0.8)", "S"},
-	    {"windows", '\0', POPT_ARG_LONG, &o.windows, 0,
-	     "windows of the envelopes (default 16)", "N"},
-	    {"warmup", '\0', POPT_ARG_STRING, &o.warmup_arg, CLI_OPT_STRING,
-	     "leave out DUR after the process start (default auto)", "DUR"},
-	    {"penalty", '\0', POPT_ARG_DOUBLE, &o.rules.penalty, 0,
-	     "cost of one more regime, in BIC units (default 20)", "X"},
-	    {"material", '\0', POPT_ARG_DOUBLE, &o.rules.material, 0,
-	     "least rise of a growth episode, in noise sds (default 3)", "K"},
-	    {"max-line", '\0', POPT_ARG_STRING, &o.max_line_arg, CLI_OPT_STRING,
-	     "skip input lines longer than SIZE (default 1M)", "SIZE"},
-	    {"format", '\0', POPT_ARG_STRING, &o.format_arg, CLI_OPT_STRING,
-	     "input: auto (default), jsonl, psrecord, mprof, prmon or csv",
-	     "FMT"},
-	    {"child", '\0', POPT_ARG_LONG, &o.child, 0,
-	     "mprof: judge the CHLD lines of IDX, not MEM", "IDX"},
-	    {"alloc-field", '\0', POPT_ARG_STRING, &o.alloc_field,
-	     CLI_OPT_STRING,
-	     "the process's own live allocations (KiB), against the heap",
-	     "NAME"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
-	const char **files;
-	poptContext con;
-	double sign, unused;
-	bool suffix;
+	poptContext con = NULL;
+	double sign;
 	int rc;
 
-	leak_rules_default(&o.rules);
-	con = cli_context(argc, argv, table, "[OPTION...] [FILE...]", 0);
-	cli_strings_track(&strings, &o.field);
-	cli_strings_track(&strings, &o.limit_arg);
-	cli_strings_track(&strings, &o.horizon_arg);
-	cli_strings_track(&strings, &o.events);
-	cli_strings_track(&strings, &o.svg);
-	cli_strings_track(&strings, &o.warmup_arg);
-	cli_strings_track(&strings, &o.max_line_arg);
-	cli_strings_track(&strings, &o.format_arg);
-	cli_strings_track(&strings, &o.alloc_field);
-	if ((rc = cli_parse_options(con, &strings)) >= 0 ||
-	    (rc = check_rules(&o)) >= 0)
+	if ((rc = parse(argc, argv, &o, &strings, &con)) >= 0)
 		goto done;
-	if (o.limit_arg != NULL &&
-	    cli_parse_size(o.limit_arg, &unused, &suffix) < 0) {
-		rc = cli_usage_error("--limit: bad size '%s'", o.limit_arg);
-		goto done;
-	}
-	if (o.pid < 0) {
-		rc = cli_usage_error("--pid: bad process id %ld", o.pid);
-		goto done;
-	}
-	files = poptGetArgs(con);
 	sign = o.falling || (!o.rising && o.field && leak_field_falls(o.field))
 	           ? -1
 	           : 1;
-
 	c.o = &o;
 	c.rules = o.rules;
 	c.field = o.field;
@@ -1555,21 +1582,8 @@ main(int argc, char **argv)
 	if (leak_stream_init(&c.st, sign, &c.rules) < 0)
 		err(1, "out of memory");
 	rc = CLI_EXIT_FAILURE;
-	if (o.events != NULL &&
-	    read_faults(o.events, o.max_line, &c.faults) < 0)
+	if (read_all(&c, poptGetArgs(con)) < 0)
 		goto cleanup;
-	if (read_inputs(&c, files) < 0)
-		goto cleanup;
-	if (c.st.interleaved) {
-		warnx("records of several processes interleave (pid %.0f "
-		      "comes back): pick one with --pid",
-		      c.st.interleaved_pid);
-		goto cleanup;
-	}
-	if (c.field == NULL)
-		c.field = "rss_kb";
-	summarize_input(&c);
-	leak_series_flush(&c.st.series);
 	if (apply_limit(&c) < 0 ||
 	    leak_classify(&c.st.series, &c.rules, &c.faults, &res) < 0) {
 		warn("classify");

@@ -43,6 +43,7 @@ struct options {
 	long count;
 	int pss, children, wait;
 	const char *limit_field;
+	const struct procmem_field *limit_f; /* of limit_field */
 	char *limit_arg;
 	double limit;
 	int action; /* a signal number, or ACTION_EXIT */
@@ -62,35 +63,6 @@ on_signal(int sig)
 		child_changed = 1;
 	else
 		stop_signal = sig;
-}
-
-static const char *const limit_fields[] = {
-    "rss_kb", "anon_kb", "file_kb", "shmem_kb", "swap_kb", "vsz_kb",
-    "hwm_kb", "threads", "fds",     "pss_kb",   "uss_kb",  "nproc"};
-
-static long
-field_value(const struct procmem_sample *s, const char *field)
-{
-	const long values[] = {s->rss_kb,  s->anon_kb, s->file_kb, s->shmem_kb,
-	                       s->swap_kb, s->vsz_kb,  s->hwm_kb,  s->threads,
-	                       s->fds,     s->pss_kb,  s->uss_kb,  s->nproc};
-	size_t i;
-
-	for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++)
-		if (strcmp(field, limit_fields[i]) == 0)
-			return values[i];
-	return -1;
-}
-
-static bool
-known_field(const char *field)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(limit_fields) / sizeof(limit_fields[0]); i++)
-		if (strcmp(field, limit_fields[i]) == 0)
-			return true;
-	return false;
 }
 
 static void
@@ -144,28 +116,30 @@ write_maps(struct jsonl_writer *w, const struct smaps_totals *m)
 	jsonl_object_close(w);
 }
 
+/* The counters that come with with (procmem_fields), in their order. */
+static void
+put_counters(struct jsonl_writer *w, const struct procmem_sample *s, int with)
+{
+	size_t i;
+
+	for (i = 0; i < procmem_nfields; i++)
+		if (procmem_fields[i].with == with)
+			put_counter(w, procmem_fields[i].name,
+			            procmem_field_value(s, &procmem_fields[i]));
+}
+
 static int
 write_sample(struct jsonl_writer *w, const struct target *t,
              const struct procmem_sample *s, const struct options *o,
              const struct smaps_totals *maps)
 {
 	begin_record(w, t);
-	put_counter(w, "rss_kb", s->rss_kb);
-	put_counter(w, "anon_kb", s->anon_kb);
-	put_counter(w, "file_kb", s->file_kb);
-	put_counter(w, "shmem_kb", s->shmem_kb);
-	put_counter(w, "swap_kb", s->swap_kb);
-	put_counter(w, "vsz_kb", s->vsz_kb);
-	put_counter(w, "hwm_kb", s->hwm_kb);
-	put_counter(w, "threads", s->threads);
-	put_counter(w, "fds", s->fds);
+	put_counters(w, s, 0);
 	jsonl_double(w, "age_s", procmem_age_seconds(t->proc.start_ticks));
-	if (o->pss) {
-		put_counter(w, "pss_kb", s->pss_kb);
-		put_counter(w, "uss_kb", s->uss_kb);
-	}
+	if (o->pss)
+		put_counters(w, s, PROCMEM_PSS);
 	if (o->children)
-		jsonl_int(w, "nproc", s->nproc);
+		put_counters(w, s, PROCMEM_FIELD_TREE);
 	if (maps != NULL)
 		write_maps(w, maps);
 	return jsonl_end(w);
@@ -248,15 +222,15 @@ validate(struct options *o)
 		    "-p, -N and -- COMMAND exclude each other");
 	if (o->interval_ms == 0)
 		return cli_usage_error("--interval must be more than 0");
-	if (!known_field(o->limit_field))
+	if ((o->limit_f = procmem_field_named(o->limit_field)) == NULL)
 		return cli_usage_error("--limit-field: unknown field '%s'",
 		                       o->limit_field);
-	if (!o->pss && (strcmp(o->limit_field, "pss_kb") == 0 ||
-	                strcmp(o->limit_field, "uss_kb") == 0))
+	if (!o->pss && o->limit_f->with == PROCMEM_PSS)
 		return cli_usage_error("--limit-field %s needs --pss",
 		                       o->limit_field);
-	if (!o->children && strcmp(o->limit_field, "nproc") == 0)
-		return cli_usage_error("--limit-field nproc needs --children");
+	if (!o->children && o->limit_f->with == PROCMEM_FIELD_TREE)
+		return cli_usage_error("--limit-field %s needs --children",
+		                       o->limit_field);
 	if (o->limit_arg != NULL &&
 	    cli_parse_field_limit(o->limit_field, o->limit_arg, &o->limit) < 0)
 		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
@@ -420,7 +394,7 @@ sample_target(struct state *st, struct target *t, const struct options *o,
 		warn("cannot scan the process tree of %d", (int)t->proc.pid);
 	if (write_sample(&st->out, t, &s, o, read_maps(st, t, o)) < 0)
 		return -1;
-	value = field_value(&s, o->limit_field);
+	value = procmem_field_value(&s, o->limit_f);
 	if (o->limit_arg == NULL || value < 0)
 		return 0;
 	if ((double)value < o->limit) {
@@ -585,10 +559,8 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 		samples++;
 		if (finished(st, o, samples, now - start))
 			return 0;
-		if (procmem_self_over(o->max_rss_kb)) {
-			warnx("own RSS above --max-rss");
+		if (cli_over_max_rss(o->max_rss_kb))
 			return CLI_EXIT_LIMIT;
-		}
 		tick += o->interval_ms;
 		if (tick < now) /* suspended or very late: skip missed ticks */
 			tick = now + o->interval_ms;
@@ -712,100 +684,103 @@ setup_signals(sigset_t *blocked, sigset_t *unblocked)
 	sigprocmask(SIG_BLOCK, blocked, unblocked);
 }
 
+/* The option strings of their own, named; NULL when not given. */
+struct args {
+	char *interval, *duration, *grace, *max_rss, *limit_field;
+};
+
+/* Every option into o, with its checks; CLI_CONTINUE or an exit code. */
+static int
+parse(int argc, char **argv, struct options *o, struct args *a,
+      struct cli_strings *strings, poptContext *con)
+{
+	static char *pid;
+	int rc;
+	struct poptOption table[] = {
+	    {"pid", 'p', POPT_ARG_STRING, &pid, OPT_PID,
+	     "watch process PID (repeatable, or a comma list)", "PID"},
+	    {"name", 'N', POPT_ARG_STRING, &o->name, CLI_OPT_STRING,
+	     "watch the process named NAME (comm or argv[0]), following "
+	     "restarts",
+	     "NAME"},
+	    {"wait", '\0', POPT_ARG_NONE, &o->wait, 0,
+	     "with -N: wait for the process to appear", NULL},
+	    {"interval", 'i', POPT_ARG_STRING, &a->interval, CLI_OPT_STRING,
+	     "time between samples (default 1s)", "DUR"},
+	    {"count", 'n', POPT_ARG_LONG, &o->count, 0, "stop after N samples",
+	     "N"},
+	    {"duration", 'd', POPT_ARG_STRING, &a->duration, CLI_OPT_STRING,
+	     "stop after DUR", "DUR"},
+	    {"pss", '\0', POPT_ARG_NONE, &o->pss, 0,
+	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
+	    {"children", '\0', POPT_ARG_NONE, &o->children, 0,
+	     "sum the whole process tree, add nproc", NULL},
+	    {"maps", '\0', POPT_ARG_NONE, &o->maps, 0,
+	     "add \"maps\": memory by mapping class, from smaps", NULL},
+	    {"maps-every", '\0', POPT_ARG_LONG, &o->maps_every, 0,
+	     "with --maps: every N samples (default: about once a minute)",
+	     "N"},
+	    {"limit", '\0', POPT_ARG_STRING, &o->limit_arg, CLI_OPT_STRING,
+	     "watchdog: act when the limit field reaches SIZE", "SIZE"},
+	    {"limit-field", '\0', POPT_ARG_STRING, &a->limit_field,
+	     CLI_OPT_STRING, "field the limit applies to (default rss_kb)",
+	     "FIELD"},
+	    {"action", '\0', POPT_ARG_STRING, &o->action_arg, CLI_OPT_STRING,
+	     "on the limit: exit, term (default), kill or a signal name",
+	     "ACTION"},
+	    {"grace", '\0', POPT_ARG_STRING, &a->grace, CLI_OPT_STRING,
+	     "after term, send KILL when still alive after DUR (10s)", "DUR"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "rss-watch"),
+	    CLI_COMMON_OPTIONS,
+	    POPT_TABLEEND};
+
+	o->action = SIGTERM;
+	*con = cli_context(argc, argv, table,
+	                   "[OPTION...] {-p PID | -N NAME | [--] "
+	                   "COMMAND [ARG...]}",
+	                   POPT_CONTEXT_POSIXMEHARDER);
+	cli_strings_track_list(strings, &pid, &o->name, &a->interval,
+	                       &a->duration, &o->limit_arg, &a->limit_field,
+	                       &o->action_arg, &a->grace, &a->max_rss, NULL);
+	while ((rc = poptGetNextOpt(*con)) > 0) {
+		cli_strings_update(strings);
+		if (rc == OPT_PID && parse_pids(o, pid) < 0)
+			return cli_usage_error("--pid: bad process id '%s'",
+			                       pid);
+	}
+	cli_strings_update(strings);
+	if ((rc = cli_finish_options(*con, rc)) >= 0)
+		return rc;
+	o->command = (char **)poptGetArgs(*con);
+	o->limit_field = a->limit_field ? a->limit_field : "rss_kb";
+	if ((rc = parse_durations(o, a->interval ? a->interval : "1s",
+	                          a->duration, a->grace ? a->grace : "10s")) >=
+	        0 ||
+	    (rc = validate(o)) >= 0)
+		return rc;
+	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
+}
+
 int
 main(int argc, char **argv)
 {
 	static struct options o;
 	static struct state st;
-	char *interval = NULL, *duration = NULL, *grace = NULL, *max_rss = NULL,
-	     *limit_field = NULL, *arg = NULL;
+	struct args a = {NULL};
 	struct cli_strings strings = {0};
-	struct poptOption table[] = {
-	    {"pid", 'p', POPT_ARG_STRING, &arg, OPT_PID,
-	     "watch process PID (repeatable, or a comma list)", "PID"},
-	    {"name", 'N', POPT_ARG_STRING, &o.name, CLI_OPT_STRING,
-	     "watch the process named NAME (comm or argv[0]), following "
-	     "restarts",
-	     "NAME"},
-	    {"wait", '\0', POPT_ARG_NONE, &o.wait, 0,
-	     "with -N: wait for the process to appear", NULL},
-	    {"interval", 'i', POPT_ARG_STRING, &interval, CLI_OPT_STRING,
-	     "time between samples (default 1s)", "DUR"},
-	    {"count", 'n', POPT_ARG_LONG, &o.count, 0, "stop after N samples",
-	     "N"},
-	    {"duration", 'd', POPT_ARG_STRING, &duration, CLI_OPT_STRING,
-	     "stop after DUR", "DUR"},
-	    {"pss", '\0', POPT_ARG_NONE, &o.pss, 0,
-	     "add pss_kb and uss_kb from smaps_rollup (costly)", NULL},
-	    {"children", '\0', POPT_ARG_NONE, &o.children, 0,
-	     "sum the whole process tree, add nproc", NULL},
-	    {"maps", '\0', POPT_ARG_NONE, &o.maps, 0,
-	     "add \"maps\": memory by mapping class, from smaps", NULL},
-	    {"maps-every", '\0', POPT_ARG_LONG, &o.maps_every, 0,
-	     "with --maps: every N samples (default: about once a minute)",
-	     "N"},
-	    {"limit", '\0', POPT_ARG_STRING, &o.limit_arg, CLI_OPT_STRING,
-	     "watchdog: act when the limit field reaches SIZE", "SIZE"},
-	    {"limit-field", '\0', POPT_ARG_STRING, &limit_field, CLI_OPT_STRING,
-	     "field the limit applies to (default rss_kb)", "FIELD"},
-	    {"action", '\0', POPT_ARG_STRING, &o.action_arg, CLI_OPT_STRING,
-	     "on the limit: exit, term (default), kill or a signal name",
-	     "ACTION"},
-	    {"grace", '\0', POPT_ARG_STRING, &grace, CLI_OPT_STRING,
-	     "after term, send KILL when still alive after DUR (10s)", "DUR"},
-	    {"max-rss", '\0', POPT_ARG_STRING, &max_rss, CLI_OPT_STRING,
-	     "exit 3 when rss-watch itself grows past SIZE", "SIZE"},
-	    CLI_COMMON_OPTIONS,
-	    POPT_TABLEEND};
 	sigset_t blocked, unblocked;
-	poptContext con;
+	poptContext con = NULL;
 	int rc, i;
 
-	o.action = SIGTERM;
-	con = cli_context(argc, argv, table,
-	                  "[OPTION...] {-p PID | -N NAME | [--] "
-	                  "COMMAND [ARG...]}",
-	                  POPT_CONTEXT_POSIXMEHARDER);
-	cli_strings_track(&strings, &arg);
-	cli_strings_track(&strings, &o.name);
-	cli_strings_track(&strings, &interval);
-	cli_strings_track(&strings, &duration);
-	cli_strings_track(&strings, &o.limit_arg);
-	cli_strings_track(&strings, &limit_field);
-	cli_strings_track(&strings, &o.action_arg);
-	cli_strings_track(&strings, &grace);
-	cli_strings_track(&strings, &max_rss);
-	while ((rc = poptGetNextOpt(con)) > 0) {
-		cli_strings_update(&strings);
-		if (rc == OPT_PID && parse_pids(&o, arg) < 0) {
-			rc = cli_usage_error("--pid: bad process id '%s'", arg);
-			goto done;
-		}
-	}
-	cli_strings_update(&strings);
-	if ((rc = cli_finish_options(con, rc)) >= 0)
+	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
-	o.command = (char **)poptGetArgs(con);
-	o.limit_field = limit_field ? limit_field : "rss_kb";
-	if ((rc = parse_durations(&o, interval ? interval : "1s", duration,
-	                          grace ? grace : "10s")) >= 0 ||
-	    (rc = validate(&o)) >= 0)
-		goto done;
-	if ((rc = cli_parse_max_rss(max_rss, &o.max_rss_kb)) >= 0)
-		goto done;
-
 	setup_signals(&blocked, &unblocked);
 	jsonl_writer_init(&st.out, stdout);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((rc = acquire(&st, &o, &unblocked)) >= 0)
 		goto cleanup;
 
-	rc = loop(&st, &o, &unblocked);
-	if (rc < 0 && !st.out.gone) {
-		rc = cli_write_error();
-	} else if (rc < 0) {
-		rc = 0; /* the reader went away: end quietly */
-	}
+	rc = jsonl_loop_exit(&st.out, loop(&st, &o, &unblocked));
 	finish_child(&st, &o);
 	if (st.child_ended_by_us && st.child_reaped && !st.out.gone &&
 	    write_exit(&st.out, &st.targets[0], st.child_status, true) < 0 &&
@@ -817,8 +792,7 @@ cleanup:
 		procmem_close(&st.targets[i].proc);
 	procmem_tree_free(&st.tree);
 	jsonl_writer_free(&st.out);
-	if (cli_close_stdout() != 0 && rc == 0)
-		rc = CLI_EXIT_FAILURE;
+	rc = cli_finish_stdout(rc);
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);

@@ -1,6 +1,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
@@ -670,4 +671,36 @@ bool
 procmem_self_over(double max_kb)
 {
 	return max_kb > 0 && (double)procmem_self_rss_kb() > max_kb;
+}
+
+#define FIELD(name, with)                                                      \
+	{                                                                      \
+#name, offsetof(struct procmem_sample, name), with             \
+	}
+const struct procmem_field procmem_fields[] = {
+    FIELD(rss_kb, 0),
+    FIELD(anon_kb, 0),
+    FIELD(file_kb, 0),
+    FIELD(shmem_kb, 0),
+    FIELD(swap_kb, 0),
+    FIELD(vsz_kb, 0),
+    FIELD(hwm_kb, 0),
+    FIELD(threads, 0),
+    FIELD(fds, 0),
+    FIELD(pss_kb, PROCMEM_PSS),
+    FIELD(uss_kb, PROCMEM_PSS),
+    FIELD(nproc, PROCMEM_FIELD_TREE)};
+#undef FIELD
+const size_t procmem_nfields =
+    sizeof(procmem_fields) / sizeof(procmem_fields[0]);
+
+const struct procmem_field *
+procmem_field_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < procmem_nfields; i++)
+		if (strcmp(name, procmem_fields[i].name) == 0)
+			return &procmem_fields[i];
+	return NULL;
 }

@@ -30,6 +30,29 @@ enum {
 	PROCMEM_FDS = 1 << 1  /* count /proc/PID/fd */
 };
 
+/*
+ * The counters of a sample under their record names (DESIGN.md), in the
+ * order records carry them: the one list that rss-watch writes and that
+ * its --limit-field may name.  with: 0 always, PROCMEM_PSS only with
+ * --pss, PROCMEM_FIELD_TREE only with --children.
+ */
+#define PROCMEM_FIELD_TREE (1 << 8)
+struct procmem_field {
+	const char *name;
+	size_t offset; /* of the long in struct procmem_sample */
+	int with;
+};
+extern const struct procmem_field procmem_fields[];
+extern const size_t procmem_nfields;
+/* The field named name, or NULL. */
+const struct procmem_field *procmem_field_named(const char *name);
+static inline long
+procmem_field_value(const struct procmem_sample *s,
+                    const struct procmem_field *f)
+{
+	return *(const long *)((const char *)s + f->offset);
+}
+
 struct procmem_proc {
 	pid_t pid;
 	uint64_t start_ticks;
