@@ -581,7 +581,8 @@ verb(const struct context *c, const char *up, const char *down)
 
 /*
  * The verdict's reason in one sentence, with the numbers it rests on: the
- * same words in the report and in the JSON.
+ * same words in the report and in the JSON.  Long on purpose: one case
+ * per reason, each its sentence, read best side by side.
  */
 static void
 reason(char *buf, size_t cap, const struct context *c,

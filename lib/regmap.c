@@ -246,15 +246,13 @@ dup_or_null(const char *s)
 	return *s != '\0' ? strdup(s) : NULL;
 }
 
-/* Check and store one data row; on error the register is freed. */
+/* Name, function, address and type of a row into *r (which holds nothing
+ * to free yet), or ld->failed. */
 static void
-data_row(struct loader *ld)
+row_where(struct loader *ld, struct mb_reg *r)
 {
-	struct mb_reg r;
-	char *end;
 	long address;
 
-	memset(&r, 0, sizeof(r));
 	if (!valid_name(field(ld, C_NAME)))
 		return failf(ld, column(ld, C_NAME),
 		             "name '%s' is not snake_case", field(ld, C_NAME));
@@ -262,9 +260,9 @@ data_row(struct loader *ld)
 		return failf(ld, column(ld, C_NAME), "register '%s' twice",
 		             field(ld, C_NAME));
 	if (strcmp(field(ld, C_FC), "input") == 0)
-		r.fc = MB_INPUT;
+		r->fc = MB_INPUT;
 	else if (strcmp(field(ld, C_FC), "holding") == 0)
-		r.fc = MB_HOLDING;
+		r->fc = MB_HOLDING;
 	else
 		return failf(ld, column(ld, C_FC),
 		             "fc '%s' is not input or holding",
@@ -273,20 +271,29 @@ data_row(struct loader *ld)
 	    address > 65535)
 		return failf(ld, column(ld, C_ADDRESS), "bad address '%s'",
 		             field(ld, C_ADDRESS));
-	r.address = (uint16_t)address;
-	if (mb_parse_type(field(ld, C_TYPE), &r.type, &r.words, &r.low_first) <
-	    0)
+	r->address = (uint16_t)address;
+	if (mb_parse_type(field(ld, C_TYPE), &r->type, &r->words,
+	                  &r->low_first) < 0)
 		return failf(ld, column(ld, C_TYPE),
 		             "unknown type '%s' (u16 s16 u32 s32 u64 s64 "
 		             "f32, le suffix, str:N)",
 		             field(ld, C_TYPE));
-	if (address + r.words > 65536)
+	if (address + r->words > 65536)
 		return failf(ld, column(ld, C_ADDRESS),
 		             "register runs past 65535");
-	r.scale = 1;
+}
+
+/* Scale, D-Bus path, texts, invalid values and write range into *r, or
+ * ld->failed with r freed. */
+static void
+row_what(struct loader *ld, struct mb_reg *r)
+{
+	char *end;
+
+	r->scale = 1;
 	if (*field(ld, C_SCALE) != '\0') {
-		r.scale = strtod(field(ld, C_SCALE), &end);
-		if (*end != '\0' || !(r.scale != 0))
+		r->scale = strtod(field(ld, C_SCALE), &end);
+		if (*end != '\0' || !(r->scale != 0))
 			return failf(ld, column(ld, C_SCALE), "bad scale '%s'",
 			             field(ld, C_SCALE));
 	}
@@ -294,24 +301,38 @@ data_row(struct loader *ld)
 		return failf(ld, column(ld, C_DBUS),
 		             "dbus_path '%s' does not start with /",
 		             field(ld, C_DBUS));
-	if (*field(ld, C_TEXT) != '\0' && !parse_text(field(ld, C_TEXT), &r)) {
-		mb_reg_free(&r);
+	if (*field(ld, C_TEXT) != '\0' && !parse_text(field(ld, C_TEXT), r)) {
+		mb_reg_free(r);
 		return failf(ld, column(ld, C_TEXT),
 		             "bad text '%s' (want 0=waiting;1=normal)",
 		             field(ld, C_TEXT));
 	}
 	if (*field(ld, C_INVALID) != '\0' &&
-	    !parse_invalid(field(ld, C_INVALID), &r)) {
-		mb_reg_free(&r);
+	    !parse_invalid(field(ld, C_INVALID), r)) {
+		mb_reg_free(r);
 		return failf(ld, column(ld, C_INVALID), "bad invalid '%s'",
 		             field(ld, C_INVALID));
 	}
-	if (!parse_write(field(ld, C_WRITE), &r)) {
-		mb_reg_free(&r);
+	if (!parse_write(field(ld, C_WRITE), r)) {
+		mb_reg_free(r);
 		return failf(ld, column(ld, C_WRITE),
 		             "bad write '%s' (MIN..MAX, holding numbers only)",
 		             field(ld, C_WRITE));
 	}
+}
+
+/* Check and store one data row; on error the register is freed. */
+static void
+data_row(struct loader *ld)
+{
+	struct mb_reg r;
+
+	memset(&r, 0, sizeof(r));
+	row_where(ld, &r);
+	if (!ld->failed)
+		row_what(ld, &r);
+	if (ld->failed)
+		return;
 	r.name = strdup(field(ld, C_NAME));
 	r.unit = dup_or_null(field(ld, C_UNIT));
 	r.dbus_path = dup_or_null(field(ld, C_DBUS));
