@@ -454,8 +454,7 @@ parse(int argc, char **argv, struct args *a, struct watcher *w,
 	                   "   or: dbus-watch --get SERVICE PATH\n"
 	                   "   or: dbus-watch --set SERVICE PATH JSON",
 	                   0);
-	cli_strings_track_list(strings, &a->address, &a->max_rss, &a->timeout,
-	                       NULL);
+	CLI_STRINGS_TRACK(strings, &a->address, &a->max_rss, &a->timeout);
 	if ((rc = cli_parse_options(*con, strings)) >= 0)
 		return rc;
 	a->args = poptGetArgs(*con);

@@ -1177,10 +1177,10 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 
 	*con = cli_context(argc, argv, table,
 	                   "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
-	cli_strings_track_list(
-	    strings, &a->service, &a->signals, &a->stale_after, &a->address,
-	    &a->max_rss, &a->max_line, &a->map, &a->firmware, &a->product_name,
-	    &a->custom_name, &a->commands, &a->min_write, NULL);
+	CLI_STRINGS_TRACK(strings, &a->service, &a->signals, &a->stale_after,
+	                  &a->address, &a->max_rss, &a->max_line, &a->map,
+	                  &a->firmware, &a->product_name, &a->custom_name,
+	                  &a->commands, &a->min_write);
 	if ((rc = cli_parse_options(*con, strings)) >= 0)
 		return rc;
 	return check(o, a);

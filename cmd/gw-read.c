@@ -496,7 +496,7 @@ open_commands(struct poller *p)
 	int fd;
 
 	if (p->o->commands == NULL)
-		return -1;
+		return CLI_CONTINUE;
 	fd = open(p->o->commands, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || (p->cmd_fp = fdopen(fd, "r")) == NULL) {
 		warn("%s", p->o->commands);
@@ -505,7 +505,7 @@ open_commands(struct poller *p)
 		return CLI_EXIT_FAILURE;
 	}
 	jsonl_reader_init(&p->cmd, p->cmd_fp, p->o->commands);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static void
@@ -570,7 +570,7 @@ write_target(struct poller *p, struct reg_write *w, const char *target,
 			return cli_usage_error("--write: no register '%s' in "
 			                       "the map",
 			                       target);
-		return -1;
+		return CLI_CONTINUE;
 	}
 	if (add_adhoc(&one, target, MB_HOLDING) < 0)
 		return cli_usage_error("--write: bad register '%s' (want "
@@ -583,7 +583,7 @@ write_target(struct poller *p, struct reg_write *w, const char *target,
 			w->reg = &p->map.regs[i];
 			mb_reg_free(&w->adhoc);
 			memset(&w->adhoc, 0, sizeof(w->adhoc));
-			return -1;
+			return CLI_CONTINUE;
 		}
 	if (p->map.n > 0 && !force) {
 		mb_reg_free(&w->adhoc);
@@ -591,7 +591,7 @@ write_target(struct poller *p, struct reg_write *w, const char *target,
 		                       "(--force writes it anyway)",
 		                       target, p->map.name);
 	}
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* Check one --write NAME=VALUE or ADDR[:TYPE]=VALUE against the map. */
@@ -627,7 +627,7 @@ add_write(struct poller *p, const char *spec, bool force)
 	if (w->text == NULL && (end == eq + 1 || *end != '\0'))
 		return cli_usage_error("--write: '%s' is not a number", eq + 1);
 	if (force || r == &w->adhoc)
-		return -1;
+		return CLI_CONTINUE;
 	if (!r->writable)
 		return cli_usage_error("--write: the map does not mark %s "
 		                       "writable (--force writes it anyway)",
@@ -637,7 +637,7 @@ add_write(struct poller *p, const char *spec, bool force)
 		                       "(--force writes it anyway)",
 		                       r->name, eq + 1, r->write_min,
 		                       r->write_max);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* A block's request and its read-back: 0, or the errno of the failure. */
@@ -802,7 +802,7 @@ setup_writes(struct poller *p, char **specs, int n, bool force)
 		                       p->writes[clash[0]].spec,
 		                       p->writes[clash[1]].spec);
 	p->nblocks = (size_t)rc;
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* The option strings, named (NULL when not given), and the repeated
@@ -859,7 +859,7 @@ load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
 			warnx("%s", msg);
 			return CLI_EXIT_FAILURE;
 		}
-		return -1;
+		return CLI_CONTINUE;
 	}
 	p->map.regs = calloc(MAX_ADHOC, sizeof(struct mb_reg));
 	p->map.name = strdup("adhoc");
@@ -873,7 +873,7 @@ load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
 			return cli_usage_error("-r: bad register '%s' (want "
 			                       "ADDR[:TYPE[:SCALE]])",
 			                       adhoc[i]);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static int
@@ -890,7 +890,7 @@ plan(struct poller *p)
 	if (p->labels == NULL)
 		err(1, "out of memory");
 	cli_debug("%zu registers in %zu requests", p->map.n, p->nreq);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static int
@@ -989,10 +989,9 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 
 	*con = cli_context(argc, argv, table,
 	                   "[OPTION...] -b SPEC {-m MAP | -r ADDR...}", 0);
-	cli_strings_track_list(strings, &a->bus, &a->units, &a->map, &a->fc,
-	                       &a->format, &a->max_rss, &a->commands,
-	                       &a->interval, &a->timeout, &a->gap,
-	                       &a->backoff_after, &a->backoff, NULL);
+	CLI_STRINGS_TRACK(strings, &a->bus, &a->units, &a->map, &a->fc,
+	                  &a->format, &a->max_rss, &a->commands, &a->interval,
+	                  &a->timeout, &a->gap, &a->backoff_after, &a->backoff);
 	if ((rc = next_options(*con, a, strings, &reg, &write)) >= 0)
 		return rc;
 	return check(o, a);

@@ -262,8 +262,8 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    POPT_TABLEEND};
 
 	*con = cli_context(argc, argv, table, "[OPTION...] -b SPEC", 0);
-	cli_strings_track_list(strings, &a->bus, &a->units, &a->map,
-	                       &a->timeout, &a->every, &a->max_rss, NULL);
+	CLI_STRINGS_TRACK(strings, &a->bus, &a->units, &a->map, &a->timeout,
+	                  &a->every, &a->max_rss);
 	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
 	    (rc = check(o, a, msg, sizeof(msg))) >= 0)
 		return rc;

@@ -707,10 +707,10 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	int rc;
 
 	*con = cli_context(argc, argv, table, "[OPTION...] -b SPEC -m MAP", 0);
-	cli_strings_track_list(strings, &a->bus, &a->map, &a->units, &a->time,
-	                       &a->peak, &a->offline_after, &a->offline_for,
-	                       &a->exception_rate, &a->corrupt_rate,
-	                       &a->latency, &a->seed, &a->max_rss, NULL);
+	CLI_STRINGS_TRACK(strings, &a->bus, &a->map, &a->units, &a->time,
+	                  &a->peak, &a->offline_after, &a->offline_for,
+	                  &a->exception_rate, &a->corrupt_rate, &a->latency,
+	                  &a->seed, &a->max_rss);
 	if ((rc = cli_parse_options(*con, strings)) >= 0)
 		return rc;
 	return check(o, a);

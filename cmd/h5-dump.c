@@ -1023,14 +1023,14 @@ parse_bound(const char *opt, const char *s, bool index, double *v)
 	long n;
 
 	if (s == NULL)
-		return -1;
+		return CLI_CONTINUE;
 	if (index ? cli_parse_long(s, 0, LONG_MAX, &n) < 0
 	          : parse_seconds(s, v) < 0)
 		return cli_usage_error("%s: bad %s '%s'", opt,
 		                       index ? "row index" : "time", s);
 	if (index)
 		*v = (double)n;
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static int
@@ -1039,12 +1039,12 @@ parse_count(const char *opt, const char *s, uint64_t *n)
 	long v;
 
 	if (s == NULL)
-		return -1;
+		return CLI_CONTINUE;
 	if (cli_parse_long(s, 1, LONG_MAX, &v) < 0)
 		return cli_usage_error("%s: '%s' is not a positive count", opt,
 		                       s);
 	*n = (uint64_t)v;
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static int
@@ -1073,7 +1073,7 @@ parse_format(struct options *o, const char *fmt, const char *delim)
 	else
 		return cli_usage_error("--delimiter: '%s' is not one character",
 		                       delim);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* What goes with what: two lines on stderr and 2 when it does not. */
@@ -1107,7 +1107,7 @@ check_modes(struct options *o)
 		                       "--downsample, -d) need a GROUP");
 	if (o->has_from && o->has_to && o->to < o->from)
 		return cli_usage_error("--to is before --from");
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* -d NAME, repeatable, with comma lists. */
@@ -1131,7 +1131,7 @@ add_names(struct options *o, char *arg, char *store, size_t *used)
 		o->names[n++] = memcpy(store + *used, tok, len);
 		*used += len;
 	}
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* The option strings, named; NULL when not given. */
@@ -1208,8 +1208,8 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    POPT_TABLEEND};
 
 	*con = cli_context(argc, argv, table, "[OPTION...] FILE [GROUP]", 0);
-	cli_strings_track_list(strings, &a->format, &a->delim, &a->from, &a->to,
-	                       &a->every, &a->downsample, &a->deadline, NULL);
+	CLI_STRINGS_TRACK(strings, &a->format, &a->delim, &a->from, &a->to,
+	                  &a->every, &a->downsample, &a->deadline);
 	while ((rc = poptGetNextOpt(*con)) > 0) {
 		cli_strings_update(strings);
 		if (rc != 'd')

@@ -1517,10 +1517,9 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 
 	leak_rules_default(&o->rules);
 	*con = cli_context(argc, argv, table, "[OPTION...] [FILE...]", 0);
-	cli_strings_track_list(strings, &o->field, &o->limit_arg,
-	                       &o->horizon_arg, &o->events, &o->svg,
-	                       &o->warmup_arg, &o->max_line_arg, &o->format_arg,
-	                       &o->alloc_field, NULL);
+	CLI_STRINGS_TRACK(strings, &o->field, &o->limit_arg, &o->horizon_arg,
+	                  &o->events, &o->svg, &o->warmup_arg, &o->max_line_arg,
+	                  &o->format_arg, &o->alloc_field);
 	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
 	    (rc = check_rules(o)) >= 0)
 		return rc;

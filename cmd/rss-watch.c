@@ -205,7 +205,7 @@ parse_action(struct options *o)
 		return cli_usage_error("--action: '%s' is not exit, term, "
 		                       "kill or a signal name",
 		                       o->action_arg);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* Options after popt: the checks that need all of them. */
@@ -483,7 +483,7 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 		}
 		st->ntargets = 1;
 		if (attach(&st->targets[0], st->child) == 0)
-			return -1;
+			return CLI_CONTINUE;
 		/* gone before the first look: still report how it ended */
 		if (waitpid(st->child, &st->child_status, 0) != st->child) {
 			warn("cannot watch '%s'", o->command[0]);
@@ -502,9 +502,9 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 		st->ntargets = 1;
 		if (procmem_find_by_name(o->name, getpid(), &pid) == 0 &&
 		    attach(&st->targets[0], pid) == 0)
-			return -1;
+			return CLI_CONTINUE;
 		if (o->wait)
-			return -1;
+			return CLI_CONTINUE;
 		warnx("no process named '%s' (use --wait to wait for one)",
 		      o->name);
 		return 1;
@@ -516,7 +516,7 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 		}
 	}
 	st->ntargets = o->npids;
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static bool
@@ -659,7 +659,7 @@ parse_durations(struct options *o, const char *interval, const char *duration,
 		                       duration);
 	if (cli_parse_duration(grace, &o->grace_ms) < 0)
 		return cli_usage_error("--grace: bad duration '%s'", grace);
-	return -1;
+	return CLI_CONTINUE;
 }
 
 static void
@@ -739,9 +739,9 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	                   "[OPTION...] {-p PID | -N NAME | [--] "
 	                   "COMMAND [ARG...]}",
 	                   POPT_CONTEXT_POSIXMEHARDER);
-	cli_strings_track_list(strings, &pid, &o->name, &a->interval,
-	                       &a->duration, &o->limit_arg, &a->limit_field,
-	                       &o->action_arg, &a->grace, &a->max_rss, NULL);
+	CLI_STRINGS_TRACK(strings, &pid, &o->name, &a->interval, &a->duration,
+	                  &o->limit_arg, &a->limit_field, &o->action_arg,
+	                  &a->grace, &a->max_rss);
 	while ((rc = poptGetNextOpt(*con)) > 0) {
 		cli_strings_update(strings);
 		if (rc == OPT_PID && parse_pids(o, pid) < 0)

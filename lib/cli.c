@@ -109,7 +109,7 @@ cli_finish_options(poptContext con, int rc)
 		printf("%s (gxkit) %s\n", progname, GXKIT_VERSION);
 		return cli_close_stdout();
 	}
-	return -1;
+	return CLI_CONTINUE;
 }
 
 /* A non-negative decimal number followed by a unit suffix; *end at suffix. */
@@ -332,14 +332,12 @@ cli_signal_name(int sig, char *buf)
 }
 
 void
-cli_strings_track_list(struct cli_strings *s, char **slot, ...)
+cli_strings_track_n(struct cli_strings *s, char **const slots[], size_t n)
 {
-	va_list ap;
+	size_t i;
 
-	va_start(ap, slot);
-	for (; slot != NULL; slot = va_arg(ap, char **))
-		cli_strings_track(s, slot);
-	va_end(ap);
+	for (i = 0; i < n; i++)
+		cli_strings_track(s, slots[i]);
 }
 
 void
@@ -430,18 +428,18 @@ cli_parse_max_line(const char *arg, size_t *bytes)
 	bool suffix;
 
 	if (arg == NULL)
-		return -1;
+		return CLI_CONTINUE;
 	if (cli_parse_size(arg, &v, &suffix) < 0 || v < 64 || v > (1u << 30))
 		return cli_usage_error("--max-line: bad size '%s' (64 to 1G)",
 		                       arg);
 	*bytes = (size_t)v;
-	return -1;
+	return CLI_CONTINUE;
 }
 
 int
 cli_parse_max_rss(const char *arg, double *kb)
 {
 	if (arg == NULL || cli_parse_field_limit("self_kb", arg, kb) == 0)
-		return -1;
+		return CLI_CONTINUE;
 	return cli_usage_error("--max-rss: bad size '%s'", arg);
 }

@@ -1,8 +1,8 @@
 /*
  * cli: the option table every tool shares, duration and size parsing, usage
- * errors and the checked close of stdout.  Nothing here exits: functions
- * return an exit code (CLI_EXIT_*) or -1, and cmd/ decides; messages go to
- * stderr prefixed with the program name.
+ * errors and the checked close of stdout.  Nothing here exits: parsers
+ * return an exit code (CLI_EXIT_*) or CLI_CONTINUE, and cmd/ decides;
+ * messages go to stderr prefixed with the program name.
  */
 #ifndef GXKIT_CLI_H
 #define GXKIT_CLI_H
@@ -47,8 +47,8 @@ void cli_init(const char *argv0);
 /*
  * After poptGetNextOpt() returned rc < 0: print the popt error as a usage
  * error when rc < -1 and return CLI_EXIT_USAGE; handle --help, --usage and
- * --version (printing to stdout, returning CLI_EXIT_OK).  Returns -1 when the
- * tool should go on.
+ * --version (printing to stdout, returning CLI_EXIT_OK).  Returns
+ * CLI_CONTINUE when the tool should go on.
  */
 int cli_finish_options(poptContext con, int rc);
 
@@ -67,8 +67,12 @@ struct cli_strings {
 	size_t n;
 };
 void cli_strings_track(struct cli_strings *s, char **slot);
-/* cli_strings_track() of each slot given, up to a NULL. */
-void cli_strings_track_list(struct cli_strings *s, char **slot, ...);
+/* cli_strings_track() of each slot given: CLI_STRINGS_TRACK(s, &a, &b). */
+#define CLI_STRINGS_TRACK(s, ...)                                              \
+	cli_strings_track_n((s), (char **[]){__VA_ARGS__},                     \
+	                    sizeof((char **[]){__VA_ARGS__}) /                 \
+	                        sizeof(char **))
+void cli_strings_track_n(struct cli_strings *s, char **const slots[], size_t n);
 void cli_strings_update(struct cli_strings *s);
 void cli_strings_free(struct cli_strings *s);
 
@@ -102,7 +106,7 @@ int cli_parse_options(poptContext con, struct cli_strings *s);
 int cli_parse_max_rss(const char *arg, double *kb);
 bool cli_over_max_rss(double kb);
 /* --max-line SIZE of the JSONL readers into *bytes (left alone when arg is
- * NULL); -1 to go on, or a usage error's exit code. */
+ * NULL); CLI_CONTINUE, or a usage error's exit code. */
 int cli_parse_max_line(const char *arg, size_t *bytes);
 
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
