@@ -425,11 +425,10 @@ int
 cli_parse_max_line(const char *arg, size_t *bytes)
 {
 	double v;
-	bool suffix;
 
 	if (arg == NULL)
 		return CLI_CONTINUE;
-	if (cli_parse_size(arg, &v, &suffix) < 0 || v < 64 || v > (1u << 30))
+	if (cli_parse_size(arg, &v, NULL) < 0 || v < 64 || v > (1u << 30))
 		return cli_usage_error("--max-line: bad size '%s' (64 to 1G)",
 		                       arg);
 	*bytes = (size_t)v;

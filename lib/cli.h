@@ -125,7 +125,8 @@ int cli_parse_duration(const char *s, uint64_t *ms);
 /*
  * "4096", "512K", "128M", "1.5G" (binary multiples; "KB", "KiB" and
  * lower case accepted).  A bare number is taken as is (*had_suffix false),
- * which tools read in the unit of the field it applies to.  Returns 0 and
+ * which tools read in the unit of the field it applies to (had_suffix may
+ * be NULL).  Returns 0 and
  * the size in bytes (or units), or -1.
  */
 int cli_parse_size(const char *s, double *bytes, bool *had_suffix);

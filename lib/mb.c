@@ -494,3 +494,20 @@ mb_write_allowed(const struct mb_reg *r, double value)
 {
 	return r->writable && value >= r->write_min && value <= r->write_max;
 }
+
+void
+mb_reg_free(struct mb_reg *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->ntext; i++)
+		free(r->text[i]);
+	free(r->text);
+	free(r->text_raw);
+	free(r->invalid);
+	free(r->name);
+	free(r->unit);
+	free(r->dbus_path);
+	free(r->description);
+	memset(r, 0, sizeof(*r));
+}

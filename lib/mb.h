@@ -49,6 +49,7 @@ int mb_parse_bus_units(const char *bus, const char *units,
 enum mb_type { MB_U16, MB_S16, MB_U32, MB_S32, MB_U64, MB_S64, MB_F32, MB_STR };
 
 enum mb_fc { MB_INPUT = 4, MB_HOLDING = 3 };
+struct mb_reg;
 
 /* Function 4 or 3 as fc says; libmodbus's return (count, or -1). */
 int mb_read(modbus_t *ctx, enum mb_fc fc, int address, int count,
@@ -73,6 +74,8 @@ struct mb_reg {
 	bool writable; /* the map's write column: MIN..MAX, scaled */
 	double write_min, write_max;
 };
+/* Free the strings and arrays of one register (regmap_free does all). */
+void mb_reg_free(struct mb_reg *r);
 
 /* "u16", "s32le", "f32", "str:10": type and word count; -1 if unknown. */
 int mb_parse_type(const char *s, enum mb_type *type, int *words,

@@ -552,23 +552,6 @@ regmap_find(const struct regmap *m, const char *name)
 }
 
 void
-mb_reg_free(struct mb_reg *r)
-{
-	size_t i;
-
-	for (i = 0; i < r->ntext; i++)
-		free(r->text[i]);
-	free(r->text);
-	free(r->text_raw);
-	free(r->invalid);
-	free(r->name);
-	free(r->unit);
-	free(r->dbus_path);
-	free(r->description);
-	memset(r, 0, sizeof(*r));
-}
-
-void
 regmap_free(struct regmap *m)
 {
 	size_t i;

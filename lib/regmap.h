@@ -34,7 +34,5 @@ int regmap_load(const char *name, struct regmap *m, char *err, size_t errlen);
 void regmap_free(struct regmap *m);
 /* The register called name, or NULL. */
 const struct mb_reg *regmap_find(const struct regmap *m, const char *name);
-/* Free the strings and arrays of one register (regmap_free does all). */
-void mb_reg_free(struct mb_reg *r);
 
 #endif
