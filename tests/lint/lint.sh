@@ -17,6 +17,23 @@ result() { # result OK|FAIL description [details]
 }
 
 tools=$(make -s --no-print-directory print-tools)
+# The long options of a --help text: the option column of each line, not
+# options a description mentions.
+long_options_of_help() {
+	grep -oE '^ +(-[a-zA-Z0-9], )?--[a-z][a-z0-9-]*' | grep -o -- '--.*' |
+		sort -u
+}
+# ... and of a completion: its compgen -W words and case patterns, not
+# the options of the commands it runs (dbus-send --print-reply)
+long_options_of_completion() {
+	perl -0777 -ne '
+		while (/compgen -W "([^"]*)"/g) {
+			print "$_\n" for grep { /^--/ } split /\s+/, $1;
+		}
+		while (/^\s*((?:-[-\w]+\s*\|\s*)*-[-\w]+)\)/mg) {
+			print "$_\n" for grep { /^--/ } split /\s*\|\s*/, $1;
+		}' "$1" | sort -u
+}
 # Xr to our own pages cannot be found before they are installed: the one
 # message let through, and only for the pages in man/.  A mandoc.db older
 # than the packages says "outdated": the machine's state, not the page's.
@@ -29,6 +46,22 @@ for page in man/*.1 man/*.7; do
 		result FAIL "mandoc -Tlint $page" "$out"
 done
 
+# the extractors themselves: whole options, the option column only
+got=$(printf '  -m, --max-rss=SIZE  exit 3 (see --maximum)\n      --max   x\n' |
+	long_options_of_help | paste -sd' ')
+comp=$(mktemp)
+cat >"$comp" <<'SAMPLE'
+	-b | --bus)
+		x=$(dbus-send --print-reply)
+	COMPREPLY=($(compgen -W "--bus --max" -- "$cur"))
+SAMPLE
+gotc=$(long_options_of_completion "$comp" | paste -sd' ')
+rm -f "$comp"
+[ "$got" = "--max --max-rss" ] && [ "$gotc" = "--bus --max" ] &&
+	result OK "lint: options are read whole, from their own column" ||
+	result FAIL "lint: options are read whole, from their own column" \
+		"help: $got; completion: $gotc"
+
 for t in $tools; do
 	missing=""
 	for f in cmd/$t.c man/$t.1 completions/$t.bash tests/cli/$t.bats; do
@@ -37,21 +70,24 @@ for t in $tools; do
 	[ -z "$missing" ] && result OK "$t: five places" ||
 		result FAIL "$t: five places" "missing:$missing"
 	[ -x build/bin/$t ] || { result FAIL "$t: built" ""; continue; }
-	page=$(mandoc -Tutf8 man/$t.1 2>/dev/null | col -b)
-	opts=$(build/bin/$t --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
+	# both ways, as util-linux's checkcompletion: what --help lists, the
+	# man page's option lists (.It Fl) and the completion's words must
+	# be the same set of long options, compared whole (--max is not
+	# --max-rss)
+	opts=$(build/bin/$t --help | long_options_of_help)
+	man_opts=$(grep '^\.It Fl' man/$t.1 | grep -o 'Fl \\-[a-z][a-z0-9-]*' |
+		sed 's/^Fl \\-/--/' | sort -u)
+	comp_opts=$(long_options_of_completion completions/$t.bash)
 	for place in man completion; do
-		absent=""
-		for o in $opts; do
-			if [ $place = man ]; then
-				grep -q -- "$o\\b" <<<"$page" || absent="$absent $o"
-			else
-				grep -q -- "$o\\b" completions/$t.bash ||
-					absent="$absent $o"
-			fi
-		done
+		[ $place = man ] && have=$man_opts || have=$comp_opts
+		absent=$(comm -23 <(echo "$opts") <(echo "$have") | paste -sd' ')
+		stale=$(comm -13 <(echo "$opts") <(echo "$have") | paste -sd' ')
 		[ -z "$absent" ] && result OK "$t: every --help option in the $place" ||
 			result FAIL "$t: every --help option in the $place" \
-				"absent:$absent"
+				"absent: $absent"
+		[ -z "$stale" ] && result OK "$t: no option in the $place that --help lacks" ||
+			result FAIL "$t: no option in the $place that --help lacks" \
+				"not an option of $t: $stale"
 	done
 	grep -q "_comp_cmd_${t//-/_}" completions/$t.bash &&
 		result OK "$t: completion function _comp_cmd_${t//-/_}" ||
@@ -59,6 +95,14 @@ for t in $tools; do
 	grep -q '^\.Sh EXIT STATUS' man/$t.1 && grep -q '^\.Sh EXAMPLES' man/$t.1 &&
 		result OK "$t: man page has EXIT STATUS and EXAMPLES" ||
 		result FAIL "$t: man page has EXIT STATUS and EXAMPLES"
+done
+
+# and no page or completion of a tool that is gone
+for f in man/*.1 completions/*.bash; do
+	name=$(basename "$f" | sed -E 's/[.](1|bash)$//')
+	[ "$name" = gxkit-common ] && continue
+	grep -qw -- "$name" <<<"$tools" && result OK "$f: belongs to a tool" ||
+		result FAIL "$f: belongs to a tool" "no tool $name in TOOLS"
 done
 
 sources=$(ls cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c tests/fuzz/*.[ch])
