@@ -366,8 +366,10 @@ set_one(struct watcher *w, const char *service, const char *path,
 }
 
 struct args {
-	int once, get, set, text, system, session;
-	char *address, *max_rss, *timeout;
+	int once, get, set, text;
+	struct cli_bus bus;
+	const char *bus_which; /* of bus */
+	char *max_rss, *timeout;
 	const char **args; /* the operands */
 	int nargs;
 	double max_rss_kb;
@@ -380,6 +382,7 @@ check(struct args *a, struct watcher *w)
 {
 	char err[512];
 	uint64_t ms;
+	int rc;
 
 	for (a->nargs = 0; a->args != NULL && a->args[a->nargs] != NULL;
 	     a->nargs++)
@@ -397,9 +400,8 @@ check(struct args *a, struct watcher *w)
 	    (vbus_check_name(a->args[0], err, sizeof(err)) < 0 ||
 	     vbus_check_path(a->args[1], err, sizeof(err)) < 0))
 		return cli_usage_error("%s", err);
-	if (a->system + a->session + (a->address != NULL) > 1)
-		return cli_usage_error("--system, --session and --address "
-		                       "exclude each other");
+	if ((rc = cli_bus_choice(&a->bus, &a->bus_which)) >= 0)
+		return rc;
 	if (a->timeout != NULL && (cli_parse_duration(a->timeout, &ms) < 0 ||
 	                           ms == 0 || ms > INT32_MAX))
 		return cli_usage_error("--timeout: bad duration '%s'",
@@ -439,12 +441,7 @@ parse(int argc, char **argv, struct args *a, struct watcher *w,
 	     NULL},
 	    {"timeout", '\0', POPT_ARG_STRING, &a->timeout, CLI_OPT_STRING,
 	     "how long a call may take (default 5s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &a->system, 0, "use the system bus",
-	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &a->session, 0,
-	     "use the session bus", NULL},
-	    {"address", '\0', POPT_ARG_STRING, &a->address, CLI_OPT_STRING,
-	     "use the bus at ADDR", "ADDR"},
+	    CLI_BUS_OPTIONS(&a->bus),
 	    CLI_MAX_RSS_OPTION(&a->max_rss, "dbus-watch"),
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
@@ -454,7 +451,7 @@ parse(int argc, char **argv, struct args *a, struct watcher *w,
 	                   "   or: dbus-watch --get SERVICE PATH\n"
 	                   "   or: dbus-watch --set SERVICE PATH JSON",
 	                   0);
-	CLI_STRINGS_TRACK(strings, &a->address, &a->max_rss, &a->timeout);
+	CLI_STRINGS_TRACK(strings, &a->bus.address, &a->max_rss, &a->timeout);
 	if ((rc = cli_parse_options(*con, strings)) >= 0)
 		return rc;
 	a->args = poptGetArgs(*con);
@@ -473,10 +470,7 @@ main(int argc, char **argv)
 
 	if ((rc = parse(argc, argv, &a, &w, &strings, &con)) >= 0)
 		goto done;
-	w.bus.conn = vbus_connect(a.system    ? "system"
-	                          : a.session ? "session"
-	                                      : NULL,
-	                          a.address, err, sizeof(err));
+	w.bus.conn = vbus_connect(a.bus_which, a.bus.address, err, sizeof(err));
 	if (w.bus.conn == NULL) {
 		warnx("%s", err);
 		rc = CLI_EXIT_FAILURE;

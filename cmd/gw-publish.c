@@ -1006,10 +1006,10 @@ loop(struct publisher *p)
 /* ---- options ------------------------------------------------------------- */
 
 struct args {
-	char *service, *signals, *stale_after, *address, *max_rss, *max_line;
+	char *service, *signals, *stale_after, *max_rss, *max_line;
 	char *commands, *min_write;
 	char *map, *product_name, *firmware, *custom_name;
-	int system, session;
+	struct cli_bus bus;
 };
 
 static int
@@ -1029,11 +1029,9 @@ check(struct options *o, const struct args *a)
 	    vbus_check_name(name, err, sizeof(err)) < 0)
 		return cli_usage_error("%s", err);
 	o->service = a->service;
-	if (a->system + a->session + (a->address != NULL) > 1)
-		return cli_usage_error("--system, --session and --address "
-		                       "exclude each other");
-	o->bus_which = a->system ? "system" : a->session ? "session" : NULL;
-	o->address = a->address;
+	if ((rc = cli_bus_choice(&a->bus, &o->bus_which)) >= 0)
+		return rc;
+	o->address = a->bus.address;
 	o->signals = VBUS_SIGNAL_ITEMS | VBUS_SIGNAL_PROPERTIES;
 	if (a->signals != NULL && strcmp(a->signals, "items") == 0)
 		o->signals = VBUS_SIGNAL_ITEMS;
@@ -1153,12 +1151,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"stale-after", '\0', POPT_ARG_STRING, &a->stale_after,
 	     CLI_OPT_STRING,
 	     "no record this long: values invalid (default 30s)", "DUR"},
-	    {"system", '\0', POPT_ARG_NONE, &a->system, 0, "use the system bus",
-	     NULL},
-	    {"session", '\0', POPT_ARG_NONE, &a->session, 0,
-	     "use the session bus", NULL},
-	    {"address", '\0', POPT_ARG_STRING, &a->address, CLI_OPT_STRING,
-	     "use the bus at ADDR", "ADDR"},
+	    CLI_BUS_OPTIONS(&a->bus),
 	    {"commands", '\0', POPT_ARG_STRING, &a->commands, CLI_OPT_STRING,
 	     "writable /Ac/PowerLimit: writes to gw-read --commands FIFO",
 	     "FIFO"},
@@ -1178,7 +1171,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	*con = cli_context(argc, argv, table,
 	                   "[OPTION...] -s com.victronenergy.TYPE.NAME", 0);
 	CLI_STRINGS_TRACK(strings, &a->service, &a->signals, &a->stale_after,
-	                  &a->address, &a->max_rss, &a->max_line, &a->map,
+	                  &a->bus.address, &a->max_rss, &a->max_line, &a->map,
 	                  &a->firmware, &a->product_name, &a->custom_name,
 	                  &a->commands, &a->min_write);
 	if ((rc = cli_parse_options(*con, strings)) >= 0)

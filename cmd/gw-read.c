@@ -818,21 +818,16 @@ struct args {
 static int
 parse_durations(struct options *o, const struct args *a)
 {
-	const struct {
-		const char *name, *arg;
-		uint64_t *ms;
-	} d[] = {{"interval", a->interval, &o->interval_ms},
-	         {"timeout", a->timeout, &o->timeout_ms},
-	         {"gap", a->gap, &o->gap_ms},
-	         {"backoff-after", a->backoff_after, &o->backoff_after_ms},
-	         {"backoff", a->backoff, &o->backoff_ms}};
-	size_t i;
+	const struct cli_duration d[] = {
+	    {"interval", a->interval, &o->interval_ms},
+	    {"timeout", a->timeout, &o->timeout_ms},
+	    {"gap", a->gap, &o->gap_ms},
+	    {"backoff-after", a->backoff_after, &o->backoff_after_ms},
+	    {"backoff", a->backoff, &o->backoff_ms}};
+	int rc;
 
-	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
-		if (d[i].arg != NULL &&
-		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
-			return cli_usage_error("--%s: bad duration '%s'",
-			                       d[i].name, d[i].arg);
+	if ((rc = cli_parse_durations(d, sizeof(d) / sizeof(d[0]))) >= 0)
+		return rc;
 	o->gap_set = a->gap != NULL;
 	o->interval_set = a->interval != NULL;
 	if (a->timeout != NULL && o->timeout_ms == 0)

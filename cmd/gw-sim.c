@@ -625,19 +625,14 @@ parse_clock(const char *arg, double *hour)
 static int
 parse_durations(struct options *o, const struct args *a)
 {
-	const struct {
-		const char *name, *arg;
-		uint64_t *ms;
-	} d[] = {{"offline-after", a->offline_after, &o->offline_after_ms},
-	         {"offline-for", a->offline_for, &o->offline_for_ms},
-	         {"latency", a->latency, &o->latency_ms}};
-	size_t i;
+	const struct cli_duration d[] = {
+	    {"offline-after", a->offline_after, &o->offline_after_ms},
+	    {"offline-for", a->offline_for, &o->offline_for_ms},
+	    {"latency", a->latency, &o->latency_ms}};
+	int rc;
 
-	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++)
-		if (d[i].arg != NULL &&
-		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
-			return cli_usage_error("--%s: bad duration '%s'",
-			                       d[i].name, d[i].arg);
+	if ((rc = cli_parse_durations(d, sizeof(d) / sizeof(d[0]))) >= 0)
+		return rc;
 	if ((o->offline_for_ms > 0) != (o->offline_after_ms > 0))
 		return cli_usage_error("--offline-after and --offline-for go "
 		                       "together");

@@ -436,6 +436,29 @@ cli_parse_max_line(const char *arg, size_t *bytes)
 }
 
 int
+cli_bus_choice(const struct cli_bus *b, const char **which)
+{
+	if (b->system + b->session + (b->address != NULL) > 1)
+		return cli_usage_error("--system, --session and --address "
+		                       "exclude each other");
+	*which = b->system ? "system" : b->session ? "session" : NULL;
+	return CLI_CONTINUE;
+}
+
+int
+cli_parse_durations(const struct cli_duration *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (d[i].arg != NULL &&
+		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
+			return cli_usage_error("--%s: bad duration '%s'",
+			                       d[i].name, d[i].arg);
+	return CLI_CONTINUE;
+}
+
+int
 cli_parse_max_rss(const char *arg, double *kb)
 {
 	if (arg == NULL || cli_parse_field_limit("self_kb", arg, kb) == 0)

@@ -109,6 +109,38 @@ bool cli_over_max_rss(double kb);
  * NULL); CLI_CONTINUE, or a usage error's exit code. */
 int cli_parse_max_line(const char *arg, size_t *bytes);
 
+/*
+ * The D-Bus tools' choice of bus: the rows of --system, --session and
+ * --address (the string tracked by the caller), and the check that at
+ * most one is given; which becomes "system", "session" or NULL (the
+ * address, else the default bus).  CLI_CONTINUE or a usage error's code.
+ */
+struct cli_bus {
+	int system, session;
+	char *address;
+};
+#define CLI_BUS_OPTIONS(b)                                                     \
+	{"system", '\0', POPT_ARG_NONE, &(b)->system, 0, "use the system bus", \
+	 NULL},                                                                \
+	    {"session",     '\0', POPT_ARG_NONE,                               \
+	     &(b)->session, 0,    "use the session bus",                       \
+	     NULL},                                                            \
+	{                                                                      \
+		"address", '\0', POPT_ARG_STRING, &(b)->address,               \
+		    CLI_OPT_STRING, "use the bus at ADDR", "ADDR"              \
+	}
+int cli_bus_choice(const struct cli_bus *b, const char **which);
+
+/* A duration option: its name for messages, the string given (NULL: not
+ * given) and where its milliseconds go. */
+struct cli_duration {
+	const char *name, *arg;
+	uint64_t *ms;
+};
+/* Each given duration into its ms; CLI_CONTINUE, or a usage error naming
+ * the first bad one. */
+int cli_parse_durations(const struct cli_duration *d, size_t n);
+
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

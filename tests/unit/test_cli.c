@@ -119,6 +119,37 @@ usage_error_returns_two(void **state)
 	assert_string_equal(buf, "tool: bad thing\nTry 'tool --help'.\n");
 }
 
+/* The shared option pieces: durations by name, the bus choice, the
+ * string slots and the go-on convention. */
+static void
+shared_option_pieces(void **state)
+{
+	uint64_t a = 7, b = 7;
+	struct cli_duration d[] = {{"every", "250ms", &a}, {"none", NULL, &b}};
+	struct cli_duration bad[] = {{"every", "soon", &a}};
+	struct cli_bus bus = {0};
+	const char *which = "x";
+	struct cli_strings strings = {0};
+	char *s1 = NULL, *s2 = NULL;
+
+	(void)state;
+	assert_int_equal(cli_parse_durations(d, 2), CLI_CONTINUE);
+	assert_int_equal(a, 250);
+	assert_int_equal(b, 7);
+	assert_int_equal(cli_parse_durations(bad, 1), CLI_EXIT_USAGE);
+	assert_int_equal(cli_bus_choice(&bus, &which), CLI_CONTINUE);
+	assert_null(which);
+	bus.session = 1;
+	assert_int_equal(cli_bus_choice(&bus, &which), CLI_CONTINUE);
+	assert_string_equal(which, "session");
+	bus.address = "unix:path=/x";
+	assert_int_equal(cli_bus_choice(&bus, &which), CLI_EXIT_USAGE);
+	CLI_STRINGS_TRACK(&strings, &s1, &s2);
+	assert_int_equal(strings.n, 2);
+	assert_true(CLI_CONTINUE < 0);
+	assert_int_equal(cli_parse_max_rss(NULL, &(double){0}), CLI_CONTINUE);
+}
+
 int
 main(void)
 {
@@ -129,6 +160,7 @@ main(void)
 	    cmocka_unit_test(signals),
 	    cmocka_unit_test(longs),
 	    cmocka_unit_test(usage_error_returns_two),
+	    cmocka_unit_test(shared_option_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
