@@ -66,11 +66,8 @@ struct dump {
 		bool on;
 		uint64_t done, total, start_ms, shown_ms;
 	} progress;
-	struct downsample {
-		double *sum, *min, *max;
-		uint64_t n;
-		int64_t t0;
-	} ds;
+	struct trend_block ds; /* --downsample */
+	int64_t ds_t0;         /* the block's first stamp */
 	struct shepherd_stats st;
 	struct verdict *verdict; /* --check */
 	const struct form *form; /* describing */
@@ -321,66 +318,50 @@ emit_header(struct dump *d)
 
 /* ---- downsampling ----------------------------------------------------- */
 
+/* Block means (or min and max) of --downsample rows, stamped with the
+ * block's first time stamp. */
 static int
 ds_flush(struct dump *d)
 {
-	struct downsample *ds = &d->ds;
-	unsigned s;
+	struct trend_block *b = &d->ds;
 	int k;
 
-	if (ds->n == 0)
+	if (b->n == 0)
 		return 0;
-	for (s = 0; s < d->t.nslot; s++)
-		ds->sum[s] /= (double)ds->n;
-	begin_line(d, d->t.time >= 0, ds->t0);
+	trend_block_end(b);
+	begin_line(d, d->t.time >= 0, d->ds_t0);
 	for (k = 0; k < d->t.ncol; k++) {
 		if (k == d->t.time)
 			continue;
 		if (d->o->minmax) {
-			put_column(d, k, 1, 0, ds->min);
-			put_column(d, k, 2, 0, ds->max);
+			put_column(d, k, 1, 0, b->min);
+			put_column(d, k, 2, 0, b->max);
 		} else {
-			put_column(d, k, 0, 0, ds->sum);
+			put_column(d, k, 0, 0, b->sum);
 		}
 	}
-	ds->n = 0;
 	return end_line(d);
 }
 
 static int
 ds_setup(struct dump *d)
 {
-	d->ds.sum = calloc(d->t.nslot + 1, sizeof(double));
-	d->ds.min = calloc(d->t.nslot + 1, sizeof(double));
-	d->ds.max = calloc(d->t.nslot + 1, sizeof(double));
-	if (d->ds.sum != NULL && d->ds.min != NULL && d->ds.max != NULL)
+	if (trend_block_init(&d->ds, d->t.nslot) == 0)
 		return 0;
 	snprintf(d->msg, sizeof(d->msg), "%s", strerror(ENOMEM));
 	return -2;
 }
 
-/* Block means (or min and max) of --downsample rows, stamped with the
- * block's first time stamp. */
 static int
 ds_add(void *data, uint64_t i, int64_t t)
 {
 	struct dump *d = data;
-	struct downsample *ds = &d->ds;
-	unsigned s;
 
 	h5_table_values(&d->t, i, d->o->raw);
-	if (ds->n == 0)
-		ds->t0 = t;
-	for (s = 0; s < d->t.nslot; s++) {
-		double v = d->t.val[s];
-
-		ds->sum[s] = ds->n ? ds->sum[s] + v : v;
-		ds->min[s] = ds->n && ds->min[s] <= v ? ds->min[s] : v;
-		ds->max[s] = ds->n && ds->max[s] >= v ? ds->max[s] : v;
-	}
-	if (++ds->n < d->o->downsample)
-		return 0;
-	return ds_flush(d);
+	if (d->ds.n == 0)
+		d->ds_t0 = t;
+	trend_block_add(&d->ds, d->t.val);
+	return d->ds.n < d->o->downsample ? 0 : ds_flush(d);
 }
 
 /* ---- statistics ------------------------------------------------------- */
@@ -1240,9 +1221,7 @@ finish(struct dump *d, int rc)
 		rc = cli_write_error();
 	h5_table_close(&d->t);
 	shepherd_stats_free(&d->st);
-	free(d->ds.sum);
-	free(d->ds.min);
-	free(d->ds.max);
+	trend_block_free(&d->ds);
 	/* Every handle must be closed by now: a leak here is a bug. */
 	if ((left = h5_close(d->file)) != 0) {
 		warnx("internal error: %d HDF5 objects left open", left);

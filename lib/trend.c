@@ -936,3 +936,46 @@ trend_segments_at(const struct trend_prefix *p, double penalty,
 	free(f), free(last);
 	return count;
 }
+
+int
+trend_block_init(struct trend_block *b, size_t nslot)
+{
+	b->nslot = nslot;
+	b->n = 0;
+	b->sum = calloc(nslot + 1, sizeof(double));
+	b->min = calloc(nslot + 1, sizeof(double));
+	b->max = calloc(nslot + 1, sizeof(double));
+	return b->sum != NULL && b->min != NULL && b->max != NULL ? 0 : -1;
+}
+
+void
+trend_block_add(struct trend_block *b, const double *v)
+{
+	size_t s;
+
+	for (s = 0; s < b->nslot; s++) {
+		b->sum[s] = b->n ? b->sum[s] + v[s] : v[s];
+		b->min[s] = b->n && b->min[s] <= v[s] ? b->min[s] : v[s];
+		b->max[s] = b->n && b->max[s] >= v[s] ? b->max[s] : v[s];
+	}
+	b->n++;
+}
+
+void
+trend_block_end(struct trend_block *b)
+{
+	size_t s;
+
+	for (s = 0; s < b->nslot && b->n > 0; s++)
+		b->sum[s] /= (double)b->n;
+	b->n = 0;
+}
+
+void
+trend_block_free(struct trend_block *b)
+{
+	free(b->sum);
+	free(b->min);
+	free(b->max);
+	b->sum = b->min = b->max = NULL;
+}

@@ -159,4 +159,21 @@ struct trend_sum {
 void trend_sum_add(struct trend_sum *s, double v);
 double trend_sum_value(const struct trend_sum *s);
 
+/*
+ * Blocks of rows summed up slot by slot (h5-dump --downsample): the sum,
+ * minimum and maximum of each slot since the block began.  The struct
+ * owns its arrays (trend_block_free()).
+ */
+struct trend_block {
+	double *sum, *min, *max;
+	size_t nslot;
+	unsigned long long n; /* rows in the block */
+};
+/* 0, or -1 when out of memory. */
+int trend_block_init(struct trend_block *b, size_t nslot);
+void trend_block_add(struct trend_block *b, const double *v);
+/* The means into b->sum, and the next block begun. */
+void trend_block_end(struct trend_block *b);
+void trend_block_free(struct trend_block *b);
+
 #endif

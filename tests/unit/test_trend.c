@@ -289,6 +289,30 @@ envelope_of_disordered_stamps(void **state)
 	assert_true(n >= 1 && n <= 4);
 }
 
+/* Blocks of rows: means, minima and maxima per slot; a new block after
+ * each end. */
+static void
+blocks_of_rows(void **state)
+{
+	struct trend_block b;
+	const double r1[] = {1, -2}, r2[] = {3, 5}, r3[] = {10, 0};
+
+	(void)state;
+	assert_int_equal(trend_block_init(&b, 2), 0);
+	trend_block_add(&b, r1);
+	trend_block_add(&b, r2);
+	assert_int_equal(b.n, 2);
+	assert_true(b.min[0] == 1 && b.max[0] == 3);
+	assert_true(b.min[1] == -2 && b.max[1] == 5);
+	trend_block_end(&b);
+	assert_true(b.sum[0] == 2 && b.sum[1] == 1.5);
+	assert_int_equal(b.n, 0);
+	trend_block_add(&b, r3);
+	assert_true(b.min[0] == 10 && b.max[1] == 0 && b.sum[0] == 10);
+	trend_block_free(&b);
+	assert_null(b.sum);
+}
+
 int
 main(void)
 {
@@ -305,6 +329,7 @@ main(void)
 	    cmocka_unit_test(envelope_minima_and_maxima),
 	    cmocka_unit_test(noise_white_ar_and_walk),
 	    cmocka_unit_test(segments_find_regimes),
+	    cmocka_unit_test(blocks_of_rows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
