@@ -443,6 +443,7 @@ parse(int argc, char **argv, struct args *a, struct watcher *w,
 	     "how long a call may take (default 5s)", "DUR"},
 	    CLI_BUS_OPTIONS(&a->bus),
 	    CLI_MAX_RSS_OPTION(&a->max_rss, "dbus-watch"),
+	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -479,6 +480,7 @@ main(int argc, char **argv)
 	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, a.once || a.get || a.set ? _IOFBF : _IOLBF, 0);
 	jsonl_writer_init(&w.out, stdout);
+	w.out.tags = &cli_tags;
 
 	rc = run(&w, &a);
 

@@ -904,6 +904,9 @@ check(struct options *o, const struct args *a)
 		return cli_usage_error("--format: '%s' is not jsonl or csv",
 		                       a->format);
 	o->csv = a->format != NULL && strcmp(a->format, "csv") == 0;
+	if (o->csv && cli_tags.n > 0)
+		return cli_usage_error("--tag adds fields to records: not with "
+		                       "--format csv");
 	if ((rc = cli_parse_max_rss(a->max_rss, &o->max_rss_kb)) >= 0)
 		return rc;
 	o->commands = a->commands;
@@ -925,6 +928,8 @@ next_options(poptContext con, struct args *a, struct cli_strings *strings,
 			a->adhoc[a->nadhoc++] = *reg;
 		else if (rc == OPT_REG)
 			free(*reg);
+		if (rc == CLI_OPT_TAG && (rc = cli_take_tag(con)) >= 0)
+			return rc;
 		if (rc == OPT_WRITE && a->nwrites < MAX_WRITES)
 			a->writes[a->nwrites++] = *write;
 		else if (rc == OPT_WRITE)
@@ -979,6 +984,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"commands", '\0', POPT_ARG_STRING, &a->commands, CLI_OPT_STRING,
 	     "between polls, do the writes FIFO asks for (gw-publish)", "FIFO"},
 	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-read"),
+	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -1032,6 +1038,7 @@ main(int argc, char **argv)
 	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, o.csv ? _IOFBF : _IOLBF, 0);
 	jsonl_writer_init(&p.out, stdout);
+	p.out.tags = &cli_tags;
 	if (o.csv)
 		csv_header(&p);
 	rc = jsonl_loop_exit(&p.out, a.nwrites > 0 ? run_writes(&p) : loop(&p));

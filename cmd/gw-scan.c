@@ -258,6 +258,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"progress", '\0', POPT_ARG_NONE, &progress, 0,
 	     "show progress on stderr (default when it is a terminal)", NULL},
 	    CLI_MAX_RSS_OPTION(&a->max_rss, "gw-scan"),
+	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -296,6 +297,7 @@ main(int argc, char **argv)
 	cli_catch_stop_signals();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	jsonl_writer_init(&s.out, stdout);
+	s.out.tags = &cli_tags;
 
 	rc = jsonl_loop_exit(&s.out, loop(&s));
 	if (s.ctx != NULL) {

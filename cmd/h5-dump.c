@@ -148,6 +148,8 @@ begin_line(struct dump *d, bool has_time, int64_t t_ns)
 		jsonl_put_stamp(&d->out, &d->stamp, t_ns);
 	else
 		jsonl_put_str(&d->out, "null,\"src\":\"" PROG "\"");
+	if (d->out.tags != NULL && d->out.tags->len > 0)
+		jsonl_put(&d->out, d->out.tags->json, d->out.tags->len);
 }
 
 /* ,"name<suffix>": of each column, escaped once: rows reuse them. */
@@ -1073,6 +1075,9 @@ check_modes(struct options *o)
 	if (o->format == FMT_TREE && o->group != NULL)
 		return cli_usage_error("--format tree describes a file: give "
 		                       "no GROUP");
+	if (o->format != FMT_JSONL && cli_tags.n > 0)
+		return cli_usage_error("--tag adds fields to records: JSONL "
+		                       "only");
 	if (o->format == FMT_CSV && o->group == NULL)
 		return cli_usage_error("--format csv needs a GROUP to stream "
 		                       "(or --stats)");
@@ -1185,6 +1190,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	     "a corrupt file that stalls libhdf5 this long fails (10s; 0 "
 	     "reads in-process)",
 	     "DUR"},
+	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -1193,6 +1199,8 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	                  &a->every, &a->downsample, &a->deadline);
 	while ((rc = poptGetNextOpt(*con)) > 0) {
 		cli_strings_update(strings);
+		if (rc == CLI_OPT_TAG && (rc = cli_take_tag(*con)) >= 0)
+			return rc;
 		if (rc != 'd')
 			continue;
 		arg = poptGetOptArg(*con);
@@ -1288,6 +1296,7 @@ main(int argc, char **argv)
 	}
 	cli_catch_stop_signals();
 	jsonl_writer_init(&d.out, stdout);
+	d.out.tags = &cli_tags;
 
 	if (o.check)
 		rc = check(&d);

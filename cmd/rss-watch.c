@@ -731,6 +731,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"grace", '\0', POPT_ARG_STRING, &a->grace, CLI_OPT_STRING,
 	     "after term, send KILL when still alive after DUR (10s)", "DUR"},
 	    CLI_MAX_RSS_OPTION(&a->max_rss, "rss-watch"),
+	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -747,6 +748,8 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 		if (rc == OPT_PID && parse_pids(o, pid) < 0)
 			return cli_usage_error("--pid: bad process id '%s'",
 			                       pid);
+		if (rc == CLI_OPT_TAG && (rc = cli_take_tag(*con)) >= 0)
+			return rc;
 	}
 	cli_strings_update(strings);
 	if ((rc = cli_finish_options(*con, rc)) >= 0)
@@ -776,6 +779,7 @@ main(int argc, char **argv)
 		goto done;
 	setup_signals(&blocked, &unblocked);
 	jsonl_writer_init(&st.out, stdout);
+	st.out.tags = &cli_tags;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((rc = acquire(&st, &o, &unblocked)) >= 0)
 		goto cleanup;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "jsonl.h"
 #include "procmem.h"
 
 struct cli_common cli_common;
@@ -374,6 +375,7 @@ cli_strings_free(struct cli_strings *s)
 		*s->slot[i] = NULL;
 		s->seen[i] = NULL;
 	}
+	jsonl_tags_free(&cli_tags);
 }
 
 volatile sig_atomic_t cli_stop;
@@ -415,8 +417,11 @@ cli_parse_options(poptContext con, struct cli_strings *s)
 {
 	int rc;
 
-	while ((rc = poptGetNextOpt(con)) > 0)
+	while ((rc = poptGetNextOpt(con)) > 0) {
 		cli_strings_update(s);
+		if (rc == CLI_OPT_TAG && (rc = cli_take_tag(con)) >= 0)
+			return rc;
+	}
 	cli_strings_update(s);
 	return cli_finish_options(con, rc);
 }
@@ -433,6 +438,20 @@ cli_parse_max_line(const char *arg, size_t *bytes)
 		                       arg);
 	*bytes = (size_t)v;
 	return CLI_CONTINUE;
+}
+
+struct jsonl_tags cli_tags;
+
+int
+cli_take_tag(poptContext con)
+{
+	char *arg = poptGetOptArg(con), err[300];
+	int rc = CLI_CONTINUE;
+
+	if (arg == NULL || jsonl_tags_add(&cli_tags, arg, err, sizeof(err)) < 0)
+		rc = cli_usage_error("--tag: %s", arg ? err : "missing");
+	free(arg);
+	return rc;
 }
 
 int

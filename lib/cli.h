@@ -131,6 +131,23 @@ struct cli_bus {
 	}
 int cli_bus_choice(const struct cli_bus *b, const char **which);
 
+/*
+ * --tag KEY=VALUE of the tools that write records: the option row (its
+ * poptGetNextOpt() value is CLI_OPT_TAG, which cli_parse_options()
+ * handles itself; tools with a loop of their own call cli_take_tag()),
+ * gathered in cli_tags for the writers (w->tags = &cli_tags) and freed by
+ * cli_strings_free().
+ */
+#define CLI_OPT_TAG 1001
+#define CLI_TAG_OPTION                                                         \
+	{                                                                      \
+		"tag", '\0', POPT_ARG_STRING, NULL, CLI_OPT_TAG,               \
+		    "add KEY=VALUE to every record (repeatable)", "KEY=VALUE"  \
+	}
+struct jsonl_tags;
+extern struct jsonl_tags cli_tags;
+int cli_take_tag(poptContext con);
+
 /* A duration option: its name for messages, the string given (NULL: not
  * given) and where its milliseconds go. */
 struct cli_duration {

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -278,6 +279,69 @@ jsonl_begin(struct jsonl_writer *w, const struct timespec *ts, const char *src)
 	jsonl_key(w, "ts");
 	append(w, num, (size_t)n);
 	jsonl_str(w, "src", src);
+	if (w->tags != NULL && w->tags->len > 0)
+		append(w, w->tags->json, w->tags->len);
+}
+
+static bool
+tag_key_ok(const char *k, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > JSONL_TAG_KEY_MAX ||
+	    !(islower((unsigned char)k[0]) || k[0] == '_'))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)k[i]) &&
+		    !isdigit((unsigned char)k[i]) && k[i] != '_')
+			return false;
+	return !(n == 2 && memcmp(k, "ts", 2) == 0) &&
+	       !(n == 3 && memcmp(k, "src", 3) == 0);
+}
+
+int
+jsonl_tags_add(struct jsonl_tags *t, const char *kv, char *err, size_t errlen)
+{
+	const char *eq = strchr(kv, '=');
+	struct jsonl_writer w;
+	char quoted[JSONL_TAG_KEY_MAX + 8];
+	size_t n = eq ? (size_t)(eq - kv) : 0;
+	char *p;
+
+	if (eq == NULL || !tag_key_ok(kv, n)) {
+		snprintf(err, errlen,
+		         "'%s' is not KEY=VALUE with a snake_case KEY other "
+		         "than ts and src",
+		         kv);
+		return -1;
+	}
+	snprintf(quoted, sizeof(quoted), ",\"%.*s\":", (int)n, kv);
+	if (t->json != NULL && strstr(t->json, quoted) != NULL) {
+		snprintf(err, errlen, "'%.*s' tagged twice", (int)n, kv);
+		return -1;
+	}
+	jsonl_writer_init(&w, NULL);
+	append(&w, quoted, strlen(quoted));
+	jsonl_append_string(&w, eq + 1, strlen(eq + 1));
+	append_char(&w, '\0');
+	if (w.failed || (p = realloc(t->json, t->len + w.len)) == NULL) {
+		jsonl_writer_free(&w);
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(p + t->len, w.buf, w.len);
+	t->json = p;
+	t->len += w.len - 1; /* the NUL stays after the text */
+	t->n++;
+	jsonl_writer_free(&w);
+	return 0;
+}
+
+void
+jsonl_tags_free(struct jsonl_tags *t)
+{
+	free(t->json);
+	memset(t, 0, sizeof(*t));
 }
 
 int

@@ -29,7 +29,25 @@ struct jsonl_writer {
 	bool gone;                   /* the reader closed the pipe */
 	bool failed;                 /* out of memory while building */
 	int error; /* jsonl_flush_fd(): errno of the first failure, or 0 */
+	const struct jsonl_tags *tags; /* after "src" in every record */
 };
+
+/*
+ * --tag KEY=VALUE: fields every record gets after "src", kept as their
+ * JSON text.  The struct owns the text (jsonl_tags_free()).  Keys are
+ * snake_case, at most 63 bytes, not ts or src, each once; values are
+ * strings.
+ */
+#define JSONL_TAG_KEY_MAX 63
+struct jsonl_tags {
+	char *json; /* ,"key":"value"... */
+	size_t len, cap;
+	unsigned n;
+};
+/* 0, or -1 with the reason in err. */
+int jsonl_tags_add(struct jsonl_tags *t, const char *kv, char *err,
+                   size_t errlen);
+void jsonl_tags_free(struct jsonl_tags *t);
 
 void jsonl_writer_init(struct jsonl_writer *w, FILE *fp);
 void jsonl_writer_free(struct jsonl_writer *w);
