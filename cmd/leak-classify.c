@@ -18,6 +18,7 @@
 #include "memlog.h"
 #include "smaps.h"
 #include "where.h"
+#include "fleet.h"
 
 struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
@@ -30,6 +31,11 @@ struct options {
 	long pid;
 	struct leak_rules rules;
 	long windows, min_samples;
+	char *by_arg, *expire_arg;
+	char by_store[256];
+	const char *by[FLEET_FIELDS]; /* --by: the group's fields */
+	int nby;
+	uint64_t expire_ms; /* --expire: 0 never */
 };
 
 /* One input record, whichever parser read it. */
@@ -43,6 +49,8 @@ struct record {
 	bool has_threads, has_maps, has_alloc;
 	double threads, alloc;
 	struct where_reading maps; /* rss-watch --maps */
+	char group[FLEET_KEY_MAX]; /* --by: the values, FLEET_SEP between */
+	size_t group_len;
 };
 
 struct context {
@@ -59,6 +67,12 @@ struct context {
 	int nitems;
 	struct where_arena_evidence arenas;
 	struct where_heap_evidence heap;
+	/* --by: */
+	struct fleet fleet;
+	const struct fleet_group *group; /* the one write_json() is about */
+	double newest_ts, swept_ts;      /* of the records, for --expire */
+	int worst;                       /* exit code of the worst verdict */
+	bool header_done;                /* of the table */
 };
 
 enum {
@@ -75,7 +89,8 @@ enum {
 	FLD_THREADS,
 	FLD_MAPS,
 	FLD_ALLOC,
-	FLD_COUNT
+	FLD_BY, /* FLEET_FIELDS of them */
+	FLD_COUNT = FLD_BY + FLEET_FIELDS
 };
 
 static void
@@ -126,15 +141,52 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 		snprintf(r->unit, sizeof(r->unit), "%g", f[FLD_UNIT].num);
 }
 
+/* --by: the values of the group's fields as one key; an absent or null
+ * field is empty, a string as written (escapes kept), a number as %.17g. */
+static void
+group_from_scan(const struct jsonl_field *f, int nby, struct record *r)
+{
+	size_t at = 0;
+	int i, n;
+
+	for (i = 0; i < nby; i++) {
+		const struct jsonl_field *x = &f[FLD_BY + i];
+		size_t room = sizeof(r->group) - at;
+
+		if (i > 0 && room > 1) {
+			r->group[at++] = FLEET_SEP;
+			room--;
+		}
+		if (x->type == JSONL_STRING) {
+			n = (int)(x->str_len < room - 1 ? x->str_len
+			                                : room - 1);
+			memcpy(r->group + at, x->str, (size_t)n);
+		} else if (x->type == JSONL_NUMBER || x->type == JSONL_TRUE ||
+		           x->type == JSONL_FALSE) {
+			n = x->type == JSONL_NUMBER
+			        ? snprintf(r->group + at, room, "%.17g", x->num)
+			        : snprintf(r->group + at, room, "%s",
+			                   x->type == JSONL_TRUE ? "true"
+			                                         : "false");
+			n = n < (int)room ? n : (int)room - 1;
+		} else {
+			n = 0;
+		}
+		at += (size_t)n;
+	}
+	r->group_len = at;
+}
+
 /* The fields a record is read for, prepared once per field name. */
 struct parser {
 	struct jsonl_field f[FLD_COUNT];
 	struct jsonl_scanner sc;
 	const char *field;
+	int nby;
 };
 
 static void
-parser_init(struct parser *p, const char *field, const char *alloc)
+parser_init(struct parser *p, const char *field, const struct options *o)
 {
 	static const char *const names[FLD_COUNT] = {
 	    [FLD_TS] = "ts",       [FLD_ANON] = "anon_kb",
@@ -149,8 +201,11 @@ parser_init(struct parser *p, const char *field, const char *alloc)
 	for (i = 0; i < FLD_COUNT; i++)
 		p->f[i].name = names[i];
 	p->f[FLD_VALUE].name = field;
-	p->f[FLD_ALLOC].name = alloc ? alloc : "\x01"; /* no key is that */
+	p->f[FLD_ALLOC].name = o->alloc_field ? o->alloc_field : "\x01";
+	for (i = 0; i < FLEET_FIELDS; i++) /* "\x01": no key is that */
+		p->f[FLD_BY + i].name = (int)i < o->nby ? o->by[i] : "\x01";
 	p->field = field;
+	p->nby = o->nby;
 	jsonl_scanner_init(&p->sc, p->f, FLD_COUNT);
 }
 
@@ -216,6 +271,7 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 		return false;
 	}
 	record_from_scan(p->f, r);
+	group_from_scan(p->f, p->nby, r);
 	if (p->f[FLD_MAPS].type != JSONL_OBJECT)
 		return true;
 	if ((obj = jsonl_parse_line(rd)) == NULL)
@@ -236,10 +292,27 @@ choose_field(struct context *c, struct record *r)
 	r->value = r->has_anon ? r->anon : r->rss;
 }
 
+static void expire_groups(struct context *c);
+
+/* The stream a record goes to: its group's with --by, else the one. */
+static struct leak_stream *
+stream_of(struct context *c, const struct record *r, struct fleet_group **g)
+{
+	*g = NULL;
+	if (c->o->nby == 0)
+		return &c->st;
+	if ((*g = fleet_get(&c->fleet, r->group, r->group_len)) == NULL)
+		err(1, "out of memory");
+	(*g)->records++;
+	return &(*g)->st;
+}
+
 static void
 add_record(struct context *c, struct record *r)
 {
 	struct leak_sample x = {0};
+	struct fleet_group *g;
+	struct leak_stream *st;
 
 	/* the allocations' readings: of this process, whoever wrote them */
 	if (r->has_alloc && r->has_ts &&
@@ -251,9 +324,10 @@ add_record(struct context *c, struct record *r)
 		c->filtered++;
 		return;
 	}
+	st = stream_of(c, r, &g);
 	if (strcmp(r->event, "restart") == 0) {
 		x.restart = true;
-		leak_stream_add(&c->st, &x);
+		leak_stream_add(st, &x);
 		return;
 	}
 	choose_field(c, r);
@@ -273,7 +347,13 @@ add_record(struct context *c, struct record *r)
 	x.pid = r->pid;
 	x.start = r->start;
 	x.age_s = r->has_age ? r->age : NAN;
-	leak_stream_add(&c->st, &x);
+	leak_stream_add(st, &x);
+	if (g != NULL) {
+		g->last_ts = fmax(g->last_ts, r->ts);
+		c->newest_ts = fmax(c->newest_ts, r->ts);
+		expire_groups(c);
+		return;
+	}
 	if (!r->has_maps)
 		return;
 	if (c->st.total_segments != c->where_segment) { /* a new process */
@@ -358,7 +438,7 @@ read_series(struct context *c, FILE *fp, const char *name)
 	struct record r;
 	int rc;
 
-	parser_init(&p, c->field ? c->field : "anon_kb", c->o->alloc_field);
+	parser_init(&p, c->field ? c->field : "anon_kb", c->o);
 	jsonl_reader_init(&rd, fp, name);
 	rd.max_line = c->o->max_line;
 	memlog_init(&ml, format, c->o->child);
@@ -373,8 +453,7 @@ read_series(struct context *c, FILE *fp, const char *name)
 			continue;
 		}
 		if (c->field != NULL && p.field != c->field)
-			parser_init(&p, c->field,
-			            c->o->alloc_field); /* chosen on the way */
+			parser_init(&p, c->field, c->o); /* chosen on the way */
 		if (parse_record(&rd, &p, &r))
 			add_record(c, &r);
 	}
@@ -404,7 +483,7 @@ read_faults(const char *path, size_t max_line, struct leak_faults *faults)
 		return -1;
 	}
 	leak_fault_reader_init(&fr, faults);
-	parser_init(&p, "ts", NULL);
+	parser_init(&p, "ts", &(struct options){0});
 	jsonl_reader_init(&rd, fp, path);
 	rd.max_line = max_line;
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
@@ -1012,6 +1091,26 @@ json_where(struct jsonl_writer *w, const struct context *c)
 	jsonl_object_close(w);
 }
 
+/* --by: the group's fields, each value as a string. */
+static void
+json_group(struct jsonl_writer *w, const struct context *c)
+{
+	const char *k, *end;
+	int i;
+
+	if (c->group == NULL)
+		return;
+	k = c->group->key;
+	end = k + c->group->key_len;
+	for (i = 0; i < c->o->nby; i++) {
+		const char *sep = memchr(k, FLEET_SEP, (size_t)(end - k));
+		size_t n = (size_t)((sep ? sep : end) - k);
+
+		jsonl_strn(w, c->o->by[i], k, n);
+		k = sep ? sep + 1 : end;
+	}
+}
+
 static int
 write_json(const struct context *c, const struct leak_result *r)
 {
@@ -1023,6 +1122,7 @@ write_json(const struct context *c, const struct leak_result *r)
 	reason(why, sizeof(why), c, r);
 	jsonl_writer_init(&w, stdout);
 	jsonl_begin(&w, &now, "leak-classify");
+	json_group(&w, c);
 	jsonl_str(&w, "verdict", leak_verdict_name(r->verdict));
 	jsonl_str(&w, "reason", why);
 	jsonl_str(&w, "field", c->field);
@@ -1402,6 +1502,154 @@ attribute(struct context *c, struct leak_result *r)
 	}
 }
 
+/* ---- --by: a verdict per group ----------------------------------------- */
+
+/* The group's values for people: "gx1,python3"; "-" for an empty one. */
+static void
+group_text(char *buf, size_t cap, const struct fleet_group *g)
+{
+	size_t i, at = 0;
+	bool empty = true;
+
+	for (i = 0; i <= g->key_len && at + 2 < cap; i++) {
+		if (i == g->key_len || g->key[i] == FLEET_SEP) {
+			if (empty)
+				buf[at++] = '-';
+			if (i < g->key_len)
+				buf[at++] = ',';
+			empty = true;
+			continue;
+		}
+		buf[at++] = g->key[i];
+		empty = false;
+	}
+	buf[at] = '\0';
+}
+
+static void
+table_row(struct context *c, const struct fleet_group *g)
+{
+	const struct leak_result *r = &g->res;
+	char name[FLEET_KEY_MAX + 8], a[32], t[32], d[32];
+	bool calm = r->verdict == LEAK_INSUFFICIENT;
+
+	if (!c->header_done)
+		printf("%-20s %-22s %14s %9s  %-19s  %s\n", "GROUP", "VERDICT",
+		       "SLOPE", "%/DAY", "ONSET", "TO LIMIT");
+	c->header_done = true;
+	group_text(name, sizeof(name), g);
+	printf("%-20s %-22s %12s/h %+9.2f  %-19s  %s\n", name,
+	       leak_verdict_name(r->verdict),
+	       calm ? "-" : fmt_value(a, sizeof(a), c->field, r->slope * 3600),
+	       calm ? 0.0 : r->rate_pct_day,
+	       isfinite(r->onset_ts) ? fmt_time(t, sizeof(t), r->onset_ts)
+	                             : "-",
+	       isfinite(r->time_to_limit_s)
+	           ? fmt_duration(d, sizeof(d), r->time_to_limit_s)
+	           : "-");
+}
+
+/* One group's verdict: a JSON line with its fields, or a table row. */
+static void
+print_group(struct context *c, const struct fleet_group *g)
+{
+	struct context gc;
+
+	if (g->rc < 0) {
+		warn("classify");
+		c->worst = c->worst > 1 ? c->worst : CLI_EXIT_FAILURE;
+		return;
+	}
+	if (g->st.interleaved)
+		cli_warn("%.*s: records of several processes interleave (pid "
+		         "%.0f comes back)",
+		         (int)g->key_len, g->key, g->st.interleaved_pid);
+	if (leak_verdict_exit(g->res.verdict) > c->worst)
+		c->worst = leak_verdict_exit(g->res.verdict);
+	if (!c->o->json) {
+		table_row(c, g);
+		return;
+	}
+	gc = *c; /* a view for write_json(): this group's stream */
+	gc.st = g->st;
+	gc.group = g;
+	if (write_json(&gc, &g->res) < 0 && errno != EPIPE)
+		c->worst = cli_write_error();
+}
+
+static int
+by_badness(const void *a, const void *b)
+{
+	return fleet_compare(*(struct fleet_group *const *)a,
+	                     *(struct fleet_group *const *)b);
+}
+
+/* Judge, print (worst first) and drop the n groups of g. */
+static void
+judge_groups(struct context *c, struct fleet_group **g, size_t n)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i;
+
+	fleet_judge(g, n, &c->faults, cpus > 1 ? (int)cpus : 1);
+	qsort(g, n, sizeof(*g), by_badness);
+	for (i = 0; i < n; i++) {
+		print_group(c, g[i]);
+		fleet_drop(&c->fleet, g[i]);
+	}
+	fflush(stdout);
+}
+
+/* --expire: groups silent that long (in record time) are judged and
+ * dropped, looked for every eighth of it. */
+static void
+expire_groups(struct context *c)
+{
+	double after = (double)c->o->expire_ms / 1000;
+	struct fleet_group **all;
+	size_t n, i, k = 0;
+
+	if (after <= 0 || c->newest_ts - c->swept_ts < fmax(1, after / 8))
+		return;
+	c->swept_ts = c->newest_ts;
+	apply_limit(c); /* the field may have been chosen since */
+	if ((all = fleet_list(&c->fleet, &n)) == NULL)
+		err(1, "out of memory");
+	for (i = 0; i < n; i++)
+		if (all[i]->last_ts < c->newest_ts - after)
+			all[k++] = all[i];
+	judge_groups(c, all, k);
+	free(all);
+}
+
+/* What --by found at the end of the input; the worst verdict's code. */
+static int
+emit_groups(struct context *c)
+{
+	struct fleet_group **all;
+	size_t n, i;
+	uint64_t late = 0;
+
+	if ((all = fleet_list(&c->fleet, &n)) == NULL)
+		err(1, "out of memory");
+	for (i = 0; i < n; i++)
+		late += all[i]->st.out_of_order;
+	if (late > 0)
+		cli_warn("%llu records older than the one before in their "
+		         "group skipped",
+		         (unsigned long long)late);
+	cli_debug("%zu groups left of at most %zu KiB each (%zu buckets): "
+	          "%.1f MiB in all",
+	          n, fleet_group_bytes(FLEET_BUCKETS) / 1024,
+	          (size_t)FLEET_BUCKETS,
+	          (double)(n * fleet_group_bytes(FLEET_BUCKETS)) / 1048576);
+	judge_groups(c, all, n);
+	free(all);
+	if (c->o->json == 0 && !c->header_done)
+		cli_warn("no records to group");
+	return cli_close_stdout() == 0 ? c->worst : CLI_EXIT_FAILURE;
+}
+
 static int
 emit(struct context *c, const struct leak_result *r)
 {
@@ -1416,6 +1664,38 @@ emit(struct context *c, const struct leak_result *r)
 	}
 	return cli_close_stdout() == 0 ? leak_verdict_exit(r->verdict)
 	                               : CLI_EXIT_FAILURE;
+}
+
+/* --by FIELD[,FIELD] and --expire DUR. */
+static int
+parse_by(struct options *o)
+{
+	char *tok, *save = NULL;
+
+	if (o->expire_arg != NULL &&
+	    (o->by_arg == NULL ||
+	     cli_parse_duration(o->expire_arg, &o->expire_ms) < 0))
+		return cli_usage_error("--expire: %s '%s'",
+		                       o->by_arg ? "bad duration"
+		                                 : "goes with --by",
+		                       o->expire_arg);
+	if (o->by_arg == NULL)
+		return CLI_CONTINUE;
+	if (o->svg != NULL)
+		return cli_usage_error("--svg draws one series: not with --by");
+	snprintf(o->by_store, sizeof(o->by_store), "%s", o->by_arg);
+	for (tok = strtok_r(o->by_store, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (o->nby == FLEET_FIELDS || strlen(tok) > JSONL_SCAN_KEY_MAX)
+			return cli_usage_error("--by: at most %d fields of at "
+			                       "most %d bytes",
+			                       FLEET_FIELDS,
+			                       JSONL_SCAN_KEY_MAX);
+		o->by[o->nby++] = tok;
+	}
+	if (o->nby == 0)
+		return cli_usage_error("--by: which fields");
+	return CLI_CONTINUE;
 }
 
 /* Every option into o, with its checks; CLI_CONTINUE or an exit code. */
@@ -1478,6 +1758,10 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	     CLI_OPT_STRING,
 	     "the process's own live allocations (KiB), against the heap",
 	     "NAME"},
+	    {"by", '\0', POPT_ARG_STRING, &o->by_arg, CLI_OPT_STRING,
+	     "one verdict per group of these fields (host,comm)", "FIELDS"},
+	    {"expire", '\0', POPT_ARG_STRING, &o->expire_arg, CLI_OPT_STRING,
+	     "with --by: judge and drop a group silent this long", "DUR"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -1485,7 +1769,8 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	*con = cli_context(argc, argv, table, "[OPTION...] [FILE...]", 0);
 	CLI_STRINGS_TRACK(strings, &o->field, &o->limit_arg, &o->horizon_arg,
 	                  &o->events, &o->svg, &o->warmup_arg, &o->max_line_arg,
-	                  &o->format_arg, &o->alloc_field);
+	                  &o->format_arg, &o->alloc_field, &o->by_arg,
+	                  &o->expire_arg);
 	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
 	    (rc = check_rules(o)) >= 0)
 		return rc;
@@ -1494,7 +1779,7 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
 	if (o->pid < 0)
 		return cli_usage_error("--pid: bad process id %ld", o->pid);
-	return CLI_CONTINUE;
+	return parse_by(o);
 }
 
 /* The input read into c's stream, checked and flushed: 0, or -1 after
@@ -1545,11 +1830,16 @@ main(int argc, char **argv)
 	c.rules = o.rules;
 	c.field = o.field;
 	c.field_is_anon = o.field != NULL && strcmp(o.field, "anon_kb") == 0;
-	if (leak_stream_init(&c.st, sign, &c.rules) < 0)
+	if (leak_stream_init(&c.st, sign, &c.rules) < 0 ||
+	    fleet_init(&c.fleet, sign, &c.rules, FLEET_BUCKETS) < 0)
 		err(1, "out of memory");
 	rc = CLI_EXIT_FAILURE;
 	if (read_all(&c, poptGetArgs(con)) < 0)
 		goto cleanup;
+	if (o.nby > 0) {
+		rc = apply_limit(&c) < 0 ? CLI_EXIT_FAILURE : emit_groups(&c);
+		goto cleanup;
+	}
 	if (apply_limit(&c) < 0 ||
 	    leak_classify(&c.st.series, &c.rules, &c.faults, &res) < 0) {
 		warn("classify");
@@ -1558,6 +1848,7 @@ main(int argc, char **argv)
 	attribute(&c, &res);
 	rc = emit(&c, &res);
 cleanup:
+	fleet_free(&c.fleet);
 	where_free(&c.where);
 	leak_stream_free(&c.st);
 	leak_faults_free(&c.faults);

@@ -271,9 +271,16 @@ int
 leak_stream_init(struct leak_stream *st, double sign,
                  const struct leak_rules *rules)
 {
+	return leak_stream_init_cap(st, sign, rules, LEAK_MAX_BUCKETS);
+}
+
+int
+leak_stream_init_cap(struct leak_stream *st, double sign,
+                     const struct leak_rules *rules, size_t cap)
+{
 	memset(st, 0, sizeof(*st));
 	st->rules = rules;
-	return leak_series_init(&st->series, sign);
+	return leak_series_init_cap(&st->series, sign, cap);
 }
 
 void

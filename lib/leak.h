@@ -237,6 +237,9 @@ struct leak_stream {
 };
 int leak_stream_init(struct leak_stream *st, double sign,
                      const struct leak_rules *rules);
+/* With room for cap buckets instead of LEAK_MAX_BUCKETS. */
+int leak_stream_init_cap(struct leak_stream *st, double sign,
+                         const struct leak_rules *rules, size_t cap);
 void leak_stream_free(struct leak_stream *st);
 void leak_stream_add(struct leak_stream *st, const struct leak_sample *x);
 

@@ -78,6 +78,35 @@ trend_quantile(double *a, size_t n, double q)
 	return lo + frac * (min_from(a, k + 1, n) - lo);
 }
 
+/*
+ * The q-quantile of a[0..n) that select_kth(a, n, m) split already
+ * (a[i] <= a[m] <= a[j] for i < m < j): the selection stays on the side
+ * the quantile is on.  The same value as trend_quantile(), for less.
+ */
+static double
+quantile_split(double *a, size_t n, size_t m, double q)
+{
+	double pos = (q <= 0 ? 0 : q >= 1 ? 1 : q) * (double)(n - 1);
+	size_t k = (size_t)pos;
+	double frac = pos - (double)k, lo, next;
+
+	if (k < m) {
+		select_kth(a, m, k);
+		lo = a[k];
+		next = k + 1 < m ? min_from(a, k + 1, m) : a[m];
+	} else if (k == m) {
+		lo = a[m];
+		next = k + 1 < n ? min_from(a, k + 1, n) : lo;
+	} else {
+		select_kth(a + m + 1, n - m - 1, k - m - 1);
+		lo = a[k];
+		next = k + 1 < n ? min_from(a, k + 1, n) : lo;
+	}
+	if (frac == 0 || k + 1 >= n)
+		return lo;
+	return lo + frac * (next - lo);
+}
+
 double
 trend_median(double *a, size_t n)
 {
@@ -389,10 +418,13 @@ trend_theil_sen(const double *t, const double *v, size_t n, double var_s,
 	c = z_conf * sqrt(var_s > 0 ? var_s : 0);
 	lo_rank = (pairs - c) / 2;
 	hi_rank = (pairs + c) / 2 + 1;
-	out->lo = trend_quantile(
-	    slopes, m, lo_rank <= 1 ? 0 : (lo_rank - 1) / (pairs - 1));
-	out->hi = trend_quantile(
-	    slopes, m, hi_rank >= pairs ? 1 : (hi_rank - 1) / (pairs - 1));
+	/* the median split the slopes at (m - 1) / 2 */
+	out->lo =
+	    quantile_split(slopes, m, (m - 1) / 2,
+	                   lo_rank <= 1 ? 0 : (lo_rank - 1) / (pairs - 1));
+	out->hi =
+	    quantile_split(slopes, m, (m - 1) / 2,
+	                   hi_rank >= pairs ? 1 : (hi_rank - 1) / (pairs - 1));
 	resid = slopes; /* reuse: cap >= n */
 	for (i = 0; i < n; i++)
 		resid[i] = v[i] - out->slope * t[i];
