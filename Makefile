@@ -27,7 +27,7 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	python3-serial python3-serial-asyncio mbpoll socat \
 	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
 	libhdf5-dev liblzf-dev python3-h5py hdf5-tools daemontools nodejs \
-	clang libclang-rt-14-dev
+	clang libclang-rt-14-dev mosquitto mosquitto-clients
 # and what make gx and check-gx need besides (cross compilers on an x86 or
 # arm64 build machine; a Raspberry Pi builds natively with make)
 GX_DEBS = gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu \

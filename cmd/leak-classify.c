@@ -347,6 +347,10 @@ add_record(struct context *c, struct record *r)
 	x.pid = r->pid;
 	x.start = r->start;
 	x.age_s = r->has_age ? r->age : NAN;
+	if (g != NULL && g->st.series.samples > 0 && r->ts == g->last_ts) {
+		g->duplicates++; /* QoS 1 delivers at least once */
+		return;
+	}
 	leak_stream_add(st, &x);
 	if (g != NULL) {
 		g->last_ts = fmax(g->last_ts, r->ts);
@@ -1628,16 +1632,22 @@ emit_groups(struct context *c)
 {
 	struct fleet_group **all;
 	size_t n, i;
-	uint64_t late = 0;
+	uint64_t late = 0, twice = 0;
 
 	if ((all = fleet_list(&c->fleet, &n)) == NULL)
 		err(1, "out of memory");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		late += all[i]->st.out_of_order;
+		twice += all[i]->duplicates;
+	}
 	if (late > 0)
 		cli_warn("%llu records older than the one before in their "
 		         "group skipped",
 		         (unsigned long long)late);
+	if (twice > 0)
+		cli_debug("%llu records stamped as the one before in their "
+		          "group (delivered twice) skipped",
+		          (unsigned long long)twice);
 	cli_debug("%zu groups left of at most %zu KiB each (%zu buckets): "
 	          "%.1f MiB in all",
 	          n, fleet_group_bytes(FLEET_BUCKETS) / 1024,

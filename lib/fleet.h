@@ -24,6 +24,7 @@ struct fleet_group {
 	struct leak_stream st;
 	double last_ts; /* the newest record's */
 	uint64_t records;
+	uint64_t duplicates; /* stamped as the one before: skipped */
 	/* fleet_judge(): */
 	struct leak_result res;
 	int rc; /* of leak_classify() */

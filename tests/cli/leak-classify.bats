@@ -540,3 +540,82 @@ assert all("[%s]" % c in labels for c in ("heap", "anon", "stack", "shmem", "fil
 	run_split leak-classify "$BATS_TEST_TMPDIR/m.dat"
 	grep -q "m.dat:3: not an mprof MEM, CHLD, FUNC or CMDLINE line" "$BATS_TEST_TMPDIR/err"
 }
+
+@test "leak-classify: --by host judges each device, worst first, exit of the worst" {
+	local T=$BATS_TEST_TMPDIR
+	/usr/bin/python3 "$ROOT/tests/bench/fleetgen.py" 8 400 2,5 >"$T/fleet.jsonl"
+	# garbage between the records is reported and skipped
+	sed -i '100a not json\n{"ts":"x","host":"gx1"}' "$T/fleet.jsonl"
+	run_split leak-classify --by host "$T/fleet.jsonl"
+	[ "$status" -eq 4 ]
+	head -3 "$BATS_TEST_TMPDIR/out"
+	[ "$(sed -n 2p "$BATS_TEST_TMPDIR/out" | awk '{print $2}')" = leak ]
+	[ "$(awk 'NR > 1 && $2 == "leak" {print $1}' "$BATS_TEST_TMPDIR/out" | sort | paste -sd' ')" = "gx2 gx5" ]
+	[ "$(awk 'NR > 1' "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 8 ]
+	grep -q 'fleet.jsonl:101:' "$BATS_TEST_TMPDIR/err"
+	# JSON: one verdict per group with its fields; two fields
+	run_split leak-classify --by host,comm --json "$T/fleet.jsonl"
+	[ "$(jq -r 'select(.verdict == "leak") | "\(.host)/\(.comm)"' "$BATS_TEST_TMPDIR/out" | sort | paste -sd' ')" = "gx2/python3 gx5/python3" ]
+	# the garbage record without a comm is a group of its own, too short
+	[ "$(jq -s length "$BATS_TEST_TMPDIR/out")" -eq 9 ]
+	[ "$(jq -r 'select(.comm == "") | .verdict' "$BATS_TEST_TMPDIR/out")" = insufficient_data ]
+	# all steady: exit 0; devices in any order, each in its own
+	grep -v '"gx[25]"' "$T/fleet.jsonl" | grep '^{"ts":[0-9]' |
+		sort -s -t'"' -k10,10r >"$T/calm.jsonl"
+	[ "$(head -1 "$T/calm.jsonl" | jq -r .host)" = gx7 ]
+	run_split leak-classify --by host "$T/calm.jsonl"
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 0 ]
+	[ "$(awk 'NR > 1 && $2 == "steady"' "$BATS_TEST_TMPDIR/out" | wc -l)" -eq 6 ]
+	[ ! -s "$BATS_TEST_TMPDIR/err" ]
+}
+
+@test "leak-classify: --expire judges a silent group while the input goes on" {
+	local T=$BATS_TEST_TMPDIR
+	mkfifo "$T/in"
+	start_bg bash -c "leak-classify --by host --json --expire 10m <'$T/in' >'$T/out'"
+	exec 5>"$T/in"
+	/usr/bin/python3 "$ROOT/tests/bench/fleetgen.py" 2 200 1 >&5
+	# gx0 and gx1 stop at 199 minutes; gx9 goes on for two more hours
+	/usr/bin/python3 -c '
+for i in range(200, 340):
+    print("{\"ts\":%.1f,\"src\":\"rss-watch\",\"host\":\"gx9\",\"pid\":9,\"start\":5,\"anon_kb\":%d}" % (1.7e9 + 60 * i, 30000 + i % 7))' >&5
+	local i
+	for i in $(seq 1 100); do
+		[ "$(jq -s length "$T/out" 2>/dev/null)" = 2 ] && break
+		sleep 0.05
+	done
+	# judged before the end of the input, and dropped
+	[ "$(jq -r .host "$T/out" | sort | paste -sd' ')" = "gx0 gx1" ]
+	exec 5>&-
+	for i in $(seq 1 100); do
+		[ "$(jq -s length "$T/out")" = 3 ] && break
+		sleep 0.05
+	done
+	[ "$(jq -r 'select(.host == "gx1") | .verdict' "$T/out")" = leak ]
+	[ "$(jq -r 'select(.host == "gx9") | .verdict' "$T/out")" = steady ]
+}
+
+@test "leak-classify: --by and --expire refuse what they cannot do" {
+	run_split leak-classify --expire 1h
+	assert_usage_error
+	grep -q "goes with --by" "$BATS_TEST_TMPDIR/err"
+	run_split leak-classify --by host --expire soon
+	assert_usage_error
+	run_split leak-classify --by a,b,c,d,e
+	assert_usage_error
+	run_split leak-classify --by host --svg /tmp/x.svg
+	assert_usage_error
+	run_split leak-classify --by ,
+	assert_usage_error
+}
+
+@test "leak-classify: valgrind-clean over --by with --expire, and its bound per group said" {
+	local T=$BATS_TEST_TMPDIR
+	/usr/bin/python3 "$ROOT/tests/bench/fleetgen.py" 30 200 3 >"$T/fleet.jsonl"
+	run_split "${VALGRIND[@]}" leak-classify -v --by host --expire 30m "$T/fleet.jsonl"
+	[ "$status" -eq 4 ]
+	grep -q 'groups left of at most [0-9]* KiB each' "$BATS_TEST_TMPDIR/err"
+	kib=$(grep -o 'at most [0-9]* KiB' "$BATS_TEST_TMPDIR/err" | grep -o '[0-9]*')
+	[ "$kib" -le 64 ]
+}

@@ -5,9 +5,12 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
+#include "fleet.h"
 #include "leak.h"
 
 #define T0 1.7e9
@@ -450,6 +453,77 @@ falling_fields(void **state)
 	assert_int_equal(leak_verdict_exit(LEAK_SETTLING), 0);
 }
 
+static int
+by_badness(const void *a, const void *b)
+{
+	return fleet_compare(*(struct fleet_group *const *)a,
+	                     *(struct fleet_group *const *)b);
+}
+
+/* lib/fleet: groups found again by key, many of them (the table grows),
+ * dropped, judged on two threads as on one, and ordered worst first. */
+static void
+fleet_groups(void **state)
+{
+	struct leak_rules r;
+	struct fleet f;
+	struct fleet_group *g, **all, **one;
+	char key[16];
+	size_t n, i, m;
+	int k;
+
+	(void)state;
+	leak_rules_default(&r);
+	assert_int_equal(fleet_init(&f, 1, &r, 64), 0);
+	for (k = 0; k < 600; k++) {
+		int len = snprintf(key, sizeof(key), "gx%d", k);
+
+		g = fleet_get(&f, key, (size_t)len);
+		assert_non_null(g);
+		for (i = 0; i < 200; i++) {
+			struct leak_sample x = {
+			    .ts = 1.7e9 + 60.0 * (double)i,
+			    .value = 1000 +
+			             (k % 10 == 0 ? 5.0 * (double)i : 0) +
+			             (double)(i * 7919 % 13),
+			    .aux = NAN,
+			    .age_s = NAN};
+
+			leak_stream_add(&g->st, &x);
+		}
+	}
+	assert_int_equal(f.n, 600);
+	assert_true(f.nslot >= 600);
+	assert_ptr_equal(fleet_get(&f, "gx42", 4), fleet_get(&f, "gx42", 4));
+	assert_int_equal(f.n, 600);
+	assert_true(fleet_group_bytes(64) < 64 * 1024);
+	all = fleet_list(&f, &n);
+	assert_int_equal(n, 600);
+	one = malloc(n * sizeof(*one));
+	memcpy(one, all, n * sizeof(*one));
+	fleet_judge(all, n, NULL, 2);
+	for (i = 0, m = 0; i < n; i++) {
+		struct leak_result res;
+
+		assert_int_equal(all[i]->rc, 0);
+		assert_int_equal(
+		    leak_classify(&all[i]->st.series, &r, NULL, &res), 0);
+		assert_int_equal(res.verdict, all[i]->res.verdict);
+		m += all[i]->res.verdict == LEAK_LEAK;
+	}
+	assert_int_equal(m, 60);
+	qsort(one, n, sizeof(*one), by_badness);
+	for (i = 0; i < 60; i++)
+		assert_int_equal(one[i]->res.verdict, LEAK_LEAK);
+	assert_true(one[0]->res.rate_pct_day >= one[59]->res.rate_pct_day);
+	g = fleet_get(&f, "gx7", 3);
+	fleet_drop(&f, g);
+	assert_int_equal(f.n, 599);
+	free(one);
+	free(all);
+	fleet_free(&f);
+}
+
 int
 main(void)
 {
@@ -467,6 +541,7 @@ main(void)
 	    cmocka_unit_test(warmup_of_a_launched_process),
 	    cmocka_unit_test(stream_splits_at_restarts),
 	    cmocka_unit_test(fault_reader_periods),
+	    cmocka_unit_test(fleet_groups),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
