@@ -10,6 +10,8 @@ echo
 echo
 "$dir/leak-classify.sh"
 echo
+"$dir/leak-classify-fleet.sh"
+echo
 "$dir/accuracy.sh"
 echo
 "$dir/gw-read.sh"
