@@ -13,12 +13,12 @@ _comp_cmd_dbus_watch()
 	--timeout)
 		COMPREPLY=($(compgen -W "1s 5s 30s" -- "$cur"))
 		return ;;
-	--address | --max-rss)
+	--address | --max-rss | --tag)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--once --get --set --text --timeout
-			--system --session --address --max-rss --help --usage
+			--system --session --address --max-rss --tag --help --usage
 			--version --quiet --verbose" -- "$cur"))
 		return
 	fi

@@ -25,7 +25,7 @@ _comp_cmd_gw_read()
 	-i | --interval | --timeout | --gap | --backoff-after | --backoff)
 		COMPREPLY=($(compgen -W "100ms 500ms 1s 5s 30s 60s" -- "$cur"))
 		return ;;
-	-u | --units | -r | --register | -n | --count | --max-rss | -w | --write)
+	-u | --units | -r | --register | -n | --count | --max-rss | --tag | -w | --write)
 		return ;;
 	--commands)
 		_comp_gxkit_filedir
@@ -33,7 +33,7 @@ _comp_cmd_gw_read()
 	esac
 	COMPREPLY=($(compgen -W "--bus --units --map --register --fc --interval
 		--count --format --timeout --gap --backoff-after --backoff
-		--write --force --commands --max-rss --help --usage --version --quiet
+		--write --force --commands --max-rss --tag --help --usage --version --quiet
 		--verbose" -- "$cur"))
 }
 complete -F _comp_cmd_gw_read gw-read

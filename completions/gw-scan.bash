@@ -19,11 +19,11 @@ _comp_cmd_gw_scan()
 	--timeout | --every)
 		COMPREPLY=($(compgen -W "50ms 100ms 200ms 1m 10m 1h" -- "$cur"))
 		return ;;
-	-u | --units | -n | --count | --max-rss)
+	-u | --units | -n | --count | --max-rss | --tag)
 		return ;;
 	esac
 	COMPREPLY=($(compgen -W "--bus --units --map --timeout --every --count
-		--progress --max-rss --help --usage --version --quiet --verbose" \
+		--progress --max-rss --tag --help --usage --version --quiet --verbose" \
 		-- "$cur"))
 }
 complete -F _comp_cmd_gw_scan gw-scan

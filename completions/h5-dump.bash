@@ -27,14 +27,14 @@ _comp_cmd_h5_dump()
 		return ;;
 	-d | --dataset | --from | --to | --every | --downsample)
 		return ;;
-	--deadline)
+	--deadline | --tag)
 		COMPREPLY=($(compgen -W "0 10s 1m" -- "$cur"))
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--format --delimiter --dataset --raw
 			--from --to --index --every --downsample --minmax --stats
-			--check --progress --deadline --help --usage --version --quiet
+			--check --progress --deadline --tag --help --usage --version --quiet
 			--verbose" -- "$cur"))
 		return
 	fi

@@ -27,7 +27,7 @@ _comp_cmd_leak_classify()
 		return ;;
 	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
 		--settle-ratio | --envelope-share | --step-share | --windows | \
-		--penalty | --material | --max-line | --child | --alloc-field)
+		--penalty | --material | --max-line | --child | --alloc-field | --by | --expire)
 		return ;;
 	esac
 
@@ -36,7 +36,7 @@ _comp_cmd_leak_classify()
 			--horizon --events --json --svg --alpha --min-rate
 			--min-samples --settle-ratio --envelope-share --step-share
 			--windows --warmup --penalty --material --max-line --format
-			--child --alloc-field --help
+			--child --alloc-field --by --expire --help
 			--usage
 			--version --quiet --verbose" \
 			-- "$cur"))

@@ -25,7 +25,7 @@ _comp_cmd_rss_watch()
 	-i | --interval | -d | --duration | --grace)
 		COMPREPLY=($(compgen -W "500ms 1s 5s 10s 60s 1h" -- "$cur"))
 		return ;;
-	-n | --count | --limit | --max-rss | --maps-every)
+	-n | --count | --limit | --max-rss | --tag | --maps-every)
 		return ;;
 	esac
 
@@ -41,7 +41,7 @@ _comp_cmd_rss_watch()
 		COMPREPLY=($(compgen -W "--pid --name --wait --interval --count
 			--duration --pss --children --maps --maps-every --limit
 			--limit-field --action
-			--grace --max-rss --help --usage --version --quiet --verbose" \
+			--grace --max-rss --tag --help --usage --version --quiet --verbose" \
 			-- "$cur"))
 		return
 	fi

@@ -8,6 +8,13 @@
 #                                             --limit: with the control path
 #                                             (/Ac/PowerLimit, rated WATTS,
 #                                             or the map's rated power)
+#   install.sh --monitor NAME -N PROCESS [-i DUR] [--publish HOST[:PORT]
+#              --topic PREFIX [--host ID]] [--log-dir DIR] [--root DIR]
+#                                             an rss-watch service: records
+#                                             to its log, or with --publish
+#                                             by mosquitto_pub -l to
+#                                             PREFIX/ID/rss, tagged host=ID
+#                                             (ID: the hostname by default)
 #   install.sh --remove NAME [--root DIR]     undo one service
 #   install.sh --uninstall [--root DIR]       undo everything
 #
@@ -22,6 +29,7 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 root=/
 action=install
 name= bus= units= map= interval=5s max_rss=24M log_dir=/var/log limit=
+process= publish= topic= host_id=
 
 die() {
 	echo "$prog: $*" >&2
@@ -35,7 +43,7 @@ usage() {
 }
 
 help() {
-	sed -n '2,16s/^# \{0,1\}//p' "$0"
+	sed -n '2,23s/^# \{0,1\}//p' "$0"
 	exit 0
 }
 
@@ -46,6 +54,11 @@ while [ $# -gt 0 ]; do
 	--root) need_arg "$@"; root=$2; shift ;;
 	--bridge) need_arg "$@"; action=bridge; name=$2; shift ;;
 	--remove) need_arg "$@"; action=remove; name=$2; shift ;;
+	--monitor) need_arg "$@"; action=monitor; name=$2; shift ;;
+	-N) need_arg "$@"; process=$2; shift ;;
+	--publish) need_arg "$@"; publish=$2; shift ;;
+	--topic) need_arg "$@"; topic=$2; shift ;;
+	--host) need_arg "$@"; host_id=$2; shift ;;
 	--uninstall) action=uninstall ;;
 	-b) need_arg "$@"; bus=$2; shift ;;
 	-u) need_arg "$@"; units=$2; shift ;;
@@ -159,6 +172,50 @@ wait \$reader || :
 EOF
 }
 
+# the run script of a monitor: rss-watch following PROCESS by name, its
+# records to the log, or with --publish to the broker through a FIFO (both
+# ended together, as the bridge's); without mosquitto_pub on the device
+# they stay in the log, which says so once
+monitor_script() {
+	case $publish in
+	*:*) mq_host=${publish%:*} mq_port=${publish##*:} ;;
+	*) mq_host=$publish mq_port=1883 ;;
+	esac
+	if [ -n "$host_id" ]; then host_line=$(quote "$host_id"); else host_line='$(hostname)'; fi
+	cat <<EOF
+#!/bin/sh
+# gxkit monitor $name, made by install.sh: rss-watch -N $(quote "$process")
+# under daemontools' supervise.
+exec 2>&1
+bin=\$(cd -P ../../bin && pwd -P)
+host=$host_line
+watch() {
+	exec "\$bin/rss-watch" -N $(quote "$process") --wait -i $(quote "$interval") \\
+		--max-rss $(quote "$max_rss") --tag host="\$host"
+}
+EOF
+	if [ -z "$publish" ]; then
+		echo 'watch'
+		return
+	fi
+	cat <<EOF
+command -v mosquitto_pub >/dev/null 2>&1 || {
+	echo "no mosquitto_pub here: the records go to the log"
+	watch
+}
+[ -p records.fifo ] || { rm -f records.fifo; mkfifo records.fifo; }
+watch >records.fifo &
+watcher=\$!
+mosquitto_pub -h $(quote "$mq_host") -p $(quote "$mq_port") -q 1 -l \\
+	-t $(quote "$topic")/"\$host"/rss <records.fifo &
+publisher=\$!
+trap 'kill \$watcher \$publisher 2>/dev/null' TERM INT HUP
+wait \$publisher || :
+kill \$watcher 2>/dev/null || :
+wait \$watcher || :
+EOF
+}
+
 rc_line() { echo "ln -sfn /data/gxkit/service/$1 /service/$1"; }
 
 install_bridge() {
@@ -168,10 +225,29 @@ install_bridge() {
 	case $bus in rtu:/* | tcp:?*) ;; *) usage "-b: '$bus' is not rtu:DEVICE or tcp:HOST" ;; esac
 	case $units in *[!0-9,-]* | "") usage "-u: '$units' is not a unit list (1,5 or 1-3)" ;; esac
 	case $limit in map) ;; *[!0-9]*) usage "--limit: '$limit' is not a power in W, or map" ;; esac
+	install_service run_script
+}
+
+install_monitor() {
+	check_name "$name"
+	[ -n "$process" ] || usage "--monitor needs -N PROCESS"
+	[ -z "$publish" ] || [ -n "$topic" ] || usage "--publish needs --topic PREFIX"
+	[ -n "$publish" ] || [ -z "$topic$host_id" ] || usage "--topic and --host go with --publish"
+	case $publish in
+	*:*[!0-9]* | *:) usage "--publish: '$publish' is not HOST[:PORT]" ;;
+	esac
+	case $topic in *[#+]*) usage "--topic: '$topic' is a prefix, not a filter" ;; esac
+	[ "$interval" != 5s ] || interval=60s
+	install_service monitor_script
+}
+
+# the service NAME whose run script the function $1 writes, with its
+# multilog, its link into /service and its line in rc.local
+install_service() {
 	install_tools
 	dir=$gxkit/service/$name
 	mkdir -p "$dir/log" "$services"
-	run_script | write "$dir/run" 755
+	"$1" | write "$dir/run" 755
 	printf '#!/bin/sh\nexec multilog t s25000 n4 %s\n' "$(quote "$log_dir/$name")" |
 		write "$dir/log/run" 755
 	if [ "$(readlink "$services/$name" 2>/dev/null)" != "../data/gxkit/service/$name" ]; then
@@ -208,6 +284,7 @@ remove_bridge() {
 case $action in
 install) install_tools ;;
 bridge) install_bridge ;;
+monitor) install_monitor ;;
 remove) remove_bridge "$name" ;;
 uninstall)
 	if [ -d "$gxkit/service" ]; then

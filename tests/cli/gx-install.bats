@@ -218,3 +218,40 @@ owner() {
 	grep -q "no com.victronenergy.settings on the bus yet" "$BATS_TEST_TMPDIR/log/sim/current"
 	head -c1 "$BATS_TEST_TMPDIR/log/sim/current" | grep -q @
 }
+
+@test "install.sh --monitor --publish: rss-watch's records through a real broker, tagged" {
+	stage
+	run "$PKG/install.sh" --root "$R" --monitor drv -N memhog -i 200ms
+	[ "$status" -eq 0 ]
+	grep -q "rss-watch\" -N 'memhog' --wait -i '200ms'" "$R/data/gxkit/service/drv/run"
+	! grep -q mosquitto_pub "$R/data/gxkit/service/drv/run"
+	for args in "--monitor x" "--monitor x -N p --publish h" \
+		"--monitor x -N p --topic t" "--monitor x -N p --publish h:x --topic t" \
+		"--monitor x -N p --publish h --topic 'a/#'"; do
+		run sh -c "'$PKG/install.sh' --root '$R' $args"
+		echo "$args: $status $output"
+		[ "$status" -eq 2 ]
+	done
+	local port=$(free_port) T=$BATS_TEST_TMPDIR
+	printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser %s\nlog_dest none\n' \
+		"$port" "$(id -un)" >"$T/mq.conf"
+	start_bg mosquitto -c "$T/mq.conf"
+	wait_port "$port"
+	run "$PKG/install.sh" --root "$R" --monitor drv -N memhog -i 200ms \
+		--publish 127.0.0.1:$port --topic gxkit/shard3 --host site-42
+	[ "$status" -eq 0 ]
+	start_bg sh -c "mosquitto_sub -h 127.0.0.1 -p $port -t 'gxkit/shard3/+/rss' -v >'$T/sub.out'"
+	sleep 0.5
+	start_bg memhog steady --base 2048
+	(cd "$R/data/gxkit/service/drv" && exec ./run) >"$T/log" 2>&1 &
+	echo $! >>"$BATS_TEST_TMPDIR/pids"
+	local i
+	for i in $(seq 1 100); do
+		[ "$(wc -l <"$T/sub.out")" -ge 3 ] && break
+		sleep 0.05
+	done
+	head -2 "$T/sub.out"
+	[ "$(wc -l <"$T/sub.out")" -ge 3 ]
+	[ "$(head -1 "$T/sub.out" | cut -d' ' -f1)" = gxkit/shard3/site-42/rss ]
+	[ "$(head -1 "$T/sub.out" | cut -d' ' -f2- | jq -r '.host + " " + .comm')" = "site-42 memhog" ]
+}
