@@ -88,7 +88,9 @@ free_port() {
 
 wait_port() {
 	local i
-	for i in $(seq 1 100); do
+	# 10 s: an emulated tool (make check-gx) on a busy machine is slow
+	# to listen; a ready one answers at once
+	for i in $(seq 1 200); do
 		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
 		sleep 0.05
 	done
