@@ -1,7 +1,7 @@
 #!/bin/bash
 # leak-classify --by host on a fleet: 1,000 devices x one day at one
 # sample a minute (1.44 M interleaved lines, 50 of the devices leaking),
-# against ols_numpy_by.py (json + one numpy OLS per host) on the same
+# against ols_numpy.py --by host (json + one numpy OLS per host) on the same
 # file: wall time, max RSS, lines/s, and whether each found the leakers.
 #   BENCH_HOSTS=1000 BENCH_SAMPLES=1440 tests/bench/leak-classify-fleet.sh
 set -eu
@@ -13,7 +13,7 @@ N=$((H * S))
 	"$(seq -s, 0 20 $((H - 1)))" >"$OUT/fleet.jsonl"
 leakers=$(seq 0 20 $((H - 1)) | wc -l)
 measure lc leak-classify -v --by host "$OUT/fleet.jsonl"
-measure py /usr/bin/python3 "$ROOT/tests/bench/ols_numpy_by.py" "$OUT/fleet.jsonl" host
+measure py /usr/bin/python3 "$ROOT/tests/bench/ols_numpy.py" "$OUT/fleet.jsonl" anon_kb --by host
 found=$(awk 'NR > 1 && $2 == "leak"' "$OUT/lc.stdout" | wc -l)
 false=$(awk 'NR > 1 && $2 == "leak" { sub("gx", "", $1); if ($1 % 20) n++ } END { print n + 0 }' "$OUT/lc.stdout")
 echo "leak-classify --by host: $H devices x $S samples = $N lines ($(du -m "$OUT/fleet.jsonl" | cut -f1) MB), $leakers leaking:"

@@ -240,7 +240,7 @@ owner() {
 	run "$PKG/install.sh" --root "$R" --monitor drv -N memhog -i 200ms \
 		--publish 127.0.0.1:$port --topic gxkit/shard3 --host site-42
 	[ "$status" -eq 0 ]
-	start_bg sh -c "mosquitto_sub -h 127.0.0.1 -p $port -t 'gxkit/shard3/+/rss' -v >'$T/sub.out'"
+	start_bg mosquitto_sub -h 127.0.0.1 -p "$port" -t 'gxkit/shard3/+/rss' -v >"$T/sub.out"
 	sleep 0.5
 	start_bg memhog steady --base 2048
 	(cd "$R/data/gxkit/service/drv" && exec ./run) >"$T/log" 2>&1 &
