@@ -1616,7 +1616,8 @@ expire_groups(struct context *c)
 	if (after <= 0 || c->newest_ts - c->swept_ts < fmax(1, after / 8))
 		return;
 	c->swept_ts = c->newest_ts;
-	apply_limit(c); /* the field may have been chosen since */
+	if (c->field != NULL)
+		apply_limit(c); /* the field may have been chosen since */
 	if ((all = fleet_list(&c->fleet, &n)) == NULL)
 		err(1, "out of memory");
 	for (i = 0; i < n; i++)
