@@ -18,6 +18,9 @@ echo "leak-classify accuracy: leakgen.py seed $seed (tuned on seeds 1 and 3)"
 rc=0
 /usr/bin/python3 "$ROOT/tests/bench/leakeval.py" "$OUT/leakgen" \
 	"$ROOT/build/bin/leak-classify" "$(nproc)" || rc=$?
+# the same series as a fleet: --by's 512 buckets a group
+/usr/bin/python3 "$ROOT/tests/bench/leakeval_by.py" "$OUT/leakgen" \
+	"$ROOT/build/bin/leak-classify"
 
 /usr/bin/python3 "$ROOT/tests/bench/corpus.py" "$OUT/corpus" "${BENCH_PER_CLASS:-30}"
 for f in "$OUT"/corpus/*.jsonl; do
