@@ -157,18 +157,29 @@ run_script() {
 # supervise makes the working directory.
 exec 2>&1
 bin=\$(cd -P ../../bin && pwd -P)
-[ -p bridge.fifo ] || { rm -f bridge.fifo; mkfifo bridge.fifo; }
 $([ -z "$limit" ] || echo '[ -p commands.fifo ] || { rm -f commands.fifo; mkfifo commands.fifo; }')
-"\$bin/gw-read" -b $(quote "$bus") -u $(quote "$units") -m $(quote "$map") \\
-	-i $(quote "$interval") --max-rss $(quote "$max_rss")$control_read >bridge.fifo &
+EOF
+	fifo_pair bridge.fifo \
+		"\"\$bin/gw-read\" -b $(quote "$bus") -u $(quote "$units") -m $(quote "$map") \\
+	-i $(quote "$interval") --max-rss $(quote "$max_rss")$control_read" \
+		"\"\$bin/gw-publish\" -s $(quote "$service") -m $(quote "$map") \\
+	--max-rss $(quote "$max_rss")$control_publish"
+}
+
+# The end of a run script: WRITER into FIFO and READER from it, both
+# started here so that a signal from supervise, or the reader ending,
+# ends both at once.
+fifo_pair() { # FIFO WRITER READER
+	cat <<EOF
+[ -p $1 ] || { rm -f $1; mkfifo $1; }
+$2 >$1 &
+writer=\$!
+$3 <$1 &
 reader=\$!
-"\$bin/gw-publish" -s $(quote "$service") -m $(quote "$map") \\
-	--max-rss $(quote "$max_rss")$control_publish <bridge.fifo &
-publisher=\$!
-trap 'kill \$reader \$publisher 2>/dev/null' TERM INT HUP
-wait \$publisher || :
-kill \$reader 2>/dev/null || :
+trap 'kill \$writer \$reader 2>/dev/null' TERM INT HUP
 wait \$reader || :
+kill \$writer 2>/dev/null || :
+wait \$writer || :
 EOF
 }
 
@@ -203,17 +214,10 @@ command -v mosquitto_pub >/dev/null 2>&1 || {
 	echo "no mosquitto_pub here: the records go to the log"
 	watch
 }
-[ -p records.fifo ] || { rm -f records.fifo; mkfifo records.fifo; }
-watch >records.fifo &
-watcher=\$!
-mosquitto_pub -h $(quote "$mq_host") -p $(quote "$mq_port") -q 1 -l \\
-	-t $(quote "$topic")/"\$host"/rss <records.fifo &
-publisher=\$!
-trap 'kill \$watcher \$publisher 2>/dev/null' TERM INT HUP
-wait \$publisher || :
-kill \$watcher 2>/dev/null || :
-wait \$watcher || :
 EOF
+	fifo_pair records.fifo watch \
+		"mosquitto_pub -h $(quote "$mq_host") -p $(quote "$mq_port") -q 1 -l \\
+	-t $(quote "$topic")/\"\$host\"/rss"
 }
 
 rc_line() { echo "ln -sfn /data/gxkit/service/$1 /service/$1"; }
