@@ -11,7 +11,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
-LIB_MODULES = cli clock dtoa jsonl jsonl_out memlog procmem smaps trend leak where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard
+LIB_MODULES = cli parse msg clock dtoa jsonl jsonl_out memlog procmem smaps trend leak where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard
 HELPERS     = memhog ticker maphog
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_mb test_h5 \
 	test_vbus test_venus test_smaps test_memlog
@@ -65,16 +65,20 @@ tools: $(TOOL_BINS)
 DEPFLAGS = -MMD -MP -MF $(B)/deps/$(notdir $@).d
 -include $(wildcard $(B)/deps/*.d)
 
+# lib/ and cmd/ are ISO C11 to the letter (tests and harnesses use
+# cmocka's and libFuzzer's extensions)
+STRICT = -Wpedantic
+
 $(B)/lib/%.o: lib/%.c Makefile
 	@mkdir -p $(@D) $(B)/deps
-	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(GX_CFLAGS) $(STRICT) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/libgxkit.a: $(LIB_OBJS)
 	$(AR) rcs $@ $^
 
 $(B)/cmd/%.o: cmd/%.c Makefile
 	@mkdir -p $(@D) $(B)/deps
-	$(CC) $(GX_CFLAGS) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(GX_CFLAGS) $(STRICT) $(DEPFLAGS) -c -o $@ $<
 
 $(B)/bin/%: $(B)/cmd/%.o $(B)/libgxkit.a
 	@mkdir -p $(@D)

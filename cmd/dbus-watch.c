@@ -17,31 +17,16 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
+#include "parse.h"
 #include "vbus.h"
-
-#define MAX_SERVICES 256
-
-struct service {
-	char *name, *owner; /* well-known name and its unique owner */
-	bool batches;       /* sends ItemsChanged: its PropertiesChanged
-	                     * only repeat the same changes */
-};
 
 struct watcher {
 	struct vbus_client bus;
-	const char *glob;
-	const char **paths; /* path globs, NULL-terminated; none: all */
+	struct vbus_watch watch; /* the services of the glob */
+	const char **paths;      /* path globs, NULL-terminated; none: all */
 	bool text, failed;
 	unsigned lost_reports; /* values JSON could not carry, reported */
-	struct service svc[MAX_SERVICES];
-	size_t nsvc;
 	struct jsonl_writer out;
-};
-
-/* What an item callback needs: the watcher and the service's name. */
-struct seen {
-	struct watcher *w;
-	const char *service;
 };
 
 static bool
@@ -99,48 +84,24 @@ report_lost(struct watcher *w, const char *service, const char *path,
 		      service, path, JSONL_MAX_DEPTH - 1, VBUS_JSON_CUT_MARK);
 }
 
-/* One record: a path's value (a variant at value) and its text. */
+/* One record: a service's path, its value (a variant) and its text. */
 static void
-write_value(void *user, const char *path, DBusMessageIter *value,
-            const char *text)
+write_value(void *user, const char *service, const char *path,
+            DBusMessageIter *value, const char *text)
 {
-	const struct seen *seen = user;
-	struct watcher *w = seen->w;
+	struct watcher *w = user;
 
 	if (!path_wanted(w, path))
 		return;
-	begin(w, seen->service);
+	begin(w, service);
 	jsonl_str(&w->out, "path", path);
-	report_lost(w, seen->service, path,
-	            vbus_write_json(&w->out, "value", value));
+	report_lost(w, service, path, vbus_write_json(&w->out, "value", value));
 	if (w->text)
 		jsonl_str(&w->out, "text", text);
 	end(w);
 }
 
-/* Every value of a service; whether it answered GetItems: such services
- * batch their changes in ItemsChanged too. */
-static bool
-read_service(struct watcher *w, const char *service)
-{
-	struct seen seen = {w, service};
-
-	return vbus_read_service(&w->bus, service, w->text, write_value,
-	                         &seen) == VBUS_READ_ITEMS;
-}
-
 /* ---- services ------------------------------------------------------------ */
-
-static struct service *
-find_service(struct watcher *w, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < w->nsvc; i++)
-		if (strcmp(w->svc[i].name, name) == 0)
-			return &w->svc[i];
-	return NULL;
-}
 
 static void
 event(struct watcher *w, const char *what, const char *service,
@@ -152,148 +113,48 @@ event(struct watcher *w, const char *what, const char *service,
 	end(w);
 }
 
+/* Those there at the start are not news: their values are. */
 static void
-appeared(struct watcher *w, const char *name, const char *owner, bool quiet)
+appeared(void *user, const char *service, const char *owner, bool initial)
 {
-	struct service *s = find_service(w, name);
-
-	if (s == NULL) {
-		if (w->nsvc == MAX_SERVICES)
-			return;
-		s = &w->svc[w->nsvc++];
-		s->name = strdup(name);
-		s->owner = NULL;
-		s->batches = false;
-	}
-	free(s->owner);
-	s->owner = strdup(owner);
-	if (!quiet)
-		event(w, "appeared", name, owner);
-	s->batches = read_service(w, name);
+	if (!initial)
+		event(user, "appeared", service, owner);
 }
 
 static void
-vanished(struct watcher *w, const char *name, const char *old_owner)
+vanished(void *user, const char *service, const char *owner)
 {
-	struct service *s = find_service(w, name);
-
-	if (s == NULL)
-		return;
-	event(w, "vanished", name, old_owner);
-	free(s->name);
-	free(s->owner);
-	*s = w->svc[--w->nsvc];
+	event(user, "vanished", service, owner);
 }
 
-static void
-listed(const char *name, void *user)
-{
-	struct watcher *w = user;
-	char *owner;
-
-	if (fnmatch(w->glob, name, 0) != 0)
-		return;
-	owner = vbus_name_owner(&w->bus, name);
-	if (owner != NULL)
-		appeared(w, name, owner, true);
-	free(owner);
-}
-
-/* The services matching the glob right now. */
+/* The services matching the glob right now, with their values. */
 static int
 list_services(struct watcher *w)
 {
 	char err[512];
 
-	if (vbus_list_names(&w->bus, listed, w, err, sizeof(err)) < 0) {
+	if (vbus_watch_list(&w->watch, err, sizeof(err)) < 0) {
 		warnx("ListNames: %s", err);
 		return -1;
 	}
 	return 0;
 }
 
-/* Signals: owners changing, and values changing. */
-static DBusHandlerResult
-filter(DBusConnection *conn, DBusMessage *msg, void *data)
-{
-	struct watcher *w = data;
-	const char *sender = dbus_message_get_sender(msg);
-	DBusMessageIter it, dict;
-	size_t i;
-
-	(void)conn;
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
-	                           "NameOwnerChanged")) {
-		const char *name, *old, *new;
-
-		if (dbus_message_get_args(
-		        msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING,
-		        &old, DBUS_TYPE_STRING, &new, DBUS_TYPE_INVALID) &&
-		    name[0] != ':' && fnmatch(w->glob, name, 0) == 0) {
-			if (old[0] != '\0')
-				vanished(w, name, old);
-			if (new[0] != '\0')
-				appeared(w, name, new, false);
-		}
-		return DBUS_HANDLER_RESULT_HANDLED;
-	}
-	if (sender == NULL || !dbus_message_iter_init(msg, &it))
-		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
-	for (i = 0; i < w->nsvc; i++) {
-		struct seen seen = {w, w->svc[i].name};
-
-		if (strcmp(w->svc[i].owner, sender) != 0)
-			continue;
-		if (dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged")) {
-			w->svc[i].batches = true;
-			vbus_each_item(&it, write_value, &seen);
-		} else if (!w->svc[i].batches &&
-		           dbus_message_is_signal(msg, VBUS_IFACE,
-		                                  "PropertiesChanged") &&
-		           dbus_message_iter_get_arg_type(&it) ==
-		               DBUS_TYPE_ARRAY) {
-			dbus_message_iter_recurse(&it, &dict);
-			vbus_value_text(dbus_message_get_path(msg), &dict,
-			                write_value, &seen);
-		}
-		dbus_message_iter_init(msg, &it);
-	}
-	return DBUS_HANDLER_RESULT_HANDLED;
-}
-
 /* ---- modes --------------------------------------------------------------- */
-
-static int
-add_matches(struct watcher *w)
-{
-	static const char *const rules[] = {
-	    "type='signal',sender='" DBUS_SERVICE_DBUS
-	    "',interface='" DBUS_INTERFACE_DBUS "',member='NameOwnerChanged'",
-	    "type='signal',interface='" VBUS_IFACE
-	    "',member='PropertiesChanged'",
-	    "type='signal',interface='" VBUS_IFACE "',member='ItemsChanged'"};
-	char err[512];
-	size_t i;
-
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		if (vbus_add_match(&w->bus, rules[i], err, sizeof(err)) < 0) {
-			warnx("%s", err);
-			return -1;
-		}
-	}
-	return dbus_connection_add_filter(w->bus.conn, filter, w, NULL) ? 0
-	                                                                : -1;
-}
 
 /* Watch until a signal, a closed pipe, or the bus going away. */
 static int
 watch(struct watcher *w, double max_rss_kb)
 {
+	char err[512];
 	int fd;
 
 	/* matches first, then the listing: no change falls in between */
-	if (add_matches(w) < 0 || list_services(w) < 0 ||
-	    !dbus_connection_get_unix_fd(w->bus.conn, &fd))
+	if (vbus_watch_start(&w->watch, err, sizeof(err)) < 0) {
+		warnx("%s", err);
+		return CLI_EXIT_FAILURE;
+	}
+	if (list_services(w) < 0 || (fd = vbus_fd(w->bus.conn)) < 0)
 		return CLI_EXIT_FAILURE;
 	while (!cli_stop && !w->failed) {
 		/* stdout too: a pipe whose reader left reports POLLERR, so
@@ -302,9 +163,9 @@ watch(struct watcher *w, double max_rss_kb)
 
 		/* signals read during a blocking call (GetValue of a new
 		 * service) wait in libdbus: print them before sleeping */
-		vbus_dispatch(w->bus.conn);
+		vbus_dispatch(w->bus.conn, &cli_stop);
 		fflush(stdout);
-		if (!dbus_connection_get_is_connected(w->bus.conn)) {
+		if (!vbus_connected(w->bus.conn)) {
 			warnx("lost the connection to the bus");
 			return CLI_EXIT_FAILURE;
 		}
@@ -318,6 +179,21 @@ watch(struct watcher *w, double max_rss_kb)
 	return w->failed ? CLI_EXIT_FAILURE : 0;
 }
 
+/* What --get's item callback needs: the watcher and the service. */
+struct seen {
+	struct watcher *w;
+	const char *service;
+};
+
+static void
+write_seen(void *user, const char *path, DBusMessageIter *value,
+           const char *text)
+{
+	const struct seen *seen = user;
+
+	write_value(seen->w, seen->service, path, value, text);
+}
+
 static int
 get_one(struct watcher *w, const char *service, const char *path)
 {
@@ -325,7 +201,7 @@ get_one(struct watcher *w, const char *service, const char *path)
 	char err[512];
 
 	w->paths = NULL;
-	if (vbus_get_value(&w->bus, service, path, w->text, write_value, &seen,
+	if (vbus_get_value(&w->bus, service, path, w->text, write_seen, &seen,
 	                   err, sizeof(err)) < 0) {
 		warnx("%s %s: %s", service, path, err);
 		return CLI_EXIT_FAILURE;
@@ -402,13 +278,18 @@ check(struct args *a, struct watcher *w)
 		return cli_usage_error("%s", err);
 	if ((rc = cli_bus_choice(&a->bus, &a->bus_which)) >= 0)
 		return rc;
-	if (a->timeout != NULL && (cli_parse_duration(a->timeout, &ms) < 0 ||
-	                           ms == 0 || ms > INT32_MAX))
+	if (a->timeout != NULL &&
+	    (parse_duration(a->timeout, &ms) < 0 || ms == 0 || ms > INT32_MAX))
 		return cli_usage_error("--timeout: bad duration '%s'",
 		                       a->timeout);
 	w->bus.timeout_ms = a->timeout != NULL ? (int)ms : 5000;
 	w->text = a->text;
-	w->glob = a->args[0];
+	w->watch = (struct vbus_watch){.bus = &w->bus,
+	                               .service = a->args[0],
+	                               .read_values = true,
+	                               .text = a->text,
+	                               .ops = {appeared, vanished, write_value},
+	                               .user = w};
 	w->paths = a->args + 1;
 	return cli_parse_max_rss(a->max_rss, &a->max_rss_kb);
 }
@@ -484,16 +365,13 @@ main(int argc, char **argv)
 
 	rc = run(&w, &a);
 
-	for (size_t i = 0; i < w.nsvc; i++) {
-		free(w.svc[i].name);
-		free(w.svc[i].owner);
-	}
+	vbus_watch_free(&w.watch);
 	jsonl_writer_free(&w.out);
 	rc = cli_finish_stdout(rc);
 	vbus_disconnect(w.bus.conn);
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);
-	dbus_shutdown();
+	vbus_shutdown();
 	return rc;
 }

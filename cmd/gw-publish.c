@@ -19,6 +19,8 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
+#include "msg.h"
+#include "parse.h"
 #include "regmap.h"
 #include "vbus.h"
 #include "venus.h"
@@ -64,10 +66,10 @@ struct publisher {
 	const struct options *o;
 	struct regmap map;
 	bool have_map;
-	const char *serial_key; /* the values key holding the serial */
-	struct vbus_client ctl; /* settings calls and their signals */
-	char *settings_owner;   /* unique name of the settings service */
-	bool settings_new;      /* it appeared: register every device */
+	const char *serial_key;     /* the values key holding the serial */
+	struct vbus_client ctl;     /* settings calls and their signals */
+	struct vbus_watch settings; /* com.victronenergy.settings */
+	bool settings_new;          /* it appeared: register every device */
 	struct device *dev[MAX_DEVICES];
 	size_t ndev;
 	int fatal; /* an exit code that ends the loop */
@@ -186,7 +188,7 @@ apply_setting(struct device *d, const char *leaf, const struct vbus_value *v)
 		if (venus_class_instance(v->s, cls, sizeof(cls), &n) < 0)
 			return;
 		if (strcmp(cls, d->p->o->type) != 0)
-			cli_warn("%s: settings give the class %s; still "
+			msg_warn("%s: settings give the class %s; still "
 			         "published as %s",
 			         d->name, cls, d->p->o->type);
 		inst = vbus_int(n);
@@ -245,13 +247,14 @@ register_settings(struct device *d)
 
 /* A setting changed in the settings service (the GUI writes there). */
 static void
-on_setting_changed(void *user, const char *path, DBusMessageIter *value,
-                   const char *text)
+on_setting_changed(void *user, const char *service, const char *path,
+                   DBusMessageIter *value, const char *text)
 {
 	struct publisher *p = user;
 	struct vbus_value v;
 	size_t i, n;
 
+	(void)service;
 	(void)text;
 	if (!vbus_value_from_iter(value, &v))
 		return;
@@ -267,70 +270,51 @@ on_setting_changed(void *user, const char *path, DBusMessageIter *value,
 	}
 }
 
-/* The control connection's signals: the settings service coming and
- * going, and its settings changing. */
-static DBusHandlerResult
-ctl_filter(DBusConnection *conn, DBusMessage *msg, void *data)
+/* It came after we started: every device registers there (next loop). */
+static void
+on_settings_appeared(void *user, const char *service, const char *owner,
+                     bool initial)
 {
-	struct publisher *p = data;
-	const char *sender = dbus_message_get_sender(msg), *name, *old, *new;
-	DBusMessageIter it, dict;
+	struct publisher *p = user;
 
-	(void)conn;
-	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
-	                           "NameOwnerChanged")) {
-		if (dbus_message_get_args(
-		        msg, NULL, DBUS_TYPE_STRING, &name, DBUS_TYPE_STRING,
-		        &old, DBUS_TYPE_STRING, &new, DBUS_TYPE_INVALID) &&
-		    strcmp(name, VBUS_SETTINGS) == 0) {
-			free(p->settings_owner);
-			p->settings_owner = new[0] ? strdup(new) : NULL;
-			p->settings_new = new[0] != '\0';
-			if (new[0] == '\0')
-				cli_warn("%s went away: settings kept here "
-				         "until it is back",
-				         VBUS_SETTINGS);
-		}
-		return DBUS_HANDLER_RESULT_HANDLED;
-	}
-	if (sender == NULL || p->settings_owner == NULL ||
-	    strcmp(sender, p->settings_owner) != 0 ||
-	    !dbus_message_iter_init(msg, &it))
-		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
-	if (dbus_message_is_signal(msg, VBUS_IFACE, "PropertiesChanged") &&
-	    dbus_message_iter_get_arg_type(&it) == DBUS_TYPE_ARRAY) {
-		dbus_message_iter_recurse(&it, &dict);
-		vbus_value_text(dbus_message_get_path(msg), &dict,
-		                on_setting_changed, p);
-	} else if (dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged")) {
-		vbus_each_item(&it, on_setting_changed, p);
-	}
-	return DBUS_HANDLER_RESULT_HANDLED;
+	(void)service;
+	(void)owner;
+	p->settings_new = !initial;
 }
 
-/* Follow the settings service: its owner now and from now on. */
+static void
+on_settings_vanished(void *user, const char *service, const char *owner)
+{
+	struct publisher *p = user;
+
+	(void)owner;
+	p->settings_new = false;
+	msg_warn("%s went away: settings kept here until it is back", service);
+}
+
+static const char *
+settings_owner(const struct publisher *p)
+{
+	return vbus_watch_owner(&p->settings, VBUS_SETTINGS);
+}
+
+/* Follow the settings service: its owner now and from now on, and its
+ * devices' settings as they change. */
 static int
 watch_settings(struct publisher *p, char *err, size_t errlen)
 {
-	static const char *const rules[] = {
-	    "type='signal',sender='" DBUS_SERVICE_DBUS
-	    "',member='NameOwnerChanged',arg0='" VBUS_SETTINGS "'",
-	    "type='signal',sender='" VBUS_SETTINGS "',interface='" VBUS_IFACE
-	    "',member='PropertiesChanged',path_namespace='/Settings/Devices'",
-	    "type='signal',sender='" VBUS_SETTINGS "',interface='" VBUS_IFACE
-	    "',member='ItemsChanged',path='/'"};
-	size_t i;
-
-	for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (vbus_add_match(&p->ctl, rules[i], err, errlen) < 0)
-			return -1;
-	if (!dbus_connection_add_filter(p->ctl.conn, ctl_filter, p, NULL)) {
-		snprintf(err, errlen, "out of memory");
+	p->settings = (struct vbus_watch){.bus = &p->ctl,
+	                                  .service = VBUS_SETTINGS,
+	                                  .path_namespace = "/Settings/Devices",
+	                                  .ops = {on_settings_appeared,
+	                                          on_settings_vanished,
+	                                          on_setting_changed},
+	                                  .user = p};
+	if (vbus_watch_start(&p->settings, err, errlen) < 0)
 		return -1;
-	}
-	p->settings_owner = vbus_name_owner(&p->ctl, VBUS_SETTINGS);
-	if (p->settings_owner == NULL)
-		cli_warn("no %s on the bus yet: device instances from "
+	(void)vbus_watch_list(&p->settings, err, errlen);
+	if (settings_owner(p) == NULL)
+		msg_warn("no %s on the bus yet: device instances from "
 		         "--instance until it appears",
 		         VBUS_SETTINGS);
 	return 0;
@@ -349,7 +333,7 @@ settings_appeared(struct publisher *p)
 		register_settings(d);
 		vbus_flush(&d->svc);
 		if (d->registered)
-			cli_warn("%s appeared: %s registered as %s",
+			msg_warn("%s appeared: %s registered as %s",
 			         VBUS_SETTINGS, d->name, d->base);
 	}
 }
@@ -375,7 +359,7 @@ send_command(struct device *d, const char *name, double value)
 		warn("%s: %s", d->p->o->commands, name);
 		return -1;
 	}
-	cli_debug("%s: %s %s", d->name, name, num);
+	msg_debug("%s: %s %s", d->name, name, num);
 	return 0;
 }
 
@@ -406,8 +390,8 @@ set_register(struct device *d, const struct mb_reg *r,
 	double x = number_of(v);
 
 	if (!mb_write_allowed(r, x) || send_command(d, r->name, x) < 0)
-		return 2;
-	return 0;
+		return VBUS_SET_REFUSED;
+	return VBUS_SET_DONE;
 }
 
 /* SetValue on /Ac/PowerLimit: accepted in 0..max, sent when it changes
@@ -418,11 +402,11 @@ set_power_limit(struct device *d, const struct vbus_value *v)
 	int pct = venus_limit_percent(&d->limit, number_of(v));
 
 	if (pct < 0)
-		return 2;
+		return VBUS_SET_REFUSED;
 	pct = venus_limit_request(&d->limit, pct, clock_mono_ms());
 	if (pct >= 0)
 		(void)send_command(d, RATE_REG, pct);
-	return 0;
+	return VBUS_SET_DONE;
 }
 
 /* The rate the inverter reports (a poll, or gw-read's read-back) as W,
@@ -461,11 +445,11 @@ write_done(void *user, int result, const char *error)
 
 	if (error == NULL && result == 0) {
 		set_path(d, w->path, &w->v);
-		vbus_answer_set(&d->svc, w->call, 0);
+		vbus_answer_set(&d->svc, w->call, VBUS_SET_DONE);
 	} else {
 		warnx("%s: %s%s refused by %s: %s", d->name, d->base, w->path,
 		      VBUS_SETTINGS, error ? error : "result is not 0");
-		vbus_answer_set(&d->svc, w->call, 2);
+		vbus_answer_set(&d->svc, w->call, VBUS_SET_REFUSED);
 	}
 	w->call = NULL;
 }
@@ -476,7 +460,7 @@ write_free(void *user)
 	struct pending_write *w = user;
 
 	if (w->call != NULL) /* never answered: the bus went away */
-		dbus_message_unref(w->call);
+		vbus_set_forget(w->call);
 	vbus_value_clear(&w->v);
 	free(w);
 }
@@ -484,7 +468,7 @@ write_free(void *user)
 /*
  * SetValue on /Position or /CustomName: checked here as the drivers do,
  * then stored in the settings service, and answered when it has answered
- * (2 when it refused).  Without the service, kept here.
+ * (refused when it refused).  Without the service, kept here.
  */
 static int
 on_set(struct vbus_service *s, struct vbus_item *item,
@@ -502,20 +486,21 @@ on_set(struct vbus_service *s, struct vbus_item *item,
 		return set_register(d, r, v);
 	if (strcmp(item->path, "/Position") == 0 &&
 	    (v->kind != VBUS_INT || v->i < 0 || v->i > 2))
-		return 2;
-	if (!d->registered || d->p->settings_owner == NULL)
-		return 0;
+		return VBUS_SET_REFUSED;
+	if (!d->registered || settings_owner(d->p) == NULL)
+		return VBUS_SET_DONE;
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
-		return 2;
+		return VBUS_SET_REFUSED;
 	w->d = d;
 	snprintf(w->path, sizeof(w->path), "%s", item->path);
 	vbus_value_copy(&w->v, v);
-	w->call = dbus_message_ref(call);
+	w->call = vbus_set_keep(call);
 	snprintf(path, sizeof(path), "%s%s", d->base, item->path);
 	if (vbus_set_value_async(&d->p->ctl, VBUS_SETTINGS, path, v, write_done,
 	                         w, write_free) < 0) {
-		return 2; /* w and its reference on call are freed */
+		return VBUS_SET_REFUSED; /* w and its reference on call are
+		                            freed */
 	}
 	return VBUS_SET_LATER;
 }
@@ -642,7 +627,7 @@ device_new(struct publisher *p, int unit, json_t *rec, json_t *values)
 	d->svc.user = d;
 	venus_limit_init(&d->limit, p->o->max_power, p->o->min_write_ms);
 	create_paths(d, connection);
-	if (p->settings_owner != NULL)
+	if (settings_owner(p) != NULL)
 		register_settings(d);
 	for (size_t i = 0; i < d->svc.n; i++)
 		d->svc.items[i].changed = false;
@@ -650,7 +635,7 @@ device_new(struct publisher *p, int unit, json_t *rec, json_t *values)
 		warnx("%s", err);
 		return NULL;
 	}
-	cli_debug("published %s (unit %d) with %zu paths", d->name, unit,
+	msg_debug("published %s (unit %d) with %zu paths", d->name, unit,
 	          d->svc.n);
 	p->fatal = 0;
 	return d;
@@ -659,10 +644,7 @@ device_new(struct publisher *p, int unit, json_t *rec, json_t *values)
 static void
 device_free(struct device *d)
 {
-	if (d->svc.conn != NULL) {
-		dbus_bus_release_name(d->svc.conn, d->name, NULL);
-		dbus_connection_flush(d->svc.conn);
-	}
+	vbus_unpublish(&d->svc, d->name);
 	vbus_disconnect(d->svc.conn);
 	vbus_service_free(&d->svc);
 	free(d);
@@ -698,7 +680,7 @@ bad_key_known(struct publisher *p, const char *key)
 		return true;
 	p->bad_keys[p->nbad_keys++] = h;
 	if (p->nbad_keys == BAD_KEYS_REPORTED)
-		cli_warn("more invalid \"/\" keys: not reported");
+		msg_warn("more invalid \"/\" keys: not reported");
 	return p->nbad_keys == BAD_KEYS_REPORTED;
 }
 
@@ -712,14 +694,14 @@ new_path_ok(struct device *d, struct jsonl_reader *rd, const char *path)
 
 	if (vbus_check_path(path, err, sizeof(err)) < 0) {
 		if (!bad_key_known(p, path))
-			cli_warn("%s:%llu: %s; the key is skipped", rd->name,
+			msg_warn("%s:%llu: %s; the key is skipped", rd->name,
 			         (unsigned long long)rd->lineno, err);
 		return false;
 	}
 	if (d->svc.n < (size_t)p->o->max_paths)
 		return true;
 	if (!p->full_reported)
-		cli_warn("%s:%llu: %s: %s has %zu paths (--max-paths); new "
+		msg_warn("%s:%llu: %s: %s has %zu paths (--max-paths); new "
 		         "keys are skipped",
 		         rd->name, (unsigned long long)rd->lineno, path,
 		         d->name, d->svc.n);
@@ -759,7 +741,7 @@ apply_values(struct device *d, struct jsonl_reader *rd, json_t *values)
 		    (item->writable && !device_writable(d->p, path)) ||
 		    (v.kind != VBUS_INVALID &&
 		     (v.kind == VBUS_STRING) != item->text)) {
-			cli_warn("%s:%llu: %s: value of the wrong type refused",
+			msg_warn("%s:%llu: %s: value of the wrong type refused",
 			         rd->name, (unsigned long long)rd->lineno,
 			         path);
 			continue;
@@ -820,7 +802,7 @@ record_unit(struct publisher *p, struct jsonl_reader *rd, json_t *rec)
 	    json_integer_value(u) < MAX_DEVICES)
 		return (int)json_integer_value(u);
 	if (p->o->per_unit)
-		cli_warn("%s:%llu: no unit to name the service by, skipped",
+		msg_warn("%s:%llu: no unit to name the service by, skipped",
 		         rd->name, (unsigned long long)rd->lineno);
 	return NO_UNIT;
 }
@@ -836,7 +818,7 @@ is_rate_written(json_t *rec)
 	    strcmp(reg, RATE_REG) != 0)
 		return false;
 	if (!json_is_true(json_object_get(rec, "ok")))
-		cli_warn("gw-read could not write %s: %s", RATE_REG,
+		msg_warn("gw-read could not write %s: %s", RATE_REG,
 		         json_string_value(json_object_get(rec, "message")));
 	return true;
 }
@@ -870,7 +852,7 @@ handle_record(struct publisher *p, struct jsonl_reader *rd)
 		if (d != NULL)
 			show_power_limit(d, json_object_get(rec, "read_back"));
 	} else if (!json_is_string(json_object_get(rec, "event"))) {
-		cli_warn("%s:%llu: no values, skipped", rd->name,
+		msg_warn("%s:%llu: no values, skipped", rd->name,
 		         (unsigned long long)rd->lineno);
 	}
 done:
@@ -911,8 +893,7 @@ serve_buses(struct publisher *p)
 {
 	size_t i;
 
-	dbus_connection_flush(p->ctl.conn);
-	vbus_dispatch(p->ctl.conn);
+	(void)vbus_serve(p->ctl.conn, &cli_stop);
 	if (p->settings_new)
 		settings_appeared(p);
 	for (i = 0; i < p->ndev; i++) {
@@ -920,12 +901,10 @@ serve_buses(struct publisher *p)
 
 		/* calls that came in during RequestName or a flush wait in
 		 * libdbus, not on the socket: serve them before sleeping */
-		dbus_connection_flush(conn);
-		vbus_dispatch(conn);
-		if (!dbus_connection_get_is_connected(conn))
+		if (!vbus_serve(conn, &cli_stop))
 			return -1;
 	}
-	return dbus_connection_get_is_connected(p->ctl.conn) ? 0 : -1;
+	return vbus_connected(p->ctl.conn) ? 0 : -1;
 }
 
 /* After input and calls: staleness, signals, our own size. */
@@ -940,7 +919,7 @@ after_wakeup(struct publisher *p)
 		struct device *d = p->dev[i];
 
 		if (d->connected && now - d->last_good >= p->o->stale_ms) {
-			cli_debug("%s: no record for %llu ms: invalid", d->name,
+			msg_debug("%s: no record for %llu ms: invalid", d->name,
 			          (unsigned long long)p->o->stale_ms);
 			invalidate(d);
 		}
@@ -976,11 +955,10 @@ loop(struct publisher *p)
 		}
 		pfd[0] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
 		pfd[1] = (struct pollfd){-1, POLLIN, 0};
-		dbus_connection_get_unix_fd(p->ctl.conn, &pfd[1].fd);
+		pfd[1].fd = vbus_fd(p->ctl.conn);
 		for (i = 0; i < p->ndev; i++) {
 			pfd[i + 2] = (struct pollfd){-1, POLLIN, 0};
-			dbus_connection_get_unix_fd(p->dev[i]->svc.conn,
-			                            &pfd[i + 2].fd);
+			pfd[i + 2].fd = vbus_fd(p->dev[i]->svc.conn);
 		}
 		if (poll(pfd, p->ndev + 2, poll_timeout(p, clock_mono_ms())) <
 		        0 &&
@@ -1042,7 +1020,7 @@ check(struct options *o, const struct args *a)
 		                       "properties or both",
 		                       a->signals);
 	if (a->stale_after != NULL &&
-	    (cli_parse_duration(a->stale_after, &ms) < 0 || ms == 0))
+	    (parse_duration(a->stale_after, &ms) < 0 || ms == 0))
 		return cli_usage_error("--stale-after: bad duration '%s'",
 		                       a->stale_after);
 	o->stale_ms = a->stale_after != NULL ? ms : 30000;
@@ -1060,7 +1038,7 @@ check(struct options *o, const struct args *a)
 		                       o->max_power);
 	o->min_write_ms = 5000;
 	if (a->min_write != NULL &&
-	    cli_parse_duration(a->min_write, &o->min_write_ms) < 0)
+	    parse_duration(a->min_write, &o->min_write_ms) < 0)
 		return cli_usage_error("--min-write-interval: bad duration "
 		                       "'%s'",
 		                       a->min_write);
@@ -1112,12 +1090,12 @@ release(struct publisher *p)
 
 	/* the control connection first: its pending writes answer on the
 	 * devices' connections */
+	vbus_watch_free(&p->settings);
 	vbus_disconnect(p->ctl.conn);
 	for (i = 0; i < p->ndev; i++)
 		device_free(p->dev[i]);
 	if (p->cmd_fd >= 0)
 		close(p->cmd_fd);
-	free(p->settings_owner);
 	regmap_free(&p->map);
 }
 
@@ -1201,6 +1179,6 @@ main(int argc, char **argv)
 done:
 	cli_strings_free(&strings);
 	poptFreeContext(con);
-	dbus_shutdown();
+	vbus_shutdown();
 	return rc;
 }

@@ -21,6 +21,7 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "mb.h"
+#include "msg.h"
 #include "regmap.h"
 
 #define MAX_REQUESTS 256
@@ -326,7 +327,7 @@ event(struct poller *p, int unit, const char *what, const char *key,
       double seconds)
 {
 	if (p->o->csv) {
-		cli_warn("unit %d: %s (%s %.0f s)", unit, what, key, seconds);
+		msg_warn("unit %d: %s (%s %.0f s)", unit, what, key, seconds);
 		return 0;
 	}
 	return write_event(p, unit, what, key, seconds);
@@ -416,7 +417,7 @@ polled_unit(const struct options *o, long unit)
 static int
 refuse(struct poller *p, long unit, const char *name, const char *why)
 {
-	cli_warn("%s:%llu: %s", p->cmd.name, (unsigned long long)p->cmd.lineno,
+	msg_warn("%s:%llu: %s", p->cmd.name, (unsigned long long)p->cmd.lineno,
 	         why);
 	begin_write(p, (int)unit, name);
 	jsonl_bool(&p->out, "ok", false);
@@ -861,7 +862,7 @@ load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
 	p->map.max_registers = MB_MAX_READ;
 	p->map.max_hole = 16;
 	if (p->map.regs == NULL || p->map.name == NULL)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	for (i = 0; i < nadhoc; i++)
 		if (add_adhoc(&p->map, adhoc[i],
 		              fc[0] == 'i' ? MB_INPUT : MB_HOLDING) < 0)
@@ -883,8 +884,8 @@ plan(struct poller *p)
 	}
 	p->labels = calloc(p->map.n, sizeof(*p->labels));
 	if (p->labels == NULL)
-		err(1, "out of memory");
-	cli_debug("%zu registers in %zu requests", p->map.n, p->nreq);
+		err(CLI_EXIT_FAILURE, "out of memory");
+	msg_debug("%zu registers in %zu requests", p->map.n, p->nreq);
 	return CLI_CONTINUE;
 }
 
@@ -1041,7 +1042,7 @@ main(int argc, char **argv)
 	p.out.tags = &cli_tags;
 	if (o.csv)
 		csv_header(&p);
-	rc = jsonl_loop_exit(&p.out, a.nwrites > 0 ? run_writes(&p) : loop(&p));
+	rc = cli_loop_exit(&p.out, a.nwrites > 0 ? run_writes(&p) : loop(&p));
 	if (rc == 0 && !o.interval_set && p.any_failed)
 		rc = CLI_EXIT_FAILURE; /* a one-shot read that failed */
 	disconnect(&p);

@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "jsonl.h"
 #include "mb.h"
+#include "parse.h"
 #include "regmap.h"
 
 struct options {
@@ -222,13 +223,12 @@ check(struct options *o, const struct args *a, char *msg, size_t len)
 	for (u = 0; u < 256; u++)
 		o->nunits += o->units[u];
 	if (a->timeout != NULL &&
-	    (cli_parse_duration(a->timeout, &o->timeout_ms) < 0 ||
+	    (parse_duration(a->timeout, &o->timeout_ms) < 0 ||
 	     o->timeout_ms == 0))
 		return cli_usage_error("--timeout: bad duration '%s'",
 		                       a->timeout);
 	if (a->every != NULL &&
-	    (cli_parse_duration(a->every, &o->every_ms) < 0 ||
-	     o->every_ms == 0))
+	    (parse_duration(a->every, &o->every_ms) < 0 || o->every_ms == 0))
 		return cli_usage_error("--every: bad duration '%s'", a->every);
 	return cli_parse_max_rss(a->max_rss, &o->max_rss_kb);
 }
@@ -299,7 +299,7 @@ main(int argc, char **argv)
 	jsonl_writer_init(&s.out, stdout);
 	s.out.tags = &cli_tags;
 
-	rc = jsonl_loop_exit(&s.out, loop(&s));
+	rc = cli_loop_exit(&s.out, loop(&s));
 	if (s.ctx != NULL) {
 		modbus_close(s.ctx);
 		modbus_free(s.ctx);

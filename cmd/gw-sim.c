@@ -17,6 +17,8 @@
 #include "cli.h"
 #include "clock.h"
 #include "mb.h"
+#include "msg.h"
+#include "parse.h"
 #include "regmap.h"
 
 #define MAX_CLIENTS 32
@@ -660,7 +662,7 @@ check(struct options *o, const struct args *a)
 	    (o->seed = strtoull(a->seed, &end, 0), *end != '\0'))
 		return cli_usage_error("--seed: '%s'", a->seed);
 	if (a->peak != NULL &&
-	    cli_parse_field_limit("peak", a->peak, &o->peak_w) < 0)
+	    parse_field_limit("peak", a->peak, &o->peak_w) < 0)
 		return cli_usage_error("--peak: bad power '%s'", a->peak);
 	if (a->map == NULL)
 		return cli_usage_error("which registers: give -m MAP");
@@ -732,16 +734,16 @@ main(int argc, char **argv)
 		goto done;
 	}
 	if (make_mappings(&s) < 0)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	s.ctx = o.bus.kind == MB_TCP
 	            ? modbus_new_tcp(o.bus.host, o.bus.port)
 	            : modbus_new_rtu(o.bus.device, o.bus.baud, o.bus.parity,
 	                             o.bus.data_bits, o.bus.stop_bits);
 	if (s.ctx == NULL)
-		err(1, "%s", o.bus.spec);
+		err(CLI_EXIT_FAILURE, "%s", o.bus.spec);
 	cli_catch_stop_signals();
 	s.started = clock_mono_ms();
-	cli_debug("serving %s on %s", s.map.name, o.bus.spec);
+	msg_debug("serving %s on %s", s.map.name, o.bus.spec);
 
 	rc = o.bus.kind == MB_TCP ? serve_tcp(&s) : serve_rtu(&s);
 

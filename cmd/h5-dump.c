@@ -18,6 +18,7 @@
 #include "guard.h"
 #include "h5_table.h"
 #include "jsonl.h"
+#include "parse.h"
 #include "shepherd.h"
 #include "trend.h"
 
@@ -184,8 +185,8 @@ open_group(struct dump *d, const char *path, char *const *want,
 {
 	int k;
 
-	if (h5_table_open(&d->t, d->file, path, want, equal_lengths, d->msg,
-	                  sizeof(d->msg)) < 0)
+	if (h5_table_open(&d->t, d->file, path, want, equal_lengths,
+	                  shepherd_field_rank, d->msg, sizeof(d->msg)) < 0)
 		return -1;
 	for (k = 0; k < d->t.ncol; k++)
 		make_keys(d, k);
@@ -975,7 +976,7 @@ describe(struct dump *d)
 
 /* ---- options ------------------------------------------------------------ */
 
-/* "1.5", "250ms", "10us", "2m": seconds.  Not cli_parse_duration(),
+/* "1.5", "250ms", "10us", "2m": seconds.  Not parse_duration(),
  * whose milliseconds are too coarse for 10 us samples. */
 static int
 parse_seconds(const char *s, double *out)
@@ -1007,7 +1008,7 @@ parse_bound(const char *opt, const char *s, bool index, double *v)
 
 	if (s == NULL)
 		return CLI_CONTINUE;
-	if (index ? cli_parse_long(s, 0, LONG_MAX, &n) < 0
+	if (index ? parse_long(s, 0, LONG_MAX, &n) < 0
 	          : parse_seconds(s, v) < 0)
 		return cli_usage_error("%s: bad %s '%s'", opt,
 		                       index ? "row index" : "time", s);
@@ -1023,7 +1024,7 @@ parse_count(const char *opt, const char *s, uint64_t *n)
 
 	if (s == NULL)
 		return CLI_CONTINUE;
-	if (cli_parse_long(s, 1, LONG_MAX, &v) < 0)
+	if (parse_long(s, 1, LONG_MAX, &v) < 0)
 		return cli_usage_error("%s: '%s' is not a positive count", opt,
 		                       s);
 	*n = (uint64_t)v;
@@ -1137,7 +1138,7 @@ check_args(struct options *o, const struct args *a)
 	o->has_to = a->to != NULL;
 	o->deadline_ms = 10000;
 	if (a->deadline != NULL &&
-	    cli_parse_duration(a->deadline, &o->deadline_ms) < 0)
+	    parse_duration(a->deadline, &o->deadline_ms) < 0)
 		return cli_usage_error("--deadline: bad duration '%s'",
 		                       a->deadline);
 	if ((rc = parse_format(o, a->format, a->delim)) >= 0 ||

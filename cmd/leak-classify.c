@@ -16,6 +16,8 @@
 #include "jsonl.h"
 #include "leak.h"
 #include "memlog.h"
+#include "msg.h"
+#include "parse.h"
 #include "smaps.h"
 #include "where.h"
 #include "fleet.h"
@@ -302,7 +304,7 @@ stream_of(struct context *c, const struct record *r, struct fleet_group **g)
 	if (c->o->nby == 0)
 		return &c->st;
 	if ((*g = fleet_get(&c->fleet, r->group, r->group_len)) == NULL)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	(*g)->records++;
 	return &(*g)->st;
 }
@@ -317,7 +319,7 @@ add_record(struct context *c, struct record *r)
 	/* the allocations' readings: of this process, whoever wrote them */
 	if (r->has_alloc && r->has_ts &&
 	    where_add_alloc(&c->where, r->ts, r->alloc) < 0)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	if (r->has_alloc && !r->has_value && !r->has_rss && !r->has_anon)
 		return; /* a reading of allocations only */
 	if (c->o->pid > 0 && (!r->has_pid || r->pid != (double)c->o->pid)) {
@@ -365,7 +367,7 @@ add_record(struct context *c, struct record *r)
 		c->where_segment = c->st.total_segments;
 	}
 	if (where_add(&c->where, &r->maps) < 0)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 }
 
 /* A sample of another recorder's log as a record. */
@@ -427,7 +429,7 @@ report_children(const char *name, const struct memlog *ml)
 		at += (size_t)snprintf(ids + at, sizeof(ids) - at, "%s%ld",
 		                       i ? ", " : "", ml->others[i]);
 	if (ml->nothers > 0)
-		cli_warn("%s: the CHLD series of %s not judged: pick one with "
+		msg_warn("%s: the CHLD series of %s not judged: pick one with "
 		         "--child ID",
 		         name, ids);
 }
@@ -450,7 +452,7 @@ read_series(struct context *c, FILE *fp, const char *name)
 		if (format == MEMLOG_AUTO) { /* by its first line */
 			format = memlog_sniff(rd.line);
 			memlog_init(&ml, format, c->o->child);
-			cli_debug("%s: %s", name, memlog_format_name(format));
+			msg_debug("%s: %s", name, memlog_format_name(format));
 		}
 		if (format != MEMLOG_JSONL) {
 			add_log_line(c, &rd, &ml);
@@ -1407,8 +1409,7 @@ check_rules(struct options *o)
 		                       "(--step-share at most 1)");
 	r->windows = (size_t)o->windows;
 	r->min_samples = (uint64_t)o->min_samples;
-	if (cli_parse_duration(o->horizon_arg ? o->horizon_arg : "24h", &ms) <
-	    0)
+	if (parse_duration(o->horizon_arg ? o->horizon_arg : "24h", &ms) < 0)
 		return cli_usage_error("--horizon: bad duration '%s'",
 		                       o->horizon_arg);
 	r->horizon_s = (double)ms / 1000;
@@ -1416,7 +1417,7 @@ check_rules(struct options *o)
 		return cli_usage_error("--penalty must be positive, "
 		                       "--material not negative");
 	if (o->warmup_arg != NULL && strcmp(o->warmup_arg, "auto") != 0) {
-		if (cli_parse_duration(o->warmup_arg, &ms) < 0)
+		if (parse_duration(o->warmup_arg, &ms) < 0)
 			return cli_usage_error("--warmup: bad duration '%s'",
 			                       o->warmup_arg);
 		r->warmup_s = (double)ms / 1000;
@@ -1439,8 +1440,7 @@ apply_limit(struct context *c)
 {
 	if (c->o->limit_arg == NULL)
 		return 0;
-	return cli_parse_field_limit(c->field, c->o->limit_arg,
-	                             &c->rules.limit);
+	return parse_field_limit(c->field, c->o->limit_arg, &c->rules.limit);
 }
 
 static int
@@ -1469,10 +1469,10 @@ static void
 summarize_input(const struct context *c)
 {
 	if (c->skipped > 0)
-		cli_warn("%llu records without a numeric ts and %s skipped",
+		msg_warn("%llu records without a numeric ts and %s skipped",
 		         (unsigned long long)c->skipped, c->field);
 	if (c->st.out_of_order > 0)
-		cli_warn("%llu records older than the one before skipped",
+		msg_warn("%llu records older than the one before skipped",
 		         (unsigned long long)c->st.out_of_order);
 }
 
@@ -1492,7 +1492,7 @@ attribute(struct context *c, struct leak_result *r)
 	c->nitems = where_attribute(&c->where, since, c->items, WHERE_NAMES);
 	if (c->nitems < 0 || where_arenas(&c->where, since, &c->arenas) < 0 ||
 	    where_heap_vs_alloc(&c->where, since, &c->heap) < 0)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	if (r->verdict != LEAK_LEAK)
 		return;
 	if (c->arenas.fired) {
@@ -1565,7 +1565,7 @@ print_group(struct context *c, const struct fleet_group *g)
 		return;
 	}
 	if (g->st.interleaved)
-		cli_warn("%.*s: records of several processes interleave (pid "
+		msg_warn("%.*s: records of several processes interleave (pid "
 		         "%.0f comes back)",
 		         (int)g->key_len, g->key, g->st.interleaved_pid);
 	if (leak_verdict_exit(g->res.verdict) > c->worst)
@@ -1619,7 +1619,7 @@ expire_groups(struct context *c)
 	if (c->field != NULL)
 		apply_limit(c); /* the field may have been chosen since */
 	if ((all = fleet_list(&c->fleet, &n)) == NULL)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	for (i = 0; i < n; i++)
 		if (all[i]->last_ts < c->newest_ts - after)
 			all[k++] = all[i];
@@ -1636,20 +1636,20 @@ emit_groups(struct context *c)
 	uint64_t late = 0, twice = 0;
 
 	if ((all = fleet_list(&c->fleet, &n)) == NULL)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	for (i = 0; i < n; i++) {
 		late += all[i]->st.out_of_order;
 		twice += all[i]->duplicates;
 	}
 	if (late > 0)
-		cli_warn("%llu records older than the one before in their "
+		msg_warn("%llu records older than the one before in their "
 		         "group skipped",
 		         (unsigned long long)late);
 	if (twice > 0)
-		cli_debug("%llu records stamped as the one before in their "
+		msg_debug("%llu records stamped as the one before in their "
 		          "group (delivered twice) skipped",
 		          (unsigned long long)twice);
-	cli_debug("%zu groups left of at most %zu KiB each (%zu buckets): "
+	msg_debug("%zu groups left of at most %zu KiB each (%zu buckets): "
 	          "%.1f MiB in all",
 	          n, fleet_group_bytes(FLEET_BUCKETS) / 1024,
 	          (size_t)FLEET_BUCKETS,
@@ -1657,7 +1657,7 @@ emit_groups(struct context *c)
 	judge_groups(c, all, n);
 	free(all);
 	if (c->o->json == 0 && !c->header_done)
-		cli_warn("no records to group");
+		msg_warn("no records to group");
 	return cli_close_stdout() == 0 ? c->worst : CLI_EXIT_FAILURE;
 }
 
@@ -1685,7 +1685,7 @@ parse_by(struct options *o)
 
 	if (o->expire_arg != NULL &&
 	    (o->by_arg == NULL ||
-	     cli_parse_duration(o->expire_arg, &o->expire_ms) < 0))
+	     parse_duration(o->expire_arg, &o->expire_ms) < 0))
 		return cli_usage_error("--expire: %s '%s'",
 		                       o->by_arg ? "bad duration"
 		                                 : "goes with --by",
@@ -1785,8 +1785,7 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
 	    (rc = check_rules(o)) >= 0)
 		return rc;
-	if (o->limit_arg != NULL &&
-	    cli_parse_size(o->limit_arg, &unused, NULL) < 0)
+	if (o->limit_arg != NULL && parse_size(o->limit_arg, &unused, NULL) < 0)
 		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
 	if (o->pid < 0)
 		return cli_usage_error("--pid: bad process id %ld", o->pid);
@@ -1843,7 +1842,7 @@ main(int argc, char **argv)
 	c.field_is_anon = o.field != NULL && strcmp(o.field, "anon_kb") == 0;
 	if (leak_stream_init(&c.st, sign, &c.rules) < 0 ||
 	    fleet_init(&c.fleet, sign, &c.rules, FLEET_BUCKETS) < 0)
-		err(1, "out of memory");
+		err(CLI_EXIT_FAILURE, "out of memory");
 	rc = CLI_EXIT_FAILURE;
 	if (read_all(&c, poptGetArgs(con)) < 0)
 		goto cleanup;

@@ -16,6 +16,8 @@
 #include "cli.h"
 #include "clock.h"
 #include "jsonl.h"
+#include "msg.h"
+#include "parse.h"
 #include "procmem.h"
 #include "smaps.h"
 
@@ -160,7 +162,8 @@ write_exit(struct jsonl_writer *w, const struct target *t, int wstatus,
 	else
 		jsonl_null(w, "status");
 	if (known && WIFSIGNALED(wstatus))
-		jsonl_str(w, "signal", cli_signal_name(WTERMSIG(wstatus), buf));
+		jsonl_str(w, "signal",
+		          parse_signal_name(WTERMSIG(wstatus), buf));
 	return jsonl_end(w);
 }
 
@@ -177,7 +180,7 @@ write_limit(struct jsonl_writer *w, const struct target *t, long value,
 	jsonl_double(w, "limit", o->limit);
 	jsonl_str(w, "action",
 	          action == ACTION_EXIT ? "exit"
-	                                : cli_signal_name(action, buf));
+	                                : parse_signal_name(action, buf));
 	if (escalated)
 		jsonl_bool(w, "escalated", true);
 	return jsonl_end(w);
@@ -201,7 +204,7 @@ parse_action(struct options *o)
 		o->action = SIGTERM;
 	else if (strcmp(o->action_arg, "kill") == 0)
 		o->action = SIGKILL;
-	else if (cli_parse_signal(o->action_arg, &o->action) < 0)
+	else if (parse_signal(o->action_arg, &o->action) < 0)
 		return cli_usage_error("--action: '%s' is not exit, term, "
 		                       "kill or a signal name",
 		                       o->action_arg);
@@ -232,7 +235,7 @@ validate(struct options *o)
 		return cli_usage_error("--limit-field %s needs --children",
 		                       o->limit_field);
 	if (o->limit_arg != NULL &&
-	    cli_parse_field_limit(o->limit_field, o->limit_arg, &o->limit) < 0)
+	    parse_field_limit(o->limit_field, o->limit_arg, &o->limit) < 0)
 		return cli_usage_error("--limit: bad size '%s'", o->limit_arg);
 	if (o->action_arg != NULL && o->limit_arg == NULL)
 		return cli_usage_error("--action needs --limit");
@@ -420,7 +423,7 @@ follow_name(struct state *st, const struct options *o)
 		return 0;
 	if (attach(t, pid) < 0)
 		return 0;
-	cli_debug("following %s: pid %d", o->name, (int)pid);
+	msg_debug("following %s: pid %d", o->name, (int)pid);
 	if (t->last_pid != 0 && write_restart(&st->out, t) < 0)
 		return -1;
 	return 0;
@@ -639,7 +642,7 @@ parse_pids(struct options *o, const char *arg)
 	for (tok = strtok_r(buf, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
 		if (o->npids == MAX_TARGETS ||
-		    cli_parse_long(tok, 1, 0x7fffffff, &pid) < 0)
+		    parse_long(tok, 1, 0x7fffffff, &pid) < 0)
 			return -1;
 		o->pids[o->npids++] = (pid_t)pid;
 	}
@@ -650,14 +653,13 @@ static int
 parse_durations(struct options *o, const char *interval, const char *duration,
                 const char *grace)
 {
-	if (cli_parse_duration(interval, &o->interval_ms) < 0)
+	if (parse_duration(interval, &o->interval_ms) < 0)
 		return cli_usage_error("--interval: bad duration '%s'",
 		                       interval);
-	if (duration != NULL &&
-	    cli_parse_duration(duration, &o->duration_ms) < 0)
+	if (duration != NULL && parse_duration(duration, &o->duration_ms) < 0)
 		return cli_usage_error("--duration: bad duration '%s'",
 		                       duration);
-	if (cli_parse_duration(grace, &o->grace_ms) < 0)
+	if (parse_duration(grace, &o->grace_ms) < 0)
 		return cli_usage_error("--grace: bad duration '%s'", grace);
 	return CLI_CONTINUE;
 }
@@ -784,7 +786,7 @@ main(int argc, char **argv)
 	if ((rc = acquire(&st, &o, &unblocked)) >= 0)
 		goto cleanup;
 
-	rc = jsonl_loop_exit(&st.out, loop(&st, &o, &unblocked));
+	rc = cli_loop_exit(&st.out, loop(&st, &o, &unblocked));
 	finish_child(&st, &o);
 	if (st.child_ended_by_us && st.child_reaped && !st.out.gone &&
 	    write_exit(&st.out, &st.targets[0], st.child_status, true) < 0 &&

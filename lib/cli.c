@@ -11,10 +11,11 @@
 
 #include "cli.h"
 #include "jsonl.h"
+#include "msg.h"
+#include "parse.h"
 #include "procmem.h"
 
 struct cli_common cli_common;
-static const char *progname = "gxkit";
 
 struct poptOption cli_common_table[] = {
     {"help", 'h', POPT_ARG_NONE, &cli_common.help, 0, "show this help and exit",
@@ -32,18 +33,7 @@ struct poptOption cli_common_table[] = {
 void
 cli_init(const char *argv0)
 {
-	const char *slash;
-
-	if (argv0 == NULL || *argv0 == '\0')
-		return;
-	slash = strrchr(argv0, '/');
-	progname = slash ? slash + 1 : argv0;
-}
-
-const char *
-cli_progname(void)
-{
-	return progname;
+	msg_init(argv0);
 }
 
 int
@@ -51,49 +41,18 @@ cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	msg_verror(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", progname);
+	fprintf(stderr, "Try '%s --help'.\n", msg_progname());
 	return CLI_EXIT_USAGE;
-}
-
-static void
-vmessage(const char *fmt, va_list ap)
-{
-	fprintf(stderr, "%s: ", progname);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-}
-
-void
-cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cli_common.quiet)
-		return;
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
-void
-cli_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!cli_common.verbose)
-		return;
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
 }
 
 int
 cli_finish_options(poptContext con, int rc)
 {
+	msg_set_quiet(cli_common.quiet);
+	msg_set_verbose(cli_common.verbose);
 	if (rc < -1)
 		return cli_usage_error(
 		    "%s: %s", poptBadOption(con, POPT_BADOPTION_NOALIAS),
@@ -107,113 +66,10 @@ cli_finish_options(poptContext con, int rc)
 		return cli_close_stdout();
 	}
 	if (cli_common.version) {
-		printf("%s (gxkit) %s\n", progname, GXKIT_VERSION);
+		printf("%s (gxkit) %s\n", msg_progname(), GXKIT_VERSION);
 		return cli_close_stdout();
 	}
 	return CLI_CONTINUE;
-}
-
-/* A non-negative decimal number followed by a unit suffix; *end at suffix. */
-static int
-parse_number(const char *s, double *value, const char **end)
-{
-	char *p;
-	double v;
-
-	if (s == NULL)
-		return -1;
-	while (isspace((unsigned char)*s))
-		s++;
-	if (!isdigit((unsigned char)*s) && *s != '.')
-		return -1;
-	errno = 0;
-	v = strtod(s, &p);
-	if (p == s || errno == ERANGE || !isfinite(v) || v < 0)
-		return -1;
-	*value = v;
-	*end = p;
-	return 0;
-}
-
-struct unit {
-	const char *suffix;
-	double scale;
-};
-
-/* Scale a number by its suffix from a table (case-insensitively when
- * nocase); -1 for an unknown suffix. */
-static int
-parse_scaled(const char *s, const struct unit *units, size_t n, bool nocase,
-             double *out, bool *had_suffix)
-{
-	const char *suffix;
-	double v;
-	size_t i;
-
-	if (parse_number(s, &v, &suffix) < 0)
-		goto bad;
-	for (i = 0; i < n; i++) {
-		if ((nocase ? strcasecmp(suffix, units[i].suffix)
-		            : strcmp(suffix, units[i].suffix)) != 0)
-			continue;
-		*out = v * units[i].scale;
-		if (had_suffix != NULL)
-			*had_suffix = *suffix != '\0';
-		return 0;
-	}
-bad:
-	errno = EINVAL;
-	return -1;
-}
-
-int
-cli_parse_duration(const char *s, uint64_t *ms)
-{
-	static const struct unit units[] = {
-	    {"", 1000},   {"ms", 1},      {"s", 1000},    {"sec", 1000},
-	    {"m", 60000}, {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
-	double v;
-
-	if (parse_scaled(s, units, sizeof(units) / sizeof(units[0]), false, &v,
-	                 NULL) < 0)
-		return -1;
-	if (v > 1e15) {
-		errno = ERANGE;
-		return -1;
-	}
-	*ms = (uint64_t)llround(v);
-	return 0;
-}
-
-int
-cli_parse_size(const char *s, double *bytes, bool *had_suffix)
-{
-	static const struct unit units[] = {
-	    {"", 1},         {"B", 1},       {"K", 0x1p10},   {"KB", 0x1p10},
-	    {"KiB", 0x1p10}, {"M", 0x1p20},  {"MB", 0x1p20},  {"MiB", 0x1p20},
-	    {"G", 0x1p30},   {"GB", 0x1p30}, {"GiB", 0x1p30}, {"T", 0x1p40},
-	    {"TB", 0x1p40},  {"TiB", 0x1p40}};
-
-	return parse_scaled(s, units, sizeof(units) / sizeof(units[0]), true,
-	                    bytes, had_suffix);
-}
-
-int
-cli_parse_long(const char *s, long min, long max, long *out)
-{
-	char *end;
-	long v;
-
-	if (s == NULL || *s == '\0')
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (*end != '\0' || errno == ERANGE || v < min || v > max) {
-		errno = EINVAL;
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 bool
@@ -229,8 +85,7 @@ int
 cli_write_error(void)
 {
 	if (!write_error_reported)
-		fprintf(stderr, "%s: write error: %s\n", progname,
-		        strerror(errno));
+		msg_error("write error: %s", strerror(errno));
 	write_error_reported = true;
 	return CLI_EXIT_FAILURE;
 }
@@ -248,7 +103,7 @@ cli_over_max_rss(double kb)
 {
 	if (!procmem_self_over(kb))
 		return false;
-	fprintf(stderr, "%s: own RSS above --max-rss\n", progname);
+	msg_error("own RSS above --max-rss");
 	return true;
 }
 
@@ -271,65 +126,6 @@ cli_close_stdout(void)
 		saved = EIO;
 	errno = saved;
 	return cli_write_error();
-}
-
-int
-cli_parse_field_limit(const char *field, const char *s, double *limit)
-{
-	size_t n = strlen(field);
-	bool suffix;
-	double v;
-
-	if (cli_parse_size(s, &v, &suffix) < 0)
-		return -1;
-	if (n > 3 && strcmp(field + n - 3, "_kb") == 0)
-		v /= 1024;
-	*limit = v;
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	int sig;
-} signals[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
-               {"ABRT", SIGABRT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-               {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE},
-               {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
-               {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"WINCH", SIGWINCH},
-               {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ}, {"PWR", SIGPWR}};
-
-int
-cli_parse_signal(const char *s, int *sig)
-{
-	long n;
-	size_t i;
-
-	if (cli_parse_long(s, 1, SIGRTMAX, &n) == 0) {
-		*sig = (int)n;
-		return 0;
-	}
-	if (strncasecmp(s, "SIG", 3) == 0)
-		s += 3;
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-		if (strcasecmp(s, signals[i].name) == 0) {
-			*sig = signals[i].sig;
-			return 0;
-		}
-	}
-	errno = EINVAL;
-	return -1;
-}
-
-const char *
-cli_signal_name(int sig, char *buf)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++)
-		if (signals[i].sig == sig)
-			return signals[i].name;
-	snprintf(buf, 16, "SIG%d", sig);
-	return buf;
 }
 
 void
@@ -433,7 +229,7 @@ cli_parse_max_line(const char *arg, size_t *bytes)
 
 	if (arg == NULL)
 		return CLI_CONTINUE;
-	if (cli_parse_size(arg, &v, NULL) < 0 || v < 64 || v > (1u << 30))
+	if (parse_size(arg, &v, NULL) < 0 || v < 64 || v > (1u << 30))
 		return cli_usage_error("--max-line: bad size '%s' (64 to 1G)",
 		                       arg);
 	*bytes = (size_t)v;
@@ -470,8 +266,7 @@ cli_parse_durations(const struct cli_duration *d, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (d[i].arg != NULL &&
-		    cli_parse_duration(d[i].arg, d[i].ms) < 0)
+		if (d[i].arg != NULL && parse_duration(d[i].arg, d[i].ms) < 0)
 			return cli_usage_error("--%s: bad duration '%s'",
 			                       d[i].name, d[i].arg);
 	return CLI_CONTINUE;
@@ -480,7 +275,17 @@ cli_parse_durations(const struct cli_duration *d, size_t n)
 int
 cli_parse_max_rss(const char *arg, double *kb)
 {
-	if (arg == NULL || cli_parse_field_limit("self_kb", arg, kb) == 0)
+	if (arg == NULL || parse_field_limit("self_kb", arg, kb) == 0)
 		return CLI_CONTINUE;
 	return cli_usage_error("--max-rss: bad size '%s'", arg);
+}
+
+int
+cli_loop_exit(const struct jsonl_writer *w, int rc)
+{
+	if (rc >= 0)
+		return rc;
+	if (w->gone || errno == EPIPE)
+		return CLI_EXIT_OK;
+	return cli_write_error();
 }

@@ -40,8 +40,7 @@ extern struct poptOption cli_common_table[];
 		    "Common options:", NULL                                    \
 	}
 
-/* Program name for messages, set once by cli_init() from argv[0]. */
-const char *cli_progname(void);
+/* Sets the program name of messages (lib/msg) from argv[0]. */
 void cli_init(const char *argv0);
 
 /*
@@ -161,40 +160,6 @@ int cli_parse_durations(const struct cli_duration *d, size_t n);
 /* "tool: message" and "Try 'tool --help'." on stderr; returns 2. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* warnx(3)-style messages honouring --quiet (cli_warn) and --verbose. */
-void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void cli_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/*
- * "500ms", "5s", "2m", "6h", "1d", "1.5s"; a bare number is seconds.
- * Returns 0 and the duration in milliseconds, or -1 (EINVAL/ERANGE).
- */
-int cli_parse_duration(const char *s, uint64_t *ms);
-
-/*
- * "4096", "512K", "128M", "1.5G" (binary multiples; "KB", "KiB" and
- * lower case accepted).  A bare number is taken as is (*had_suffix false),
- * which tools read in the unit of the field it applies to (had_suffix may
- * be NULL).  Returns 0 and
- * the size in bytes (or units), or -1.
- */
-int cli_parse_size(const char *s, double *bytes, bool *had_suffix);
-
-/*
- * A limit for a record field: fields named *_kb take a size (a bare number
- * is bytes), which is returned in KiB; other fields take a number in their
- * own units, a K/M/G suffix multiplying it.  Returns 0 or -1.
- */
-int cli_parse_field_limit(const char *field, const char *s, double *limit);
-
-/* Signal by name ("TERM", "SIGUSR1", "hup") or number; 0 or -1. */
-int cli_parse_signal(const char *s, int *sig);
-/* "TERM" for SIGTERM; "SIG<n>" for unnamed ones (buf of 16 bytes). */
-const char *cli_signal_name(int sig, char *buf);
-
-/* A decimal integer in [min, max]; returns 0 or -1. */
-int cli_parse_long(const char *s, long min, long max, long *out);
-
 /*
  * Flush and close stdout, as util-linux's close_stdout does.  Returns 0;
  * 1 after printing why the write failed; EPIPE counts as success (a closed
@@ -207,6 +172,12 @@ int cli_write_error(void);
 /* The end of main: cli_close_stdout(), whose failure turns an rc of 0
  * into CLI_EXIT_FAILURE; returns the rc to exit with. */
 int cli_finish_stdout(int rc);
+
+struct jsonl_writer;
+/* The exit code of a loop that writes records and returned rc: a
+ * negative rc is a failed write, reported (CLI_EXIT_FAILURE), or the
+ * reader's leaving (w->gone or EPIPE: 0, quietly); else rc. */
+int cli_loop_exit(const struct jsonl_writer *w, int rc);
 
 /* True when errno says the reader of stdout went away. */
 bool cli_stdout_gone(int saved_errno);

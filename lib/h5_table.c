@@ -4,12 +4,12 @@
 #include <string.h>
 
 #include "h5_table.h"
-#include "shepherd.h"
 
 static int
-by_rank(const void *a, const void *b)
+by_rank(const void *a, const void *b, void *table)
 {
-	int ra = shepherd_field_rank(a), rb = shepherd_field_rank(b);
+	int (*rank)(const char *) = ((const struct h5_table *)table)->rank;
+	int ra = rank ? rank(a) : 0, rb = rank ? rank(b) : 0;
 
 	return ra != rb ? ra - rb : strcmp(a, b);
 }
@@ -37,7 +37,7 @@ pick_names(struct h5_table *t, hid_t group, char *const *want,
 		snprintf(msg, len, "%s: no datasets", t->path);
 		return -1;
 	}
-	qsort(name, (size_t)n, H5_NAME_MAX, by_rank);
+	qsort_r(name, (size_t)n, H5_NAME_MAX, by_rank, t);
 	return n;
 }
 
@@ -105,11 +105,13 @@ open_columns(struct h5_table *t, hid_t group, char *const *want, char *msg,
 
 int
 h5_table_open(struct h5_table *t, hid_t file, const char *path,
-              char *const *want, bool equal_lengths, char *msg, size_t len)
+              char *const *want, bool equal_lengths, int (*rank)(const char *),
+              char *msg, size_t len)
 {
 	hid_t group;
 	int rc;
 
+	t->rank = rank;
 	t->ncol = 0;
 	t->nslot = 0;
 	t->time = -1;

@@ -17,6 +17,7 @@ struct h5_table {
 	char path[H5_PATH_MAX]; /* the group */
 	char only[H5_NAME_MAX]; /* opened as group/dataset: that one */
 	struct h5_column col[H5_TABLE_MAX_COLS]; /* time first, by rank */
+	int (*rank)(const char *name);           /* of h5_table_open() */
 	int ncol, time; /* time: index of the time column, or -1 */
 	struct h5_time_scale tscale;
 	uint64_t rows;        /* of each column (of the first, unequal) */
@@ -31,10 +32,13 @@ struct h5_table {
  * Open path (a group, or a dataset: its group with just that one) with
  * the datasets named in want (NULL-terminated; NULL or empty: all), time
  * first when the group has one.  equal_lengths: refuse columns of
- * different lengths.  Selects every row.
+ * different lengths.  Columns come by rank(name), lowest first, then by
+ * name (rank NULL: by name; a layout's own order, as shepherd_field_rank
+ * gives).  Selects every row.
  */
 int h5_table_open(struct h5_table *t, hid_t file, const char *path,
-                  char *const *want, bool equal_lengths, char *msg, size_t len);
+                  char *const *want, bool equal_lengths,
+                  int (*rank)(const char *name), char *msg, size_t len);
 /* 0 when the columns are as long as each other (t->rows is theirs). */
 int h5_table_equal_lengths(struct h5_table *t, char *msg, size_t len);
 void h5_table_close(struct h5_table *t);

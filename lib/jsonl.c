@@ -7,9 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "dtoa.h"
 #include "jsonl.h"
+#include "msg.h"
 
 /* ---- writer ---------------------------------------------------------- */
 
@@ -366,16 +366,6 @@ jsonl_end(struct jsonl_writer *w)
 	return 0;
 }
 
-int
-jsonl_loop_exit(const struct jsonl_writer *w, int rc)
-{
-	if (rc >= 0)
-		return rc;
-	if (w->gone || errno == EPIPE)
-		return CLI_EXIT_OK;
-	return cli_write_error();
-}
-
 void
 jsonl_str(struct jsonl_writer *w, const char *key, const char *s)
 {
@@ -667,24 +657,24 @@ void
 jsonl_report(struct jsonl_reader *r, const char *why, int column)
 {
 	r->malformed++;
-	if (cli_common.quiet || r->reported >= r->report_limit)
+	if (msg_quiet() || r->reported >= r->report_limit)
 		return;
 	r->reported++;
 	if (column > 0)
-		fprintf(stderr, "%s: %s:%llu:%d: %s\n", cli_progname(), r->name,
+		fprintf(stderr, "%s: %s:%llu:%d: %s\n", msg_progname(), r->name,
 		        (unsigned long long)r->lineno, column, why);
 	else
-		fprintf(stderr, "%s: %s:%llu: %s\n", cli_progname(), r->name,
+		fprintf(stderr, "%s: %s:%llu: %s\n", msg_progname(), r->name,
 		        (unsigned long long)r->lineno, why);
 }
 
 void
 jsonl_report_summary(const struct jsonl_reader *r)
 {
-	if (cli_common.quiet || r->malformed <= r->reported)
+	if (msg_quiet() || r->malformed <= r->reported)
 		return;
 	fprintf(stderr, "%s: %s: %llu more malformed lines not shown\n",
-	        cli_progname(), r->name,
+	        msg_progname(), r->name,
 	        (unsigned long long)(r->malformed - r->reported));
 }
 
@@ -714,19 +704,6 @@ jsonl_parse_line(struct jsonl_reader *r)
 		return NULL;
 	}
 	return obj;
-}
-
-int
-jsonl_read(struct jsonl_reader *r, json_t **obj)
-{
-	int rc;
-
-	while ((rc = jsonl_next_line(r)) == 1) {
-		*obj = jsonl_parse_line(r);
-		if (*obj != NULL)
-			return 1;
-	}
-	return rc;
 }
 
 /* ---- fast field scanner ---------------------------------------------- */

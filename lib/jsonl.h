@@ -3,7 +3,8 @@
  * struct jsonl_writer and reports write errors through jsonl_end()'s return
  * (errno kept); the reader owns its line buffer, reports malformed lines on
  * stderr with file and line number, counts them and never fails on input.
- * Callers own the jansson trees jsonl_read() hands out (json_decref them).
+ * Callers own the jansson trees jsonl_parse_line() hands out (json_decref
+ * them).
  */
 #ifndef GXKIT_JSONL_H
 #define GXKIT_JSONL_H
@@ -57,10 +58,6 @@ void jsonl_begin(struct jsonl_writer *w, const struct timespec *ts,
                  const char *src);
 /* Finish the line and write it; 0, or -1 with errno (EPIPE: w->gone). */
 int jsonl_end(struct jsonl_writer *w);
-/* The exit code of a loop that writes records and returned rc: a
- * negative rc is a failed write, reported (CLI_EXIT_FAILURE), or the
- * reader's leaving (w->gone or EPIPE: 0, quietly); else rc. */
-int jsonl_loop_exit(const struct jsonl_writer *w, int rc);
 
 void jsonl_key(struct jsonl_writer *w, const char *key);
 void jsonl_str(struct jsonl_writer *w, const char *key, const char *s);
@@ -211,9 +208,6 @@ int jsonl_take_line(struct jsonl_reader *r);
 /* Parse the current line with jansson; NULL (counted, reported) if it is
  * not a JSON object. */
 json_t *jsonl_parse_line(struct jsonl_reader *r);
-
-/* jsonl_next_line + jsonl_parse_line: 1 with *obj, 0 at EOF, -1 error. */
-int jsonl_read(struct jsonl_reader *r, json_t **obj);
 
 /* Report the current line as malformed with a reason; counts it. */
 void jsonl_report(struct jsonl_reader *r, const char *why, int column);

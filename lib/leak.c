@@ -10,12 +10,6 @@
 /* ---- the bounded series ---------------------------------------------- */
 
 int
-leak_series_init(struct leak_series *s, double sign)
-{
-	return leak_series_init_cap(s, sign, LEAK_MAX_BUCKETS);
-}
-
-int
 leak_series_init_cap(struct leak_series *s, double sign, size_t cap)
 {
 	memset(s, 0, sizeof(*s));
@@ -882,8 +876,8 @@ slowing(const double *t, const double *y, size_t n, double from,
  * over its whole length (a day's creep between two nights of growth).
  */
 static bool
-pause(const struct leak_regime *rg, size_t i, double settle_ratio,
-      double material)
+is_pause_between_episodes(const struct leak_regime *rg, size_t i,
+                          double settle_ratio, double material)
 {
 	const struct leak_regime *x = &rg[i];
 
@@ -924,7 +918,8 @@ tell(const struct leak_regime *rg, size_t n, const double *se, double zc,
 		double dur = x->end_ts - x->start_ts;
 		bool up = x->jump_significant && x->jump > 0;
 		bool rising = (x->kind == LEAK_RISE &&
-		               !pause(rg, i, settle_ratio, material)) ||
+		               !is_pause_between_episodes(rg, i, settle_ratio,
+		                                          material)) ||
 		              ((in || up) && still_rising(rg, se, i, zc));
 
 		if (x->jump_significant && x->jump < 0) {
@@ -1218,8 +1213,10 @@ decide(struct leak_result *o, const struct leak_rules *r,
 
 	verdict(o, LEAK_STEADY, LEAK_WHY_STEADY);
 	set_slope(o, st->now_slope, st->now_se, zc);
-	if (!isnan(limit_y) && o->last >= limit_y)
-		return verdict(o, LEAK_OOM, LEAK_WHY_LIMIT_NOW);
+	if (!isnan(limit_y) && o->last >= limit_y) {
+		verdict(o, LEAK_OOM, LEAK_WHY_LIMIT_NOW);
+		return;
+	}
 	if (o->have_faults && o->fault_in_p < r->alpha &&
 	    rate_of(o->fault_in_slope, o->level) >= r->min_rate &&
 	    !(o->fault_out_p < r->alpha &&
@@ -1227,26 +1224,36 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
 		set_slope(o, o->fault_in_slope, 0, zc);
 	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
-		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+		return;
 	} else if (st->growing_now && st->now_points < LEAK_RECENT_POINTS) {
-		return verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
+		verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
+		return;
 	} else if (st->growing_now) {
-		if (st->slowing)
-			return verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
-		if (o->rate_pct_day < r->min_rate)
-			return verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+		if (st->slowing) {
+			verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
+			return;
+		}
+		if (o->rate_pct_day < r->min_rate) {
+			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+			return;
+		}
 		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
 		        frag          ? LEAK_WHY_STEPS
 		        : o->sawtooth ? LEAK_WHY_FLOOR
 		                      : LEAK_WHY_GROWS);
 	} else if (st->falling_now) {
-		return verdict(o, LEAK_RECOVERY, LEAK_WHY_FALLING);
+		verdict(o, LEAK_RECOVERY, LEAK_WHY_FALLING);
+		return;
 	} else if (st->episodes > 0 && st->fall >= 0.5 * st->rise) {
-		return verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+		return;
 	} else if (st->episodes >= 2) {
 		set_slope(o, st->rise / o->span_s, 0, zc);
-		if (o->rate_pct_day < r->min_rate)
-			return verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+		if (o->rate_pct_day < r->min_rate) {
+			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+			return;
+		}
 		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
 		        frag ? LEAK_WHY_STEPS : LEAK_WHY_EPISODES);
 	} else {

@@ -46,8 +46,7 @@ struct leak_series {
 	double first_age; /* the process's age at the first sample, or NAN */
 };
 
-int leak_series_init(struct leak_series *s, double sign);
-/* With room for cap buckets (even) instead of LEAK_MAX_BUCKETS. */
+/* With room for cap buckets (even; LEAK_MAX_BUCKETS for one series). */
 int leak_series_init_cap(struct leak_series *s, double sign, size_t cap);
 void leak_series_reset(struct leak_series *s);
 void leak_series_free(struct leak_series *s);

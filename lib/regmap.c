@@ -7,7 +7,7 @@
 #include <unistd.h>
 #include <csv.h>
 
-#include "cli.h"
+#include "parse.h"
 #include "regmap.h"
 
 #ifndef GXKIT_MAPDIR
@@ -253,34 +253,44 @@ row_where(struct loader *ld, struct mb_reg *r)
 {
 	long address;
 
-	if (!valid_name(field(ld, C_NAME)))
-		return failf(ld, column(ld, C_NAME),
-		             "name '%s' is not snake_case", field(ld, C_NAME));
-	if (regmap_find(ld->m, field(ld, C_NAME)) != NULL)
-		return failf(ld, column(ld, C_NAME), "register '%s' twice",
-		             field(ld, C_NAME));
+	if (!valid_name(field(ld, C_NAME))) {
+		failf(ld, column(ld, C_NAME), "name '%s' is not snake_case",
+		      field(ld, C_NAME));
+		return;
+	}
+	if (regmap_find(ld->m, field(ld, C_NAME)) != NULL) {
+		failf(ld, column(ld, C_NAME), "register '%s' twice",
+		      field(ld, C_NAME));
+		return;
+	}
 	if (strcmp(field(ld, C_FC), "input") == 0)
 		r->fc = MB_INPUT;
 	else if (strcmp(field(ld, C_FC), "holding") == 0)
 		r->fc = MB_HOLDING;
-	else
-		return failf(ld, column(ld, C_FC),
-		             "fc '%s' is not input or holding",
-		             field(ld, C_FC));
+	else {
+		failf(ld, column(ld, C_FC), "fc '%s' is not input or holding",
+		      field(ld, C_FC));
+		return;
+	}
 	if (!parse_raw(field(ld, C_ADDRESS), &address) || address < 0 ||
-	    address > 65535)
-		return failf(ld, column(ld, C_ADDRESS), "bad address '%s'",
-		             field(ld, C_ADDRESS));
+	    address > 65535) {
+		failf(ld, column(ld, C_ADDRESS), "bad address '%s'",
+		      field(ld, C_ADDRESS));
+		return;
+	}
 	r->address = (uint16_t)address;
 	if (mb_parse_type(field(ld, C_TYPE), &r->type, &r->words,
-	                  &r->low_first) < 0)
-		return failf(ld, column(ld, C_TYPE),
-		             "unknown type '%s' (u16 s16 u32 s32 u64 s64 "
-		             "f32, le suffix, str:N)",
-		             field(ld, C_TYPE));
-	if (address + r->words > 65536)
-		return failf(ld, column(ld, C_ADDRESS),
-		             "register runs past 65535");
+	                  &r->low_first) < 0) {
+		failf(ld, column(ld, C_TYPE),
+		      "unknown type '%s' (u16 s16 u32 s32 u64 s64 "
+		      "f32, le suffix, str:N)",
+		      field(ld, C_TYPE));
+		return;
+	}
+	if (address + r->words > 65536) {
+		failf(ld, column(ld, C_ADDRESS), "register runs past 65535");
+		return;
+	}
 }
 
 /* Scale, D-Bus path, texts, invalid values and write range into *r, or
@@ -293,31 +303,38 @@ row_what(struct loader *ld, struct mb_reg *r)
 	r->scale = 1;
 	if (*field(ld, C_SCALE) != '\0') {
 		r->scale = strtod(field(ld, C_SCALE), &end);
-		if (*end != '\0' || !(r->scale != 0))
-			return failf(ld, column(ld, C_SCALE), "bad scale '%s'",
-			             field(ld, C_SCALE));
+		if (*end != '\0' || !(r->scale != 0)) {
+			failf(ld, column(ld, C_SCALE), "bad scale '%s'",
+			      field(ld, C_SCALE));
+			return;
+		}
 	}
-	if (*field(ld, C_DBUS) != '\0' && field(ld, C_DBUS)[0] != '/')
-		return failf(ld, column(ld, C_DBUS),
-		             "dbus_path '%s' does not start with /",
-		             field(ld, C_DBUS));
+	if (*field(ld, C_DBUS) != '\0' && field(ld, C_DBUS)[0] != '/') {
+		failf(ld, column(ld, C_DBUS),
+		      "dbus_path '%s' does not start with /",
+		      field(ld, C_DBUS));
+		return;
+	}
 	if (*field(ld, C_TEXT) != '\0' && !parse_text(field(ld, C_TEXT), r)) {
 		mb_reg_free(r);
-		return failf(ld, column(ld, C_TEXT),
-		             "bad text '%s' (want 0=waiting;1=normal)",
-		             field(ld, C_TEXT));
+		failf(ld, column(ld, C_TEXT),
+		      "bad text '%s' (want 0=waiting;1=normal)",
+		      field(ld, C_TEXT));
+		return;
 	}
 	if (*field(ld, C_INVALID) != '\0' &&
 	    !parse_invalid(field(ld, C_INVALID), r)) {
 		mb_reg_free(r);
-		return failf(ld, column(ld, C_INVALID), "bad invalid '%s'",
-		             field(ld, C_INVALID));
+		failf(ld, column(ld, C_INVALID), "bad invalid '%s'",
+		      field(ld, C_INVALID));
+		return;
 	}
 	if (!parse_write(field(ld, C_WRITE), r)) {
 		mb_reg_free(r);
-		return failf(ld, column(ld, C_WRITE),
-		             "bad write '%s' (MIN..MAX, holding numbers only)",
-		             field(ld, C_WRITE));
+		failf(ld, column(ld, C_WRITE),
+		      "bad write '%s' (MIN..MAX, holding numbers only)",
+		      field(ld, C_WRITE));
+		return;
 	}
 }
 
@@ -343,7 +360,8 @@ data_row(struct loader *ld)
 
 		if (a == NULL) {
 			mb_reg_free(&r);
-			return failf(ld, 1, "out of memory");
+			failf(ld, 1, "out of memory");
+			return;
 		}
 		ld->m->regs = a;
 		ld->cap = cap;
@@ -388,24 +406,32 @@ directive(struct loader *ld, const char *line)
 	if (sscanf(line, "# %31[a-z-]: %199[^\n]", key, val) != 2)
 		return;
 	if (strcmp(key, "max-registers") == 0 || strcmp(key, "max-hole") == 0) {
-		if (cli_parse_long(val, strcmp(key, "max-hole") == 0 ? 0 : 1,
-		                   MB_MAX_READ, &n) < 0)
-			return failf(ld, 3, "bad %s '%s'", key, val);
+		if (parse_long(val, strcmp(key, "max-hole") == 0 ? 0 : 1,
+		               MB_MAX_READ, &n) < 0) {
+			failf(ld, 3, "bad %s '%s'", key, val);
+			return;
+		}
 		*(key[4] == 'r' ? &m->max_registers : &m->max_hole) = (int)n;
 	} else if (strcmp(key, "min-gap") == 0) {
-		if (cli_parse_duration(val, &m->min_gap_ms) < 0)
-			return failf(ld, 3, "bad min-gap '%s'", val);
+		if (parse_duration(val, &m->min_gap_ms) < 0) {
+			failf(ld, 3, "bad min-gap '%s'", val);
+			return;
+		}
 	} else if (strcmp(key, "probe") == 0) {
 		if (sscanf(val, "%15s %ld", fc, &n) != 2 || n < 0 ||
 		    n > 65535 ||
-		    (strcmp(fc, "input") != 0 && strcmp(fc, "holding") != 0))
-			return failf(ld, 3, "bad probe '%s' (input 0)", val);
+		    (strcmp(fc, "input") != 0 && strcmp(fc, "holding") != 0)) {
+			failf(ld, 3, "bad probe '%s' (input 0)", val);
+			return;
+		}
 		m->probe_fc = fc[0] == 'i' ? MB_INPUT : MB_HOLDING;
 		m->probe_address = (uint16_t)n;
 	} else if (strcmp(key, "vendor") == 0) {
 		if (strspn(val, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-		    strlen(val))
-			return failf(ld, 3, "bad vendor '%s' (a-z, 0-9)", val);
+		    strlen(val)) {
+			failf(ld, 3, "bad vendor '%s' (a-z, 0-9)", val);
+			return;
+		}
 		free(m->vendor);
 		m->vendor = strdup(val);
 	} else if (strcmp(key, "identity") == 0) {

@@ -249,108 +249,6 @@ trend_mann_kendall(const double *v, size_t n, struct trend_mk *out)
 	return 0;
 }
 
-struct ranked {
-	double v;
-	size_t i;
-};
-
-static int
-cmp_ranked(const void *a, const void *b)
-{
-	double x = ((const struct ranked *)a)->v,
-	       y = ((const struct ranked *)b)->v;
-
-	return (x > y) - (x < y);
-}
-
-/* Average ranks (1-based) of v - slope * t into rank[]. */
-static int
-detrended_ranks(const double *t, const double *v, size_t n, double slope,
-                double *rank)
-{
-	struct ranked *r = malloc(n * sizeof(*r));
-	size_t i, j, k;
-
-	if (r == NULL)
-		return -1;
-	for (i = 0; i < n; i++) {
-		r[i].v = v[i] - slope * t[i];
-		r[i].i = i;
-	}
-	qsort(r, n, sizeof(*r), cmp_ranked);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && r[j].v == r[i].v; j++)
-			;
-		for (k = i; k < j; k++)
-			rank[r[k].i] = (double)(i + j + 1) / 2;
-	}
-	free(r);
-	return 0;
-}
-
-double
-trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
-                double z_crit)
-{
-	double *rank, mean = ((double)n + 1) / 2, denom = 0, sum = 0, bound,
-	              dn = (double)n, factor;
-	size_t i, k;
-
-	if (n < 4)
-		return 1;
-	rank = malloc(n * sizeof(*rank));
-	if (rank == NULL || detrended_ranks(t, v, n, slope, rank) < 0) {
-		free(rank);
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		rank[i] -= mean;
-		denom += rank[i] * rank[i];
-	}
-	bound = z_crit / sqrt(dn);
-	for (k = 1; k < n - 2 && denom > 0; k++) {
-		double num = 0, r, dk = (double)k;
-
-		for (i = 0; i + k < n; i++)
-			num += rank[i] * rank[i + k];
-		r = num / denom;
-		if (fabs(r) > bound)
-			sum += (dn - dk) * (dn - dk - 1) * (dn - dk - 2) * r;
-	}
-	free(rank);
-	factor = 1 + 2 * sum / (dn * (dn - 1) * (dn - 2));
-	return factor < 1 || !isfinite(factor) ? 1 : factor;
-}
-
-double
-trend_ar1_factor(const double *t, const double *v, size_t n, double slope)
-{
-	double mean = 0, num = 0, den = 0, r1, prev = 0;
-	size_t i;
-
-	if (n < 4)
-		return 1;
-	for (i = 0; i < n; i++)
-		mean += v[i] - slope * t[i];
-	mean /= (double)n;
-	for (i = 0; i < n; i++) {
-		double e = v[i] - slope * t[i] - mean;
-
-		den += e * e;
-		if (i > 0)
-			num += e * prev;
-		prev = e;
-	}
-	if (den <= 0)
-		return 1;
-	r1 = num / den;
-	if (r1 <= 0)
-		return 1;
-	if (r1 >= 1 - 1.0 / (double)n)
-		return (double)n;
-	return fmin((1 + r1) / (1 - r1), (double)n);
-}
-
 /* xorshift64*: a small fixed-seed generator for pair sampling. */
 static uint64_t
 next_random(uint64_t *state)
@@ -733,21 +631,6 @@ trend_noise_parts(const double *r, size_t n, const size_t *starts,
 	}
 	fit_noise(g, se, nl, n, noise_lags[nl - 1], out);
 	return 0;
-}
-
-double
-trend_lag1(const double *r, size_t n)
-{
-	double num = 0, den = 0;
-	size_t i;
-
-	if (n < 3)
-		return 0;
-	for (i = 0; i < n; i++)
-		den += r[i] * r[i];
-	for (i = 1; i < n; i++)
-		num += r[i] * r[i - 1];
-	return den > 0 ? num / den : 0;
 }
 
 /* ---- lines over ranges, and the partition into them --------------------- */

@@ -46,23 +46,6 @@ int trend_mann_kendall(const double *v, size_t n, struct trend_mk *out);
 void trend_mk_correct(struct trend_mk *mk, double factor);
 
 /*
- * Hamed-Rao (1998) variance correction: ranks of the series detrended by
- * slope, their significant lag autocorrelations (|r_k| > z_crit/sqrt(n))
- * summed into n/n*.  Never below 1, so it only ever widens.
- */
-double trend_hamed_rao(const double *t, const double *v, size_t n, double slope,
-                       double z_crit);
-
-/*
- * Lag-1 effective sample size correction (Yue and Wang 2004): with r1 the
- * lag-1 autocorrelation of v - slope * t, n/n* = (1 + r1) / (1 - r1),
- * between 1 and n.  Where Hamed-Rao, on ranks of a detrended series, lets
- * a random walk pass for a trend, this does not.
- */
-double trend_ar1_factor(const double *t, const double *v, size_t n,
-                        double slope);
-
-/*
  * Theil-Sen slope (median of pairwise slopes) and Sen's confidence interval
  * from var_s (the variance of the Mann-Kendall S, corrected or not) at the
  * two-sided normal quantile z_conf.  Exact for n <= TREND_TS_EXACT_MAX;
@@ -105,8 +88,6 @@ struct trend_noise {
 int trend_noise(const double *v, size_t n, struct trend_noise *out);
 int trend_noise_parts(const double *r, size_t n, const size_t *starts,
                       size_t nparts, struct trend_noise *out);
-/* Lag-one autocorrelation of residuals r (about zero). */
-double trend_lag1(const double *r, size_t n);
 
 /*
  * Weighted least-squares lines over any range [a, b) of points in O(1),

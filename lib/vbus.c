@@ -4,7 +4,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "vbus.h"
 
 DBusConnection *
@@ -46,6 +45,34 @@ vbus_disconnect(DBusConnection *conn)
 		return;
 	dbus_connection_close(conn);
 	dbus_connection_unref(conn);
+}
+
+void
+vbus_shutdown(void)
+{
+	dbus_shutdown();
+}
+
+int
+vbus_fd(DBusConnection *conn)
+{
+	int fd = -1;
+
+	return dbus_connection_get_unix_fd(conn, &fd) ? fd : -1;
+}
+
+bool
+vbus_connected(DBusConnection *conn)
+{
+	return dbus_connection_get_is_connected(conn);
+}
+
+bool
+vbus_serve(DBusConnection *conn, const volatile sig_atomic_t *stop)
+{
+	dbus_connection_flush(conn);
+	vbus_dispatch(conn, stop);
+	return dbus_connection_get_is_connected(conn);
 }
 
 int
@@ -515,8 +542,8 @@ get_items(struct vbus_service *s, DBusMessage *msg)
 }
 
 /*
- * SetValue: 0 done or unchanged, 1 not writable or wrong type, 2 rejected;
- * VBUS_SET_LATER when on_set answers later.  Clients that do not
+ * SetValue: enum vbus_set_result; VBUS_SET_LATER when on_set answers
+ * later.  Clients that do not
  * introspect (dbus-python) send the bare value instead of a variant.
  */
 static int
@@ -530,11 +557,11 @@ set_value(struct vbus_service *s, struct vbus_item *item, DBusMessage *msg)
 	    !dbus_message_iter_init(msg, &it) ||
 	    !vbus_value_from_iter(&it, &v) || v.kind == VBUS_INVALID ||
 	    (v.kind == VBUS_STRING) != item->text)
-		return 1;
+		return VBUS_SET_NOT_WRITABLE;
 	if (vbus_equal(&item->value, &v))
-		return 0;
-	rc = s->on_set ? s->on_set(s, item, &v, msg, s->user) : 0;
-	if (rc == 0)
+		return VBUS_SET_DONE;
+	rc = s->on_set ? s->on_set(s, item, &v, msg, s->user) : VBUS_SET_DONE;
+	if (rc == VBUS_SET_DONE)
 		vbus_set(s, item, &v);
 	return rc;
 }
@@ -553,6 +580,27 @@ vbus_answer_set(struct vbus_service *s, DBusMessage *call, int result)
 	}
 	dbus_message_unref(call);
 	vbus_flush(s);
+}
+
+DBusMessage *
+vbus_set_keep(DBusMessage *call)
+{
+	return dbus_message_ref(call);
+}
+
+void
+vbus_set_forget(DBusMessage *call)
+{
+	dbus_message_unref(call);
+}
+
+void
+vbus_unpublish(struct vbus_service *s, const char *name)
+{
+	if (s->conn == NULL)
+		return;
+	dbus_bus_release_name(s->conn, name, NULL);
+	dbus_connection_flush(s->conn);
 }
 
 /* Introspection: the BusItem interface and the child nodes of path. */
@@ -695,10 +743,10 @@ handle(DBusConnection *conn, DBusMessage *msg, void *data)
 }
 
 void
-vbus_dispatch(DBusConnection *conn)
+vbus_dispatch(DBusConnection *conn, const volatile sig_atomic_t *stop)
 {
 	dbus_connection_read_write(conn, 0);
-	while (!cli_stop &&
+	while ((stop == NULL || !*stop) &&
 	       dbus_connection_dispatch(conn) == DBUS_DISPATCH_DATA_REMAINS)
 		;
 }

@@ -11,6 +11,7 @@
 #ifndef GXKIT_VBUS_H
 #define GXKIT_VBUS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,11 +42,23 @@ struct vbus_item {
 
 struct vbus_service;
 /*
- * Called for SetValue on a writable item with a value of its type; returns
- * 0 (done: vbus stores v), 2 (refused), or VBUS_SET_LATER after taking a
- * reference on call: the answer then comes from vbus_answer_set().
+ * SetValue's results, as the BusItem services answer it: done (or the
+ * value unchanged), not writable (or a value of the wrong type), refused
+ * by the owner; VBUS_SET_LATER is no answer yet, only a handler's.
  */
-#define VBUS_SET_LATER (-1)
+enum vbus_set_result {
+	VBUS_SET_LATER = -1,
+	VBUS_SET_DONE = 0,
+	VBUS_SET_NOT_WRITABLE = 1,
+	VBUS_SET_REFUSED = 2
+};
+
+/*
+ * Called for SetValue on a writable item with a value of its type; returns
+ * VBUS_SET_DONE (vbus stores v), VBUS_SET_REFUSED, or VBUS_SET_LATER after
+ * keeping call (vbus_set_keep): the answer then comes from
+ * vbus_answer_set(), or the call is dropped by vbus_set_forget().
+ */
 typedef int (*vbus_set_fn)(struct vbus_service *s, struct vbus_item *item,
                            const struct vbus_value *v, DBusMessage *call,
                            void *user);
@@ -69,6 +82,14 @@ DBusConnection *vbus_connect(const char *which, const char *address, char *err,
                              size_t errlen);
 /* Close and release a connection from vbus_connect (NULL is fine). */
 void vbus_disconnect(DBusConnection *conn);
+/* At the very end: libdbus's own memory freed, for leak checkers. */
+void vbus_shutdown(void);
+/* The connection's socket, for poll(2); -1 when it has none. */
+int vbus_fd(DBusConnection *conn);
+/* Still connected to the bus? */
+bool vbus_connected(DBusConnection *conn);
+/* Send what is queued, then vbus_dispatch(); whether still connected. */
+bool vbus_serve(DBusConnection *conn, const volatile sig_atomic_t *stop);
 
 /* A well-known bus name ("com.victronenergy.x") or an object path that
  * libdbus accepts; 0, or -1 with the reason. */
@@ -77,11 +98,12 @@ int vbus_check_path(const char *path, char *err, size_t errlen);
 
 /*
  * Read what the socket holds (without waiting) and run the handler of
- * every message libdbus has queued; stops early on cli_stop.  Blocking
- * calls and dbus_connection_flush() read too, into a queue poll(2) cannot
- * see: call this right before polling, or such a message waits unanswered.
+ * every message libdbus has queued; stops early once *stop is set (stop
+ * may be NULL).  Blocking calls and dbus_connection_flush() read too,
+ * into a queue poll(2) cannot see: call this right before polling, or
+ * such a message waits unanswered.
  */
-void vbus_dispatch(DBusConnection *conn);
+void vbus_dispatch(DBusConnection *conn, const volatile sig_atomic_t *stop);
 
 /* ---- service ------------------------------------------------------------ */
 
@@ -105,8 +127,14 @@ void vbus_set(struct vbus_service *s, struct vbus_item *item,
               const struct vbus_value *v);
 /* ItemsChanged and/or PropertiesChanged for what changed; 0 or -1. */
 int vbus_flush(struct vbus_service *s);
-/* The answer to a SetValue kept with VBUS_SET_LATER; drops the reference. */
+/* A SetValue call kept for a later answer (a reference taken). */
+DBusMessage *vbus_set_keep(DBusMessage *call);
+/* The answer to a kept SetValue; drops the reference. */
 void vbus_answer_set(struct vbus_service *s, DBusMessage *call, int result);
+/* A kept SetValue that will never be answered (its peer left): dropped. */
+void vbus_set_forget(DBusMessage *call);
+/* Give up the name (the service vanishes for its peers) and send that. */
+void vbus_unpublish(struct vbus_service *s, const char *name);
 void vbus_service_free(struct vbus_service *s);
 
 /* ---- values ------------------------------------------------------------- */
@@ -207,6 +235,51 @@ int vbus_set_value_async(const struct vbus_client *c, const char *service,
                          const char *path, const struct vbus_value *v,
                          vbus_done_fn done, void *user,
                          void (*free_user)(void *user));
+
+/* ---- watching services -------------------------------------------------- */
+
+/*
+ * Services followed by name on a client's connection: NameOwnerChanged,
+ * PropertiesChanged and ItemsChanged are decoded here, once, into three
+ * callbacks.  A service that sends ItemsChanged batches its changes there;
+ * its PropertiesChanged, which only repeat them, are not passed on.  The
+ * struct owns its table of services (vbus_watch_free()); names and values
+ * handed to callbacks live for the call only.
+ */
+#define VBUS_WATCH_MAX 256 /* services followed; later ones are not */
+struct vbus_watch_ops {
+	/* a service appeared; initial: it was there when listed */
+	void (*appeared)(void *user, const char *service, const char *owner,
+	                 bool initial);
+	void (*vanished)(void *user, const char *service, const char *owner);
+	/* a value (a variant or basic) and its text (NULL when unknown) */
+	void (*changed)(void *user, const char *service, const char *path,
+	                DBusMessageIter *value, const char *text);
+};
+struct vbus_watched {
+	char *name, *owner;
+	bool batches; /* sends ItemsChanged */
+};
+struct vbus_watch {
+	const struct vbus_client *bus;
+	const char *service;        /* a glob, or one name */
+	const char *path_namespace; /* values under it only; NULL: all */
+	bool read_values;           /* every value of a service, as it
+	                             * appears, to changed() */
+	bool text;                  /* ... with its text */
+	struct vbus_watch_ops ops;
+	void *user;
+	struct vbus_watched svc[VBUS_WATCH_MAX];
+	size_t n;
+	bool filtering; /* the filter is on bus->conn */
+};
+/* Follow w->service from now on: match rules and a filter; 0 or -1. */
+int vbus_watch_start(struct vbus_watch *w, char *err, size_t errlen);
+/* The services on the bus now, each to appeared() as initial; 0 or -1. */
+int vbus_watch_list(struct vbus_watch *w, char *err, size_t errlen);
+/* The owner of a followed service, or NULL when it is not there. */
+const char *vbus_watch_owner(const struct vbus_watch *w, const char *service);
+void vbus_watch_free(struct vbus_watch *w);
 
 /* ---- com.victronenergy.settings ---------------------------------------- */
 

@@ -1,9 +1,10 @@
 /*
  * The client side of vbus: calls, name lookups, reading a service's items
- * in the three ways Venus services answer, SetValue, and AddSettings on
- * com.victronenergy.settings.  Every iterator checks the type it reads:
- * a peer can send anything.
+ * in the three ways Venus services answer, SetValue, services watched as
+ * they come, go and change, and AddSettings on com.victronenergy.settings.
+ * Every iterator checks the type it reads: a peer can send anything.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -494,6 +495,225 @@ fail:
 	if (free_user != NULL)
 		free_user(user);
 	return -1;
+}
+
+/* ---- watching services -------------------------------------------------- */
+
+static bool
+is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+static bool
+followed(const struct vbus_watch *w, const char *name)
+{
+	return name[0] != ':' && fnmatch(w->service, name, 0) == 0;
+}
+
+static struct vbus_watched *
+watched(struct vbus_watch *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->svc[i].name, name) == 0)
+			return &w->svc[i];
+	return NULL;
+}
+
+const char *
+vbus_watch_owner(const struct vbus_watch *w, const char *service)
+{
+	const struct vbus_watched *s = watched((struct vbus_watch *)w, service);
+
+	return s != NULL ? s->owner : NULL;
+}
+
+/* What read_values' item callback needs: the watch and the service. */
+struct reading {
+	struct vbus_watch *w;
+	const char *service;
+};
+
+static void
+read_one(void *user, const char *path, DBusMessageIter *value, const char *text)
+{
+	const struct reading *r = user;
+
+	r->w->ops.changed(r->w->user, r->service, path, value, text);
+}
+
+static void
+appeared(struct vbus_watch *w, const char *name, const char *owner,
+         bool initial)
+{
+	struct vbus_watched *s = watched(w, name);
+	struct reading r = {w, name};
+
+	if (s == NULL) {
+		if (w->n == VBUS_WATCH_MAX)
+			return;
+		s = &w->svc[w->n++];
+		s->name = strdup(name);
+		s->owner = NULL;
+		s->batches = false;
+	}
+	free(s->owner);
+	s->owner = strdup(owner);
+	if (w->ops.appeared != NULL)
+		w->ops.appeared(w->user, name, owner, initial);
+	if (w->read_values) /* GetItems: it batches its changes too */
+		s->batches = vbus_read_service(w->bus, name, w->text, read_one,
+		                               &r) == VBUS_READ_ITEMS;
+}
+
+static void
+vanished(struct vbus_watch *w, const char *name, const char *old_owner)
+{
+	struct vbus_watched *s = watched(w, name);
+
+	if (s == NULL)
+		return;
+	if (w->ops.vanished != NULL)
+		w->ops.vanished(w->user, name, old_owner);
+	free(s->name);
+	free(s->owner);
+	*s = w->svc[--w->n];
+}
+
+static void
+owner_changed(struct vbus_watch *w, DBusMessage *msg)
+{
+	const char *name, *old, *new;
+
+	if (!dbus_message_get_args(msg, NULL, DBUS_TYPE_STRING, &name,
+	                           DBUS_TYPE_STRING, &old, DBUS_TYPE_STRING,
+	                           &new, DBUS_TYPE_INVALID) ||
+	    !followed(w, name))
+		return;
+	if (old[0] != '\0')
+		vanished(w, name, old);
+	if (new[0] != '\0')
+		appeared(w, name, new, false);
+}
+
+/* A BusItem signal of every followed service its sender owns. */
+static void
+values_changed(struct vbus_watch *w, DBusMessage *msg, const char *sender)
+{
+	bool items = dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged");
+	DBusMessageIter it, dict;
+	size_t i;
+
+	for (i = 0; i < w->n; i++) {
+		struct vbus_watched *s = &w->svc[i];
+		struct reading r = {w, s->name};
+
+		if (s->owner == NULL || strcmp(s->owner, sender) != 0 ||
+		    !dbus_message_iter_init(msg, &it))
+			continue;
+		if (items) {
+			s->batches = true;
+			vbus_each_item(&it, read_one, &r);
+		} else if (!s->batches && dbus_message_iter_get_arg_type(&it) ==
+		                              DBUS_TYPE_ARRAY) {
+			dbus_message_iter_recurse(&it, &dict);
+			vbus_value_text(dbus_message_get_path(msg), &dict,
+			                read_one, &r);
+		}
+	}
+}
+
+static DBusHandlerResult
+watch_filter(DBusConnection *conn, DBusMessage *msg, void *data)
+{
+	struct vbus_watch *w = data;
+	const char *sender = dbus_message_get_sender(msg);
+
+	(void)conn;
+	if (dbus_message_is_signal(msg, DBUS_INTERFACE_DBUS,
+	                           "NameOwnerChanged")) {
+		owner_changed(w, msg);
+		return DBUS_HANDLER_RESULT_HANDLED;
+	}
+	if (sender == NULL ||
+	    (!dbus_message_is_signal(msg, VBUS_IFACE, "ItemsChanged") &&
+	     !dbus_message_is_signal(msg, VBUS_IFACE, "PropertiesChanged")))
+		return DBUS_HANDLER_RESULT_NOT_YET_HANDLED;
+	values_changed(w, msg, sender);
+	return DBUS_HANDLER_RESULT_HANDLED;
+}
+
+int
+vbus_watch_start(struct vbus_watch *w, char *err, size_t errlen)
+{
+	/* one name: only its signals reach us (sender= and arg0= match) */
+	bool one = !is_glob(w->service);
+	const char *ns = w->path_namespace;
+	char rule[3][512];
+	size_t i;
+
+	snprintf(rule[0], sizeof(rule[0]),
+	         "type='signal',sender='" DBUS_SERVICE_DBUS
+	         "',interface='" DBUS_INTERFACE_DBUS
+	         "',member='NameOwnerChanged'%s%s%s",
+	         one ? ",arg0='" : "", one ? w->service : "", one ? "'" : "");
+	for (i = 1; i < 3; i++)
+		snprintf(rule[i], sizeof(rule[i]),
+		         "type='signal'%s%s%s,interface='" VBUS_IFACE
+		         "',member='%s'%s%s%s",
+		         one ? ",sender='" : "", one ? w->service : "",
+		         one ? "'" : "",
+		         i == 1 ? "PropertiesChanged" : "ItemsChanged",
+		         ns == NULL ? ""
+		         : i == 1   ? ",path_namespace='"
+		                    : ",path='/",
+		         ns != NULL && i == 1 ? ns : "", ns != NULL ? "'" : "");
+	for (i = 0; i < 3; i++)
+		if (vbus_add_match(w->bus, rule[i], err, errlen) < 0)
+			return -1;
+	if (!dbus_connection_add_filter(w->bus->conn, watch_filter, w, NULL)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	w->filtering = true;
+	return 0;
+}
+
+static void
+listed(const char *name, void *user)
+{
+	struct vbus_watch *w = user;
+	char *owner;
+
+	if (!followed(w, name))
+		return;
+	owner = vbus_name_owner(w->bus, name);
+	if (owner != NULL)
+		appeared(w, name, owner, true);
+	free(owner);
+}
+
+int
+vbus_watch_list(struct vbus_watch *w, char *err, size_t errlen)
+{
+	return vbus_list_names(w->bus, listed, w, err, errlen);
+}
+
+void
+vbus_watch_free(struct vbus_watch *w)
+{
+	size_t i;
+
+	if (w->filtering)
+		dbus_connection_remove_filter(w->bus->conn, watch_filter, w);
+	w->filtering = false;
+	for (i = 0; i < w->n; i++) {
+		free(w->svc[i].name);
+		free(w->svc[i].owner);
+	}
+	w->n = 0;
 }
 
 /* ---- com.victronenergy.settings ---------------------------------------- */

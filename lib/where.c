@@ -16,12 +16,6 @@ static const char *const class_series[SMAPS_NCLASS] = {
     [SMAPS_FILE] = "[file]"};
 
 void
-where_init(struct where_set *w)
-{
-	memset(w, 0, sizeof(*w));
-}
-
-void
 where_reset(struct where_set *w)
 {
 	size_t i;

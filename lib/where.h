@@ -46,7 +46,7 @@ struct where_reading {
 	size_t ntop;
 };
 
-void where_init(struct where_set *w);
+/* A zeroed struct is an empty set. */
 void where_reset(struct where_set *w); /* a new segment: names forgotten */
 void where_free(struct where_set *w);
 int where_add(struct where_set *w, const struct where_reading *r);

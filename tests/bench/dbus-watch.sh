@@ -22,12 +22,10 @@ for i in $(seq 1 100); do
 	sleep 0.1
 done
 sleep 1
-ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' /proc/$1/stat; }
-hwm() { awk '/VmHWM/ { print $2 }' /proc/$1/status; }
-echo "$(ms $dw)" >"$OUT/dw.cpu"
-echo "$(ms $dm)" >"$OUT/dm.cpu"
-echo "$(hwm $dw)" >"$OUT/dw.rss"
-echo "$(hwm $dm)" >"$OUT/dm.rss"
+echo "$(cpu_ms $dw)" >"$OUT/dw.cpu"
+echo "$(cpu_ms $dm)" >"$OUT/dm.cpu"
+echo "$(hwm_kb $dw)" >"$OUT/dw.rss"
+echo "$(hwm_kb $dm)" >"$OUT/dm.rss"
 kill $dw $dm $service
 wait $dw $dm $service 2>/dev/null || true
 got_dw=$(( $(grep -c '"path":"/Count"' "$OUT/dw.stdout") - 1 ))

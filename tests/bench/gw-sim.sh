@@ -7,15 +7,6 @@ set -eu
 . "$(dirname "$0")/lib.sh"
 N=${BENCH_POLLS:-3000}
 MAP=$ROOT/tests/peers/types.csv
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' /proc/$1/stat; }
-hwm() { awk '/VmHWM/ { print $2 }' /proc/$1/status; }
-wait_port() {
-	for i in $(seq 1 100); do
-		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # serve NAME PORT CMD...: start the server, poll it N times, record its cost
 serve() {
@@ -28,7 +19,7 @@ serve() {
 	before=$(cpu_ms $pid)
 	measure ${name}_client gw-read -b tcp:127.0.0.1:$port -m "$MAP" --gap 0 -i 0 -n $N
 	awk -v a="$(cpu_ms $pid)" -v b="$before" 'BEGIN { print a - b }' >"$OUT/$name.cpu"
-	hwm $pid >"$OUT/$name.rss"
+	hwm_kb $pid >"$OUT/$name.rss"
 	kill $pid
 	wait $pid 2>/dev/null || true
 }

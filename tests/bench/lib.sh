@@ -1,5 +1,7 @@
 # Helpers of the benchmarks: CPU by perf's task-clock, max RSS by time(1).
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# wait_port, free_port, rss_kb, hwm_kb, cpu_ms: shared with the CLI tests
+. "$ROOT/tests/shared.sh"
 export PATH="$ROOT/build/bin:$ROOT/build/helpers:$PATH"
 OUT=${BENCH_OUT:-$(mktemp -d)}
 

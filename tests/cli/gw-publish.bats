@@ -468,7 +468,7 @@ print(json.dumps({"ts": 1, "unit": 1, "values": {"/K/k%d" % i: i for i in range(
 	record 42 >&5
 	wait_value /Ac/Power "(int32|double) 42"
 	grep -q -- "-:2: line longer than 1048576 bytes, skipped" "$BATS_TEST_TMPDIR/pub.err"
-	rss=$(awk '/^VmRSS/ {print $2}' /proc/$PUB_PID/status)
+	rss=$(rss_kb $PUB_PID)
 	[ "$rss" -lt 8000 ] # KiB: 13.9 MB stayed before the bound
 	run dbus-send --print-reply --dest=$NAME /Pad com.victronenergy.BusItem.GetValue
 	[ "$status" -ne 0 ]

@@ -2,6 +2,8 @@
 # killed by PID in teardown, valgrind with the project's leak settings.
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+# wait_port, free_port, rss_kb, cpu_ms: shared with the benchmarks
+. "$ROOT/tests/shared.sh"
 # GXKIT_BIN: the tools to test (make check-gx: emulated GX builds);
 # GXKIT_BUILD: the build tree (make check-asan: build-asan)
 B=${GXKIT_BUILD:-build}
@@ -73,29 +75,6 @@ complete_words() {
 }
 
 # ---- Modbus peers ---------------------------------------------------------
-
-# a TCP port on loopback that nothing listens on
-free_port() {
-	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
-		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
-			echo "$p"
-			return
-		fi
-	done
-	return 1
-}
-
-wait_port() {
-	local i
-	# 10 s: an emulated tool (make check-gx) on a busy machine is slow
-	# to listen; a ready one answers at once
-	for i in $(seq 1 200); do
-		(exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # pymodbus slave on loopback TCP: start_pymodbus_tcp UNITS -> $PORT
 start_pymodbus_tcp() {

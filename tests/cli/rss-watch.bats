@@ -149,7 +149,7 @@ teardown() {
 	# had the watcher sampled it, the limit (2 MB over the first one's
 	# RSS, whatever a build makes of memhog) would have killed it
 	sleep 0.1
-	limit=$(($(awk '/^VmRSS/ {print $2}' /proc/$old/status) + 2048))
+	limit=$(($(rss_kb $old) + 2048))
 	rss-watch -p "$old" -i 1s --limit ${limit}K --action kill -n 3 \
 		>"$BATS_TEST_TMPDIR/out" 2>&1 &
 	watcher=$!

@@ -5,6 +5,7 @@
 #include "fuzz.h"
 #include "cli.h"
 #include "mb.h"
+#include "parse.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -34,11 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)mb_parse_units(s, units, 4096, err, sizeof(err));
 		break;
 	case 2:
-		if (cli_parse_duration(s, &ms) == 0 && ms > UINT64_MAX / 2)
+		if (parse_duration(s, &ms) == 0 && ms > UINT64_MAX / 2)
 			abort();
 		break;
 	case 3:
-		if (cli_parse_size(s, &v, &suffix) == 0 && !(v >= 0))
+		if (parse_size(s, &v, &suffix) == 0 && !(v >= 0))
 			abort();
 		break;
 	case 4:
@@ -47,10 +48,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case 5:
-		(void)cli_parse_signal(s, &sig);
+		(void)parse_signal(s, &sig);
 		break;
 	default:
-		(void)cli_parse_long(s, -5, 5, &l);
+		(void)parse_long(s, -5, 5, &l);
 	}
 	free(s);
 	return 0;

@@ -36,7 +36,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct where_set w;
 	enum memlog_format f;
 
-	where_init(&w);
+	memset(&w, 0, sizeof(w));
 	for (f = MEMLOG_PSRECORD; f <= MEMLOG_CSV; f++) {
 		char *copy = strdup(text), *line, *save = NULL;
 		struct memlog m;

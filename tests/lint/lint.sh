@@ -105,6 +105,30 @@ for f in man/*.1 completions/*.bash; do
 		result FAIL "$f: belongs to a tool" "no tool $name in TOOLS"
 done
 
+# lib/ stands without the command line: cli is the one module that knows
+# popt and the tools' globals, and no other lib module includes it
+out=$(grep -l '^#include "cli.h"' lib/*.[ch] | grep -Ev '^lib/cli[.][ch]$')
+[ -z "$out" ] && result OK "lib: only cli includes cli.h" ||
+	result FAIL "lib: only cli includes cli.h" "$out"
+
+# ... and its modules (lib/X.c with lib/X.h) include each other without
+# a circle: tsort finds one
+out=$(for f in lib/*.[ch]; do
+	m=$(basename "${f%.*}")
+	sed -n 's/^#include "\([a-z0-9_]*\)[.]h".*/\1/p' "$f" |
+		while read -r h; do [ "$h" = "$m" ] || echo "$h $m"; done
+done | tsort 2>&1 >/dev/null)
+[ -z "$out" ] && result OK "lib: no include circle between modules" ||
+	result FAIL "lib: no include circle between modules" "$out"
+
+# exit codes by name (lib/exitcodes.h): no bare number given to err(3),
+# errx(3), exit(3), or returned from main()
+out=$(grep -nE '\b(v?errx?|_?exit)\( *[0-9]' cmd/*.c lib/*.c;
+	awk '/^main\(/ { m = 1 } m && /^}/ { m = 0 }
+		m && /return +[0-9]/ { print FILENAME ":" FNR ": " $0 }' cmd/*.c)
+[ -z "$out" ] && result OK "exit codes by name" ||
+	result FAIL "exit codes by name" "$out"
+
 sources=$(ls cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c tests/fuzz/*.[ch])
 out=$(clang-format --dry-run --Werror $sources 2>&1)
 [ -z "$out" ] && result OK "clang-format" ||

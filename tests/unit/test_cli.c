@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "cli.h"
+#include "parse.h"
 
 static void
 durations(void **state)
@@ -25,11 +26,11 @@ durations(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		assert_int_equal(cli_parse_duration(good[i].text, &ms), 0);
+		assert_int_equal(parse_duration(good[i].text, &ms), 0);
 		assert_int_equal(ms, good[i].ms);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(cli_parse_duration(bad[i], &ms), -1);
+		assert_int_equal(parse_duration(bad[i], &ms), -1);
 }
 
 static void
@@ -39,19 +40,19 @@ sizes(void **state)
 	bool suffix;
 
 	(void)state;
-	assert_int_equal(cli_parse_size("128M", &v, &suffix), 0);
+	assert_int_equal(parse_size("128M", &v, &suffix), 0);
 	assert_float_equal(v, 128.0 * 1024 * 1024, 0);
 	assert_true(suffix);
-	assert_int_equal(cli_parse_size("512k", &v, &suffix), 0);
+	assert_int_equal(parse_size("512k", &v, &suffix), 0);
 	assert_float_equal(v, 512.0 * 1024, 0);
-	assert_int_equal(cli_parse_size("1.5GiB", &v, &suffix), 0);
+	assert_int_equal(parse_size("1.5GiB", &v, &suffix), 0);
 	assert_float_equal(v, 1.5 * 1024 * 1024 * 1024, 0);
-	assert_int_equal(cli_parse_size("4096", &v, &suffix), 0);
+	assert_int_equal(parse_size("4096", &v, &suffix), 0);
 	assert_false(suffix);
 	assert_float_equal(v, 4096, 0);
-	assert_int_equal(cli_parse_size("12Q", &v, &suffix), -1);
-	assert_int_equal(cli_parse_size("-5M", &v, &suffix), -1);
-	assert_int_equal(cli_parse_size("5MX", &v, &suffix), -1);
+	assert_int_equal(parse_size("12Q", &v, &suffix), -1);
+	assert_int_equal(parse_size("-5M", &v, &suffix), -1);
+	assert_int_equal(parse_size("5MX", &v, &suffix), -1);
 }
 
 static void
@@ -61,14 +62,14 @@ field_limits(void **state)
 
 	(void)state;
 	/* *_kb fields: sizes in KiB, a bare number is bytes */
-	assert_int_equal(cli_parse_field_limit("rss_kb", "128M", &v), 0);
+	assert_int_equal(parse_field_limit("rss_kb", "128M", &v), 0);
 	assert_float_equal(v, 131072, 0);
-	assert_int_equal(cli_parse_field_limit("rss_kb", "2048", &v), 0);
+	assert_int_equal(parse_field_limit("rss_kb", "2048", &v), 0);
 	assert_float_equal(v, 2, 0);
 	/* other fields: their own units */
-	assert_int_equal(cli_parse_field_limit("threads", "40", &v), 0);
+	assert_int_equal(parse_field_limit("threads", "40", &v), 0);
 	assert_float_equal(v, 40, 0);
-	assert_int_equal(cli_parse_field_limit("threads", "x", &v), -1);
+	assert_int_equal(parse_field_limit("threads", "x", &v), -1);
 }
 
 static void
@@ -78,16 +79,16 @@ signals(void **state)
 	int sig;
 
 	(void)state;
-	assert_int_equal(cli_parse_signal("TERM", &sig), 0);
+	assert_int_equal(parse_signal("TERM", &sig), 0);
 	assert_int_equal(sig, SIGTERM);
-	assert_int_equal(cli_parse_signal("sigusr1", &sig), 0);
+	assert_int_equal(parse_signal("sigusr1", &sig), 0);
 	assert_int_equal(sig, SIGUSR1);
-	assert_int_equal(cli_parse_signal("9", &sig), 0);
+	assert_int_equal(parse_signal("9", &sig), 0);
 	assert_int_equal(sig, 9);
-	assert_int_equal(cli_parse_signal("NOPE", &sig), -1);
-	assert_int_equal(cli_parse_signal("0", &sig), -1);
-	assert_string_equal(cli_signal_name(SIGKILL, buf), "KILL");
-	assert_string_equal(cli_signal_name(SIGRTMIN + 1, buf),
+	assert_int_equal(parse_signal("NOPE", &sig), -1);
+	assert_int_equal(parse_signal("0", &sig), -1);
+	assert_string_equal(parse_signal_name(SIGKILL, buf), "KILL");
+	assert_string_equal(parse_signal_name(SIGRTMIN + 1, buf),
 	                    buf); /* numbered */
 }
 
@@ -97,11 +98,11 @@ longs(void **state)
 	long v;
 
 	(void)state;
-	assert_int_equal(cli_parse_long("247", 1, 247, &v), 0);
+	assert_int_equal(parse_long("247", 1, 247, &v), 0);
 	assert_int_equal(v, 247);
-	assert_int_equal(cli_parse_long("248", 1, 247, &v), -1);
-	assert_int_equal(cli_parse_long("12a", 1, 247, &v), -1);
-	assert_int_equal(cli_parse_long("", 1, 247, &v), -1);
+	assert_int_equal(parse_long("248", 1, 247, &v), -1);
+	assert_int_equal(parse_long("12a", 1, 247, &v), -1);
+	assert_int_equal(parse_long("", 1, 247, &v), -1);
 }
 
 static void

@@ -437,8 +437,9 @@ table_selects_and_passes(void **state)
 	snprintf(file, sizeof(file), "/tmp/test_h5t.%d.h5", (int)getpid());
 	write_recording(file, false);
 	assert_int_equal(h5_open(&fh, file, msg, sizeof(msg)), 0);
-	assert_int_equal(
-	    h5_table_open(&t, fh, "/data", NULL, true, msg, sizeof(msg)), 0);
+	assert_int_equal(h5_table_open(&t, fh, "/data", NULL, true,
+	                               shepherd_field_rank, msg, sizeof(msg)),
+	                 0);
 	assert_int_equal(t.ncol, 3);
 	assert_int_equal(t.time, 0);
 	assert_string_equal(t.col[1].name, "voltage");
@@ -481,28 +482,30 @@ table_selects_and_passes(void **state)
 		             strcmp(f[i].value, "/data/time") != 0));
 	h5_table_close(&t);
 	/* -d current and a dataset path both mean time and that one */
-	assert_int_equal(h5_table_open(&t, fh, "/data", only_current, true, msg,
-	                               sizeof(msg)),
+	assert_int_equal(h5_table_open(&t, fh, "/data", only_current, true,
+	                               shepherd_field_rank, msg, sizeof(msg)),
 	                 0);
 	assert_int_equal(t.ncol, 2);
 	h5_table_close(&t);
-	assert_int_equal(h5_table_open(&t, fh, "/data/voltage", NULL, true, msg,
-	                               sizeof(msg)),
+	assert_int_equal(h5_table_open(&t, fh, "/data/voltage", NULL, true,
+	                               shepherd_field_rank, msg, sizeof(msg)),
 	                 0);
 	assert_string_equal(t.path, "/data");
 	assert_int_equal(t.ncol, 2);
 	assert_string_equal(t.col[1].name, "voltage");
 	h5_table_close(&t);
-	assert_int_equal(
-	    h5_table_open(&t, fh, "/nope", NULL, true, msg, sizeof(msg)), -1);
+	assert_int_equal(h5_table_open(&t, fh, "/nope", NULL, true,
+	                               shepherd_field_rank, msg, sizeof(msg)),
+	                 -1);
 	assert_string_equal(msg, "/nope: no such group");
 	h5_table_close(&t);
 	assert_int_equal(h5_close(fh), 0);
 	/* unequal lengths: refused, and a failed lengths finding */
 	write_recording(file, true);
 	assert_int_equal(h5_open(&fh, file, msg, sizeof(msg)), 0);
-	assert_int_equal(
-	    h5_table_open(&t, fh, "/data", NULL, true, msg, sizeof(msg)), -1);
+	assert_int_equal(h5_table_open(&t, fh, "/data", NULL, true,
+	                               shepherd_field_rank, msg, sizeof(msg)),
+	                 -1);
 	assert_non_null(strstr(msg, "datasets differ in length"));
 	n = shepherd_check_columns(t.col, t.ncol, SHEPHERD_V2, msg, f);
 	/* v2: time needs no calibration; current's 49999 rows are not

@@ -13,6 +13,13 @@
 #include "fleet.h"
 #include "leak.h"
 
+/* A series of LEAK_MAX_BUCKETS, as one stream has. */
+static int
+series_init(struct leak_series *s, double sign)
+{
+	return leak_series_init_cap(s, sign, LEAK_MAX_BUCKETS);
+}
+
 #define T0 1.7e9
 
 /* deterministic noise in [-1, 1] */
@@ -46,7 +53,7 @@ classify(double (*shape)(int, unsigned int *), int n, double sign, double limit,
 
 	leak_rules_default(&r);
 	r.limit = limit;
-	assert_int_equal(leak_series_init(&s, sign), 0);
+	assert_int_equal(series_init(&s, sign), 0);
 	for (i = 0; i < n; i++)
 		leak_series_add(&s, T0 + i, shape(i, &seed), NAN);
 	leak_series_flush(&s);
@@ -133,7 +140,7 @@ store_stays_bounded(void **state)
 	size_t i;
 
 	(void)state;
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	for (i = 0; i < 1000000; i++)
 		leak_series_add(&s, T0 + (double)i, (double)i, NAN);
 	leak_series_flush(&s);
@@ -156,7 +163,7 @@ steps_over_a_flat_floor(void **state)
 
 	(void)state;
 	leak_rules_default(&r);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	/* RSS climbs in three steps; the anonymous floor stays put */
 	for (i = 0; i < 3000; i++)
 		leak_series_add(&s, T0 + i, 80000 + 5000.0 * (i / 800),
@@ -182,7 +189,7 @@ growth_only_in_faults(void **state)
 
 	(void)state;
 	leak_rules_default(&r);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	for (i = 0; i < 5000; i++) {
 		double t = T0 + i;
 		bool fault = (t >= start[0] && t < end[0]) ||
@@ -243,7 +250,7 @@ night_only_growth_judged_in_the_evening(void **state)
 			x += 3; /* 180 KB an hour at night */
 		v[i] = x + 15 * gauss(&seed);
 	}
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	add_series(&s, v, 3300, 60);
 	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
 	assert_int_equal(res.verdict, LEAK_LEAK);
@@ -275,7 +282,7 @@ late_onset(void **state)
 	for (i = 0; i < 360; i++)
 		v[i] = 30000 + (i < 150 ? 0 : 40.0 * (double)(i - 150)) +
 		       100 * gauss(&seed);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	add_series(&s, v, 360, 60);
 	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
 	assert_int_equal(res.verdict, LEAK_LEAK);
@@ -302,7 +309,7 @@ sawtooth_over_a_slow_leak(void **state)
 	for (i = 0; i < 360; i++)
 		v[i] = 50000 + 8000.0 * (double)(i % 25) / 25 +
 		       400.0 / 60 * (double)i + 20 * gauss(&seed);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	add_series(&s, v, 360, 60);
 	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
 	assert_true(res.sawtooth);
@@ -328,7 +335,7 @@ not_leaks_with_history(void **state)
 	for (i = 0; i < 1440; i++)
 		v[i] = 40000 + (i > 300 && i < 500 ? 2000 : 0) +
 		       (i > 800 && i < 1100 ? 3000 : 0) + 30 * gauss(&seed);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	add_series(&s, v, 1440, 60);
 	assert_int_equal(leak_classify(&s, &r, NULL, &res), 0);
 	assert_int_equal(res.verdict, LEAK_STEADY);
@@ -361,7 +368,7 @@ warmup_of_a_launched_process(void **state)
 	for (i = 0; i < 600; i++)
 		v[i] = 5000 + (i < 40 ? 100.0 * (double)i : 4000) +
 		       10 * gauss(&seed);
-	assert_int_equal(leak_series_init(&s, 1), 0);
+	assert_int_equal(series_init(&s, 1), 0);
 	for (i = 0; i < 600; i++) {
 		leak_series_add(&s, T0 + (double)i, v[i], NAN);
 		if (i == 0)

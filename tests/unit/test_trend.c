@@ -139,27 +139,6 @@ theil_sen_sampled_on_a_line(void **state)
 }
 
 static void
-hamed_rao_widens_only_for_autocorrelation(void **state)
-{
-	enum { N = 200 };
-	static const int order[] = {3, 7, 1, 9, 0, 5, 2, 8, 6, 4};
-	double t[N], saw[N], blocks[N], alt[N];
-	int i;
-
-	(void)state;
-	for (i = 0; i < N; i++) {
-		t[i] = i;
-		saw[i] = i % 40;           /* a GC-like sawtooth */
-		blocks[i] = order[i / 20]; /* long runs of equal values */
-		alt[i] = i % 2;            /* negative correlation */
-	}
-	/* values measured once and checked against the definition */
-	assert_true(trend_hamed_rao(t, saw, N, 0, 1.96) > 2);
-	assert_true(trend_hamed_rao(t, blocks, N, 0, 1.96) > 3);
-	assert_float_equal(trend_hamed_rao(t, alt, N, 0, 1.96), 1, 1e-12);
-}
-
-static void
 envelope_minima_and_maxima(void **state)
 {
 	const double t[] = {0, 1, 2, 3, 4, 5, 6, 7},
@@ -325,7 +304,6 @@ main(void)
 	    cmocka_unit_test(mann_kendall_large_matches_pairs),
 	    cmocka_unit_test(theil_sen_by_hand),
 	    cmocka_unit_test(theil_sen_sampled_on_a_line),
-	    cmocka_unit_test(hamed_rao_widens_only_for_autocorrelation),
 	    cmocka_unit_test(envelope_minima_and_maxima),
 	    cmocka_unit_test(noise_white_ar_and_walk),
 	    cmocka_unit_test(segments_find_regimes),

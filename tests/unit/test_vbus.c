@@ -162,7 +162,7 @@ serve_child(void)
 		struct pollfd p = {fd, POLLIN, 0};
 
 		dbus_connection_flush(s.conn);
-		vbus_dispatch(s.conn);
+		vbus_dispatch(s.conn, NULL);
 		if (later_call != NULL) {
 			vbus_answer_set(&s, later_call, 2);
 			later_call = NULL;
@@ -287,7 +287,7 @@ async_set(struct vbus_client *c, const struct vbus_value *v)
 	                                      async_done, NULL, async_free),
 	                 0);
 	for (int i = 0; i < 300 && async_result == -99; i++) {
-		vbus_dispatch(c->conn);
+		vbus_dispatch(c->conn, NULL);
 		usleep(10000);
 	}
 }
