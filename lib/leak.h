@@ -200,6 +200,19 @@ struct leak_result {
 int leak_classify(const struct leak_series *s, const struct leak_rules *r,
                   const struct leak_faults *faults, struct leak_result *out);
 
+/*
+ * The verdict's reason in one sentence, with the numbers it rests on in
+ * field's units (lib/leak_words.c): the report and the JSON's "reason"
+ * say the same.  sign is the series' (+1: rising is the problem).  The
+ * reasons that rest on where's evidence (LEAK_WHY_ARENAS,
+ * LEAK_WHY_HEAP_NOT_ALLOC) are where_reason()'s: here they are "".
+ */
+void leak_reason(char *buf, size_t cap, const struct leak_result *r,
+                 const char *field, double sign,
+                 const struct leak_rules *rules);
+/* "rise", "fall", "flat". */
+const char *leak_kind_name(enum leak_kind k);
+
 /* Is a field one where falling means trouble (free_*, avail*, ...)? */
 bool leak_field_falls(const char *field);
 

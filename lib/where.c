@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "human.h"
 #include "trend.h"
 #include "where.h"
 
@@ -287,4 +288,85 @@ where_arenas(const struct where_set *w, double since_ts,
 	           e->threads_to > e->threads_from && anon_to > anon_from &&
 	           fabs(e->per_arena_to_kb / e->per_arena_from_kb - 1) <= 0.25;
 	return 0;
+}
+
+int
+where_judge(const struct where_set *w, struct leak_result *r,
+            struct where_findings *f)
+{
+	double since = isfinite(r->onset_ts) ? r->onset_ts
+	               : r->nregimes > 0 ? r->regime[r->nregimes - 1].start_ts
+	                                 : r->first_ts;
+
+	memset(f, 0, sizeof(*f));
+	f->known = w->ready;
+	if (!w->ready || r->verdict == LEAK_INSUFFICIENT)
+		return 0;
+	f->nitems = where_attribute(w, since, f->items, WHERE_NAMES);
+	if (f->nitems < 0 || where_arenas(w, since, &f->arenas) < 0 ||
+	    where_heap_vs_alloc(w, since, &f->heap) < 0)
+		return -1;
+	if (r->verdict != LEAK_LEAK)
+		return 0;
+	if (f->arenas.fired) {
+		r->verdict = LEAK_FRAGMENTATION;
+		r->why = LEAK_WHY_ARENAS;
+	} else if (f->heap.fired && f->nitems > 0 &&
+	           strcmp(f->items[0].name, "[heap]") == 0 &&
+	           f->items[0].share >= 0.5) {
+		r->verdict = LEAK_FRAGMENTATION;
+		r->why = LEAK_WHY_HEAP_NOT_ALLOC;
+	}
+	return 0;
+}
+
+bool
+where_reason(char *buf, size_t cap, const struct leak_result *r,
+             const struct where_findings *f, const char *alloc_field)
+{
+	const struct where_arena_evidence *e = &f->arenas;
+	char a[HUMAN_MAX], b[HUMAN_MAX];
+
+	if (r->why == LEAK_WHY_ARENAS) {
+		snprintf(
+		    buf, cap,
+		    "arena heaps multiply with the threads (%.0f to %.0f "
+		    "arenas, %.0f to %.0f threads), each about %s: new "
+		    "arenas, not more memory in use (MALLOC_ARENA_MAX)",
+		    e->arenas_from, e->arenas_to, e->threads_from,
+		    e->threads_to,
+		    human_value(a, sizeof(a), "anon_kb", e->per_arena_to_kb));
+		return true;
+	}
+	if (r->why == LEAK_WHY_HEAP_NOT_ALLOC) {
+		snprintf(buf, cap,
+		         "the brk heap grows %s/h while the allocations (%s) "
+		         "grow %s/h: memory freed but not given back",
+		         human_value(a, sizeof(a), "x_kb",
+		                     f->heap.heap_slope * 3600),
+		         alloc_field,
+		         human_value(b, sizeof(b), "x_kb",
+		                     f->heap.alloc_slope * 3600));
+		return true;
+	}
+	return false;
+}
+
+void
+where_words(char *buf, size_t cap, const char *name)
+{
+	static const char *const words[][2] = {
+	    {"[heap]", "the brk heap"},
+	    {"[anon]", "anonymous mappings"},
+	    {"[stack]", "the main stack"},
+	    {"[shmem]", "shared memory"},
+	    {"[file]", "other file mappings"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strcmp(name, words[i][0]) == 0) {
+			snprintf(buf, cap, "%s", words[i][1]);
+			return;
+		}
+	snprintf(buf, cap, "the file mapping %s", name);
 }

@@ -98,4 +98,34 @@ struct where_heap_evidence {
 int where_heap_vs_alloc(const struct where_set *w, double since_ts,
                         struct where_heap_evidence *e);
 
+/*
+ * What the maps say of a verdict: the growth by mapping since the current
+ * growth began (or the current regime), and the allocator's evidence.
+ * known: the set had readings (judged unless the verdict is
+ * insufficient_data).
+ */
+struct where_findings {
+	bool known;
+	struct where_item items[WHERE_NAMES];
+	int nitems;
+	struct where_arena_evidence arenas;
+	struct where_heap_evidence heap;
+};
+/*
+ * Judge r's growth by the set's readings into f; a leak that the arenas'
+ * or the heap's evidence explains becomes fragmentation_suspect (with
+ * LEAK_WHY_ARENAS or LEAK_WHY_HEAP_NOT_ALLOC).  0, or -1 (ENOMEM).
+ */
+int where_judge(const struct where_set *w, struct leak_result *r,
+                struct where_findings *f);
+/*
+ * The sentence of where's reasons (LEAK_WHY_ARENAS,
+ * LEAK_WHY_HEAP_NOT_ALLOC) into buf, alloc_field naming the allocations'
+ * field; false, buf untouched, for the other reasons (leak_reason()'s).
+ */
+bool where_reason(char *buf, size_t cap, const struct leak_result *r,
+                  const struct where_findings *f, const char *alloc_field);
+/* A mapping's name in words: "the brk heap", "the file mapping libx.so". */
+void where_words(char *buf, size_t cap, const char *name);
+
 #endif

@@ -1,0 +1,144 @@
+/*
+ * The verdict in words: the sentence of each reason, with the numbers it
+ * rests on.  Part of the output contract: the report and the JSON's
+ * "reason" say the same, and the tests read them.
+ */
+#include <math.h>
+#include <stdio.h>
+
+#include "human.h"
+#include "leak.h"
+
+const char *
+leak_kind_name(enum leak_kind k)
+{
+	return k == LEAK_RISE ? "rise" : k == LEAK_FALL ? "fall" : "flat";
+}
+
+/* "grows" for a field where rising is bad, "falls" for free memory. */
+static const char *
+verb(double sign, const char *up, const char *down)
+{
+	return sign > 0 ? up : down;
+}
+
+/*
+ * Long on purpose: one case per reason, each its sentence, read best side
+ * by side.
+ */
+void
+leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
+            double sign, const struct leak_rules *rules)
+{
+	char a[HUMAN_MAX], b[HUMAN_MAX], d[HUMAN_MAX], t[HUMAN_MAX];
+
+	buf[0] = '\0';
+	switch (r->why) {
+	case LEAK_WHY_TOO_FEW:
+		snprintf(buf, cap, "too few samples");
+		break;
+	case LEAK_WHY_STEADY:
+		snprintf(buf, cap, "no significant trend: %s/h now, p %.2g",
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         r->slope_p);
+		break;
+	case LEAK_WHY_BELOW_RATE:
+		snprintf(buf, cap,
+		         "%s %s/h (%+.2f %%/day), below --min-rate %g %%/day",
+		         verb(sign, "grows", "falls"),
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         r->rate_pct_day, rules->min_rate);
+		break;
+	case LEAK_WHY_WITHIN_NOISE:
+		snprintf(buf, cap,
+		         "%s %s/h (p %.2g) but by less than %s, %g noise sds: "
+		         "within the noise",
+		         verb(sign, "rises", "falls"),
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         r->slope_p, human_value(b, sizeof(b), f, r->material),
+		         rules->material);
+		break;
+	case LEAK_WHY_TOO_RECENT:
+		snprintf(buf, cap,
+		         "%s since %s, over the last %zu samples only: too "
+		         "recent to tell a trend",
+		         verb(sign, "rises", "falls"),
+		         human_time(t, sizeof(t), r->onset_ts), r->now_points);
+		break;
+	case LEAK_WHY_CAME_BACK:
+		snprintf(buf, cap, "%s by %s and came back by %s",
+		         verb(sign, "rose", "fell"),
+		         human_value(a, sizeof(a), f, r->rise),
+		         human_value(b, sizeof(b), f, r->fall));
+		break;
+	case LEAK_WHY_SETTLED:
+		snprintf(buf, cap, "%s once, by %s, and is flat since %s",
+		         verb(sign, "grew", "fell"),
+		         human_value(a, sizeof(a), f, r->rise),
+		         human_time(t, sizeof(t), r->flat_since));
+		break;
+	case LEAK_WHY_SLOWING:
+		snprintf(buf, cap,
+		         "growth slows toward zero: %s/h now, levelling off",
+		         human_value(a, sizeof(a), f, r->slope * 3600));
+		break;
+	case LEAK_WHY_FALLING:
+		snprintf(buf, cap, "%s since %s: %s/h",
+		         verb(sign, "falls", "rises"),
+		         human_time(t, sizeof(t),
+		                    r->regime[r->nregimes - 1].start_ts),
+		         human_value(a, sizeof(a), f, r->slope * 3600));
+		break;
+	case LEAK_WHY_GROWS:
+	case LEAK_WHY_FLOOR:
+		snprintf(buf, cap, "%s%s since %s: %s/h (%+.2f %%/day)",
+		         r->why == LEAK_WHY_FLOOR ? "the floor under the "
+		                                    "sawtooth "
+		                                  : "",
+		         verb(sign, "grows", "falls"),
+		         human_time(t, sizeof(t), r->onset_ts),
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         r->rate_pct_day);
+		break;
+	case LEAK_WHY_EPISODES:
+		snprintf(buf, cap,
+		         "%s in episodes: %zu episodes, %s in all, %s/h while "
+		         "growing; never back down, flat since %s",
+		         verb(sign, "grows", "falls"), r->episodes,
+		         human_value(a, sizeof(a), f, r->rise),
+		         human_value(b, sizeof(b), f,
+		                     r->growing_s > 0
+		                         ? r->rise / r->growing_s * 3600
+		                         : NAN),
+		         human_time(t, sizeof(t), r->flat_since));
+		break;
+	case LEAK_WHY_FAULTS:
+		snprintf(
+		    buf, cap,
+		    "%s only during faults: %s/h inside (%zu period%s, %s), "
+		    "%s/h outside",
+		    verb(sign, "grows", "falls"),
+		    human_value(a, sizeof(a), f, r->fault_in_slope * 3600),
+		    r->fault_periods, r->fault_periods == 1 ? "" : "s",
+		    human_duration(d, sizeof(d), r->fault_s),
+		    human_value(b, sizeof(b), f, r->fault_out_slope * 3600));
+		break;
+	case LEAK_WHY_STEPS:
+		snprintf(buf, cap,
+		         "peaks climb in steps while the floor stays flat");
+		break;
+	case LEAK_WHY_LIMIT_NOW:
+		snprintf(buf, cap, "the limit %s is already reached",
+		         human_value(a, sizeof(a), f, rules->limit));
+		break;
+	case LEAK_WHY_LIMIT_SOON:
+		snprintf(buf, cap, "at %s/h the limit %s is reached in %s",
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         human_value(b, sizeof(b), f, rules->limit),
+		         human_duration(d, sizeof(d), r->time_to_limit_s));
+		break;
+	case LEAK_WHY_ARENAS:
+	case LEAK_WHY_HEAP_NOT_ALLOC:
+		break; /* where's evidence: where_reason() */
+	}
+}

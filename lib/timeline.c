@@ -1,0 +1,555 @@
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonl.h"
+#include "msg.h"
+#include "smaps.h"
+#include "timeline.h"
+
+/* One input record, whichever parser read it. */
+struct record {
+	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start, has_age;
+	double ts, value, anon, rss, pid, start, age;
+	bool value_invalid; /* present but null or not a number */
+	char event[16];
+	int ok; /* -1 absent, 0 false, 1 true */
+	char unit[32];
+	bool has_threads, has_maps, has_alloc;
+	double threads, alloc;
+	struct where_reading maps; /* rss-watch --maps */
+	char group[FLEET_KEY_MAX]; /* --by: the values, FLEET_SEP between */
+	size_t group_len;
+};
+
+enum {
+	FLD_TS,
+	FLD_VALUE,
+	FLD_ANON,
+	FLD_RSS,
+	FLD_PID,
+	FLD_START,
+	FLD_EVENT,
+	FLD_OK,
+	FLD_UNIT,
+	FLD_AGE,
+	FLD_THREADS,
+	FLD_MAPS,
+	FLD_ALLOC,
+	FLD_BY, /* FLEET_FIELDS of them */
+	FLD_COUNT = FLD_BY + FLEET_FIELDS
+};
+
+/* The fields a record is read for, prepared once per field name. */
+struct parser {
+	struct jsonl_field f[FLD_COUNT];
+	struct jsonl_scanner sc;
+	const char *field;
+	int nby;
+};
+
+static void
+copy_str(char *dst, size_t cap, const char *s, size_t n)
+{
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+static void
+record_from_scan(const struct jsonl_field *f, struct record *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ok = -1;
+	r->has_ts = f[FLD_TS].type == JSONL_NUMBER;
+	r->ts = f[FLD_TS].num;
+	r->has_value = f[FLD_VALUE].type == JSONL_NUMBER;
+	r->value = f[FLD_VALUE].num;
+	r->value_invalid = f[FLD_VALUE].type != JSONL_ABSENT && !r->has_value;
+	r->has_anon = f[FLD_ANON].type == JSONL_NUMBER;
+	r->anon = f[FLD_ANON].num;
+	r->has_rss = f[FLD_RSS].type == JSONL_NUMBER;
+	r->rss = f[FLD_RSS].num;
+	r->has_pid = f[FLD_PID].type == JSONL_NUMBER;
+	r->pid = f[FLD_PID].num;
+	r->has_start = f[FLD_START].type == JSONL_NUMBER;
+	r->start = f[FLD_START].num;
+	r->has_age = f[FLD_AGE].type == JSONL_NUMBER;
+	r->age = f[FLD_AGE].num;
+	r->has_threads = f[FLD_THREADS].type == JSONL_NUMBER;
+	r->threads = f[FLD_THREADS].num;
+	r->has_alloc = f[FLD_ALLOC].type == JSONL_NUMBER;
+	r->alloc = f[FLD_ALLOC].num;
+	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
+		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
+		         f[FLD_EVENT].str_len);
+	if (f[FLD_OK].type == JSONL_TRUE || f[FLD_OK].type == JSONL_FALSE)
+		r->ok = f[FLD_OK].type == JSONL_TRUE;
+	if (f[FLD_UNIT].type == JSONL_STRING)
+		copy_str(r->unit, sizeof(r->unit), f[FLD_UNIT].str,
+		         f[FLD_UNIT].str_len);
+	else if (f[FLD_UNIT].type == JSONL_NUMBER)
+		snprintf(r->unit, sizeof(r->unit), "%g", f[FLD_UNIT].num);
+}
+
+/* --by: the values of the group's fields as one key; an absent or null
+ * field is empty, a string as written (escapes kept), a number as %.17g. */
+static void
+group_from_scan(const struct jsonl_field *f, int nby, struct record *r)
+{
+	size_t at = 0;
+	int i, n;
+
+	for (i = 0; i < nby; i++) {
+		const struct jsonl_field *x = &f[FLD_BY + i];
+		size_t room = sizeof(r->group) - at;
+
+		if (i > 0 && room > 1) {
+			r->group[at++] = FLEET_SEP;
+			room--;
+		}
+		if (x->type == JSONL_STRING) {
+			n = (int)(x->str_len < room - 1 ? x->str_len
+			                                : room - 1);
+			memcpy(r->group + at, x->str, (size_t)n);
+		} else if (x->type == JSONL_NUMBER || x->type == JSONL_TRUE ||
+		           x->type == JSONL_FALSE) {
+			n = x->type == JSONL_NUMBER
+			        ? snprintf(r->group + at, room, "%.17g", x->num)
+			        : snprintf(r->group + at, room, "%s",
+			                   x->type == JSONL_TRUE ? "true"
+			                                         : "false");
+			n = n < (int)room ? n : (int)room - 1;
+		} else {
+			n = 0;
+		}
+		at += (size_t)n;
+	}
+	r->group_len = at;
+}
+
+static void
+parser_init(struct parser *p, const char *field, const char *alloc_field,
+            const char *const *by, int nby)
+{
+	static const char *const names[FLD_COUNT] = {
+	    [FLD_TS] = "ts",       [FLD_ANON] = "anon_kb",
+	    [FLD_RSS] = "rss_kb",  [FLD_PID] = "pid",
+	    [FLD_START] = "start", [FLD_EVENT] = "event",
+	    [FLD_OK] = "ok",       [FLD_UNIT] = "unit",
+	    [FLD_AGE] = "age_s",   [FLD_THREADS] = "threads",
+	    [FLD_MAPS] = "maps"};
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	for (i = 0; i < FLD_COUNT; i++)
+		p->f[i].name = names[i];
+	p->f[FLD_VALUE].name = field;
+	p->f[FLD_ALLOC].name = alloc_field ? alloc_field : "\x01";
+	for (i = 0; i < FLEET_FIELDS; i++) /* "\x01": no key is that */
+		p->f[FLD_BY + i].name = (int)i < nby ? by[i] : "\x01";
+	p->field = field;
+	p->nby = nby;
+	jsonl_scanner_init(&p->sc, p->f, FLD_COUNT);
+}
+
+/* A number of obj, NAN when it is not one. */
+static double
+number_or_nan(json_t *obj, const char *key)
+{
+	json_t *x = json_object_get(obj, key);
+
+	return json_is_number(x) ? json_number_value(x) : NAN;
+}
+
+/* rss-watch's "maps" object; r->has_maps when its classes are there. */
+static void
+maps_from_json(json_t *m, struct record *r)
+{
+	struct where_reading *w = &r->maps;
+	json_t *top = json_object_get(m, "top"), *e;
+	char key[32];
+	size_t i;
+	int c;
+
+	r->has_maps = json_is_object(m);
+	for (c = 0; r->has_maps && c < SMAPS_NCLASS; c++) {
+		snprintf(key, sizeof(key), "%s_kb", smaps_class_name(c));
+		w->class_kb[c] = number_or_nan(m, key);
+		r->has_maps = isfinite(w->class_kb[c]);
+	}
+	if (!r->has_maps)
+		return;
+	w->ts = r->ts;
+	w->arenas = number_or_nan(m, "arenas");
+	w->threads = r->has_threads ? r->threads : NAN;
+	w->ntop = 0;
+	json_array_foreach(top, i, e)
+	{
+		const char *name =
+		    json_string_value(json_object_get(e, "name"));
+		double kb = number_or_nan(e, "rss_kb");
+
+		if (name == NULL || !isfinite(kb) || w->ntop == SMAPS_TOP)
+			continue;
+		snprintf(w->top[w->ntop].name, SMAPS_NAME_MAX, "%s", name);
+		w->top[w->ntop++].kb = kb;
+	}
+}
+
+/* Parse the reader's current line; false when malformed (reported).
+ * Records with "maps" (one a minute) go through jansson for it. */
+static bool
+parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
+{
+	int column;
+	json_t *obj;
+
+	if (jsonl_scan_with(&p->sc, rd->line, rd->len, &column) != 0) {
+		/* jansson says why: the two refuse alike (fuzz_jsonl and
+		 * test_jsonl abort on any line they disagree on) */
+		if ((obj = jsonl_parse_line(rd)) != NULL) {
+			json_decref(obj);
+			jsonl_report(rd, "not a record", column);
+		}
+		return false;
+	}
+	record_from_scan(p->f, r);
+	group_from_scan(p->f, p->nby, r);
+	if (p->f[FLD_MAPS].type != JSONL_OBJECT)
+		return true;
+	if ((obj = jsonl_parse_line(rd)) == NULL)
+		return false;
+	maps_from_json(json_object_get(obj, "maps"), r);
+	json_decref(obj);
+	return true;
+}
+
+/* ---- records into streams ------------------------------------------- */
+
+int
+timeline_init(struct timeline *tl, const struct timeline_options *o,
+              double sign, const struct leak_rules *rules)
+{
+	memset(tl, 0, sizeof(*tl));
+	tl->o = o;
+	tl->field = o->field;
+	tl->field_is_anon =
+	    o->field != NULL && strcmp(o->field, "anon_kb") == 0;
+	if (leak_stream_init_cap(&tl->st, sign, rules, LEAK_MAX_BUCKETS) < 0 ||
+	    fleet_init(&tl->fleet, sign, rules, FLEET_BUCKETS) < 0)
+		return -1;
+	return 0;
+}
+
+void
+timeline_free(struct timeline *tl)
+{
+	fleet_free(&tl->fleet);
+	where_free(&tl->where);
+	leak_stream_free(&tl->st);
+}
+
+/* The field judged, when none was given: anon_kb where the first record
+ * that has a memory field has it, else rss_kb. */
+static void
+choose_field(struct timeline *tl, struct record *r)
+{
+	if (tl->field != NULL || (!r->has_anon && !r->has_rss))
+		return;
+	tl->field = r->has_anon ? "anon_kb" : "rss_kb";
+	tl->field_is_anon = r->has_anon;
+	r->has_value = true;
+	r->value = r->has_anon ? r->anon : r->rss;
+}
+
+/* --expire: the groups silent that long (in record time), looked for
+ * every eighth of it, handed to the caller. */
+static int
+expire(struct timeline *tl)
+{
+	double after = tl->o->expire_s;
+	struct fleet_group **all;
+	size_t n, i, k = 0;
+
+	if (after <= 0 || tl->newest_ts - tl->swept_ts < fmax(1, after / 8))
+		return 0;
+	tl->swept_ts = tl->newest_ts;
+	if ((all = fleet_list(&tl->fleet, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (all[i]->last_ts < tl->newest_ts - after)
+			all[k++] = all[i];
+	tl->o->due(tl->o->user, tl, all, k);
+	free(all);
+	return 0;
+}
+
+/* The stream a record goes to: its group's with --by (created when new),
+ * else the one; NULL when out of memory. */
+static struct leak_stream *
+stream_of(struct timeline *tl, const struct record *r, struct fleet_group **g)
+{
+	*g = NULL;
+	if (tl->o->nby == 0)
+		return &tl->st;
+	if ((*g = fleet_get(&tl->fleet, r->group, r->group_len)) == NULL)
+		return NULL;
+	(*g)->records++;
+	return &(*g)->st;
+}
+
+/* The sample of a record that has one, into x; false (counted as skipped
+ * unless it is an event) when it has none. */
+static bool
+sample_of(struct timeline *tl, struct record *r, struct leak_sample *x)
+{
+	choose_field(tl, r);
+	if (!r->has_ts || !r->has_value) {
+		if (r->event[0] == '\0')
+			tl->skipped++;
+		return false;
+	}
+	if (fabs(r->value) > TIMELINE_MAX_VALUE ||
+	    fabs(r->ts) > TIMELINE_MAX_TS) {
+		tl->skipped++;
+		return false;
+	}
+	x->ts = r->ts;
+	x->value = r->value;
+	x->aux = !tl->field_is_anon && r->has_anon ? r->anon : NAN;
+	x->has_id = r->has_pid && r->has_start;
+	x->pid = r->pid;
+	x->start = r->start;
+	x->age_s = r->has_age ? r->age : NAN;
+	return true;
+}
+
+/* A record into its stream (with its maps, for the one series): 0, or -1
+ * (ENOMEM). */
+static int
+add_record(struct timeline *tl, struct record *r)
+{
+	struct leak_sample x = {0};
+	struct fleet_group *g;
+	struct leak_stream *st;
+
+	/* the allocations' readings: of this process, whoever wrote them */
+	if (r->has_alloc && r->has_ts &&
+	    where_add_alloc(&tl->where, r->ts, r->alloc) < 0)
+		return -1;
+	if (r->has_alloc && !r->has_value && !r->has_rss && !r->has_anon)
+		return 0; /* a reading of allocations only */
+	if (tl->o->pid > 0 && (!r->has_pid || r->pid != (double)tl->o->pid)) {
+		tl->filtered++;
+		return 0;
+	}
+	if ((st = stream_of(tl, r, &g)) == NULL)
+		return -1;
+	if (strcmp(r->event, "restart") == 0) {
+		x.restart = true;
+		leak_stream_add(st, &x);
+		return 0;
+	}
+	if (!sample_of(tl, r, &x))
+		return 0;
+	if (g != NULL && g->st.series.samples > 0 && r->ts == g->last_ts) {
+		g->duplicates++; /* QoS 1 delivers at least once */
+		return 0;
+	}
+	leak_stream_add(st, &x);
+	if (g != NULL) {
+		g->last_ts = fmax(g->last_ts, r->ts);
+		tl->newest_ts = fmax(tl->newest_ts, r->ts);
+		return expire(tl);
+	}
+	if (!r->has_maps)
+		return 0;
+	if (tl->st.total_segments != tl->where_segment) { /* a new process */
+		where_reset(&tl->where);
+		tl->where_segment = tl->st.total_segments;
+	}
+	return where_add(&tl->where, &r->maps);
+}
+
+/* A sample of another recorder's log as a record. */
+static void
+record_from_log(const struct timeline *tl, const struct memlog_sample *s,
+                struct record *r)
+{
+	const char *field = tl->field ? tl->field : "anon_kb";
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->ok = -1;
+	r->has_ts = true;
+	r->ts = s->ts;
+	for (i = 0; i < s->n; i++) {
+		const char *n = s->names[i];
+		double v = s->values[i];
+		bool num = !isnan(v);
+
+		if (strcmp(n, field) == 0) {
+			r->has_value = num;
+			r->value_invalid = !num;
+			r->value = v;
+		}
+		if (strcmp(n, "anon_kb") == 0)
+			r->has_anon = num, r->anon = v;
+		else if (strcmp(n, "rss_kb") == 0)
+			r->has_rss = num, r->rss = v;
+		else if (strcmp(n, "threads") == 0)
+			r->has_threads = num, r->threads = v;
+	}
+}
+
+/* One line of psrecord, mprof, prmon or CSV. */
+static int
+add_log_line(struct timeline *tl, struct jsonl_reader *rd, struct memlog *ml)
+{
+	struct memlog_sample s;
+	struct record r;
+	const char *why;
+	int rc = memlog_line(ml, rd->line, &s, &why);
+
+	if (rc < 0)
+		jsonl_report(rd, why, 0);
+	if (rc <= 0)
+		return 0;
+	record_from_log(tl, &s, &r);
+	return add_record(tl, &r);
+}
+
+/* mprof's CHLD series left aside: named, so one can be picked. */
+static void
+report_children(const char *name, const struct memlog *ml)
+{
+	char ids[128] = "";
+	size_t i, at = 0;
+
+	for (i = 0; i < ml->nothers && at < sizeof(ids); i++)
+		at += (size_t)snprintf(ids + at, sizeof(ids) - at, "%s%ld",
+		                       i ? ", " : "", ml->others[i]);
+	if (ml->nothers > 0)
+		msg_warn("%s: the CHLD series of %s not judged: pick one with "
+		         "--child ID",
+		         name, ids);
+}
+
+/* The next line's record into its stream: 1 on, 0 at the end, -1. */
+static int
+read_line(struct timeline *tl, struct jsonl_reader *rd, struct parser *p,
+          struct memlog *ml)
+{
+	struct record r;
+	int rc = jsonl_next_line(rd);
+
+	if (rc != 1)
+		return rc;
+	if (ml->format == MEMLOG_AUTO) { /* by its first line */
+		memlog_init(ml, memlog_sniff(rd->line), tl->o->child);
+		msg_debug("%s: %s", rd->name, memlog_format_name(ml->format));
+	}
+	if (ml->format != MEMLOG_JSONL)
+		return add_log_line(tl, rd, ml) < 0 ? -2 : 1;
+	if (tl->field != NULL && p->field != tl->field) /* chosen on the way */
+		parser_init(p, tl->field, tl->o->alloc_field, tl->o->by,
+		            tl->o->nby);
+	if (parse_record(rd, p, &r) && add_record(tl, &r) < 0)
+		return -2;
+	return 1;
+}
+
+int
+timeline_read(struct timeline *tl, FILE *fp, const char *name)
+{
+	struct jsonl_reader rd;
+	struct memlog ml;
+	struct parser p;
+	int rc;
+
+	parser_init(&p, tl->field ? tl->field : "anon_kb", tl->o->alloc_field,
+	            tl->o->by, tl->o->nby);
+	jsonl_reader_init(&rd, fp, name);
+	rd.max_line = tl->o->max_line;
+	memlog_init(&ml, tl->o->format, tl->o->child);
+	while ((rc = read_line(tl, &rd, &p, &ml)) == 1)
+		;
+	if (rc == -2) { /* out of memory: nothing more to say */
+		jsonl_reader_free(&rd);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (rc < 0)
+		msg_error("%s: read error: %s", name, strerror(errno));
+	jsonl_report_summary(&rd);
+	report_children(name, &ml);
+	tl->malformed += rd.malformed;
+	jsonl_reader_free(&rd);
+	return rc;
+}
+
+void
+timeline_end(struct timeline *tl)
+{
+	if (tl->field == NULL)
+		tl->field = "rss_kb";
+	if (tl->skipped > 0)
+		msg_warn("%llu records without a numeric ts and %s skipped",
+		         (unsigned long long)tl->skipped, tl->field);
+	if (tl->st.out_of_order > 0)
+		msg_warn("%llu records older than the one before skipped",
+		         (unsigned long long)tl->st.out_of_order);
+	leak_series_flush(&tl->st.series);
+}
+
+/* ---- fault periods from --events -------------------------------------- */
+
+int
+timeline_read_faults(const char *path, size_t max_line,
+                     struct leak_faults *faults)
+{
+	struct leak_fault_reader fr;
+	struct jsonl_reader rd;
+	struct parser p;
+	struct record r;
+	FILE *fp = fopen(path, "r");
+	int rc = 0;
+
+	if (fp == NULL) {
+		msg_error("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	leak_fault_reader_init(&fr, faults);
+	parser_init(&p, "ts", NULL, (const char *const[]){NULL}, 0);
+	jsonl_reader_init(&rd, fp, path);
+	rd.max_line = max_line;
+	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
+		int state;
+
+		rc = 0;
+		if (!parse_record(&rd, &p, &r) || !r.has_ts)
+			continue;
+		state = r.ok == 0 || strcmp(r.event, "offline") == 0  ? 0
+		        : r.ok == 1 || strcmp(r.event, "online") == 0 ? 1
+		                                                      : -1;
+		if (leak_fault_record(&fr, r.ts, r.unit, state) < 0) {
+			msg_error("%s: fault periods: %s", path,
+			          strerror(errno));
+			rc = -2;
+		}
+	}
+	if (rc == -1)
+		msg_error("%s: read error: %s", path, strerror(errno));
+	else if (rc == 0 && leak_fault_reader_end(&fr) < 0) {
+		msg_error("%s: fault periods: %s", path, strerror(errno));
+		rc = -2;
+	}
+	jsonl_report_summary(&rd);
+	jsonl_reader_free(&rd);
+	fclose(fp);
+	return rc < 0 ? -1 : 0;
+}

@@ -1,0 +1,77 @@
+/*
+ * timeline: the memory records of any recorder read into leak streams
+ * (lib/leak): gxkit's JSONL (rss-watch, rss-watch --maps, anything with a
+ * ts and a numeric field), psrecord, mprof, prmon and CSV logs; one
+ * series, or one per group of --by values (lib/fleet), the same way.  The
+ * struct owns its streams, groups and maps (timeline_free()).  Malformed
+ * lines are reported (lib/msg) and counted, never fatal; functions return
+ * 0, or -1 with errno: a read error (reported) or ENOMEM.
+ */
+#ifndef GXKIT_TIMELINE_H
+#define GXKIT_TIMELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fleet.h"
+#include "leak.h"
+#include "memlog.h"
+#include "where.h"
+
+/*
+ * Samples no memory reading can be, dropped and counted as skipped:
+ * a value past any memory counter (an exbibyte in KiB is 1.2e15), and a
+ * stamp past the year 33658, which is milliseconds or nanoseconds since
+ * 1970, not the seconds every gxkit record carries.
+ */
+#define TIMELINE_MAX_VALUE 1e18
+#define TIMELINE_MAX_TS    1e12
+
+struct timeline;
+/* --by --expire: groups due (silent for expire_s of record time), handed
+ * over to be judged and dropped (fleet_drop()); n may be 0. */
+typedef void (*timeline_due_fn)(void *user, struct timeline *tl,
+                                struct fleet_group **g, size_t n);
+
+struct timeline_options {
+	const char *field;       /* judged; NULL: anon_kb, else rss_kb */
+	const char *alloc_field; /* the process's own allocations, or NULL */
+	long pid;                /* only this process's records; 0: all */
+	const char *by[FLEET_FIELDS]; /* the groups' fields, nby of them */
+	int nby;
+	enum memlog_format format; /* of every input; AUTO: each sniffed */
+	long child;                /* mprof: a CHLD index, or -1 */
+	size_t max_line;           /* longer lines are reported, skipped */
+	double expire_s;           /* --by: 0, or when a group is due */
+	timeline_due_fn due;
+	void *user;
+};
+
+struct timeline {
+	const struct timeline_options *o;
+	const char *field; /* the field judged, once a record said */
+	bool field_is_anon;
+	struct leak_stream st;  /* one series */
+	struct fleet fleet;     /* the groups, with --by */
+	struct where_set where; /* the maps of st's current segment */
+	size_t where_segment;   /* st.total_segments it belongs to */
+	uint64_t malformed, skipped, filtered;
+	double newest_ts, swept_ts; /* of the records, for --expire */
+};
+
+int timeline_init(struct timeline *tl, const struct timeline_options *o,
+                  double sign, const struct leak_rules *rules);
+void timeline_free(struct timeline *tl);
+/* Every line of fp (its name for messages) into the streams. */
+int timeline_read(struct timeline *tl, FILE *fp, const char *name);
+/* After the input: the field judged decided (rss_kb when no record
+ * said), what was skipped said, the series' last bucket flushed. */
+void timeline_end(struct timeline *tl);
+
+/* The fault periods of an events file (gw-read's records: "ok": false
+ * and "offline" open one, good records and "online" close it). */
+int timeline_read_faults(const char *path, size_t max_line,
+                         struct leak_faults *faults);
+
+#endif
