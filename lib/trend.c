@@ -15,33 +15,66 @@ swap(double *a, double *b)
 	*b = t;
 }
 
-/* Wirth's selection: afterwards a[k] is the k-th smallest, with no larger
- * value before it and no smaller one after it.  No NaNs, please. */
+/*
+ * Floyd and Rivest's selection (CACM 18(3), 1975, algorithm 489):
+ * afterwards a[k] is the k-th smallest, with no larger value before it and
+ * no smaller one after it.  On large ranges it first selects within a
+ * sample around k, so that the pivot splits close to k: about n + min(k,
+ * n - k) comparisons, against some 3.4 n for a pivot taken as it comes.
+ * No NaNs, please.
+ */
 static void
-select_kth(double *a, size_t n, size_t kk)
+select_range(double *a, long left, long right, long k)
 {
-	long lo = 0, hi = (long)n - 1, k = (long)kk;
+	while (right > left) {
+		double t;
+		long i, j;
 
-	while (lo < hi) {
-		double pivot = a[k];
-		long i = lo, j = hi;
+		if (right - left > 600) {
+			double n = (double)(right - left + 1),
+			       m = (double)(k - left + 1), z = log(n),
+			       s = 0.5 * exp(2 * z / 3),
+			       sd = 0.5 * sqrt(z * s * (n - s) / n) *
+			            (m < n / 2 ? -1 : 1);
+			long lo = (long)((double)k - m * s / n + sd),
+			     hi = (long)((double)k + (n - m) * s / n + sd);
 
-		do {
-			while (a[i] < pivot)
+			select_range(a, lo > left ? lo : left,
+			             hi < right ? hi : right, k);
+		}
+		t = a[k];
+		i = left;
+		j = right;
+		swap(&a[left], &a[k]);
+		if (a[right] > t)
+			swap(&a[right], &a[left]);
+		while (i < j) {
+			swap(&a[i], &a[j]);
+			i++;
+			j--;
+			while (a[i] < t)
 				i++;
-			while (pivot < a[j])
+			while (a[j] > t)
 				j--;
-			if (i <= j) {
-				swap(&a[i], &a[j]);
-				i++;
-				j--;
-			}
-		} while (i <= j);
-		if (j < k)
-			lo = i;
-		if (k < i)
-			hi = j;
+		}
+		if (a[left] == t) {
+			swap(&a[left], &a[j]);
+		} else {
+			j++;
+			swap(&a[j], &a[right]);
+		}
+		if (j <= k)
+			left = j + 1;
+		if (k <= j)
+			right = j - 1;
 	}
+}
+
+static void
+select_kth(double *a, size_t n, size_t k)
+{
+	if (n > 1)
+		select_range(a, 0, (long)n - 1, (long)k);
 }
 
 static double

@@ -80,8 +80,9 @@ reasons_in_words(void **state)
 	r.slope = 1228.8 / 3600;
 	r.time_to_limit_s = 7200;
 	rules.limit = 65536;
-	assert_string_equal(reason_of(&r, "anon_kb", 1, &rules),
-	                    "at 1.2 MB/h the limit 64.0 MB is reached in 2h 00m");
+	assert_string_equal(
+	    reason_of(&r, "anon_kb", 1, &rules),
+	    "at 1.2 MB/h the limit 64.0 MB is reached in 2h 00m");
 	r.why = LEAK_WHY_CAME_BACK;
 	r.rise = 2048;
 	r.fall = 1536;
@@ -117,9 +118,11 @@ values_for_people(void **state)
 	char b[HUMAN_MAX];
 
 	(void)state;
-	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 99.6), "100 KB");
+	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 99.6),
+	                    "100 KB");
 	assert_string_equal(human_value(b, sizeof(b), "rss_kb", -0.2), "0 KB");
-	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 1536), "1.5 MB");
+	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 1536),
+	                    "1.5 MB");
 	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 300 * 1024),
 	                    "300 MB");
 	assert_string_equal(human_value(b, sizeof(b), "heap", -0.0), "0");
@@ -136,8 +139,7 @@ values_for_people(void **state)
 /* A where set of n minutely readings: anon and threads from the arenas
  * of arenas(i), the heap at heap(i). */
 static void
-readings(struct where_set *w, int n, double (*arenas)(int),
-         double (*heap)(int))
+readings(struct where_set *w, int n, double (*arenas)(int), double (*heap)(int))
 {
 	struct where_reading r;
 	int i;
@@ -352,7 +354,8 @@ report_and_json_say_the_same(void **state)
 	leak_report_reason(why, sizeof(why), &v);
 	snprintf(want, sizeof(want), "anon_kb: leak (%s)\n", why);
 	assert_memory_equal(text, want, strlen(want));
-	assert_non_null(strstr(text, "\n  series    600 samples over 9h 59m, "));
+	assert_non_null(
+	    strstr(text, "\n  series    600 samples over 9h 59m, "));
 	assert_non_null(strstr(text, "\n  now       300 KB/h ("));
 	assert_null(strstr(text, "$")); /* every slot filled */
 	free(text);
@@ -365,10 +368,12 @@ report_and_json_say_the_same(void **state)
 	                    "leak");
 	assert_string_equal(json_string_value(json_object_get(j, "reason")),
 	                    why);
-	assert_int_equal(json_integer_value(json_object_get(j, "samples")), 600);
-	assert_int_equal(json_integer_value(json_object_get(j, "malformed")), 2);
-	assert_float_equal(
-	    json_number_value(json_object_get(j, "slope_per_h")), 300, 3);
+	assert_int_equal(json_integer_value(json_object_get(j, "samples")),
+	                 600);
+	assert_int_equal(json_integer_value(json_object_get(j, "malformed")),
+	                 2);
+	assert_float_equal(json_number_value(json_object_get(j, "slope_per_h")),
+	                   300, 3);
 	assert_null(json_object_get(j, "where")); /* no maps read */
 	json_decref(j);
 	free(line);
@@ -402,17 +407,17 @@ timeline_of_any_record(void **state)
 	o.pid = 42;
 	assert_int_equal(timeline_init(&tl, &o, 1, &rules), 0);
 	assert_int_equal(
-	    read_text(&tl,
-	              "{\"ts\":1700000000,\"pid\":42,\"start\":5,\"rss_kb\":900,"
-	              "\"anon_kb\":100}\n"
-	              "{\"ts\":1700000060,\"pid\":42,\"anon_kb\":110}\n"
-	              "not json\n\n"
-	              "{\"ts\":1700000120,\"pid\":7,\"anon_kb\":120}\n"
-	              "{\"ts\":1.7e12,\"pid\":42,\"anon_kb\":130}\n"
-	              "{\"ts\":1700000180,\"pid\":42,\"anon_kb\":2e18}\n"
-	              "{\"ts\":1700000240,\"pid\":42}\n"
-	              "{\"ts\":1700000250,\"pid\":42,\"event\":\"restart\"}\n"
-	              "{\"ts\":1700000300,\"pid\":42,\"anon_kb\":150}\n"),
+	    read_text(
+	        &tl, "{\"ts\":1700000000,\"pid\":42,\"start\":5,\"rss_kb\":900,"
+	             "\"anon_kb\":100}\n"
+	             "{\"ts\":1700000060,\"pid\":42,\"anon_kb\":110}\n"
+	             "not json\n\n"
+	             "{\"ts\":1700000120,\"pid\":7,\"anon_kb\":120}\n"
+	             "{\"ts\":1.7e12,\"pid\":42,\"anon_kb\":130}\n"
+	             "{\"ts\":1700000180,\"pid\":42,\"anon_kb\":2e18}\n"
+	             "{\"ts\":1700000240,\"pid\":42}\n"
+	             "{\"ts\":1700000250,\"pid\":42,\"event\":\"restart\"}\n"
+	             "{\"ts\":1700000300,\"pid\":42,\"anon_kb\":150}\n"),
 	    0);
 	timeline_end(&tl);
 	assert_string_equal(tl.field, "anon_kb"); /* the first record's */
@@ -451,10 +456,10 @@ timeline_of_any_record(void **state)
 	timeline_end(&tl);
 	assert_string_equal(tl.field, "rss_kb");
 	assert_int_equal(tl.fleet.n, 2);
-	assert_int_equal(
-	    fleet_get(&tl.fleet, "a", 1)->duplicates +
-	        fleet_get(&tl.fleet, "a", 1)->st.series.samples * 10,
-	    21);
+	assert_int_equal(fleet_get(&tl.fleet, "a", 1)->duplicates +
+	                     fleet_get(&tl.fleet, "a", 1)->st.series.samples *
+	                         10,
+	                 21);
 	timeline_free(&tl);
 }
 
