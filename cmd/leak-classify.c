@@ -27,11 +27,18 @@ struct options {
 	int falling, rising, json;
 	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
 	char *max_line_arg, *format_arg, *alloc_field, *by_arg, *expire_arg;
+	char *edge_arg;
 	long pid, child, windows, min_samples;
 	struct leak_rules rules;
 	struct timeline_options in; /* what to read, from the above */
 	char by_store[256];         /* --by's fields, split */
+	char event_store[TIMELINE_EVENTS][32]; /* --restart-event names */
+	char pair_store[TIMELINE_EVENTS][64];  /* --fault-event pairs */
+	uint64_t edge_ms;                      /* --edge, when given */
 };
+
+#define OPT_RESTART_EVENT 1100
+#define OPT_FAULT_EVENT   1101
 
 struct context {
 	const struct options *o;
@@ -106,6 +113,12 @@ check_input(struct options *o)
 		return rc;
 	if (o->pid < 0)
 		return cli_usage_error("--pid: bad process id %ld", o->pid);
+	if (o->edge_arg != NULL && parse_duration(o->edge_arg, &o->edge_ms) < 0)
+		return cli_usage_error("--edge: bad duration '%s'",
+		                       o->edge_arg);
+	if ((o->edge_arg != NULL || in->nfault_events > 0) && o->events == NULL)
+		return cli_usage_error("--edge and --fault-event go with "
+		                       "--events");
 	in->field = o->field;
 	in->alloc_field = o->alloc_field;
 	in->pid = o->pid;
@@ -145,6 +158,88 @@ parse_by(struct options *o)
 	}
 	if (in->nby == 0)
 		return cli_usage_error("--by: which fields");
+	return CLI_CONTINUE;
+}
+
+/* --restart-event NAME, repeatable; without any, the two a device's
+ * records show a reboot by (Meshtastic's connection_lost, reboot). */
+static int
+take_restart_event(struct options *o, poptContext con)
+{
+	struct timeline_options *in = &o->in;
+	char *name = poptGetOptArg(con);
+	int rc = CLI_CONTINUE;
+
+	if (name == NULL || name[0] == '\0' || strlen(name) >= 32)
+		rc = cli_usage_error("--restart-event: a name of 1 to 31 "
+		                     "bytes");
+	else if (in->nrestart_events == TIMELINE_EVENTS)
+		rc = cli_usage_error("--restart-event: at most %d names",
+		                     TIMELINE_EVENTS);
+	else {
+		snprintf(o->event_store[in->nrestart_events], 32, "%s", name);
+		in->restart_events[in->nrestart_events] =
+		    o->event_store[in->nrestart_events];
+		in->nrestart_events++;
+	}
+	free(name);
+	return rc;
+}
+
+/* --fault-event START=END, repeatable: markers of periods judged as
+ * faults are (Meshtastic's mark_event: burst_start=burst_end). */
+static int
+take_fault_event(struct options *o, poptContext con)
+{
+	struct timeline_options *in = &o->in;
+	char *pair = poptGetOptArg(con), *store, *eq;
+	int rc = CLI_CONTINUE;
+
+	eq = pair != NULL ? strchr(pair, '=') : NULL;
+	if (eq == NULL || eq == pair || eq[1] == '\0' ||
+	    strlen(pair) >= sizeof(o->pair_store[0]) ||
+	    strchr(eq + 1, '=') != NULL)
+		rc = cli_usage_error("--fault-event: START=END, two event "
+		                     "names, not '%s'",
+		                     pair ? pair : "");
+	else if (in->nfault_events == TIMELINE_EVENTS)
+		rc = cli_usage_error("--fault-event: at most %d pairs",
+		                     TIMELINE_EVENTS);
+	else {
+		store = o->pair_store[in->nfault_events];
+		snprintf(store, sizeof(o->pair_store[0]), "%s", pair);
+		store[eq - pair] = '\0';
+		in->fault_events[in->nfault_events][0] = store;
+		in->fault_events[in->nfault_events][1] =
+		    store + (eq - pair) + 1;
+		in->nfault_events++;
+	}
+	free(pair);
+	return rc;
+}
+
+static int
+parse_loop(poptContext con, struct options *o, struct cli_strings *strings)
+{
+	int rc;
+
+	while ((rc = poptGetNextOpt(con)) > 0) {
+		cli_strings_update(strings);
+		if (rc == OPT_RESTART_EVENT &&
+		    (rc = take_restart_event(o, con)) >= 0)
+			return rc;
+		if (rc == OPT_FAULT_EVENT &&
+		    (rc = take_fault_event(o, con)) >= 0)
+			return rc;
+	}
+	cli_strings_update(strings);
+	if ((rc = cli_finish_options(con, rc)) >= 0)
+		return rc;
+	if (o->in.nrestart_events == 0) {
+		o->in.restart_events[o->in.nrestart_events++] =
+		    "connection_lost";
+		o->in.restart_events[o->in.nrestart_events++] = "reboot";
+	}
 	return CLI_CONTINUE;
 }
 
@@ -212,6 +307,18 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	     "one verdict per group of these fields (host,comm)", "FIELDS"},
 	    {"expire", '\0', POPT_ARG_STRING, &o->expire_arg, CLI_OPT_STRING,
 	     "with --by: judge and drop a group silent this long", "DUR"},
+	    {"fault-event", '\0', POPT_ARG_STRING, NULL, OPT_FAULT_EVENT,
+	     "with --events: START=END markers of periods judged as faults "
+	     "(repeatable)",
+	     "START=END"},
+	    {"edge", '\0', POPT_ARG_STRING, &o->edge_arg, CLI_OPT_STRING,
+	     "samples this near a fault's edge are left out (default: the "
+	     "sampling interval)",
+	     "DUR"},
+	    {"restart-event", '\0', POPT_ARG_STRING, NULL, OPT_RESTART_EVENT,
+	     "a life ends where the field jumps back at event NAME "
+	     "(repeatable; connection_lost, reboot)",
+	     "NAME"},
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 
@@ -223,8 +330,8 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	CLI_STRINGS_TRACK(strings, &o->field, &o->limit_arg, &o->horizon_arg,
 	                  &o->events, &o->svg, &o->warmup_arg, &o->max_line_arg,
 	                  &o->format_arg, &o->alloc_field, &o->by_arg,
-	                  &o->expire_arg);
-	if ((rc = cli_parse_options(*con, strings)) >= 0 ||
+	                  &o->expire_arg, &o->edge_arg);
+	if ((rc = parse_loop(*con, o, strings)) >= 0 ||
 	    (rc = check_rules(o)) >= 0 || (rc = check_input(o)) >= 0)
 		return rc;
 	if (o->limit_arg != NULL && parse_size(o->limit_arg, &unused, NULL) < 0)
@@ -269,7 +376,7 @@ read_all(struct context *c, const char **files)
 	const struct options *o = c->o;
 
 	if (o->events != NULL &&
-	    timeline_read_faults(o->events, o->in.max_line, &c->faults) < 0)
+	    timeline_read_faults(&c->tl, o->events, &c->faults) < 0)
 		return -1;
 	if (files == NULL || files[0] == NULL) {
 		if (read_file(c, "-") < 0)
@@ -337,8 +444,7 @@ emit(struct context *c)
 	struct leak_result res;
 	struct leak_report v;
 
-	if (apply_limit(c) < 0 ||
-	    leak_classify(&c->tl.st.series, &c->rules, &c->faults, &res) < 0) {
+	if (apply_limit(c) < 0 || leak_judge(&c->tl.st, &c->faults, &res) < 0) {
 		warn("classify");
 		return CLI_EXIT_FAILURE;
 	}
@@ -474,6 +580,8 @@ main(int argc, char **argv)
 	           : 1;
 	c.o = &o;
 	c.rules = o.rules;
+	c.faults.edge_given = o.edge_arg != NULL;
+	c.faults.edge_s = (double)o.edge_ms / 1000;
 	o.in.due = on_due;
 	o.in.user = &c;
 	if (timeline_init(&c.tl, &o.in, sign, &c.rules) < 0)

@@ -150,8 +150,7 @@ judge_some(void *arg)
 		struct fleet_group *g = j->g[i];
 
 		leak_series_flush(&g->st.series);
-		g->rc = leak_classify(&g->st.series, g->st.rules, j->faults,
-		                      &g->res);
+		g->rc = leak_judge(&g->st, j->faults, &g->res);
 	}
 	return NULL;
 }

@@ -161,202 +161,6 @@ leak_field_falls(const char *f)
 	       strstr(f, "_available") != NULL;
 }
 
-/* ---- fault periods ------------------------------------------------------ */
-
-#define MAX_FAULTS (1u << 20)
-
-void
-leak_faults_free(struct leak_faults *f)
-{
-	free(f->start);
-	free(f->end);
-	memset(f, 0, sizeof(*f));
-}
-
-static int
-fault_push(struct leak_faults *f, double start, double end)
-{
-	if (end <= start)
-		return 0;
-	if (f->n > 0 && start <= f->end[f->n - 1]) { /* overlap: merge */
-		f->end[f->n - 1] = fmax(f->end[f->n - 1], end);
-		return 0;
-	}
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		double *s, *e;
-
-		if (cap > MAX_FAULTS) {
-			errno = E2BIG;
-			return -1;
-		}
-		s = realloc(f->start, cap * sizeof(double));
-		if (s == NULL)
-			return -1;
-		f->start = s;
-		e = realloc(f->end, cap * sizeof(double));
-		if (e == NULL)
-			return -1;
-		f->end = e;
-		f->cap = cap;
-	}
-	f->start[f->n] = start;
-	f->end[f->n] = end;
-	f->n++;
-	return 0;
-}
-
-void
-leak_fault_reader_init(struct leak_fault_reader *fr, struct leak_faults *f)
-{
-	memset(fr, 0, sizeof(*fr));
-	fr->f = f;
-	fr->last_ts = -INFINITY;
-}
-
-static size_t
-unit_slot(struct leak_fault_reader *fr, const char *unit)
-{
-	size_t i;
-
-	for (i = 0; i < fr->nunits; i++)
-		if (strcmp(fr->units[i], unit) == 0)
-			return i;
-	if (fr->nunits == LEAK_FAULT_UNITS)
-		return LEAK_FAULT_UNITS - 1;
-	snprintf(fr->units[fr->nunits], sizeof(fr->units[0]), "%s", unit);
-	return fr->nunits++;
-}
-
-int
-leak_fault_record(struct leak_fault_reader *fr, double ts, const char *unit,
-                  int state)
-{
-	size_t u;
-
-	if (state < 0 || !isfinite(ts) || ts < fr->last_ts)
-		return 0;
-	fr->last_ts = ts;
-	u = unit_slot(fr, unit ? unit : "");
-	if (state == 0 && !fr->down[u]) {
-		fr->down[u] = true;
-		if (fr->ndown++ == 0)
-			fr->open_since = ts;
-	} else if (state == 1 && fr->down[u]) {
-		fr->down[u] = false;
-		if (--fr->ndown == 0)
-			return fault_push(fr->f, fr->open_since, ts);
-	}
-	return 0;
-}
-
-int
-leak_fault_reader_end(struct leak_fault_reader *fr)
-{
-	if (fr->ndown == 0)
-		return 0;
-	fr->ndown = 0;
-	return fault_push(fr->f, fr->open_since, fr->last_ts);
-}
-
-/* ---- the stream of segments --------------------------------------------- */
-
-int
-leak_stream_init(struct leak_stream *st, double sign,
-                 const struct leak_rules *rules)
-{
-	return leak_stream_init_cap(st, sign, rules, LEAK_MAX_BUCKETS);
-}
-
-int
-leak_stream_init_cap(struct leak_stream *st, double sign,
-                     const struct leak_rules *rules, size_t cap)
-{
-	memset(st, 0, sizeof(*st));
-	st->rules = rules;
-	return leak_series_init_cap(&st->series, sign, cap);
-}
-
-void
-leak_stream_free(struct leak_stream *st)
-{
-	leak_series_free(&st->series);
-}
-
-/* Close the current segment: judge it for the report, start anew. */
-static void
-close_segment(struct leak_stream *st)
-{
-	struct leak_segment *s = &st->cur;
-	struct leak_result res;
-
-	if (st->series.samples == 0)
-		return;
-	leak_series_flush(&st->series);
-	s->first_ts = st->series.t0;
-	s->last_ts = st->series.last_ts;
-	s->samples = st->series.samples;
-	s->verdict = LEAK_INSUFFICIENT;
-	s->slope = NAN;
-	if (leak_classify(&st->series, st->rules, NULL, &res) == 0) {
-		s->verdict = res.verdict;
-		s->slope = res.slope;
-	}
-	if (st->ndone == LEAK_KEEP_SEGMENTS) {
-		memmove(st->done, st->done + 1,
-		        (LEAK_KEEP_SEGMENTS - 1) * sizeof(st->done[0]));
-		st->ndone--;
-	}
-	st->done[st->ndone++] = *s;
-	st->total_segments++;
-	leak_series_reset(&st->series);
-	memset(s, 0, sizeof(*s));
-}
-
-/* A (pid, start) seen in a closed segment again: processes interleave. */
-static bool
-seen_before(const struct leak_stream *st, double pid, double start)
-{
-	size_t i;
-
-	for (i = 0; i < st->ndone; i++)
-		if (st->done[i].has_id && st->done[i].pid == pid &&
-		    st->done[i].start == start)
-			return true;
-	return false;
-}
-
-void
-leak_stream_add(struct leak_stream *st, const struct leak_sample *x)
-{
-	struct leak_series *s = &st->series;
-
-	if (x->restart) {
-		close_segment(st);
-		return;
-	}
-	if (x->has_id && st->cur.has_id &&
-	    (x->pid != st->cur.pid || x->start != st->cur.start)) {
-		if (!st->interleaved && seen_before(st, x->pid, x->start)) {
-			st->interleaved = true;
-			st->interleaved_pid = x->pid;
-		}
-		close_segment(st);
-	}
-	if (s->samples > 0 && x->ts < s->last_ts) {
-		st->out_of_order++;
-		return;
-	}
-	if (s->samples == 0) {
-		st->cur.has_id = x->has_id;
-		st->cur.pid = x->pid;
-		st->cur.start = x->start;
-	}
-	leak_series_add(s, x->ts, x->value, x->aux);
-	if (s->samples == 1)
-		s->first_age = x->age_s;
-}
-
 /* ---- classification ---------------------------------------------------- */
 
 #define MAX_SEGMENTS 512 /* lines of the regime fit */
@@ -786,6 +590,7 @@ struct story {
 	double now_slope, now_se;
 	size_t now_points; /* of the current episode */
 	double material;   /* the least rise an episode needs */
+	struct leak_burst_story bursts;
 };
 
 /*
@@ -1016,8 +821,44 @@ fault_time(const struct leak_faults *f, double t0, double rel)
 }
 
 /*
- * Least squares of y on (1, time in faults, time outside) so far: the
- * growth rate in each, and its one-sided p under the noise model.
+ * How near a fault's edge a sample tells nothing: the records and the
+ * events each see a change up to one of their sampling intervals late, so
+ * the growth of that interval falls on either side.  --edge, else the
+ * larger of the events' interval and the series' (its median step).
+ */
+static double
+fault_edge(const double *t, size_t n, const struct leak_faults *f)
+{
+	double *d, step = 0;
+	size_t i;
+
+	if (f->edge_given || n < 2)
+		return f->edge_s;
+	if ((d = malloc((n - 1) * sizeof(double))) != NULL) {
+		for (i = 0; i + 1 < n; i++)
+			d[i] = t[i + 1] - t[i];
+		step = trend_median(d, n - 1);
+		free(d);
+	}
+	return fmax(step, f->edge_s);
+}
+
+static bool
+near_edge(const struct leak_faults *f, double ts, double edge)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (fabs(ts - f->start[i]) <= edge ||
+		    fabs(ts - f->end[i]) <= edge)
+			return true;
+	return false;
+}
+
+/*
+ * Least squares of y on (1, time in faults, time outside) so far, the
+ * samples within an edge's tolerance of a fault's start or end left out:
+ * the growth rate in each, and its one-sided p under the noise model.
  */
 static void
 fault_split(const double *t, const double *y, size_t n, double t0,
@@ -1027,6 +868,8 @@ fault_split(const double *t, const double *y, size_t n, double t0,
 	double xtx[3][3] = {{0}}, xty[3] = {0}, inv[3][3], b[3];
 	size_t i, j, k;
 
+	out->fault_edge_s = fault_edge(t, n, f);
+	out->fault_marked = f->marked;
 	out->fault_in_slope = out->fault_out_slope = NAN;
 	out->fault_in_p = out->fault_out_p = 1;
 	out->fault_s = fault_time(f, t0, t[n - 1]) - fault_time(f, t0, t[0]);
@@ -1037,6 +880,8 @@ fault_split(const double *t, const double *y, size_t n, double t0,
 		double in = fault_time(f, t0, t[i]);
 		double x[3] = {1, in, t[i] - in};
 
+		if (near_edge(f, t0 + t[i], out->fault_edge_s))
+			continue;
 		for (j = 0; j < 3; j++) {
 			xty[j] += x[j] * y[i];
 			for (k = 0; k < 3; k++)
@@ -1180,8 +1025,8 @@ overall(const double *t, const double *y, size_t n, const struct regimes *g,
 	(void)trend_ols(t, y, n, &out->ols);
 }
 
-static double
-rate_of(double slope, double level)
+double
+leak_rate_pct_day(double slope, double level)
 {
 	return slope * 86400 / fmax(fabs(level), 1e-9) * 100;
 }
@@ -1194,7 +1039,7 @@ set_slope(struct leak_result *o, double slope, double se, double zc)
 	o->slope_lo = slope - zc * se;
 	o->slope_hi = slope + zc * se;
 	o->slope_p = se > 0 ? trend_norm_sf(slope / se) : slope > 0 ? 0 : 1;
-	o->rate_pct_day = rate_of(slope, o->level);
+	o->rate_pct_day = leak_rate_pct_day(slope, o->level);
 }
 
 static void
@@ -1218,11 +1063,21 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		return;
 	}
 	if (o->have_faults && o->fault_in_p < r->alpha &&
-	    rate_of(o->fault_in_slope, o->level) >= r->min_rate &&
+	    leak_rate_pct_day(o->fault_in_slope, o->level) >= r->min_rate &&
 	    !(o->fault_out_p < r->alpha &&
-	      rate_of(o->fault_out_slope, o->level) >= r->min_rate)) {
+	      leak_rate_pct_day(o->fault_out_slope, o->level) >= r->min_rate)) {
 		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
 		set_slope(o, o->fault_in_slope, 0, zc);
+	} else if (st->bursts.keeps && st->bursts.bursts >= LEAK_BURSTS_KEEP) {
+		set_slope(o,
+		          st->bursts.kept /
+		              fmax(st->bursts.last_ts - st->bursts.first_ts, 1),
+		          0, zc);
+		if (o->rate_pct_day < r->min_rate) {
+			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+			return;
+		}
+		verdict(o, LEAK_LEAK, LEAK_WHY_BURSTS);
 	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
 		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
 		return;
@@ -1307,6 +1162,8 @@ unsign(struct leak_result *o, double sign)
 	o->envelope_slope = -o->envelope_slope;
 	o->fault_in_slope = -o->fault_in_slope;
 	o->fault_out_slope = -o->fault_out_slope;
+	o->floor_from = -o->floor_from;
+	o->floor_to = -o->floor_to;
 	for (i = 0; i < o->env_n; i++)
 		o->env_v[i] = -o->env_v[i];
 	for (i = 0; i < o->nregimes; i++) {
@@ -1335,6 +1192,12 @@ keep_regimes(struct leak_result *o, const struct regimes *g,
 	o->noise_factor = g->factor;
 	o->noise_phi = (g->factor - 1) / (g->factor + 1);
 	o->episodes = st->episodes;
+	o->bursts = st->bursts.bursts;
+	o->burst_kept = st->bursts.bursts > 0
+	                    ? st->bursts.kept / (double)st->bursts.bursts
+	                    : NAN;
+	o->floor_from = st->bursts.floor_from;
+	o->floor_to = st->bursts.floor_to;
 	o->now_points = st->now_points;
 	o->rise = st->rise;
 	o->fall = st->fall;
@@ -1442,6 +1305,7 @@ judge(const struct leak_series *s, const struct leak_rules *r,
 	material_steps(rg, g->n);
 	tell(rg, g->n, g->se, zc, r->settle_ratio, r->material * sqrt(g->var),
 	     &st);
+	leak_bursts(rg, g->n, st.material, &st.bursts);
 	lines = rising_lines(rg, g->n);
 	/* the current growth in samples of the series, not of its floor */
 	for (st.now_points = 0, i = 0; st.growing_now && i < b.n; i++)
@@ -1479,6 +1343,7 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 	out->onset_ts = out->flat_since = NAN;
 	out->slope = out->slope_lo = out->slope_hi = NAN;
 	out->envelope_slope = out->envelope_share = NAN;
+	out->lives_slope = out->life_every_s = out->level = NAN;
 	verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
 	if (s->samples == 0)
 		return 0;
@@ -1491,11 +1356,13 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 	if (arrays_from(s, &a) < 0)
 		return -1;
 	out->last = s->last_value;
+	out->life_judged = true;
 	rc = judge(s, r, faults, &a, out);
 	free(a.t);
 	if (rc == 0)
 		unsign(out, s->sign);
 	else
 		verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
+	out->life_judged = rc == 0;
 	return rc;
 }

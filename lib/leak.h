@@ -87,10 +87,14 @@ struct leak_rules {
 };
 void leak_rules_default(struct leak_rules *r);
 
-/* Fault periods ([start, end) Unix times, sorted, disjoint). */
+/* Fault periods ([start, end) Unix times, sorted, disjoint; a period
+ * still open when the events ended lasts to the end, INFINITY). */
 struct leak_faults {
 	double *start, *end;
 	size_t n, cap;
+	double edge_s;   /* the events' sampling interval, or --edge */
+	bool edge_given; /* --edge: edge_s as it is */
+	bool marked;     /* periods between markers, not faults */
 };
 void leak_faults_free(struct leak_faults *f);
 
@@ -113,7 +117,8 @@ void leak_fault_reader_init(struct leak_fault_reader *fr,
  * neither (ignored). */
 int leak_fault_record(struct leak_fault_reader *fr, double ts, const char *unit,
                       int state);
-/* The end of the events: a fault still open lasts to the last record. */
+/* The end of the events: a fault still open lasts to the end of the
+ * series judged (its end INFINITY). */
 int leak_fault_reader_end(struct leak_fault_reader *fr);
 
 /*
@@ -133,23 +138,37 @@ struct leak_regime {
 
 enum leak_reason {
 	LEAK_WHY_TOO_FEW,
-	LEAK_WHY_STEADY,        /* no significant growth */
-	LEAK_WHY_BELOW_RATE,    /* growth below --min-rate */
-	LEAK_WHY_WITHIN_NOISE,  /* significant, but not above the noise */
-	LEAK_WHY_TOO_RECENT,    /* growth over the last few points only */
-	LEAK_WHY_CAME_BACK,     /* rose and came back down */
-	LEAK_WHY_SETTLED,       /* grew once, flat since */
-	LEAK_WHY_SLOWING,       /* growth slows toward zero */
-	LEAK_WHY_FALLING,       /* recovery */
-	LEAK_WHY_GROWS,         /* the current regime grows */
-	LEAK_WHY_EPISODES,      /* grows in episodes, never down */
-	LEAK_WHY_FLOOR,         /* the floor under a sawtooth rises */
-	LEAK_WHY_FAULTS,        /* grows only during faults */
-	LEAK_WHY_STEPS,         /* peaks climb in steps, floor flat */
-	LEAK_WHY_LIMIT_NOW,     /* the limit is reached */
-	LEAK_WHY_LIMIT_SOON,    /* the trend reaches it within the horizon */
-	LEAK_WHY_ARENAS,        /* arena heaps multiply, each flat (where.h) */
-	LEAK_WHY_HEAP_NOT_ALLOC /* the heap grows, the allocations do not */
+	LEAK_WHY_STEADY,         /* no significant growth */
+	LEAK_WHY_BELOW_RATE,     /* growth below --min-rate */
+	LEAK_WHY_WITHIN_NOISE,   /* significant, but not above the noise */
+	LEAK_WHY_TOO_RECENT,     /* growth over the last few points only */
+	LEAK_WHY_CAME_BACK,      /* rose and came back down */
+	LEAK_WHY_SETTLED,        /* grew once, flat since */
+	LEAK_WHY_SLOWING,        /* growth slows toward zero */
+	LEAK_WHY_FALLING,        /* recovery */
+	LEAK_WHY_GROWS,          /* the current regime grows */
+	LEAK_WHY_EPISODES,       /* grows in episodes, never down */
+	LEAK_WHY_FLOOR,          /* the floor under a sawtooth rises */
+	LEAK_WHY_FAULTS,         /* grows only during faults */
+	LEAK_WHY_STEPS,          /* peaks climb in steps, floor flat */
+	LEAK_WHY_LIMIT_NOW,      /* the limit is reached */
+	LEAK_WHY_LIMIT_SOON,     /* the trend reaches it within the horizon */
+	LEAK_WHY_ARENAS,         /* arena heaps multiply, each flat (where.h) */
+	LEAK_WHY_HEAP_NOT_ALLOC, /* the heap grows, the allocations do not */
+	LEAK_WHY_RECURS,         /* leaked in each recent life: still does */
+	LEAK_WHY_STOPPED,        /* leaked in earlier lives, not the recent */
+	LEAK_WHY_LIVES_CALM,     /* no leak in the recent lives */
+	LEAK_WHY_RAMPS,          /* each life starts with a rise that holds */
+	LEAK_WHY_BURSTS          /* each burst leaves the floor higher */
+};
+
+/* How a life ended (struct leak_stream below). */
+enum leak_end {
+	LEAK_END_PROCESS, /* another process (pid and start) */
+	LEAK_END_RESTART, /* a "restart" or "exit" event */
+	LEAK_END_LIMIT,   /* the same, after a watchdog's "limit" event */
+	LEAK_END_UPTIME,  /* an uptime field started again: a reboot */
+	LEAK_END_EVENT    /* the field jumped back at a --restart-event */
 };
 
 struct leak_result {
@@ -175,7 +194,10 @@ struct leak_result {
 	size_t now_points; /* points of the current growth, 0 if none */
 	double flat_since; /* start of the flat current regime, or NAN */
 	size_t episodes;   /* runs of growth */
-	double material;   /* the least rise that makes one */
+	size_t bursts;     /* that rose and fell back (leak_bursts()) */
+	double burst_kept; /* what each kept, on average */
+	double floor_from, floor_to; /* the floors before and after them */
+	double material;             /* the least rise that makes one */
 	double rise, fall; /* total growth and fall of the significant parts */
 	double growing_s;  /* time spent in rising regimes */
 	/* a sawtooth's floor (GC), when the series has one */
@@ -192,13 +214,43 @@ struct leak_result {
 	double fault_in_slope, fault_out_slope, fault_s; /* per second */
 	double fault_in_p, fault_out_p;
 	size_t fault_periods;
+	double fault_edge_s; /* samples this near an edge left out */
+	bool fault_marked;   /* the periods are --fault-event markers' */
 	/* lower envelope, for charts */
 	size_t env_n;
 	double env_t[LEAK_ENVELOPE_MAX], env_v[LEAK_ENVELOPE_MAX];
+	bool life_judged; /* the current life had the data for a verdict */
+	/* the lives before the current one (leak_judge()) */
+	size_t lives;         /* judged lives among the recent ones */
+	size_t lives_leaking; /* of them, the newest that leaked in a row */
+	size_t lives_leaked;  /* of them, those that leaked */
+	size_t lives_calm;    /* the newest that did not, this one with them */
+	double lives_slope;   /* the leaking ones' median slope (per s) */
+	double life_every_s;  /* median time from one life's start to the
+	                       * next's */
+	double life_s;        /* the current life's age so far */
+	double ramp_s;        /* the rise each life starts with (RAMPS) */
+	int lives_end;        /* enum leak_end of the newest life before */
 };
 
 int leak_classify(const struct leak_series *s, const struct leak_rules *r,
                   const struct leak_faults *faults, struct leak_result *out);
+
+/*
+ * Bursts read off n regimes (sign-adjusted, as leak_classify() fits them;
+ * lib/leak_bursts.c): the floors between them, and whether every burst
+ * kept more than material above the floor before it.  Returns the bursts.
+ */
+#define LEAK_BURSTS_KEEP 3 /* bursts that each kept memory: a leak */
+struct leak_burst_story {
+	size_t bursts;
+	bool keeps;  /* every one kept more than material */
+	double kept; /* what they kept in all */
+	double floor_from, floor_to;
+	double first_ts, last_ts; /* the first floor's end, the last's start */
+};
+size_t leak_bursts(const struct leak_regime *rg, size_t n, double material,
+                   struct leak_burst_story *out);
 
 /*
  * The verdict's reason in one sentence, with the numbers it rests on in
@@ -212,33 +264,55 @@ void leak_reason(char *buf, size_t cap, const struct leak_result *r,
                  const struct leak_rules *rules);
 /* "rise", "fall", "flat". */
 const char *leak_kind_name(enum leak_kind k);
+/* How a life ended: "process", "restart", "limit", "uptime", "event";
+ * and as a verb: "restarted", "restarted at its limit", "rebooted", ... */
+const char *leak_end_name(enum leak_end end);
+const char *leak_end_words(enum leak_end end);
+
+/* A slope (per s) as %/day of level. */
+double leak_rate_pct_day(double slope, double level);
 
 /* Is a field one where falling means trouble (free_*, avail*, ...)? */
 bool leak_field_falls(const char *field);
 
 /*
- * The stream of records of one field: segments split where the process
- * changes (pid and start) or a "restart" event comes; earlier segments are
- * judged as they close and the last LEAK_KEEP_SEGMENTS kept for the
- * report.  A process coming back after another is "interleaved": records
- * of several processes mixed up, which the caller reports.
+ * The stream of records of one field, in lives (lib/leak_lives.c): a life
+ * ends where the process changes (pid and start), at a "restart" or "exit"
+ * event, where an uptime-like field starts again (a reboot), or where the
+ * field jumps back after a named event (--restart-event).  Each life is
+ * judged as it closes and the last LEAK_KEEP_SEGMENTS are kept for the
+ * verdict and the report.  A process coming back after another is
+ * "interleaved": records of several processes mixed up, which the caller
+ * reports.
  */
 #define LEAK_KEEP_SEGMENTS 32
+#define LEAK_RECENT_LIVES  4 /* the lives a verdict looks back on */
+#define LEAK_RECUR_LIVES   2 /* leaking in a row: a leak that recurs */
+
 struct leak_segment {
 	double first_ts, last_ts, pid, start, slope;
 	uint64_t samples;
 	bool has_id;
 	enum leak_verdict verdict;
+	enum leak_reason why;
+	enum leak_end end;
+	double level;  /* median, raw units */
+	double ramp_s; /* it rose after its start for so long, then held */
 };
 struct leak_sample {
 	double ts, value, aux; /* aux NAN when absent */
 	bool has_id;           /* pid and start */
 	double pid, start;
-	double age_s; /* the process's age, or NAN */
-	bool restart; /* a "restart" event: close the segment */
+	double age_s;  /* the process's age, or NAN */
+	double uptime; /* an uptime-like field, or NAN: lower is a reboot */
+	bool restart;  /* a "restart" event: the life ends */
+	bool exited;   /* an "exit" event: the life ends if another follows */
+	bool limit;    /* a watchdog's "limit" event: its restart follows */
+	bool jump;     /* a --restart-event: the life ends if the field jumps
+	                * back at the next sample */
 };
 struct leak_stream {
-	struct leak_series series; /* the current segment */
+	struct leak_series series; /* the current life */
 	const struct leak_rules *rules;
 	struct leak_segment cur;
 	struct leak_segment done[LEAK_KEEP_SEGMENTS];
@@ -246,6 +320,8 @@ struct leak_stream {
 	uint64_t out_of_order;
 	bool interleaved;
 	double interleaved_pid;
+	double last_uptime;              /* NAN until one is seen */
+	bool limit_seen, jumped, exited; /* events awaiting the next sample */
 };
 int leak_stream_init(struct leak_stream *st, double sign,
                      const struct leak_rules *rules);
@@ -254,5 +330,16 @@ int leak_stream_init_cap(struct leak_stream *st, double sign,
                          const struct leak_rules *rules, size_t cap);
 void leak_stream_free(struct leak_stream *st);
 void leak_stream_add(struct leak_stream *st, const struct leak_sample *x);
+/*
+ * The verdict of a stream (its series flushed): the current life's, read
+ * with the recent lives before it.  A leak that recurs in each of them
+ * (LEAK_RECUR_LIVES in a row) is a leak minutes into a new life, unless
+ * the life so far already grows slower than half their rate; lives that
+ * each start with a rise that holds explain a young life's rise; a young
+ * life after calm lives is steady.  Time to the limit counts from the
+ * current life.  0, or -1 (ENOMEM).
+ */
+int leak_judge(const struct leak_stream *st, const struct leak_faults *faults,
+               struct leak_result *out);
 
 #endif

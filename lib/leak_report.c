@@ -146,7 +146,7 @@ print_head(struct printer *p, const struct leak_report *v)
 
 /* The slope now and its confidence. */
 static void
-print_now(struct printer *p, const struct leak_report *v)
+print_now(struct printer *p, const struct leak_report *v, int kind)
 {
 	const struct leak_result *r = v->res;
 	double confidence = 1 - 2 * v->rules->alpha;
@@ -154,24 +154,24 @@ print_now(struct printer *p, const struct leak_report *v)
 
 	if (r->warmup_s > 0) { /* said before the slope it shaped */
 		print_line(
-		    p, PRINT_TEXT,
+		    p, kind,
 		    "  warm-up   the first $1 after the start left out\n");
 		print_str(p, PRINT_TEXT, NULL, "%s",
 		          human_duration(t, sizeof(t), r->warmup_s));
 		print_line_end(p);
 	}
-	print_line(p, PRINT_ANY,
+	print_line(p, kind,
 	           "  now       $1/h ($6 %/day), $5% one-sided CI $2/h .. "
 	           "$3/h, p $4\n");
-	rate(p, PRINT_ANY, "slope_per_h", v->field, r->slope);
+	rate(p, kind, "slope_per_h", v->field, r->slope);
 	print_open_array(p, "slope_ci_per_h");
-	rate(p, PRINT_ANY, NULL, v->field, r->slope_lo);
-	rate(p, PRINT_ANY, NULL, v->field, r->slope_hi);
+	rate(p, kind, NULL, v->field, r->slope_lo);
+	rate(p, kind, NULL, v->field, r->slope_hi);
 	print_close_array(p);
-	print_num(p, PRINT_ANY, "slope_p", "%.2g", r->slope_p);
+	print_num(p, kind, "slope_p", "%.2g", r->slope_p);
 	snprintf(pct, sizeof(pct), "%g", 100 * confidence);
-	print_num_as(p, PRINT_ANY, "confidence", confidence, pct);
-	print_num(p, PRINT_ANY, "rate_pct_day", "%+.2f", r->rate_pct_day);
+	print_num_as(p, kind, "confidence", confidence, pct);
+	print_num(p, kind, "rate_pct_day", "%+.2f", r->rate_pct_day);
 	print_line_end(p);
 	print_num(p, PRINT_JSON, "warmup_s", NULL, r->warmup_s);
 }
@@ -278,9 +278,13 @@ print_faults(struct printer *p, const struct leak_report *v)
 	if (!r->have_faults)
 		return;
 	print_line(p, PRINT_ANY,
-	           "  faults    $1 period$2, $3 in all: growth $4/h inside "
-	           "(p $5), $6/h outside (p $7)\n");
+	           r->fault_marked
+	               ? "  marked    $1 period$2, $3 in all: growth $4/h "
+	                 "inside (p $5), $6/h outside (p $7)\n"
+	               : "  faults    $1 period$2, $3 in all: growth $4/h "
+	                 "inside (p $5), $6/h outside (p $7)\n");
 	print_open_object(p, "faults");
+	print_bool_as(p, PRINT_JSON, "marked", r->fault_marked, NULL);
 	print_uint(p, PRINT_ANY, "periods", "%llu", r->fault_periods);
 	print_str(p, PRINT_TEXT, NULL, "%s", r->fault_periods == 1 ? "" : "s");
 	span(p, PRINT_ANY, "fault_s", r->fault_s, 1);
@@ -288,6 +292,7 @@ print_faults(struct printer *p, const struct leak_report *v)
 	print_num(p, PRINT_ANY, "in_p", "%.2g", r->fault_in_p);
 	rate(p, PRINT_ANY, "out_slope_per_h", v->field, r->fault_out_slope);
 	print_num(p, PRINT_ANY, "out_p", "%.2g", r->fault_out_p);
+	print_num(p, PRINT_JSON, "edge_s", NULL, r->fault_edge_s);
 	print_close_object(p);
 	print_line_end(p);
 }
@@ -370,37 +375,88 @@ print_where(struct printer *p, const struct leak_report *v, int kind)
 	print_line_end(p);
 }
 
-/* The earlier lives of the process (restarts) and their verdicts. */
+/* "20 leak, 6 steady": the verdicts of lives [0, n). */
+static void
+verdict_counts(char *buf, size_t cap, const struct leak_segment *s, size_t n)
+{
+	size_t count[LEAK_OOM + 1] = {0}, i, at = 0;
+	int v;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++)
+		count[s[i].verdict]++;
+	for (v = LEAK_OOM; v >= LEAK_INSUFFICIENT && at < cap; v--)
+		if (count[v] > 0)
+			at += (size_t)snprintf(buf + at, cap - at, "%s%zu %s",
+			                       at ? ", " : "", count[v],
+			                       leak_verdict_name(v));
+}
+
+/* How the lives before came and went, and what the recent ones did. */
+static void
+print_lives_summary(struct printer *p, const struct leak_report *v, int k)
+{
+	const struct leak_result *r = v->res;
+	enum leak_end end = (enum leak_end)r->lives_end;
+
+	print_line(p, k,
+	           isnan(r->life_every_s)
+	               ? "  lives     $1 before this one; this one is $4 old\n"
+	               : "  lives     $1 before this one, $2 every $3; this "
+	                 "one is $4 old\n");
+	print_open_object(p, "lives");
+	print_uint(p, k, "before", "%llu", v->stream->total_segments);
+	print_str(p, PRINT_JSON, "end", NULL, leak_end_name(end));
+	print_str(p, k & PRINT_TEXT, NULL, "%s", leak_end_words(end));
+	span(p, k, "every_s", r->life_every_s, 1);
+	span(p, k, "age_s", r->life_s, 1);
+	print_line_end(p);
+	print_uint(p, PRINT_JSON, "recent", NULL, r->lives);
+	print_uint(p, PRINT_JSON, "leaking", NULL, r->lives_leaking);
+	print_uint(p, PRINT_JSON, "leaked", NULL, r->lives_leaked);
+	print_uint(p, PRINT_JSON, "calm", NULL, r->lives_calm);
+	rate(p, PRINT_JSON, "slope_per_h", v->field, r->lives_slope);
+	print_close_object(p);
+}
+
+/* The earlier lives of the process (restarts, reboots) and their own
+ * verdicts: all kept in JSON, the last six in text. */
 static void
 print_segments(struct printer *p, const struct leak_report *v, int kind)
 {
 	const struct leak_stream *st = v->stream;
-	size_t i;
+	size_t i, first = st->ndone > 6 ? st->ndone - 6 : 0;
 	int k = kind & (st->total_segments > 0 ? PRINT_ANY : PRINT_JSON);
+	char counts[128];
 
-	print_line(p, k,
-	           "  segments  $1 earlier (restarts); this report is on "
-	           "the latest\n");
-	print_uint(p, k & PRINT_TEXT, NULL, "%llu", st->total_segments);
+	print_lives_summary(p, v, k);
+	verdict_counts(counts, sizeof(counts), st->done, first);
+	print_line(p, first > 0 ? k & PRINT_TEXT : 0,
+	           "            ... $1 earlier: $2\n");
+	print_uint(p, PRINT_TEXT, NULL, "%llu",
+	           (uint64_t)(st->total_segments - (st->ndone - first)));
+	print_str(p, PRINT_TEXT, NULL, "%s", counts);
 	print_line_end(p);
 	print_uint(p, PRINT_JSON, "segment_count", NULL,
 	           (uint64_t)st->total_segments + 1);
 	print_open_array(p, "segments");
 	for (i = 0; i < st->ndone; i++) {
 		const struct leak_segment *s = &st->done[i];
+		int ks = i >= first ? k : k & PRINT_JSON;
 
-		print_line(p, k, "            pid $3 $1 .. $2  $4 $5/h\n");
+		print_line(p, ks, "            pid $3 $1 .. $2  $4 $5/h  $6\n");
 		print_open_object(p, NULL);
-		when(p, k, "first_ts", s->first_ts);
-		when(p, k, "last_ts", s->last_ts);
+		when(p, ks, "first_ts", s->first_ts);
+		when(p, ks, "last_ts", s->last_ts);
 		print_uint(p, PRINT_JSON, "samples", NULL, s->samples);
-		print_num(p, s->has_id ? k : k & PRINT_TEXT, "pid", "%-7.0f",
+		print_num(p, s->has_id ? ks : ks & PRINT_TEXT, "pid", "%-7.0f",
 		          s->pid);
 		print_num(p, s->has_id ? PRINT_JSON : 0, "start", NULL,
 		          s->start);
-		print_str(p, k, "verdict", "%-17s",
+		print_str(p, ks, "verdict", "%-17s",
 		          leak_verdict_name(s->verdict));
-		rate(p, k, "slope_per_h", v->field, s->slope);
+		rate(p, ks, "slope_per_h", v->field, s->slope);
+		print_str(p, ks, "end", "%s", leak_end_name(s->end));
 		print_close_object(p);
 		print_line_end(p);
 	}
@@ -422,8 +478,9 @@ leak_report_print(struct printer *p, const struct leak_report *v)
 	print_uint(p, judged ? 0 : PRINT_TEXT, NULL, "%llu",
 	           v->rules->min_samples);
 	print_line_end(p);
-	if (judged) {
-		print_now(p, v);
+	if (judged) /* the lives' verdict of a young life too */
+		print_now(p, v, r->life_judged ? PRINT_ANY : PRINT_JSON);
+	if (r->life_judged) {
 		print_regimes(p, v);
 		print_statistics(p, v);
 		print_faults(p, v);

@@ -15,6 +15,30 @@ leak_kind_name(enum leak_kind k)
 	return k == LEAK_RISE ? "rise" : k == LEAK_FALL ? "fall" : "flat";
 }
 
+const char *
+leak_end_name(enum leak_end end)
+{
+	static const char *const names[] = {"process", "restart", "limit",
+	                                    "uptime", "event"};
+
+	return names[end];
+}
+
+const char *
+leak_end_words(enum leak_end end)
+{
+	switch (end) {
+	case LEAK_END_LIMIT:
+		return "restarted at its limit";
+	case LEAK_END_UPTIME:
+		return "rebooted";
+	case LEAK_END_EVENT:
+		return "started again";
+	default:
+		return "restarted";
+	}
+}
+
 /* "grows" for a field where rising is bad, "falls" for free memory. */
 static const char *
 verb(double sign, const char *up, const char *down)
@@ -115,9 +139,10 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 	case LEAK_WHY_FAULTS:
 		snprintf(
 		    buf, cap,
-		    "%s only during faults: %s/h inside (%zu period%s, %s), "
+		    "%s only during %s: %s/h inside (%zu period%s, %s), "
 		    "%s/h outside",
 		    verb(sign, "grows", "falls"),
+		    r->fault_marked ? "the marked periods" : "faults",
 		    human_value(a, sizeof(a), f, r->fault_in_slope * 3600),
 		    r->fault_periods, r->fault_periods == 1 ? "" : "s",
 		    human_duration(d, sizeof(d), r->fault_s),
@@ -136,6 +161,42 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		         human_value(a, sizeof(a), f, r->slope * 3600),
 		         human_value(b, sizeof(b), f, rules->limit),
 		         human_duration(d, sizeof(d), r->time_to_limit_s));
+		break;
+	case LEAK_WHY_RECURS:
+		snprintf(buf, cap,
+		         "leaks in each of the last %zu lives, %s/h; "
+		         "%s every %s",
+		         r->lives_leaking,
+		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         leak_end_words((enum leak_end)r->lives_end),
+		         human_duration(d, sizeof(d), r->life_every_s));
+		break;
+	case LEAK_WHY_STOPPED:
+		snprintf(buf, cap, "leaked in %zu li%s, not in the last %zu",
+		         r->lives_leaked, r->lives_leaked == 1 ? "fe" : "ves",
+		         r->lives_calm);
+		break;
+	case LEAK_WHY_LIVES_CALM:
+		snprintf(buf, cap,
+		         "no leak in the last %zu lives; this one is "
+		         "%s old",
+		         r->lives, human_duration(d, sizeof(d), r->life_s));
+		break;
+	case LEAK_WHY_RAMPS:
+		snprintf(buf, cap,
+		         "each of the last %zu lives rose for its "
+		         "first %s, then held; this one is %s old",
+		         r->lives, human_duration(a, sizeof(a), r->ramp_s),
+		         human_duration(d, sizeof(d), r->life_s));
+		break;
+	case LEAK_WHY_BURSTS:
+		snprintf(buf, cap,
+		         "keeps %s of each burst: the floor %s from "
+		         "%s to %s over %zu bursts",
+		         human_value(a, sizeof(a), f, sign * r->burst_kept),
+		         verb(sign, "rose", "fell"),
+		         human_value(b, sizeof(b), f, r->floor_from),
+		         human_value(d, sizeof(d), f, r->floor_to), r->bursts);
 		break;
 	case LEAK_WHY_ARENAS:
 	case LEAK_WHY_HEAP_NOT_ALLOC:

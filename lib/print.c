@@ -26,9 +26,10 @@ print_is_json(const struct printer *p)
 void
 print_line(struct printer *p, int kind, const char *tmpl)
 {
-	if (p->w != NULL || !(kind & PRINT_TEXT))
+	if (p->w != NULL)
 		return;
-	p->tmpl = tmpl;
+	p->left_out = !(kind & PRINT_TEXT);
+	p->tmpl = p->left_out ? NULL : tmpl;
 	p->used = 0;
 	p->nslot = 0;
 }
@@ -38,6 +39,7 @@ print_line_end(struct printer *p)
 {
 	const char *t;
 
+	p->left_out = false;
 	if (p->w != NULL || p->tmpl == NULL)
 		return;
 	for (t = p->tmpl; *t != '\0'; t++) {
@@ -61,6 +63,8 @@ text(struct printer *p, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (p->left_out)
+		return;
 	va_start(ap, fmt);
 	if (p->tmpl == NULL) {
 		vfprintf(p->fp, fmt, ap);

@@ -27,6 +27,7 @@ struct printer {
 	FILE *fp;               /* text */
 	struct jsonl_writer *w; /* JSON; NULL for text */
 	const char *tmpl;       /* the line being put together, or NULL */
+	bool left_out;          /* a line the text leaves out, values too */
 	char slots[PRINT_LINE_MAX];
 	size_t used;
 	size_t at[PRINT_SLOTS];
@@ -39,8 +40,8 @@ bool print_is_json(const struct printer *p);
 
 /*
  * Text, when kind has PRINT_TEXT: the template of a line, filled by the
- * next values; JSON, or a line kind leaves out: nothing (its values must
- * leave out text too).
+ * next values; a line kind leaves out takes its values' text with it.
+ * JSON: nothing.
  */
 void print_line(struct printer *p, int kind, const char *tmpl);
 void print_line_end(struct printer *p);

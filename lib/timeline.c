@@ -8,13 +8,15 @@
 #include "msg.h"
 #include "smaps.h"
 #include "timeline.h"
+#include "trend.h"
 
 /* One input record, whichever parser read it. */
 struct record {
 	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start, has_age;
 	double ts, value, anon, rss, pid, start, age;
+	double uptime;      /* the first uptime-like field, or NAN */
 	bool value_invalid; /* present but null or not a number */
-	char event[16];
+	char event[32];
 	int ok; /* -1 absent, 0 false, 1 true */
 	char unit[32];
 	bool has_threads, has_maps, has_alloc;
@@ -38,6 +40,9 @@ enum {
 	FLD_THREADS,
 	FLD_MAPS,
 	FLD_ALLOC,
+	FLD_UPTIME_S, /* uptime-like: lower than before, a new life */
+	FLD_UPTIME,
+	FLD_UPTIME_MS,
 	FLD_BY, /* FLEET_FIELDS of them */
 	FLD_COUNT = FLD_BY + FLEET_FIELDS
 };
@@ -83,6 +88,12 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->threads = f[FLD_THREADS].num;
 	r->has_alloc = f[FLD_ALLOC].type == JSONL_NUMBER;
 	r->alloc = f[FLD_ALLOC].num;
+	r->uptime = f[FLD_UPTIME_S].type == JSONL_NUMBER ? f[FLD_UPTIME_S].num
+	            : f[FLD_UPTIME].type == JSONL_NUMBER ? f[FLD_UPTIME].num
+	            : f[FLD_UPTIME_MS].type == JSONL_NUMBER
+	                ? f[FLD_UPTIME_MS].num
+	            : r->has_age ? r->age
+	                         : NAN;
 	if (f[FLD_EVENT].type == JSONL_STRING && !f[FLD_EVENT].str_escaped)
 		copy_str(r->event, sizeof(r->event), f[FLD_EVENT].str,
 		         f[FLD_EVENT].str_len);
@@ -136,12 +147,13 @@ parser_init(struct parser *p, const char *field, const char *alloc_field,
             const char *const *by, int nby)
 {
 	static const char *const names[FLD_COUNT] = {
-	    [FLD_TS] = "ts",       [FLD_ANON] = "anon_kb",
-	    [FLD_RSS] = "rss_kb",  [FLD_PID] = "pid",
-	    [FLD_START] = "start", [FLD_EVENT] = "event",
-	    [FLD_OK] = "ok",       [FLD_UNIT] = "unit",
-	    [FLD_AGE] = "age_s",   [FLD_THREADS] = "threads",
-	    [FLD_MAPS] = "maps"};
+	    [FLD_TS] = "ts",         [FLD_ANON] = "anon_kb",
+	    [FLD_RSS] = "rss_kb",    [FLD_PID] = "pid",
+	    [FLD_START] = "start",   [FLD_EVENT] = "event",
+	    [FLD_OK] = "ok",         [FLD_UNIT] = "unit",
+	    [FLD_AGE] = "age_s",     [FLD_THREADS] = "threads",
+	    [FLD_MAPS] = "maps",     [FLD_UPTIME_S] = "uptime_s",
+	    [FLD_UPTIME] = "uptime", [FLD_UPTIME_MS] = "uptime_ms"};
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
@@ -288,6 +300,43 @@ expire(struct timeline *tl)
 	return 0;
 }
 
+/* Count an event nothing reads, for the summary (the first names). */
+static void
+unread(struct timeline *tl, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < tl->nunread; i++)
+		if (strcmp(tl->unread[i].name, name) == 0)
+			break;
+	if (i == tl->nunread) {
+		if (tl->nunread == TIMELINE_UNREAD)
+			return;
+		snprintf(tl->unread[i].name, sizeof(tl->unread[i].name), "%s",
+		         name);
+		tl->nunread++;
+	}
+	tl->unread[i].count++;
+}
+
+/* An event that ends a life, or may: into x (true); false for the
+ * others (counted when nothing reads them). */
+static bool
+event_of(struct timeline *tl, const char *event, struct leak_sample *x)
+{
+	int i;
+
+	x->restart = strcmp(event, "restart") == 0;
+	x->exited = strcmp(event, "exit") == 0;
+	x->limit = strcmp(event, "limit") == 0;
+	for (i = 0; i < tl->o->nrestart_events; i++)
+		x->jump |= strcmp(event, tl->o->restart_events[i]) == 0;
+	if (x->restart || x->exited || x->limit || x->jump)
+		return true;
+	unread(tl, event);
+	return false;
+}
+
 /* The stream a record goes to: its group's with --by (created when new),
  * else the one; NULL when out of memory. */
 static struct leak_stream *
@@ -325,6 +374,7 @@ sample_of(struct timeline *tl, struct record *r, struct leak_sample *x)
 	x->pid = r->pid;
 	x->start = r->start;
 	x->age_s = r->has_age ? r->age : NAN;
+	x->uptime = r->uptime;
 	return true;
 }
 
@@ -333,7 +383,7 @@ sample_of(struct timeline *tl, struct record *r, struct leak_sample *x)
 static int
 add_record(struct timeline *tl, struct record *r)
 {
-	struct leak_sample x = {0};
+	struct leak_sample x = {.uptime = NAN};
 	struct fleet_group *g;
 	struct leak_stream *st;
 
@@ -349,8 +399,7 @@ add_record(struct timeline *tl, struct record *r)
 	}
 	if ((st = stream_of(tl, r, &g)) == NULL)
 		return -1;
-	if (strcmp(r->event, "restart") == 0) {
-		x.restart = true;
+	if (r->event[0] != '\0' && event_of(tl, r->event, &x)) {
 		leak_stream_add(st, &x);
 		return 0;
 	}
@@ -385,6 +434,7 @@ record_from_log(const struct timeline *tl, const struct memlog_sample *s,
 
 	memset(r, 0, sizeof(*r));
 	r->ok = -1;
+	r->uptime = NAN;
 	r->has_ts = true;
 	r->ts = s->ts;
 	for (i = 0; i < s->n; i++) {
@@ -492,11 +542,38 @@ timeline_read(struct timeline *tl, FILE *fp, const char *name)
 	return rc;
 }
 
+/* "burst_start (3), burst_end (3)" into buf. */
+static void
+list_unread(char *buf, size_t cap, const struct timeline_event *e, size_t n)
+{
+	size_t i, at = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < n && at < cap; i++)
+		at += (size_t)snprintf(buf + at, cap - at, "%s%s (%llu)",
+		                       i ? ", " : "", e[i].name,
+		                       (unsigned long long)e[i].count);
+}
+
+/* The events nothing read, once, with their counts; then forgotten. */
+static void
+report_unread(struct timeline *tl, const char *name)
+{
+	char names[512];
+
+	if (tl->nunread == 0)
+		return;
+	list_unread(names, sizeof(names), tl->unread, tl->nunread);
+	msg_warn("%s: events nothing reads: %s", name, names);
+	tl->nunread = 0;
+}
+
 void
 timeline_end(struct timeline *tl)
 {
 	if (tl->field == NULL)
 		tl->field = "rss_kb";
+	report_unread(tl, "input");
 	if (tl->skipped > 0)
 		msg_warn("%llu records without a numeric ts and %s skipped",
 		         (unsigned long long)tl->skipped, tl->field);
@@ -508,8 +585,42 @@ timeline_end(struct timeline *tl)
 
 /* ---- fault periods from --events -------------------------------------- */
 
+/* What an event record says of the fault state: 0 failing, 1 good, -1
+ * nothing (a state kept); the marker pairs of --fault-event open and close
+ * a unit of their own.  Names nothing reads are counted. */
+static int
+fault_state(struct timeline *tl, const struct record *r, const char **unit)
+{
+	const struct timeline_options *o = tl->o;
+	int i;
+
+	for (i = 0; r->event[0] != '\0' && i < o->nfault_events; i++) {
+		if (strcmp(r->event, o->fault_events[i][0]) == 0 ||
+		    strcmp(r->event, o->fault_events[i][1]) == 0) {
+			*unit = o->fault_events[i][0];
+			return strcmp(r->event, o->fault_events[i][1]) == 0;
+		}
+	}
+	if (r->ok == 0 || strcmp(r->event, "offline") == 0)
+		return 0;
+	if (r->ok == 1 || strcmp(r->event, "online") == 0)
+		return 1;
+	if (r->event[0] != '\0' && strcmp(r->event, "backoff") != 0)
+		unread(tl, r->event);
+	return -1;
+}
+
+/* The events' median interval: the tolerance of their edges. */
+#define GAPS_KEPT 65536
+
+static double
+median_gap(double *gaps, size_t n)
+{
+	return n > 0 ? trend_median(gaps, n) : 0;
+}
+
 int
-timeline_read_faults(const char *path, size_t max_line,
+timeline_read_faults(struct timeline *tl, const char *path,
                      struct leak_faults *faults)
 {
 	struct leak_fault_reader fr;
@@ -517,26 +628,35 @@ timeline_read_faults(const char *path, size_t max_line,
 	struct parser p;
 	struct record r;
 	FILE *fp = fopen(path, "r");
+	double *gaps = malloc(GAPS_KEPT * sizeof(double)), last = NAN;
+	size_t ngaps = 0;
 	int rc = 0;
 
-	if (fp == NULL) {
+	if (fp == NULL || gaps == NULL) {
 		msg_error("%s: %s", path, strerror(errno));
+		if (fp != NULL)
+			fclose(fp);
+		free(gaps);
 		return -1;
 	}
 	leak_fault_reader_init(&fr, faults);
+	faults->marked = tl->o->nfault_events > 0;
 	parser_init(&p, "ts", NULL, (const char *const[]){NULL}, 0);
 	jsonl_reader_init(&rd, fp, path);
-	rd.max_line = max_line;
+	rd.max_line = tl->o->max_line;
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {
+		const char *unit;
 		int state;
 
 		rc = 0;
 		if (!parse_record(&rd, &p, &r) || !r.has_ts)
 			continue;
-		state = r.ok == 0 || strcmp(r.event, "offline") == 0  ? 0
-		        : r.ok == 1 || strcmp(r.event, "online") == 0 ? 1
-		                                                      : -1;
-		if (leak_fault_record(&fr, r.ts, r.unit, state) < 0) {
+		if (r.ts > last && ngaps < GAPS_KEPT)
+			gaps[ngaps++] = r.ts - last;
+		last = isnan(last) || r.ts > last ? r.ts : last;
+		unit = r.unit;
+		state = fault_state(tl, &r, &unit);
+		if (leak_fault_record(&fr, r.ts, unit, state) < 0) {
 			msg_error("%s: fault periods: %s", path,
 			          strerror(errno));
 			rc = -2;
@@ -548,8 +668,12 @@ timeline_read_faults(const char *path, size_t max_line,
 		msg_error("%s: fault periods: %s", path, strerror(errno));
 		rc = -2;
 	}
+	if (!faults->edge_given)
+		faults->edge_s = median_gap(gaps, ngaps);
 	jsonl_report_summary(&rd);
 	jsonl_reader_free(&rd);
+	free(gaps);
 	fclose(fp);
+	report_unread(tl, path);
 	return rc < 0 ? -1 : 0;
 }

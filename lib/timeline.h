@@ -2,7 +2,9 @@
  * timeline: the memory records of any recorder read into leak streams
  * (lib/leak): gxkit's JSONL (rss-watch, rss-watch --maps, anything with a
  * ts and a numeric field), psrecord, mprof, prmon and CSV logs; one
- * series, or one per group of --by values (lib/fleet), the same way.  The
+ * series, or one per group of --by values (lib/fleet), the same way; a
+ * life ends at a "restart", "exit" or named event, or where an uptime
+ * field (uptime_s, uptime, uptime_ms, age_s) starts again.  The
  * struct owns its streams, groups and maps (timeline_free()).  Malformed
  * lines are reported (lib/msg) and counted, never fatal; functions return
  * 0, or -1 with errno: a read error (reported) or ENOMEM.
@@ -34,6 +36,14 @@ struct timeline;
 typedef void (*timeline_due_fn)(void *user, struct timeline *tl,
                                 struct fleet_group **g, size_t n);
 
+#define TIMELINE_EVENTS 8  /* --restart-event names */
+#define TIMELINE_UNREAD 16 /* event names counted that nothing reads */
+
+struct timeline_event {
+	char name[32];
+	uint64_t count;
+};
+
 struct timeline_options {
 	const char *field;       /* judged; NULL: anon_kb, else rss_kb */
 	const char *alloc_field; /* the process's own allocations, or NULL */
@@ -44,6 +54,13 @@ struct timeline_options {
 	long child;                /* mprof: a CHLD index, or -1 */
 	size_t max_line;           /* longer lines are reported, skipped */
 	double expire_s;           /* --by: 0, or when a group is due */
+	/* events after which the field jumping back starts a new life (a
+	 * reboot the records show only so) */
+	const char *restart_events[TIMELINE_EVENTS];
+	int nrestart_events;
+	/* --fault-event START=END: markers of periods, as faults */
+	const char *fault_events[TIMELINE_EVENTS][2];
+	int nfault_events;
 	timeline_due_fn due;
 	void *user;
 };
@@ -58,6 +75,8 @@ struct timeline {
 	size_t where_segment;   /* st.total_segments it belongs to */
 	uint64_t malformed, skipped, filtered;
 	double newest_ts, swept_ts; /* of the records, for --expire */
+	struct timeline_event unread[TIMELINE_UNREAD]; /* warned at the end */
+	size_t nunread;
 };
 
 int timeline_init(struct timeline *tl, const struct timeline_options *o,
@@ -69,9 +88,14 @@ int timeline_read(struct timeline *tl, FILE *fp, const char *name);
  * said), what was skipped said, the series' last bucket flushed. */
 void timeline_end(struct timeline *tl);
 
-/* The fault periods of an events file (gw-read's records: "ok": false
- * and "offline" open one, good records and "online" close it). */
-int timeline_read_faults(const char *path, size_t max_line,
+/*
+ * The fault periods of an events file: gw-read's records ("ok": false and
+ * "offline" open one, good records and "online" close it) and the marker
+ * pairs of --fault-event; the events' median interval as the edges'
+ * tolerance unless faults->edge_given.  Event names nothing reads are
+ * warned about, with their counts.
+ */
+int timeline_read_faults(struct timeline *tl, const char *path,
                          struct leak_faults *faults);
 
 #endif

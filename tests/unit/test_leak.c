@@ -179,7 +179,7 @@ static void
 growth_only_in_faults(void **state)
 {
 	double start[] = {T0 + 1000, T0 + 3000}, end[] = {T0 + 2000, T0 + 4000};
-	struct leak_faults f = {start, end, 2, 2};
+	struct leak_faults f = {.start = start, .end = end, .n = 2, .cap = 2};
 	struct leak_series s;
 	struct leak_rules r;
 	struct leak_result res;
@@ -233,7 +233,7 @@ night_only_growth_judged_in_the_evening(void **state)
 	static double v[3300];
 	double start[2] = {T0 + 8 * 3600, T0 + 32 * 3600},
 	       end[2] = {T0 + 18 * 3600, T0 + 42 * 3600}, x = 30000;
-	struct leak_faults f = {start, end, 2, 2};
+	struct leak_faults f = {.start = start, .end = end, .n = 2, .cap = 2};
 	struct leak_series s;
 	struct leak_rules r;
 	struct leak_result res;
