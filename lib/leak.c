@@ -586,6 +586,9 @@ material_steps(struct leak_regime *rg, size_t n)
 struct story {
 	size_t episodes;
 	double rise, fall, growing_s, onset_ts, ended_ts;
+	double first_onset_ts;          /* of the first episode that counted */
+	double third_first, third_last; /* the rise in the first and the
+	                                 * last third of the time */
 	bool growing_now, falling_now, slowing;
 	double now_slope, now_se;
 	size_t now_points; /* of the current episode */
@@ -700,6 +703,8 @@ close_episode(struct story *st, double *rise, double *grow_s, double onset,
 		st->episodes++;
 		st->rise += *rise;
 		st->growing_s += *grow_s;
+		if (st->episodes == 1)
+			st->first_onset_ts = onset;
 		st->onset_ts = onset;
 		st->ended_ts = end;
 	}
@@ -855,18 +860,66 @@ near_edge(const struct leak_faults *f, double ts, double edge)
 	return false;
 }
 
+static bool
+in_fault(const struct leak_faults *f, double ts)
+{
+	size_t i;
+
+	for (i = 0; i < f->n && f->start[i] <= ts; i++)
+		if (ts < f->end[i])
+			return true;
+	return false;
+}
+
+/* Least-squares sums of the lines through stretches of one state. */
+struct within {
+	double stt, sty;
+};
+
+static void
+add_stretch(struct within *w, const double *t, const double *y, size_t a,
+            size_t b)
+{
+	double tm = 0, ym = 0;
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		tm += t[i] / (double)(b - a);
+		ym += y[i] / (double)(b - a);
+	}
+	for (i = a; i < b; i++) {
+		w->stt += (t[i] - tm) * (t[i] - tm);
+		w->sty += (t[i] - tm) * (y[i] - ym);
+	}
+}
+
+static void
+split_slope(const struct within *w, const struct regimes *g, double *slope,
+            double *p)
+{
+	if (!(w->stt > 0))
+		return;
+	*slope = w->sty / w->stt;
+	*p = trend_norm_sf(*slope /
+	                   sqrt(fmax(g->var * g->factor / w->stt, 1e-300)));
+}
+
 /*
- * Least squares of y on (1, time in faults, time outside) so far, the
- * samples within an edge's tolerance of a fault's start or end left out:
- * the growth rate in each, and its one-sided p under the noise model.
+ * The growth rate inside and outside the fault periods, and its
+ * one-sided p under the noise model: a line through each stretch of
+ * samples of one state, each stretch at its own level (the "within"
+ * estimator), the samples within an edge's tolerance of a fault's start
+ * or end left out.  What happens at an edge (a step, growth a poll late)
+ * moves a stretch's level, not a slope.
  */
 static void
 fault_split(const double *t, const double *y, size_t n, double t0,
             const struct leak_faults *f, const struct regimes *g,
             struct leak_result *out)
 {
-	double xtx[3][3] = {{0}}, xty[3] = {0}, inv[3][3], b[3];
-	size_t i, j, k;
+	struct within w[2] = {{0, 0}, {0, 0}};
+	size_t i, a = 0;
+	int state = -1, now;
 
 	out->fault_edge_s = fault_edge(t, n, f);
 	out->fault_marked = f->marked;
@@ -876,33 +929,21 @@ fault_split(const double *t, const double *y, size_t n, double t0,
 	for (i = 0; i < f->n; i++)
 		if (f->end[i] > t0 + t[0] && f->start[i] < t0 + t[n - 1])
 			out->fault_periods++;
-	for (i = 0; i < n; i++) {
-		double in = fault_time(f, t0, t[i]);
-		double x[3] = {1, in, t[i] - in};
-
-		if (near_edge(f, t0 + t[i], out->fault_edge_s))
+	for (i = 0; i <= n; i++) {
+		now = i == n || near_edge(f, t0 + t[i], out->fault_edge_s)
+		          ? -1
+		          : in_fault(f, t0 + t[i]);
+		if (now == state)
 			continue;
-		for (j = 0; j < 3; j++) {
-			xty[j] += x[j] * y[i];
-			for (k = 0; k < 3; k++)
-				xtx[j][k] += x[j] * x[k];
-		}
+		if (state >= 0 && i - a >= 2)
+			add_stretch(&w[state], t, y, a, i);
+		state = now;
+		a = i;
 	}
-	if (!invert3(xtx, inv))
-		return;
-	for (j = 0; j < 3; j++)
-		b[j] = inv[j][0] * xty[0] + inv[j][1] * xty[1] +
-		       inv[j][2] * xty[2];
-	if (out->fault_s > 0) {
-		out->fault_in_slope = b[1];
-		out->fault_in_p = trend_norm_sf(
-		    b[1] / sqrt(fmax(g->var * g->factor * inv[1][1], 1e-300)));
-	}
-	if (t[n - 1] - t[0] - out->fault_s > 0) {
-		out->fault_out_slope = b[2];
-		out->fault_out_p = trend_norm_sf(
-		    b[2] / sqrt(fmax(g->var * g->factor * inv[2][2], 1e-300)));
-	}
+	if (out->fault_s > 0)
+		split_slope(&w[1], g, &out->fault_in_slope, &out->fault_in_p);
+	if (t[n - 1] - t[0] - out->fault_s > 0)
+		split_slope(&w[0], g, &out->fault_out_slope, &out->fault_out_p);
 }
 
 /*
@@ -1049,6 +1090,59 @@ verdict(struct leak_result *o, enum leak_verdict v, enum leak_reason why)
 	o->why = why;
 }
 
+/*
+ * Episodes that have stopped: a leak's come at some rate and go on at it,
+ * so a flat stretch longer than ln(1/alpha) of their mean spacing would
+ * come with probability alpha were they still coming (as a Poisson
+ * process's gaps), while a cache or a heap that filled up stays flat.
+ */
+static bool
+stopped(struct leak_result *o, const struct story *st, double alpha)
+{
+	o->episode_gap_s =
+	    (st->onset_ts - st->first_onset_ts) / (double)(st->episodes - 1);
+	return o->last_ts - st->ended_ts > o->episode_gap_s * log(1 / alpha);
+}
+
+/* The regimes' level at ts (a line's end past it, the first's start
+ * before it). */
+static double
+level_at(const struct leak_regime *rg, size_t n, double ts)
+{
+	size_t i = 0;
+
+	while (i + 1 < n && rg[i + 1].start_ts <= ts)
+		i++;
+	if (ts <= rg[i].start_ts)
+		return rg[i].level_start;
+	if (ts >= rg[i].end_ts)
+		return rg[i].level_end;
+	return rg[i].level_start + rg[i].slope * (ts - rg[i].start_ts);
+}
+
+/* The rise of the first and of the last third of the time judged. */
+static void
+thirds(const struct leak_regime *rg, size_t n, struct story *st)
+{
+	double a = rg[0].start_ts, d = rg[n - 1].end_ts, third = (d - a) / 3;
+
+	st->third_first = level_at(rg, n, a + third) - level_at(rg, n, a);
+	st->third_last = level_at(rg, n, d) - level_at(rg, n, d - third);
+}
+
+/*
+ * Episodes that come ever less: the rise of the last third of the time
+ * at most settle_ratio of the first's, the test of a slowing curve
+ * (slowing()) on growth that comes in steps: a heap or a cache filling
+ * up, the steps of a leak keep coming.
+ */
+static bool
+thinning(const struct story *st, double settle_ratio)
+{
+	return st->third_first > 0 &&
+	       st->third_last <= settle_ratio * st->third_first;
+}
+
 /* The decision, in the order leak-classify(1) gives (sign-adjusted). */
 static void
 decide(struct leak_result *o, const struct leak_rules *r,
@@ -1102,6 +1196,14 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		return;
 	} else if (st->episodes > 0 && st->fall >= 0.5 * st->rise) {
 		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+		return;
+	} else if (st->episodes >= 2 && stopped(o, st, r->alpha)) {
+		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_STOPPED);
+		return;
+	} else if (st->episodes >= 2 && thinning(st, r->settle_ratio)) {
+		o->third_first = st->third_first;
+		o->third_last = st->third_last;
+		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_THIN);
 		return;
 	} else if (st->episodes >= 2) {
 		set_slope(o, st->rise / o->span_s, 0, zc);
@@ -1305,7 +1407,12 @@ judge(const struct leak_series *s, const struct leak_rules *r,
 	material_steps(rg, g->n);
 	tell(rg, g->n, g->se, zc, r->settle_ratio, r->material * sqrt(g->var),
 	     &st);
-	leak_bursts(rg, g->n, st.material, &st.bursts);
+	/* bursts as regimes, else as jumps between points */
+	if (!(leak_bursts(rg, g->n, st.material, &st.bursts) >=
+	          LEAK_BURSTS_KEEP &&
+	      st.bursts.keeps))
+		leak_bursts_of(vt, vy, vn, &st.bursts);
+	thirds(rg, g->n, &st);
 	lines = rising_lines(rg, g->n);
 	/* the current growth in samples of the series, not of its floor */
 	for (st.now_points = 0, i = 0; st.growing_now && i < b.n; i++)
@@ -1344,6 +1451,7 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 	out->slope = out->slope_lo = out->slope_hi = NAN;
 	out->envelope_slope = out->envelope_share = NAN;
 	out->lives_slope = out->life_every_s = out->level = NAN;
+	out->episode_gap_s = NAN;
 	verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
 	if (s->samples == 0)
 		return 0;

@@ -159,7 +159,9 @@ enum leak_reason {
 	LEAK_WHY_STOPPED,        /* leaked in earlier lives, not the recent */
 	LEAK_WHY_LIVES_CALM,     /* no leak in the recent lives */
 	LEAK_WHY_RAMPS,          /* each life starts with a rise that holds */
-	LEAK_WHY_BURSTS          /* each burst leaves the floor higher */
+	LEAK_WHY_BURSTS,         /* each burst leaves the floor higher */
+	LEAK_WHY_EPISODES_STOPPED, /* episodes that stopped coming */
+	LEAK_WHY_EPISODES_THIN     /* episodes that come ever less */
 };
 
 /* How a life ended (struct leak_stream below). */
@@ -200,6 +202,9 @@ struct leak_result {
 	double material;             /* the least rise that makes one */
 	double rise, fall; /* total growth and fall of the significant parts */
 	double growing_s;  /* time spent in rising regimes */
+	double episode_gap_s;           /* their mean spacing, onset to onset */
+	double third_first, third_last; /* the rise of the first and the last
+	                                 * third of the time (sign-adjusted) */
 	/* a sawtooth's floor (GC), when the series has one */
 	bool sawtooth;
 	double tooth_s;
@@ -251,6 +256,12 @@ struct leak_burst_story {
 };
 size_t leak_bursts(const struct leak_regime *rg, size_t n, double material,
                    struct leak_burst_story *out);
+/* The same of bursts too short to be regimes, off the points (t, y)
+ * (sign-adjusted): jumps up and down over the step-to-step noise, whose
+ * own scale (robust, the bursts left out) is the measure: the regimes'
+ * noise model takes short bursts for noise. */
+size_t leak_bursts_of(const double *t, const double *y, size_t n,
+                      struct leak_burst_story *out);
 
 /*
  * The verdict's reason in one sentence, with the numbers it rests on in

@@ -7,6 +7,7 @@
  * the floor before.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "leak.h"
@@ -81,5 +82,112 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 	out->last_ts = prev_ts;
 	/* every burst kept more than the noise */
 	out->keeps = out->bursts > 0 && kept_all == out->bursts;
+	return out->bursts;
+}
+
+/* ---- bursts too short for a regime of their own ------------------------ */
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The median of v[0..n) (reordered). */
+static double
+median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/*
+ * Bursts as jumps: a rise between two points over six robust sds of the
+ * step-to-step changes starts one, a fall as large
+ * ends it; the stretches between are the floors, each at its median.  A
+ * burst counts between two floors of two points or more.  What a burst
+ * keeps must be more than the noise: three robust sds of the floors'
+ * points about their medians.
+ */
+struct floor {
+	double level, start_ts, end_ts;
+};
+
+static size_t
+floors_of(const double *t, const double *y, size_t n, double jump,
+          double *scratch, double *dev, size_t *ndev, struct floor *fl)
+{
+	size_t i, j, a = 0, k = 0;
+	bool in_burst = false;
+
+	for (i = 0; i < n; i++) {
+		bool rises = i + 1 < n && y[i + 1] - y[i] > jump;
+
+		if (in_burst) {
+			if (i + 1 < n && y[i + 1] - y[i] < -jump) {
+				in_burst = false;
+				a = i + 1;
+			}
+			continue;
+		}
+		if (!rises && i + 1 < n)
+			continue;
+		if (i + 1 - a >= 2) { /* the floor [a, i] */
+			memcpy(scratch, y + a, (i + 1 - a) * sizeof(double));
+			fl[k] = (struct floor){median(scratch, i + 1 - a), t[a],
+			                       t[i]};
+			for (j = a; j <= i; j++)
+				dev[(*ndev)++] = fabs(y[j] - fl[k].level);
+			k++;
+		}
+		in_burst = rises;
+	}
+	return k;
+}
+
+size_t
+leak_bursts_of(const double *t, const double *y, size_t n,
+               struct leak_burst_story *out)
+{
+	double *d, *dev, *scratch, jump, noise;
+	struct floor *fl;
+	size_t i, k, ndev = 0, kept = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n < 12 || (d = malloc(3 * n * sizeof(double))) == NULL)
+		return 0;
+	if ((fl = malloc(n * sizeof(*fl))) == NULL) {
+		free(d);
+		return 0;
+	}
+	dev = d + n;
+	scratch = dev + n;
+	for (i = 0; i + 1 < n; i++)
+		d[i] = y[i + 1] - y[i];
+	memcpy(scratch, d, (n - 1) * sizeof(double));
+	jump = median(scratch, n - 1);
+	for (i = 0; i + 1 < n; i++)
+		scratch[i] = fabs(d[i] - jump);
+	jump = 6 * 1.4826 * median(scratch, n - 1);
+	if (!(jump > 0))
+		jump =
+		    1e-9 * (fabs(y[0]) + 1); /* steps of a quantised series */
+	k = floors_of(t, y, n, jump, scratch, dev, &ndev, fl);
+	noise = ndev > 0 ? 3 * 1.4826 * median(dev, ndev) : jump;
+	for (i = 1; i < k; i++)
+		kept += fl[i].level - fl[i - 1].level > noise;
+	if (k >= 2) {
+		out->bursts = k - 1;
+		out->kept = fl[k - 1].level - fl[0].level;
+		out->floor_from = fl[0].level;
+		out->floor_to = fl[k - 1].level;
+		out->first_ts = fl[0].end_ts;
+		out->last_ts = fl[k - 1].start_ts;
+		out->keeps = kept == k - 1;
+	}
+	free(fl);
+	free(d);
 	return out->bursts;
 }

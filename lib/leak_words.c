@@ -198,6 +198,26 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		         human_value(b, sizeof(b), f, r->floor_from),
 		         human_value(d, sizeof(d), f, r->floor_to), r->bursts);
 		break;
+	case LEAK_WHY_EPISODES_STOPPED:
+		snprintf(
+		    buf, cap,
+		    "%s in %zu episodes, %s in all, none since %s: %s "
+		    "flat, over %.1f times their spacing of %s",
+		    verb(sign, "grew", "fell"), r->episodes,
+		    human_value(a, sizeof(a), f, r->rise),
+		    human_time(t, sizeof(t), r->flat_since),
+		    human_duration(d, sizeof(d), r->last_ts - r->flat_since),
+		    log(1 / rules->alpha),
+		    human_duration(b, sizeof(b), r->episode_gap_s));
+		break;
+	case LEAK_WHY_EPISODES_THIN:
+		snprintf(buf, cap,
+		         "%s in %zu episodes, ever less: %s in the first third "
+		         "of the time, %s in the last",
+		         verb(sign, "grew", "fell"), r->episodes,
+		         human_value(a, sizeof(a), f, sign * r->third_first),
+		         human_value(b, sizeof(b), f, sign * r->third_last));
+		break;
 	case LEAK_WHY_ARENAS:
 	case LEAK_WHY_HEAP_NOT_ALLOC:
 		break; /* where's evidence: where_reason() */
