@@ -1162,7 +1162,8 @@ decide(struct leak_result *o, const struct leak_rules *r,
 	      leak_rate_pct_day(o->fault_out_slope, o->level) >= r->min_rate)) {
 		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
 		set_slope(o, o->fault_in_slope, 0, zc);
-	} else if (st->bursts.keeps && st->bursts.bursts >= LEAK_BURSTS_KEEP) {
+	} else if (st->bursts.keeps && st->bursts.bursts >= LEAK_BURSTS_KEEP &&
+	           !leak_bursts_stopped(&st->bursts, r->alpha)) {
 		set_slope(o,
 		          st->bursts.kept /
 		              fmax(st->bursts.last_ts - st->bursts.first_ts, 1),

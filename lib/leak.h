@@ -253,7 +253,11 @@ struct leak_burst_story {
 	double kept; /* what they kept in all */
 	double floor_from, floor_to;
 	double first_ts, last_ts; /* the first floor's end, the last's start */
+	double end_ts;            /* of the series read */
 };
+/* Bursts that stopped coming: the last floor longer than ln(1/alpha)
+ * times their mean spacing (as episodes, leak_classify()). */
+bool leak_bursts_stopped(const struct leak_burst_story *b, double alpha);
 size_t leak_bursts(const struct leak_regime *rg, size_t n, double material,
                    struct leak_burst_story *out);
 /* The same of bursts too short to be regimes, off the points (t, y)

@@ -57,7 +57,7 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 {
 	struct plateau pl[LEAK_MAX_REGIMES * 16];
 	size_t k, i, floors = 0, kept_all = 0;
-	double prev = NAN, prev_ts = NAN;
+	double prev = NAN, prev_ts = NAN, at_floor = 0, from = NAN;
 
 	memset(out, 0, sizeof(*out));
 	if (n > sizeof(pl) / sizeof(pl[0]))
@@ -66,9 +66,11 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 	for (i = 0; i < k; i++) {
 		if (!is_floor(pl, k, i, material))
 			continue;
+		at_floor += pl[i].end_ts - pl[i].start_ts;
 		if (floors++ == 0) {
 			out->floor_from = pl[i].level;
 			out->first_ts = pl[i].end_ts;
+			from = pl[i].start_ts;
 		} else {
 			/* a burst between prev and this floor */
 			out->bursts++;
@@ -80,8 +82,11 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 	}
 	out->floor_to = prev;
 	out->last_ts = prev_ts;
-	/* every burst kept more than the noise */
-	out->keeps = out->bursts > 0 && kept_all == out->bursts;
+	out->end_ts = rg[n - 1].end_ts;
+	/* every burst kept more than the noise, and bursts are excursions:
+	 * most of the time from the first floor to the last is on floors */
+	out->keeps = out->bursts > 0 && kept_all == out->bursts &&
+	             2 * at_floor >= pl[k - 1].end_ts - from;
 	return out->bursts;
 }
 
@@ -105,34 +110,43 @@ median(double *v, size_t n)
 
 /*
  * Bursts as jumps: a rise between two points over six robust sds of the
- * step-to-step changes starts one, a fall as large
+ * step-to-step changes starts one, carrying half its rise or more in one
+ * jump (a ramp that drops is a sawtooth's tooth), and a fall as large
  * ends it; the stretches between are the floors, each at its median.  A
- * burst counts between two floors of two points or more.  What a burst
- * keeps must be more than the noise: three robust sds of the floors'
- * points about their medians.
+ * burst counts between two floors of two points or more, and bursts are
+ * excursions: the series spends most of its time on the floors.  What a
+ * burst keeps must be more than the noise: three robust sds of the
+ * floors' points about their medians.
  */
 struct floor {
 	double level, start_ts, end_ts;
 };
 
+/* The floors between bursts into fl; how many, or 0 when a burst rose
+ * more in a ramp than in its jumps (a sawtooth's tooth, not a burst). */
 static size_t
 floors_of(const double *t, const double *y, size_t n, double jump,
           double *scratch, double *dev, size_t *ndev, struct floor *fl)
 {
 	size_t i, j, a = 0, k = 0;
+	double base = 0, peak = 0, top_jump = 0;
 	bool in_burst = false;
 
 	for (i = 0; i < n; i++) {
-		bool rises = i + 1 < n && y[i + 1] - y[i] > jump;
+		double d = i + 1 < n ? y[i + 1] - y[i] : 0;
 
 		if (in_burst) {
-			if (i + 1 < n && y[i + 1] - y[i] < -jump) {
+			peak = fmax(peak, y[i]);
+			top_jump = fmax(top_jump, d);
+			if (d < -jump) {
+				if (top_jump < 0.5 * (peak - base))
+					return 0;
 				in_burst = false;
 				a = i + 1;
 			}
 			continue;
 		}
-		if (!rises && i + 1 < n)
+		if (d <= jump && i + 1 < n)
 			continue;
 		if (i + 1 - a >= 2) { /* the floor [a, i] */
 			memcpy(scratch, y + a, (i + 1 - a) * sizeof(double));
@@ -142,7 +156,9 @@ floors_of(const double *t, const double *y, size_t n, double jump,
 				dev[(*ndev)++] = fabs(y[j] - fl[k].level);
 			k++;
 		}
-		in_burst = rises;
+		in_burst = d > jump;
+		base = peak = y[i];
+		top_jump = d;
 	}
 	return k;
 }
@@ -151,7 +167,7 @@ size_t
 leak_bursts_of(const double *t, const double *y, size_t n,
                struct leak_burst_story *out)
 {
-	double *d, *dev, *scratch, jump, noise;
+	double *d, *dev, *scratch, jump, noise, at_floor = 0, in_bursts = 0;
 	struct floor *fl;
 	size_t i, k, ndev = 0, kept = 0;
 
@@ -176,18 +192,33 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 		    1e-9 * (fabs(y[0]) + 1); /* steps of a quantised series */
 	k = floors_of(t, y, n, jump, scratch, dev, &ndev, fl);
 	noise = ndev > 0 ? 3 * 1.4826 * median(dev, ndev) : jump;
-	for (i = 1; i < k; i++)
+	for (i = 1; i < k; i++) {
 		kept += fl[i].level - fl[i - 1].level > noise;
-	if (k >= 2) {
+		at_floor += fl[i].end_ts - fl[i].start_ts;
+		in_bursts += fl[i].start_ts - fl[i - 1].end_ts;
+	}
+	/* bursts are excursions: most of the time is spent on the floors
+	 * (else the floors are a sawtooth's troughs, its own view's) */
+	if (k >= 2 && at_floor + fl[0].end_ts - fl[0].start_ts >= in_bursts) {
 		out->bursts = k - 1;
 		out->kept = fl[k - 1].level - fl[0].level;
 		out->floor_from = fl[0].level;
 		out->floor_to = fl[k - 1].level;
 		out->first_ts = fl[0].end_ts;
 		out->last_ts = fl[k - 1].start_ts;
+		out->end_ts = t[n - 1];
 		out->keeps = kept == k - 1;
 	}
 	free(fl);
 	free(d);
 	return out->bursts;
+}
+
+bool
+leak_bursts_stopped(const struct leak_burst_story *b, double alpha)
+{
+	double spacing = (b->last_ts - b->first_ts) / (double)b->bursts;
+
+	return b->bursts > 0 &&
+	       b->end_ts - b->last_ts > spacing * log(1 / alpha);
 }

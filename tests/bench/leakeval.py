@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Run leak-classify on every series of a leakgen.py corpus and print the
-confusion matrices and the goals of leak-classify's accuracy.
+"""Run leak-classify on every series of a leakgen.py or realcorpus.py
+corpus and print the confusion matrices and the goals of leak-classify's
+accuracy (with LEAKEVAL_SUMMARY=FILE, the counts as JSON there too).
 
 usage: leakeval.py DIR [LEAK_CLASSIFY] [JOBS]   (exit 0 when the goals hold)
 """
@@ -80,6 +81,10 @@ def main():
         print(f"  {errors} series gave no verdict")
     ok = det >= 0.97 and fp <= 0.01 and stair_settling == 0 and errors == 0
     print("  goals " + ("met" if ok else "NOT met"))
+    if os.environ.get("LEAKEVAL_SUMMARY"):  # for accuracy.sh's side by side
+        with open(os.environ["LEAKEVAL_SUMMARY"], "w") as f:
+            json.dump({"series": len(man), "eligible": len(elig), "found": found,
+                       "none": len(none), "false": false, "ok": ok}, f)
     sys.exit(0 if ok else 1)
 
 

@@ -24,6 +24,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,7 +32,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.join(ROOT, os.environ.get("GXKIT_BUILD", "build"))
-RSS_WATCH = os.path.join(BUILD, "bin", "rss-watch")
+# the rss-watch on PATH (the tests': an emulated GX build under check-gx)
+RSS_WATCH = shutil.which("rss-watch") or os.path.join(BUILD, "bin", "rss-watch")
 HELPERS = os.path.join(ROOT, "tests", "helpers")
 
 # runtime:mode -> (truth, command builder); leak-late leaks from a third on

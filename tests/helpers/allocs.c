@@ -10,9 +10,9 @@
  *   allocs leak       churn, and RATE KiB a second kept for good
  *   allocs leak-late  churn; the leak starts after a third of the time
  *   allocs cache      a cache filled to its bound, then entries replaced
- *   allocs frag       small objects made, all but every 16th freed, then
- *                     larger ones: holes the heap cannot give back; the live
- *                     set is bounded, the heap settles
+ *   allocs frag       rounds of small objects, all but every 16th freed
+ *                     at once, the survivors two rounds later: holes the
+ *                     heap cannot give back; the live set is bounded
  *   allocs threads    a thread started every 1.5 s, up to 12, each
  *                     churning on its own: arenas multiply, then hold
  *
@@ -33,7 +33,11 @@
 #include <unistd.h>
 
 #define TICK_US 20000 /* 50 ticks a second */
-#define SLOTS   65536
+/* A busy program's allocations, 20,000 a second: its heap reaches its
+ * working size in the first seconds, as a field process's does in the
+ * first hours of the day it is judged over. */
+#define CHURN_OPS 400
+#define SLOTS     65536
 
 struct params {
 	const char *mode;
@@ -149,7 +153,7 @@ worker(void *arg)
 	struct pool *pl = arg;
 
 	while (!stop) {
-		churn_tick(pl, 40);
+		churn_tick(pl, CHURN_OPS);
 		usleep(TICK_US);
 	}
 	return NULL;
@@ -178,24 +182,30 @@ threads(double t0)
 		pthread_join(th[i], NULL);
 }
 
-/* Holes: small objects, all but every 16th freed, then larger ones the
- * holes cannot take; bounded by its rounds. */
+/* Holes: rounds of small objects, all but every 16th freed at once; the
+ * survivors of a round live until two rounds later, when they are freed
+ * too (nothing is lost: the live set is bounded).  Six rounds in the first
+ * half; what the holes cost the heap stays. */
 static void
 frag(double t0, struct pool *pl)
 {
-	static void *small[8192];
+	static void *small[3][8192];
 	int round = 0, i;
 
 	while (now_s() - t0 < P.for_s) {
 		if (round < 6 && now_s() - t0 >= round * P.for_s / 12) {
+			void **r = small[round % 3];
+
+			for (i = 0; i < 8192; i += 16) /* two rounds old */
+				free(r[i]);
 			for (i = 0; i < 8192; i++)
-				small[i] = touched(64 + next(&pl->rng) % 192);
+				r[i] = touched(64 + next(&pl->rng) % 192);
 			for (i = 0; i < 8192; i++)
 				if (i % 16 != 0)
-					free(small[i]);
+					free(r[i]);
 			round++;
 		}
-		churn_tick(pl, 40);
+		churn_tick(pl, CHURN_OPS);
 		usleep(TICK_US);
 	}
 }
@@ -223,7 +233,7 @@ cache(double t0, struct pool *pl)
 			entry[i] = touched(entry_kb[i] * 1024);
 			held += (double)entry_kb[i];
 		}
-		churn_tick(pl, 10);
+		churn_tick(pl, CHURN_OPS / 4);
 		usleep(TICK_US / 4);
 	}
 }
@@ -250,7 +260,7 @@ run(void)
 		return;
 	}
 	while ((t = now_s()) - t0 < P.for_s) {
-		churn_tick(&pl, 40);
+		churn_tick(&pl, CHURN_OPS);
 		if (strcmp(P.mode, "leak-late") == 0)
 			leaking = t - t0 >= P.for_s / 3;
 		if (leaking)

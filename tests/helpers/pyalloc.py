@@ -5,8 +5,8 @@ written.  Only leak, leak-late and burst-keep keep what they cannot
 reach again.
 
 usage: pyalloc.py MODE [SECONDS] [SEED]
-  churn       dicts and lists made and dropped; a bounded window of them
-              lives, sized by the seed
+  churn       dicts of lists made and dropped, 200 a second; a bounded
+              window of them lives, sized by the seed
   cache       an lru_cache of 2 to 10 KB values filled by random keys to
               its bound in the first third, then hit and replaced
   bursts      every few seconds a burst of 20 to 40 MB, held, then freed
@@ -35,11 +35,13 @@ def value(key):
 
 
 def churn():
-    d = {str(rng.random()): [rng.random()] * rng.randint(1, 40)
-         for _ in range(rng.randint(50, 300))}
-    recent.append(d)
-    if len(recent) > window:
-        del recent[rng.randrange(len(recent))]
+    """A request's worth of objects, kept for a while: a bounded window
+    of them lives, its size reached within seconds."""
+    for _ in range(4):
+        d = {str(rng.random()): [rng.random()] * 8 for _ in range(100)}
+        recent.append(d)
+        if len(recent) > window:
+            del recent[rng.randrange(len(recent))]
 
 
 def leak(dt):
