@@ -12,6 +12,18 @@
 
 #include "leak.h"
 
+/*
+ * Bursts that keep memory: LEAK_BURSTS_KEEP or more that each left the
+ * floor higher by more than the noise, and three times as many as left it
+ * lower (an allocator may take one burst's memory from a hole the last
+ * one left).
+ */
+static bool
+keeps(size_t up, size_t down)
+{
+	return up >= LEAK_BURSTS_KEEP && up >= 3 * down;
+}
+
 struct plateau {
 	double level, start_ts, end_ts, weight;
 };
@@ -56,7 +68,7 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
             struct leak_burst_story *out)
 {
 	struct plateau pl[LEAK_MAX_REGIMES * 16];
-	size_t k, i, floors = 0, kept_all = 0;
+	size_t k, i, floors = 0, up = 0, down = 0;
 	double prev = NAN, prev_ts = NAN, at_floor = 0, from = NAN;
 
 	memset(out, 0, sizeof(*out));
@@ -74,7 +86,8 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 		} else {
 			/* a burst between prev and this floor */
 			out->bursts++;
-			kept_all += pl[i].level - prev > material;
+			up += pl[i].level - prev > material;
+			down += pl[i].level - prev < -material;
 			out->kept += pl[i].level - prev;
 		}
 		prev = pl[i].level;
@@ -83,10 +96,9 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 	out->floor_to = prev;
 	out->last_ts = prev_ts;
 	out->end_ts = rg[n - 1].end_ts;
-	/* every burst kept more than the noise, and bursts are excursions:
-	 * most of the time from the first floor to the last is on floors */
-	out->keeps = out->bursts > 0 && kept_all == out->bursts &&
-	             2 * at_floor >= pl[k - 1].end_ts - from;
+	/* bursts are excursions: most of the time from the first floor to
+	 * the last is on floors */
+	out->keeps = keeps(up, down) && 2 * at_floor >= pl[k - 1].end_ts - from;
 	return out->bursts;
 }
 
@@ -116,10 +128,12 @@ median(double *v, size_t n)
  * burst counts between two floors of two points or more, and bursts are
  * excursions: the series spends most of its time on the floors.  What a
  * burst keeps must be more than the noise: three robust sds of the
- * floors' points about their medians.
+ * floors' points about their medians, and a hundredth of the bursts'
+ * median height.
  */
 struct floor {
 	double level, start_ts, end_ts;
+	double height; /* of the burst before it, above the floor before */
 };
 
 /* The floors between bursts into fl; how many, or 0 when a burst rose
@@ -129,7 +143,7 @@ floors_of(const double *t, const double *y, size_t n, double jump,
           double *scratch, double *dev, size_t *ndev, struct floor *fl)
 {
 	size_t i, j, a = 0, k = 0;
-	double base = 0, peak = 0, top_jump = 0;
+	double base = 0, peak = 0, top_jump = 0, height = 0;
 	bool in_burst = false;
 
 	for (i = 0; i < n; i++) {
@@ -143,6 +157,7 @@ floors_of(const double *t, const double *y, size_t n, double jump,
 					return 0;
 				in_burst = false;
 				a = i + 1;
+				height = peak - base;
 			}
 			continue;
 		}
@@ -151,7 +166,7 @@ floors_of(const double *t, const double *y, size_t n, double jump,
 		if (i + 1 - a >= 2) { /* the floor [a, i] */
 			memcpy(scratch, y + a, (i + 1 - a) * sizeof(double));
 			fl[k] = (struct floor){median(scratch, i + 1 - a), t[a],
-			                       t[i]};
+			                       t[i], height};
 			for (j = a; j <= i; j++)
 				dev[(*ndev)++] = fabs(y[j] - fl[k].level);
 			k++;
@@ -169,7 +184,7 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 {
 	double *d, *dev, *scratch, jump, noise, at_floor = 0, in_bursts = 0;
 	struct floor *fl;
-	size_t i, k, ndev = 0, kept = 0;
+	size_t i, k, ndev = 0, up = 0, down = 0;
 
 	memset(out, 0, sizeof(*out));
 	if (n < 12 || (d = malloc(3 * n * sizeof(double))) == NULL)
@@ -191,9 +206,15 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 		jump =
 		    1e-9 * (fabs(y[0]) + 1); /* steps of a quantised series */
 	k = floors_of(t, y, n, jump, scratch, dev, &ndev, fl);
-	noise = ndev > 0 ? 3 * 1.4826 * median(dev, ndev) : jump;
+	/* the floors' spread, and a hundredth of the bursts' height: what an
+	 * allocator's bookkeeping of a burst that size keeps */
+	for (i = 1; i < k; i++)
+		scratch[i - 1] = fl[i].height;
+	noise = fmax(ndev > 0 ? 3 * 1.4826 * median(dev, ndev) : jump,
+	             k > 1 ? 0.01 * median(scratch, k - 1) : 0);
 	for (i = 1; i < k; i++) {
-		kept += fl[i].level - fl[i - 1].level > noise;
+		up += fl[i].level - fl[i - 1].level > noise;
+		down += fl[i].level - fl[i - 1].level < -noise;
 		at_floor += fl[i].end_ts - fl[i].start_ts;
 		in_bursts += fl[i].start_ts - fl[i - 1].end_ts;
 	}
@@ -207,7 +228,7 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 		out->first_ts = fl[0].end_ts;
 		out->last_ts = fl[k - 1].start_ts;
 		out->end_ts = t[n - 1];
-		out->keeps = kept == k - 1;
+		out->keeps = keeps(up, down);
 	}
 	free(fl);
 	free(d);
