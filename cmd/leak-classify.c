@@ -22,6 +22,12 @@
 #include "parse.h"
 #include "timeline.h"
 
+/* --restart-event and --fault-event: their names, the values poptGetNextOpt
+ * gives them */
+#define EVENT_MAX         64
+#define OPT_RESTART_EVENT 1100
+#define OPT_FAULT_EVENT   1101
+
 struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
@@ -32,13 +38,10 @@ struct options {
 	struct leak_rules rules;
 	struct timeline_options in; /* what to read, from the above */
 	char by_store[256];         /* --by's fields, split */
-	char event_store[TIMELINE_EVENTS][32]; /* --restart-event names */
-	char pair_store[TIMELINE_EVENTS][64];  /* --fault-event pairs */
-	uint64_t edge_ms;                      /* --edge, when given */
+	/* --restart-event names, then --fault-event pairs */
+	char event_store[2 * TIMELINE_EVENTS][EVENT_MAX];
+	uint64_t edge_ms; /* --edge, when given */
 };
-
-#define OPT_RESTART_EVENT 1100
-#define OPT_FAULT_EVENT   1101
 
 struct context {
 	const struct options *o;
@@ -161,60 +164,47 @@ parse_by(struct options *o)
 	return CLI_CONTINUE;
 }
 
-/* --restart-event NAME, repeatable; without any, the two a device's
- * records show a reboot by (Meshtastic's connection_lost, reboot). */
+/*
+ * --restart-event NAME and --fault-event START=END, each repeatable, into
+ * o's store: a name, or a pair split at its '='.  Without a restart event
+ * the two a device's records show a reboot by (Meshtastic's
+ * connection_lost, reboot); the pairs are markers of periods judged as
+ * faults are (its mark_event: burst_start=burst_end).
+ */
 static int
-take_restart_event(struct options *o, poptContext con)
+take_event(struct options *o, poptContext con, bool pair)
 {
 	struct timeline_options *in = &o->in;
-	char *name = poptGetOptArg(con);
+	int *n = pair ? &in->nfault_events : &in->nrestart_events;
+	char *arg = poptGetOptArg(con), *store, *eq;
 	int rc = CLI_CONTINUE;
 
-	if (name == NULL || name[0] == '\0' || strlen(name) >= 32)
-		rc = cli_usage_error("--restart-event: a name of 1 to 31 "
-		                     "bytes");
-	else if (in->nrestart_events == TIMELINE_EVENTS)
-		rc = cli_usage_error("--restart-event: at most %d names",
+	eq = arg != NULL ? strchr(arg, '=') : NULL;
+	if (arg == NULL || arg[0] == '\0' || strlen(arg) >= EVENT_MAX ||
+	    (pair && (eq == NULL || eq == arg || eq[1] == '\0' ||
+	              strchr(eq + 1, '=') != NULL)))
+		rc = cli_usage_error(pair ? "--fault-event: START=END, two "
+		                            "event names, not '%s'"
+		                          : "--restart-event: a name of 1 to "
+		                            "63 bytes, not '%s'",
+		                     arg ? arg : "");
+	else if (*n == TIMELINE_EVENTS)
+		rc = cli_usage_error("--%s: at most %d",
+		                     pair ? "fault-event" : "restart-event",
 		                     TIMELINE_EVENTS);
 	else {
-		snprintf(o->event_store[in->nrestart_events], 32, "%s", name);
-		in->restart_events[in->nrestart_events] =
-		    o->event_store[in->nrestart_events];
-		in->nrestart_events++;
+		store = o->event_store[*n + (pair ? TIMELINE_EVENTS : 0)];
+		snprintf(store, EVENT_MAX, "%s", arg);
+		if (pair) {
+			store[eq - arg] = '\0';
+			in->fault_events[*n][0] = store;
+			in->fault_events[*n][1] = store + (eq - arg) + 1;
+		} else {
+			in->restart_events[*n] = store;
+		}
+		(*n)++;
 	}
-	free(name);
-	return rc;
-}
-
-/* --fault-event START=END, repeatable: markers of periods judged as
- * faults are (Meshtastic's mark_event: burst_start=burst_end). */
-static int
-take_fault_event(struct options *o, poptContext con)
-{
-	struct timeline_options *in = &o->in;
-	char *pair = poptGetOptArg(con), *store, *eq;
-	int rc = CLI_CONTINUE;
-
-	eq = pair != NULL ? strchr(pair, '=') : NULL;
-	if (eq == NULL || eq == pair || eq[1] == '\0' ||
-	    strlen(pair) >= sizeof(o->pair_store[0]) ||
-	    strchr(eq + 1, '=') != NULL)
-		rc = cli_usage_error("--fault-event: START=END, two event "
-		                     "names, not '%s'",
-		                     pair ? pair : "");
-	else if (in->nfault_events == TIMELINE_EVENTS)
-		rc = cli_usage_error("--fault-event: at most %d pairs",
-		                     TIMELINE_EVENTS);
-	else {
-		store = o->pair_store[in->nfault_events];
-		snprintf(store, sizeof(o->pair_store[0]), "%s", pair);
-		store[eq - pair] = '\0';
-		in->fault_events[in->nfault_events][0] = store;
-		in->fault_events[in->nfault_events][1] =
-		    store + (eq - pair) + 1;
-		in->nfault_events++;
-	}
-	free(pair);
+	free(arg);
 	return rc;
 }
 
@@ -225,11 +215,8 @@ parse_loop(poptContext con, struct options *o, struct cli_strings *strings)
 
 	while ((rc = poptGetNextOpt(con)) > 0) {
 		cli_strings_update(strings);
-		if (rc == OPT_RESTART_EVENT &&
-		    (rc = take_restart_event(o, con)) >= 0)
-			return rc;
-		if (rc == OPT_FAULT_EVENT &&
-		    (rc = take_fault_event(o, con)) >= 0)
+		if ((rc == OPT_RESTART_EVENT || rc == OPT_FAULT_EVENT) &&
+		    (rc = take_event(o, con, rc == OPT_FAULT_EVENT)) >= 0)
 			return rc;
 	}
 	cli_strings_update(strings);
@@ -242,6 +229,32 @@ parse_loop(poptContext con, struct options *o, struct cli_strings *strings)
 	}
 	return CLI_CONTINUE;
 }
+
+/* The rows of the options on the lives and fault periods of records. */
+#define LIVES_OPTIONS(o)                                                       \
+	{"fault-event",                                                        \
+	 '\0',                                                                 \
+	 POPT_ARG_STRING,                                                      \
+	 NULL,                                                                 \
+	 OPT_FAULT_EVENT,                                                      \
+	 "with --events: START=END markers of periods judged as faults "       \
+	 "(repeatable)",                                                       \
+	 "START=END"},                                                         \
+	    {"edge",                                                           \
+	     '\0',                                                             \
+	     POPT_ARG_STRING,                                                  \
+	     &o->edge_arg,                                                     \
+	     CLI_OPT_STRING,                                                   \
+	     "samples this near a fault's edge are left out (default: the "    \
+	     "sampling interval)",                                             \
+	     "DUR"},                                                           \
+	{                                                                      \
+		"restart-event", '\0', POPT_ARG_STRING, NULL,                  \
+		    OPT_RESTART_EVENT,                                         \
+		    "a life ends where the field jumps back at event NAME "    \
+		    "(repeatable; connection_lost, reboot)",                   \
+		    "NAME"                                                     \
+	}
 
 /* Every option into o, with its checks; CLI_CONTINUE or an exit code. */
 static int
@@ -307,18 +320,7 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	     "one verdict per group of these fields (host,comm)", "FIELDS"},
 	    {"expire", '\0', POPT_ARG_STRING, &o->expire_arg, CLI_OPT_STRING,
 	     "with --by: judge and drop a group silent this long", "DUR"},
-	    {"fault-event", '\0', POPT_ARG_STRING, NULL, OPT_FAULT_EVENT,
-	     "with --events: START=END markers of periods judged as faults "
-	     "(repeatable)",
-	     "START=END"},
-	    {"edge", '\0', POPT_ARG_STRING, &o->edge_arg, CLI_OPT_STRING,
-	     "samples this near a fault's edge are left out (default: the "
-	     "sampling interval)",
-	     "DUR"},
-	    {"restart-event", '\0', POPT_ARG_STRING, NULL, OPT_RESTART_EVENT,
-	     "a life ends where the field jumps back at event NAME "
-	     "(repeatable; connection_lost, reboot)",
-	     "NAME"},
+	    LIVES_OPTIONS(o),
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
 

@@ -809,143 +809,6 @@ invert3(double m[3][3], double inv[3][3])
 	return true;
 }
 
-/* Seconds of fault time from t0 (Unix) to t0 + rel. */
-static double
-fault_time(const struct leak_faults *f, double t0, double rel)
-{
-	double end = t0 + rel, sum = 0;
-	size_t i;
-
-	for (i = 0; i < f->n && f->start[i] < end; i++) {
-		double a = fmax(f->start[i], t0), b = fmin(f->end[i], end);
-
-		if (b > a)
-			sum += b - a;
-	}
-	return sum;
-}
-
-/*
- * How near a fault's edge a sample tells nothing: the records and the
- * events each see a change up to one of their sampling intervals late, so
- * the growth of that interval falls on either side.  --edge, else the
- * larger of the events' interval and the series' (its median step).
- */
-static double
-fault_edge(const double *t, size_t n, const struct leak_faults *f)
-{
-	double *d, step = 0;
-	size_t i;
-
-	if (f->edge_given || n < 2)
-		return f->edge_s;
-	if ((d = malloc((n - 1) * sizeof(double))) != NULL) {
-		for (i = 0; i + 1 < n; i++)
-			d[i] = t[i + 1] - t[i];
-		step = trend_median(d, n - 1);
-		free(d);
-	}
-	return fmax(step, f->edge_s);
-}
-
-static bool
-near_edge(const struct leak_faults *f, double ts, double edge)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (fabs(ts - f->start[i]) <= edge ||
-		    fabs(ts - f->end[i]) <= edge)
-			return true;
-	return false;
-}
-
-static bool
-in_fault(const struct leak_faults *f, double ts)
-{
-	size_t i;
-
-	for (i = 0; i < f->n && f->start[i] <= ts; i++)
-		if (ts < f->end[i])
-			return true;
-	return false;
-}
-
-/* Least-squares sums of the lines through stretches of one state. */
-struct within {
-	double stt, sty;
-};
-
-static void
-add_stretch(struct within *w, const double *t, const double *y, size_t a,
-            size_t b)
-{
-	double tm = 0, ym = 0;
-	size_t i;
-
-	for (i = a; i < b; i++) {
-		tm += t[i] / (double)(b - a);
-		ym += y[i] / (double)(b - a);
-	}
-	for (i = a; i < b; i++) {
-		w->stt += (t[i] - tm) * (t[i] - tm);
-		w->sty += (t[i] - tm) * (y[i] - ym);
-	}
-}
-
-static void
-split_slope(const struct within *w, const struct regimes *g, double *slope,
-            double *p)
-{
-	if (!(w->stt > 0))
-		return;
-	*slope = w->sty / w->stt;
-	*p = trend_norm_sf(*slope /
-	                   sqrt(fmax(g->var * g->factor / w->stt, 1e-300)));
-}
-
-/*
- * The growth rate inside and outside the fault periods, and its
- * one-sided p under the noise model: a line through each stretch of
- * samples of one state, each stretch at its own level (the "within"
- * estimator), the samples within an edge's tolerance of a fault's start
- * or end left out.  What happens at an edge (a step, growth a poll late)
- * moves a stretch's level, not a slope.
- */
-static void
-fault_split(const double *t, const double *y, size_t n, double t0,
-            const struct leak_faults *f, const struct regimes *g,
-            struct leak_result *out)
-{
-	struct within w[2] = {{0, 0}, {0, 0}};
-	size_t i, a = 0;
-	int state = -1, now;
-
-	out->fault_edge_s = fault_edge(t, n, f);
-	out->fault_marked = f->marked;
-	out->fault_in_slope = out->fault_out_slope = NAN;
-	out->fault_in_p = out->fault_out_p = 1;
-	out->fault_s = fault_time(f, t0, t[n - 1]) - fault_time(f, t0, t[0]);
-	for (i = 0; i < f->n; i++)
-		if (f->end[i] > t0 + t[0] && f->start[i] < t0 + t[n - 1])
-			out->fault_periods++;
-	for (i = 0; i <= n; i++) {
-		now = i == n || near_edge(f, t0 + t[i], out->fault_edge_s)
-		          ? -1
-		          : in_fault(f, t0 + t[i]);
-		if (now == state)
-			continue;
-		if (state >= 0 && i - a >= 2)
-			add_stretch(&w[state], t, y, a, i);
-		state = now;
-		a = i;
-	}
-	if (out->fault_s > 0)
-		split_slope(&w[1], g, &out->fault_in_slope, &out->fault_in_p);
-	if (t[n - 1] - t[0] - out->fault_s > 0)
-		split_slope(&w[0], g, &out->fault_out_slope, &out->fault_out_p);
-}
-
 /*
  * The least rise of the lower envelope over 4, 8 and `windows` windows,
  * as a share of the trend's rise: a sawtooth needs windows longer than its
@@ -1143,12 +1006,75 @@ thinning(const struct story *st, double settle_ratio)
 	       st->third_last <= settle_ratio * st->third_first;
 }
 
+/* A leak (or fragmentation) at slope, unless slower than --min-rate:
+ * steady then.  Whether it is one. */
+static bool
+leaks_at(struct leak_result *o, const struct leak_rules *r, double slope,
+         double se, enum leak_verdict v, enum leak_reason why)
+{
+	set_slope(o, slope, se, trend_norm_isf(r->alpha));
+	if (o->rate_pct_day < r->min_rate) {
+		verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
+		return false;
+	}
+	verdict(o, v, why);
+	return true;
+}
+
+/* Growing now: whether it leaks. */
+static bool
+decide_growing(struct leak_result *o, const struct leak_rules *r,
+               const struct story *st, bool frag)
+{
+	if (st->fall >= 0.5 * st->rise)
+		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+	else if (st->now_points < LEAK_RECENT_POINTS)
+		verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
+	else if (st->slowing)
+		verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
+	else
+		return leaks_at(o, r, st->now_slope, st->now_se,
+		                frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
+		                frag          ? LEAK_WHY_STEPS
+		                : o->sawtooth ? LEAK_WHY_FLOOR
+		                              : LEAK_WHY_GROWS);
+	return false;
+}
+
+/* Not growing now: what the episodes before say; whether it leaks. */
+static bool
+decide_past(struct leak_result *o, const struct leak_rules *r,
+            const struct story *st, bool frag)
+{
+	if (st->falling_now) {
+		verdict(o, LEAK_RECOVERY, LEAK_WHY_FALLING);
+	} else if (st->episodes > 0 && st->fall >= 0.5 * st->rise) {
+		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
+	} else if (st->episodes >= 2 && stopped(o, st, r->alpha)) {
+		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_STOPPED);
+	} else if (st->episodes >= 2 && thinning(st, r->settle_ratio)) {
+		o->third_first = st->third_first;
+		o->third_last = st->third_last;
+		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_THIN);
+	} else if (st->episodes >= 2) {
+		return leaks_at(o, r, st->rise / o->span_s, 0,
+		                frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
+		                frag ? LEAK_WHY_STEPS : LEAK_WHY_EPISODES);
+	} else if (st->episodes == 1) {
+		verdict(o, LEAK_SETTLING, LEAK_WHY_SETTLED);
+	} else if (o->slope_p < r->alpha && o->slope > 0) {
+		verdict(o, LEAK_STEADY, LEAK_WHY_WITHIN_NOISE);
+	}
+	return false;
+}
+
 /* The decision, in the order leak-classify(1) gives (sign-adjusted). */
 static void
 decide(struct leak_result *o, const struct leak_rules *r,
        const struct story *st, bool frag, double limit_y)
 {
 	double zc = trend_norm_isf(r->alpha);
+	bool leaks;
 
 	verdict(o, LEAK_STEADY, LEAK_WHY_STEADY);
 	set_slope(o, st->now_slope, st->now_se, zc);
@@ -1162,66 +1088,20 @@ decide(struct leak_result *o, const struct leak_rules *r,
 	      leak_rate_pct_day(o->fault_out_slope, o->level) >= r->min_rate)) {
 		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
 		set_slope(o, o->fault_in_slope, 0, zc);
-	} else if (st->bursts.keeps && st->bursts.bursts >= LEAK_BURSTS_KEEP &&
+		leaks = true;
+	} else if (st->bursts.keeps &&
 	           !leak_bursts_stopped(&st->bursts, r->alpha)) {
-		set_slope(o,
-		          st->bursts.kept /
-		              fmax(st->bursts.last_ts - st->bursts.first_ts, 1),
-		          0, zc);
-		if (o->rate_pct_day < r->min_rate) {
-			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
-			return;
-		}
-		verdict(o, LEAK_LEAK, LEAK_WHY_BURSTS);
-	} else if (st->growing_now && st->fall >= 0.5 * st->rise) {
-		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
-		return;
-	} else if (st->growing_now && st->now_points < LEAK_RECENT_POINTS) {
-		verdict(o, LEAK_STEADY, LEAK_WHY_TOO_RECENT);
-		return;
+		leaks = leaks_at(
+		    o, r,
+		    st->bursts.kept /
+		        fmax(st->bursts.last_ts - st->bursts.first_ts, 1),
+		    0, LEAK_LEAK, LEAK_WHY_BURSTS);
 	} else if (st->growing_now) {
-		if (st->slowing) {
-			verdict(o, LEAK_SETTLING, LEAK_WHY_SLOWING);
-			return;
-		}
-		if (o->rate_pct_day < r->min_rate) {
-			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
-			return;
-		}
-		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
-		        frag          ? LEAK_WHY_STEPS
-		        : o->sawtooth ? LEAK_WHY_FLOOR
-		                      : LEAK_WHY_GROWS);
-	} else if (st->falling_now) {
-		verdict(o, LEAK_RECOVERY, LEAK_WHY_FALLING);
-		return;
-	} else if (st->episodes > 0 && st->fall >= 0.5 * st->rise) {
-		verdict(o, LEAK_STEADY, LEAK_WHY_CAME_BACK);
-		return;
-	} else if (st->episodes >= 2 && stopped(o, st, r->alpha)) {
-		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_STOPPED);
-		return;
-	} else if (st->episodes >= 2 && thinning(st, r->settle_ratio)) {
-		o->third_first = st->third_first;
-		o->third_last = st->third_last;
-		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_THIN);
-		return;
-	} else if (st->episodes >= 2) {
-		set_slope(o, st->rise / o->span_s, 0, zc);
-		if (o->rate_pct_day < r->min_rate) {
-			verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
-			return;
-		}
-		verdict(o, frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
-		        frag ? LEAK_WHY_STEPS : LEAK_WHY_EPISODES);
+		leaks = decide_growing(o, r, st, frag);
 	} else {
-		if (st->episodes == 1)
-			verdict(o, LEAK_SETTLING, LEAK_WHY_SETTLED);
-		else if (o->slope_p < r->alpha && o->slope > 0)
-			verdict(o, LEAK_STEADY, LEAK_WHY_WITHIN_NOISE);
-		return;
+		leaks = decide_past(o, r, st, frag);
 	}
-	if (!isnan(limit_y) && o->slope > 0) {
+	if (leaks && !isnan(limit_y) && o->slope > 0) {
 		o->time_to_limit_s =
 		    fmax(0, (limit_y - o->fit_last) / o->slope);
 		if (o->time_to_limit_s <= r->horizon_s)
@@ -1425,7 +1305,8 @@ judge(const struct leak_series *s, const struct leak_rules *r,
 	overall(b.t, b.y, b.n, g, r->alpha, out);
 	if (faults != NULL && faults->n > 0) {
 		out->have_faults = true;
-		fault_split(vt, vy, vn, s->t0, faults, g, out);
+		leak_fault_split(vt, vy, vn, s->t0, faults, g->var * g->factor,
+		                 out);
 	}
 	decide(out, r, &st, fragmentation(&b, r, out), s->sign * r->limit);
 	rc = 0;

@@ -122,6 +122,16 @@ int leak_fault_record(struct leak_fault_reader *fr, double ts, const char *unit,
 int leak_fault_reader_end(struct leak_fault_reader *fr);
 
 /*
+ * The growth of the points (t in s from t0, Unix; y sign-adjusted) inside
+ * and outside the fault periods into out's fault_* (leak_classify()'s,
+ * lib/leak_faults.c), var the noise variance of its model.
+ */
+struct leak_result;
+void leak_fault_split(const double *t, const double *y, size_t n, double t0,
+                      const struct leak_faults *f, double var,
+                      struct leak_result *out);
+
+/*
  * What leak_classify() found.  Slopes are per second in the field's own
  * units.  A regime is one line of the piecewise fit; an episode is a run
  * of growth (rising regimes and the steps up between them).
