@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "leak.h"
+#include "trend.h"
 
 /*
  * Bursts that keep memory: LEAK_BURSTS_KEEP or more that each left the
@@ -104,22 +105,6 @@ leak_bursts(const struct leak_regime *rg, size_t n, double material,
 
 /* ---- bursts too short for a regime of their own ------------------------ */
 
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The median of v[0..n) (reordered). */
-static double
-median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /*
  * Bursts as jumps: a rise between two points over six robust sds of the
  * step-to-step changes starts one, carrying half its rise or more in one
@@ -165,7 +150,7 @@ floors_of(const double *t, const double *y, size_t n, double jump,
 			continue;
 		if (i + 1 - a >= 2) { /* the floor [a, i] */
 			memcpy(scratch, y + a, (i + 1 - a) * sizeof(double));
-			fl[k] = (struct floor){median(scratch, i + 1 - a), t[a],
+			fl[k] = (struct floor){trend_median(scratch, i + 1 - a), t[a],
 			                       t[i], height};
 			for (j = a; j <= i; j++)
 				dev[(*ndev)++] = fabs(y[j] - fl[k].level);
@@ -198,10 +183,10 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 	for (i = 0; i + 1 < n; i++)
 		d[i] = y[i + 1] - y[i];
 	memcpy(scratch, d, (n - 1) * sizeof(double));
-	jump = median(scratch, n - 1);
+	jump = trend_median(scratch, n - 1);
 	for (i = 0; i + 1 < n; i++)
 		scratch[i] = fabs(d[i] - jump);
-	jump = 6 * 1.4826 * median(scratch, n - 1);
+	jump = 6 * 1.4826 * trend_median(scratch, n - 1);
 	if (!(jump > 0))
 		jump =
 		    1e-9 * (fabs(y[0]) + 1); /* steps of a quantised series */
@@ -210,8 +195,8 @@ leak_bursts_of(const double *t, const double *y, size_t n,
 	 * allocator's bookkeeping of a burst that size keeps */
 	for (i = 1; i < k; i++)
 		scratch[i - 1] = fl[i].height;
-	noise = fmax(ndev > 0 ? 3 * 1.4826 * median(dev, ndev) : jump,
-	             k > 1 ? 0.01 * median(scratch, k - 1) : 0);
+	noise = fmax(ndev > 0 ? 3 * 1.4826 * trend_median(dev, ndev) : jump,
+	             k > 1 ? 0.01 * trend_median(scratch, k - 1) : 0);
 	for (i = 1; i < k; i++) {
 		up += fl[i].level - fl[i - 1].level > noise;
 		down += fl[i].level - fl[i - 1].level < -noise;
