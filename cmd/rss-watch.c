@@ -253,6 +253,8 @@ validate(struct options *o)
 /*
  * Start the command with a close-on-exec pipe: EOF means exec worked, an
  * errno on it means it did not, so the first sample is never of ourselves.
+ * Its standard output is our standard error (DESIGN: records alone on
+ * standard output).
  */
 static pid_t
 launch(char **argv, const sigset_t *mask)
@@ -272,6 +274,10 @@ launch(char **argv, const sigset_t *mask)
 		signal(SIGPIPE, SIG_DFL);
 		sigprocmask(SIG_SETMASK, mask, NULL);
 		close(fds[0]);
+		/* our standard output carries records only: the command's
+		 * goes where our messages go */
+		if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(CLI_EXIT_NOEXEC);
 		execvp(argv[0], argv);
 		err = errno;
 		(void)!write(fds[1], &err, sizeof(err));

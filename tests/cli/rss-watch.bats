@@ -265,3 +265,17 @@ print(sum(m.rss for m in p.memory_maps() if m.path == "[heap]") // 1024)' "$BG_P
 	[ "$status" -eq 1 ]
 	[ "$output" = "rss-watch: write error: No space left on device" ]
 }
+
+@test "rss-watch: a launched command's output goes to standard error, records alone on standard output" {
+	run_split rss-watch -i 100ms -- sh -c 'echo the command speaks; echo "{\"not\": \"a record\"}"; sleep 0.3'
+	[ "$status" -eq 0 ]
+	# every line on standard output is a record of rss-watch's
+	assert_jsonl "$BATS_TEST_TMPDIR/out" rss-watch
+	! grep -q "the command speaks" "$BATS_TEST_TMPDIR/out"
+	grep -q "the command speaks" "$BATS_TEST_TMPDIR/err"
+	grep -q '"not": "a record"' "$BATS_TEST_TMPDIR/err"
+	# so that a pipe into leak-classify meets no malformed line
+	rss-watch -i 100ms -- sh -c 'for i in 1 2 3; do echo line $i; sleep 0.1; done' 2>/dev/null |
+		leak-classify --json >"$BATS_TEST_TMPDIR/v" 2>"$BATS_TEST_TMPDIR/lc.err" || true
+	jq -e '.malformed == 0' "$BATS_TEST_TMPDIR/v" >/dev/null
+}
