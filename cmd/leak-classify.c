@@ -34,7 +34,7 @@ struct options {
 	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
 	char *max_line_arg, *format_arg, *alloc_field, *by_arg, *expire_arg;
 	char *edge_arg;
-	long pid, child, windows, min_samples;
+	long pid, child, windows, min_samples, max_groups;
 	struct leak_rules rules;
 	struct timeline_options in; /* what to read, from the above */
 	char by_store[256];         /* --by's fields, split */
@@ -145,6 +145,9 @@ parse_by(struct options *o)
 		                       o->expire_arg);
 	if (o->expire_arg != NULL)
 		in->expire_s = (double)ms / 1000;
+	if (o->max_groups < 1)
+		return cli_usage_error("--max-groups: 1 or more");
+	in->max_groups = (size_t)o->max_groups;
 	if (o->by_arg == NULL)
 		return CLI_CONTINUE;
 	if (o->svg != NULL)
@@ -320,6 +323,8 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	     "one verdict per group of these fields (host,comm)", "FIELDS"},
 	    {"expire", '\0', POPT_ARG_STRING, &o->expire_arg, CLI_OPT_STRING,
 	     "with --by: judge and drop a group silent this long", "DUR"},
+	    {"max-groups", '\0', POPT_ARG_LONG, &o->max_groups, 0,
+	     "with --by: at most N groups (default 1000, 29 MiB)", "N"},
 	    LIVES_OPTIONS(o),
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
@@ -575,6 +580,7 @@ main(int argc, char **argv)
 	int rc;
 
 	o.child = -1;
+	o.max_groups = FLEET_MAX_GROUPS;
 	if ((rc = parse(argc, argv, &o, &strings, &con)) >= 0)
 		goto done;
 	sign = o.falling || (!o.rising && o.field && leak_field_falls(o.field))

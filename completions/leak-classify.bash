@@ -27,7 +27,7 @@ _comp_cmd_leak_classify()
 		return ;;
 	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
 		--settle-ratio | --envelope-share | --step-share | --windows | \
-		--penalty | --material | --max-line | --child | --alloc-field | --by | --expire | \
+		--penalty | --material | --max-line | --child | --alloc-field | --by | --expire | --max-groups | \
 		--edge | --fault-event)
 		return ;;
 	--restart-event)
@@ -40,7 +40,7 @@ _comp_cmd_leak_classify()
 			--horizon --events --json --svg --alpha --min-rate
 			--min-samples --settle-ratio --envelope-share --step-share
 			--windows --warmup --penalty --material --max-line --format
-			--child --alloc-field --by --expire --fault-event --edge
+			--child --alloc-field --by --expire --max-groups --fault-event --edge
 			--restart-event --help
 			--usage
 			--version --quiet --verbose" \

@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,10 @@ fleet_get(struct fleet *f, const char *key, size_t len)
 	for (g = f->slot[h]; g != NULL; g = g->next)
 		if (g->key_len == len && memcmp(g->key, key, len) == 0)
 			return g;
+	if (f->max_groups > 0 && f->n >= f->max_groups) {
+		errno = E2BIG;
+		return NULL;
+	}
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return NULL;
 	if (leak_stream_init_cap(&g->st, f->sign, f->rules, f->buckets) < 0) {

@@ -16,6 +16,9 @@
 #define FLEET_SEP     '\x1f'
 #define FLEET_FIELDS  4   /* --by FIELD,... at most */
 #define FLEET_BUCKETS 512 /* of a group's series (LEAK_MAX_BUCKETS alone) */
+/* --max-groups' default: a GX's share, 1000 groups of at most
+ * fleet_group_bytes(FLEET_BUCKETS), 29 MiB */
+#define FLEET_MAX_GROUPS 1000
 
 struct fleet_group {
 	struct fleet_group *next; /* in its hash chain */
@@ -35,13 +38,15 @@ struct fleet {
 	size_t nslot, n;
 	double sign;
 	const struct leak_rules *rules;
-	size_t buckets; /* per group */
+	size_t buckets;    /* per group */
+	size_t max_groups; /* 0: no bound */
 };
 
 int fleet_init(struct fleet *f, double sign, const struct leak_rules *rules,
                size_t buckets);
 void fleet_free(struct fleet *f);
-/* The group of key, created when new; NULL when out of memory. */
+/* The group of key, created when new; NULL when out of memory, or
+ * (E2BIG) when new and max_groups are there already. */
 struct fleet_group *fleet_get(struct fleet *f, const char *key, size_t len);
 /* Remove g from the fleet and free it. */
 void fleet_drop(struct fleet *f, struct fleet_group *g);

@@ -254,6 +254,7 @@ timeline_init(struct timeline *tl, const struct timeline_options *o,
 	if (leak_stream_init_cap(&tl->st, sign, rules, LEAK_MAX_BUCKETS) < 0 ||
 	    fleet_init(&tl->fleet, sign, rules, FLEET_BUCKETS) < 0)
 		return -1;
+	tl->fleet.max_groups = o->max_groups;
 	return 0;
 }
 
@@ -397,7 +398,14 @@ add_record(struct timeline *tl, struct record *r)
 		tl->filtered++;
 		return 0;
 	}
-	if ((st = stream_of(tl, r, &g)) == NULL)
+	if ((st = stream_of(tl, r, &g)) == NULL && errno == E2BIG) {
+		if (tl->over_groups++ == 0)
+			msg_warn("more than %zu groups: the records of new ones "
+			         "are skipped (--max-groups)",
+			         tl->fleet.max_groups);
+		return 0;
+	}
+	if (st == NULL)
 		return -1;
 	if (r->event[0] != '\0' && event_of(tl, r->event, &x)) {
 		leak_stream_add(st, &x);
@@ -580,6 +588,10 @@ timeline_end(struct timeline *tl)
 	if (tl->st.out_of_order > 0)
 		msg_warn("%llu records older than the one before skipped",
 		         (unsigned long long)tl->st.out_of_order);
+	if (tl->over_groups > 0)
+		msg_warn("%llu records of groups past --max-groups %zu skipped",
+		         (unsigned long long)tl->over_groups,
+		         tl->fleet.max_groups);
 	leak_series_flush(&tl->st.series);
 }
 

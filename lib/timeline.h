@@ -54,6 +54,7 @@ struct timeline_options {
 	long child;                /* mprof: a CHLD index, or -1 */
 	size_t max_line;           /* longer lines are reported, skipped */
 	double expire_s;           /* --by: 0, or when a group is due */
+	size_t max_groups;         /* --by: new groups past it skipped */
 	/* events after which the field jumping back starts a new life (a
 	 * reboot the records show only so) */
 	const char *restart_events[TIMELINE_EVENTS];
@@ -74,6 +75,7 @@ struct timeline {
 	struct where_set where; /* the maps of st's current segment */
 	size_t where_segment;   /* st.total_segments it belongs to */
 	uint64_t malformed, skipped, filtered;
+	uint64_t over_groups;       /* records of groups past max_groups */
 	double newest_ts, swept_ts; /* of the records, for --expire */
 	struct timeline_event unread[TIMELINE_UNREAD]; /* warned at the end */
 	size_t nunread;

@@ -619,3 +619,23 @@ for i in range(200, 340):
 	kib=$(grep -o 'at most [0-9]* KiB' "$BATS_TEST_TMPDIR/err" | grep -o '[0-9]*')
 	[ "$kib" -le 64 ]
 }
+
+@test "leak-classify: --by keeps at most --max-groups groups, says so once, judges those it kept" {
+	local T=$BATS_TEST_TMPDIR
+	/usr/bin/python3 -c '
+import json
+for i in range(3000):
+    for h in range(1200):
+        if i % 100 == h % 100:
+            print(json.dumps({"ts": 1.7e9 + 60 * i, "host": "h%d" % h, "anon_kb": 30000 + (i if h == 3 else 0)}))
+' >"$T/in.jsonl"
+	run_split leak-classify --by host --json "$T/in.jsonl"
+	[ "$(grep -c 'more than 1000 groups' "$T/err")" -eq 1 ]
+	grep -q "records of groups past --max-groups 1000 skipped" "$T/err"
+	[ "$(jq -s length "$T/out")" -eq 1000 ]
+	[ "$(jq -r 'select(.host == "h3") | .verdict' "$T/out")" = leak ]
+	run_split leak-classify --by host --max-groups 5 --json "$T/in.jsonl"
+	[ "$(jq -s length "$T/out")" -eq 5 ]
+	run_split leak-classify --by host --max-groups 0 "$T/in.jsonl"
+	assert_usage_error
+}
