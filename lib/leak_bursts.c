@@ -150,8 +150,8 @@ floors_of(const double *t, const double *y, size_t n, double jump,
 			continue;
 		if (i + 1 - a >= 2) { /* the floor [a, i] */
 			memcpy(scratch, y + a, (i + 1 - a) * sizeof(double));
-			fl[k] = (struct floor){trend_median(scratch, i + 1 - a), t[a],
-			                       t[i], height};
+			fl[k] = (struct floor){trend_median(scratch, i + 1 - a),
+			                       t[a], t[i], height};
 			for (j = a; j <= i; j++)
 				dev[(*ndev)++] = fabs(y[j] - fl[k].level);
 			k++;

@@ -400,9 +400,10 @@ add_record(struct timeline *tl, struct record *r)
 	}
 	if ((st = stream_of(tl, r, &g)) == NULL && errno == E2BIG) {
 		if (tl->over_groups++ == 0)
-			msg_warn("more than %zu groups: the records of new ones "
-			         "are skipped (--max-groups)",
-			         tl->fleet.max_groups);
+			msg_warn(
+			    "more than %zu groups: the records of new ones "
+			    "are skipped (--max-groups)",
+			    tl->fleet.max_groups);
 		return 0;
 	}
 	if (st == NULL)
