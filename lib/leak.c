@@ -594,6 +594,8 @@ struct story {
 	size_t now_points; /* of the current episode */
 	double material;   /* the least rise an episode needs */
 	struct leak_burst_story bursts;
+	size_t steps; /* of a series that moves in steps, else 0 */
+	double steps_net, steps_p;
 };
 
 /*
@@ -953,6 +955,63 @@ verdict(struct leak_result *o, enum leak_verdict v, enum leak_reason why)
 	o->why = why;
 }
 
+static double
+median3(double a, double b, double c)
+{
+	return fmax(fmin(a, b), fmin(fmax(a, b), c));
+}
+
+/*
+ * A series that moves in steps, most samples the same as the one before
+ * (a heap grown and trimmed by pages): within its flat stretches there
+ * is no noise, so every step is material and two steps up are episodes.
+ * Its noise is its steps.  A heap that wanders within bounds steps either
+ * way; a leak steps up more than a walk of the same steps with a coin's
+ * signs would (trend_sign_flip_p()).  The steps are the levels it rests
+ * at, each sample the median of it and its neighbours (the ends, of the
+ * three there): a burst of one sample is an excursion, not two steps.
+ */
+static void
+step_walk(const double *y, size_t n, struct story *st)
+{
+	double *d = malloc(n * sizeof(double)), net = 0, prev, at;
+	size_t i, k = 0;
+
+	if (d == NULL || n < 3)
+		goto done;
+	prev = median3(y[0], y[1], y[2]);
+	for (i = 1; i < n; i++, prev = at) {
+		at = i + 1 < n ? median3(y[i - 1], y[i], y[i + 1])
+		               : median3(y[n - 3], y[n - 2], y[n - 1]);
+		if (at != prev) {
+			d[k] = at - prev;
+			net += d[k++];
+		}
+	}
+	if (k == 0 || 2 * k > n - 1)
+		goto done;
+	st->steps = k;
+	st->steps_net = net;
+	st->steps_p = trend_sign_flip_p(d, k);
+done:
+	free(d);
+}
+
+/*
+ * Episodes in a series of steps that a walk of them reaches as often.
+ * Only episodes need it: growing now rests on its line's slope, whose
+ * test has the residuals about the line, but episodes have no test beyond
+ * rising by the material amount, which a series of steps makes nil.
+ */
+static bool
+steps_wander(struct leak_result *o, const struct story *st, double alpha)
+{
+	if (st->steps == 0 || st->steps_p < alpha)
+		return false;
+	verdict(o, LEAK_STEADY, LEAK_WHY_STEPS_WANDER);
+	return true;
+}
+
 /*
  * Episodes that have stopped: a leak's come at some rate and go on at it,
  * so a flat stretch longer than ln(1/alpha) of their mean spacing would
@@ -1056,7 +1115,7 @@ decide_past(struct leak_result *o, const struct leak_rules *r,
 		o->third_first = st->third_first;
 		o->third_last = st->third_last;
 		verdict(o, LEAK_SETTLING, LEAK_WHY_EPISODES_THIN);
-	} else if (st->episodes >= 2) {
+	} else if (st->episodes >= 2 && !steps_wander(o, st, r->alpha)) {
 		return leaks_at(o, r, st->rise / o->span_s, 0,
 		                frag ? LEAK_FRAGMENTATION : LEAK_LEAK,
 		                frag ? LEAK_WHY_STEPS : LEAK_WHY_EPISODES);
@@ -1145,6 +1204,7 @@ unsign(struct leak_result *o, double sign)
 	o->envelope_slope = -o->envelope_slope;
 	o->fault_in_slope = -o->fault_in_slope;
 	o->fault_out_slope = -o->fault_out_slope;
+	o->steps_net = -o->steps_net;
 	o->floor_from = -o->floor_from;
 	o->floor_to = -o->floor_to;
 	for (i = 0; i < o->env_n; i++)
@@ -1188,6 +1248,9 @@ keep_regimes(struct leak_result *o, const struct regimes *g,
 	o->onset_ts = st->episodes > 0 ? st->onset_ts : NAN;
 	o->fit_last = rg[g->n - 1].level_end;
 	o->material = st->material;
+	o->steps = st->steps;
+	o->steps_net = st->steps_net;
+	o->steps_p = st->steps_p;
 	if (!st->growing_now && st->episodes > 0)
 		o->flat_since = st->ended_ts;
 }
@@ -1294,6 +1357,9 @@ judge(const struct leak_series *s, const struct leak_rules *r,
 	      st.bursts.keeps))
 		leak_bursts_of(vt, vy, vn, &st.bursts);
 	thirds(rg, g->n, &st);
+	st.steps_net = st.steps_p = NAN;
+	if (!out->sawtooth) /* a floor's points are not the heap's steps */
+		step_walk(vy, vn, &st);
 	lines = rising_lines(rg, g->n);
 	/* the current growth in samples of the series, not of its floor */
 	for (st.now_points = 0, i = 0; st.growing_now && i < b.n; i++)
@@ -1334,6 +1400,7 @@ leak_classify(const struct leak_series *s, const struct leak_rules *r,
 	out->envelope_slope = out->envelope_share = NAN;
 	out->lives_slope = out->life_every_s = out->level = NAN;
 	out->episode_gap_s = NAN;
+	out->steps_net = out->steps_p = NAN;
 	verdict(out, LEAK_INSUFFICIENT, LEAK_WHY_TOO_FEW);
 	if (s->samples == 0)
 		return 0;

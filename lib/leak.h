@@ -171,7 +171,8 @@ enum leak_reason {
 	LEAK_WHY_RAMPS,          /* each life starts with a rise that holds */
 	LEAK_WHY_BURSTS,         /* each burst leaves the floor higher */
 	LEAK_WHY_EPISODES_STOPPED, /* episodes that stopped coming */
-	LEAK_WHY_EPISODES_THIN     /* episodes that come ever less */
+	LEAK_WHY_EPISODES_THIN,    /* episodes that come ever less */
+	LEAK_WHY_STEPS_WANDER      /* steps both ways, as a walk's */
 };
 
 /* How a life ended (struct leak_stream below). */
@@ -215,6 +216,10 @@ struct leak_result {
 	double episode_gap_s;           /* their mean spacing, onset to onset */
 	double third_first, third_last; /* the rise of the first and the last
 	                                 * third of the time (sign-adjusted) */
+	/* a series that moves in steps (most samples as the one before) */
+	size_t steps;     /* its steps, 0 when it is not one */
+	double steps_net; /* what they add up to (sign-adjusted) */
+	double steps_p;   /* trend_sign_flip_p() of them */
 	/* a sawtooth's floor (GC), when the series has one */
 	bool sawtooth;
 	double tooth_s;

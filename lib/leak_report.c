@@ -222,6 +222,17 @@ print_regimes(struct printer *p, const struct leak_report *v)
 	print_num(p, PRINT_JSON, "rate_per_h", NULL,
 	          (r->growing_s > 0 ? r->rise / r->growing_s : NAN) * 3600);
 	print_close_object(p);
+	if (r->steps > 0) {
+		print_line(p, PRINT_ANY,
+		           "  steps     $1, $2 in all; a walk of them goes as "
+		           "far with p $3\n");
+		print_open_object(p, "steps");
+		print_uint(p, PRINT_ANY, "count", "%llu", r->steps);
+		size(p, PRINT_ANY, "net", v->field, r->steps_net);
+		print_num(p, PRINT_ANY, "p", "%.2g", r->steps_p);
+		print_close_object(p);
+		print_line_end(p);
+	}
 }
 
 /* The noise model, the whole series' statistics, the limit. */

@@ -218,6 +218,15 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		         human_value(a, sizeof(a), f, sign * r->third_first),
 		         human_value(b, sizeof(b), f, sign * r->third_last));
 		break;
+	case LEAK_WHY_STEPS_WANDER:
+		snprintf(buf, cap,
+		         "moves in steps both ways: %zu steps, %s %s in all, "
+		         "as far as the same steps in random directions go "
+		         "(p %.2g)",
+		         r->steps,
+		         human_value(a, sizeof(a), f, sign * r->steps_net),
+		         verb(sign, "up", "down"), r->steps_p);
+		break;
 	case LEAK_WHY_ARENAS:
 	case LEAK_WHY_HEAP_NOT_ALLOC:
 		break; /* where's evidence: where_reason() */

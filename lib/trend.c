@@ -573,6 +573,41 @@ trend_mad_sd(double *a, size_t n)
 	return 1.4826 * a[n / 2];
 }
 
+double
+trend_sign_flip_p(const double *d, size_t k)
+{
+	double sum = 0, sq = 0, flip = 0, tol;
+	size_t i, at_least = 0;
+	uint32_t code, gray, prev = 0;
+
+	for (i = 0; i < k; i++) {
+		sum += d[i];
+		sq += d[i] * d[i];
+	}
+	if (k == 0 || sq == 0)
+		return 1;
+	if (k > TREND_FLIP_EXACT)
+		return trend_norm_sf(sum / sqrt(sq));
+	/* every sign pattern once, one sign changed at a time (Gray code) */
+	tol = 1e-9 * sqrt(sq);
+	for (i = 0; i < k; i++)
+		flip += fabs(d[i]);
+	for (code = 0; code < (uint32_t)1 << k; code++) {
+		uint32_t changed;
+
+		gray = code ^ (code >> 1);
+		changed = gray ^ prev;
+		if (changed != 0) {
+			for (i = 0; !(changed >> i & 1); i++)
+				;
+			flip += (gray & changed ? -2 : 2) * fabs(d[i]);
+		}
+		prev = gray;
+		at_least += flip >= sum - tol;
+	}
+	return (double)at_least / (double)((uint32_t)1 << k);
+}
+
 /* The MAD sd; the trimmed sd where quantised steps make it 0. */
 static double
 mad_or_trimmed_sd(double *a, size_t n)

@@ -27,6 +27,15 @@ double trend_mad_sd(double *a, size_t n);
 double trend_norm_sf(double z);
 double trend_norm_isf(double p);
 
+/*
+ * The one-sided p that k steps d[] sum to as much as they do were their
+ * signs a coin's (Fisher's randomisation test of a walk that goes each
+ * way alike): exact up to TREND_FLIP_EXACT steps, the normal
+ * approximation of sum / sqrt(sum of squares) above; 1 when k is 0.
+ */
+#define TREND_FLIP_EXACT 16
+double trend_sign_flip_p(const double *d, size_t k);
+
 struct trend_ols {
 	double slope, intercept, r2, slope_se;
 };

@@ -292,6 +292,31 @@ blocks_of_rows(void **state)
 	assert_null(b.sum);
 }
 
+/* The sign-flip test against counts by hand: five steps up of one size
+ * are 1 pattern in 32; a step back down of the same size, 6 of 64 reach
+ * the sum; the normal approximation beyond the exact range. */
+static void
+sign_flip_by_hand(void **state)
+{
+	double up5[] = {1, 1, 1, 1, 1}, mixed[] = {1, 1, 1, 1, 1, -1};
+	double cache[] = {32, 32, 32, 28, -20, -24, 12, 88, 28};
+	double many[40];
+	size_t i;
+
+	(void)state;
+	assert_float_equal(trend_sign_flip_p(up5, 5), 1.0 / 32, 1e-12);
+	/* sum 4 of six unit steps: at least 5 of 6 up, 7 patterns of 64 */
+	assert_float_equal(trend_sign_flip_p(mixed, 6), 7.0 / 64, 1e-12);
+	/* a heap's pages both ways (issue 23's c:cache): not below 0.02 */
+	assert_true(trend_sign_flip_p(cache, 9) > 0.02);
+	assert_float_equal(trend_sign_flip_p(NULL, 0), 1, 0);
+	for (i = 0; i < 40; i++)
+		many[i] =
+		    i % 4 == 0 ? -1 : 1; /* 30 up, 10 down: z = 20/sqrt(40) */
+	assert_float_equal(trend_sign_flip_p(many, 40),
+	                   trend_norm_sf(20 / sqrt(40)), 1e-12);
+}
+
 int
 main(void)
 {
@@ -308,6 +333,7 @@ main(void)
 	    cmocka_unit_test(noise_white_ar_and_walk),
 	    cmocka_unit_test(segments_find_regimes),
 	    cmocka_unit_test(blocks_of_rows),
+	    cmocka_unit_test(sign_flip_by_hand),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
