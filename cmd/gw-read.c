@@ -242,11 +242,15 @@ write_values(struct poller *p, int unit, double latency_ms)
 static int
 write_failure(struct poller *p, int unit, int err, double latency_ms)
 {
+	char msg[300];
+
 	begin(p, unit);
 	jsonl_bool(&p->out, "ok", false);
 	jsonl_double(&p->out, "latency_ms", round(latency_ms * 10) / 10);
 	jsonl_str(&p->out, "error", mb_error_word(err));
-	jsonl_str(&p->out, "message", modbus_strerror(err));
+	jsonl_str(&p->out, "message",
+	          mb_error_message(msg, sizeof(msg), err, &p->o->bus, unit,
+	                           p->o->timeout_ms));
 	return jsonl_end(&p->out);
 }
 
@@ -680,6 +684,7 @@ write_record(struct poller *p, int unit, const struct reg_write *w,
 {
 	const struct mb_reg *r = w->reg;
 	struct mb_value wrote, got;
+	char msg[300];
 	bool same = err == 0 && memcmp(words, back, (size_t)r->words * 2) == 0;
 
 	mb_decode(r, words, &wrote);
@@ -695,7 +700,9 @@ write_record(struct poller *p, int unit, const struct reg_write *w,
 	jsonl_bool(&p->out, "ok", same);
 	if (err != 0) {
 		jsonl_str(&p->out, "error", mb_error_word(err));
-		jsonl_str(&p->out, "message", modbus_strerror(err));
+		jsonl_str(&p->out, "message",
+		          mb_error_message(msg, sizeof(msg), err, &p->o->bus,
+		                           unit, p->o->timeout_ms));
 	} else if (!same) {
 		jsonl_str(&p->out, "error", "mismatch");
 		jsonl_str(&p->out, "message", "read back another value");
@@ -843,8 +850,6 @@ load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
 	char msg[512];
 	int i;
 
-	if (map != NULL && nadhoc > 0)
-		return cli_usage_error("-m and -r exclude each other");
 	if (map == NULL && nadhoc == 0 && !writes)
 		return cli_usage_error("what to read: give -m MAP or -r ADDR");
 	if (strcmp(fc, "input") != 0 && strcmp(fc, "holding") != 0)
@@ -855,6 +860,11 @@ load_registers(struct poller *p, const char *map, char **adhoc, int nadhoc,
 			warnx("%s", msg);
 			return CLI_EXIT_FAILURE;
 		}
+		/* -r with a map: its registers by name */
+		if (nadhoc > 0 &&
+		    regmap_select(&p->map, (const char *const *)adhoc,
+		                  (size_t)nadhoc, msg, sizeof(msg)) < 0)
+			return cli_usage_error("-r: %s", msg);
 		return CLI_CONTINUE;
 	}
 	p->map.regs = calloc(MAX_ADHOC, sizeof(struct mb_reg));
@@ -959,7 +969,9 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"map", 'm', POPT_ARG_STRING, &a->map, CLI_OPT_STRING,
 	     "register map: a CSV file or a short name", "MAP"},
 	    {"register", 'r', POPT_ARG_STRING, &reg, OPT_REG,
-	     "read ADDR[:TYPE[:SCALE]] without a map (repeatable)", "ADDR"},
+	     "read ADDR[:TYPE[:SCALE]]; with -m, the map's NAME[,NAME] "
+	     "(repeatable)",
+	     "ADDR"},
 	    {"fc", '\0', POPT_ARG_STRING, &a->fc, CLI_OPT_STRING,
 	     "function of -r registers: input (default) or holding", "FC"},
 	    {"interval", 'i', POPT_ARG_STRING, &a->interval, CLI_OPT_STRING,
@@ -971,7 +983,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"timeout", '\0', POPT_ARG_STRING, &a->timeout, CLI_OPT_STRING,
 	     "response timeout (default 500ms)", "DUR"},
 	    {"gap", '\0', POPT_ARG_STRING, &a->gap, CLI_OPT_STRING,
-	     "least time between requests (default: the map's)", "DUR"},
+	     "least time between requests (default: the map's, on RTU)", "DUR"},
 	    {"backoff-after", '\0', POPT_ARG_STRING, &a->backoff_after,
 	     CLI_OPT_STRING,
 	     "a unit failing this long is offline (default 30s)", "DUR"},
@@ -1016,7 +1028,9 @@ setup(struct poller *p, struct options *o, const struct args *a)
 	                             a->nwrites + a->too_many, a->force)
 	              : plan(p)) >= 0)
 		return rc;
-	if (!o->gap_set)
+	/* the map's gap is the RTU line's silence between frames: TCP has
+	 * none */
+	if (!o->gap_set && o->bus.kind == MB_RTU)
 		o->gap_ms = p->map.min_gap_ms;
 	return open_commands(p);
 }

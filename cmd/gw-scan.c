@@ -86,6 +86,7 @@ probe(struct scanner *s, int unit)
 	enum mb_fc fc = s->have_map ? s->map.probe_fc : MB_INPUT;
 	uint16_t addr = s->have_map ? s->map.probe_address : 0, word;
 	uint64_t start = clock_mono_ms();
+	char msg[300];
 	int rc, e;
 
 	s->present[unit] = false;
@@ -111,7 +112,9 @@ probe(struct scanner *s, int unit)
 	jsonl_double(&s->out, "latency_ms", (double)(clock_mono_ms() - start));
 	if (rc != 1) {
 		jsonl_str(&s->out, "error", mb_error_word(e));
-		jsonl_str(&s->out, "message", modbus_strerror(e));
+		jsonl_str(&s->out, "message",
+		          mb_error_message(msg, sizeof(msg), e, &s->o->bus,
+		                           unit, s->o->timeout_ms));
 	} else if (s->have_map) {
 		identity(s, "model", s->map.model);
 		identity(s, "serial", s->map.serial);
@@ -286,6 +289,12 @@ main(int argc, char **argv)
 	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
 	s.o = &o;
+	/* a name that does not resolve scans nothing: said, not "none" */
+	if (mb_resolve(&o.bus) < 0) {
+		warnx("%s: no such host: %s", o.bus.spec, o.bus.host);
+		rc = CLI_EXIT_FAILURE;
+		goto done;
+	}
 	if (a.map != NULL) {
 		if (regmap_load(a.map, &s.map, msg, sizeof(msg)) < 0) {
 			warnx("%s", msg);

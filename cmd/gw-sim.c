@@ -425,10 +425,13 @@ serve_tcp(struct sim *s)
 	int listener, clients[MAX_CLIENTS], nclients = 0, i;
 	uint8_t req[MODBUS_TCP_MAX_ADU_LENGTH];
 
-	listener = modbus_tcp_listen(s->ctx, MAX_CLIENTS);
+	/* by name or address (getaddrinfo): an address it cannot bind, or
+	 * a name it cannot resolve, is said, not served */
+	listener = modbus_tcp_pi_listen(s->ctx, MAX_CLIENTS);
 	if (listener < 0) {
 		warnx("cannot listen on %s: %s", s->o->bus.spec,
-		      modbus_strerror(errno));
+		      errno == ECONNREFUSED ? "no address of it to bind"
+		                            : modbus_strerror(errno));
 		return CLI_EXIT_FAILURE;
 	}
 	modbus_set_indication_timeout(s->ctx, 1, 0);
@@ -447,7 +450,7 @@ serve_tcp(struct sim *s)
 		if (select(maxfd + 1, &rd, NULL, NULL, &tv) <= 0)
 			continue;
 		if (FD_ISSET(listener, &rd)) {
-			int fd = modbus_tcp_accept(s->ctx, &listener);
+			int fd = modbus_tcp_pi_accept(s->ctx, &listener);
 
 			if (fd >= 0 && nclients < MAX_CLIENTS)
 				clients[nclients++] = fd;
@@ -735,12 +738,15 @@ main(int argc, char **argv)
 	}
 	if (make_mappings(&s) < 0)
 		err(CLI_EXIT_FAILURE, "out of memory");
-	s.ctx = o.bus.kind == MB_TCP
-	            ? modbus_new_tcp(o.bus.host, o.bus.port)
-	            : modbus_new_rtu(o.bus.device, o.bus.baud, o.bus.parity,
-	                             o.bus.data_bits, o.bus.stop_bits);
-	if (s.ctx == NULL)
-		err(CLI_EXIT_FAILURE, "%s", o.bus.spec);
+	if ((s.ctx = mb_new(&o.bus)) == NULL) {
+		rc = CLI_EXIT_FAILURE;
+		if (errno == MB_ERESOLVE)
+			warnx("cannot listen on %s: no such host: %s",
+			      o.bus.spec, o.bus.host);
+		else
+			warn("%s", o.bus.spec);
+		goto done;
+	}
 	cli_catch_stop_signals();
 	s.started = clock_mono_ms();
 	msg_debug("serving %s on %s", s.map.name, o.bus.spec);

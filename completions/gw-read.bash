@@ -25,7 +25,15 @@ _comp_cmd_gw_read()
 	-i | --interval | --timeout | --gap | --backoff-after | --backoff)
 		COMPREPLY=($(compgen -W "100ms 500ms 1s 5s 30s 60s" -- "$cur"))
 		return ;;
-	-u | --units | -r | --register | -n | --count | --max-rss | --tag | -w | --write)
+	-r | --register)
+		# with a map: its register names
+		local i
+		for ((i = 1; i < cword - 1; i++)); do
+			[[ ${words[i]} == -m || ${words[i]} == --map ]] &&
+				_comp_gxkit_registers "${words[i + 1]}"
+		done
+		return ;;
+	-u | --units | -n | --count | --max-rss | --tag | -w | --write)
 		return ;;
 	--commands)
 		_comp_gxkit_filedir

@@ -36,6 +36,25 @@ _comp_gxkit_maps()
 	_comp_gxkit_filedir csv
 }
 
+# the register names of a map (a CSV file, or a short name), for -r:
+# after the last comma of a list
+_comp_gxkit_registers()
+{
+	local f=$1 d names
+	if [[ ! -f $f ]]; then
+		for d in ${GXKIT_MAPS:-} /usr/local/share/gxkit/maps /usr/share/gxkit/maps; do
+			[[ -f $d/$1.csv ]] && { f=$d/$1.csv; break; }
+		done
+	fi
+	[[ -f $f ]] || return
+	names=$(awk -F, '/^#/ || !NF { next } !h { h = 1; next } { print $1 }' "$f")
+	if [[ $cur == *,* ]]; then
+		COMPREPLY=($(compgen -P "${cur%,*}," -W "$names" -- "${cur##*,}"))
+	else
+		COMPREPLY=($(compgen -W "$names" -- "$cur"))
+	fi
+}
+
 _comp_gxkit_bus()
 {
 	if [[ $cur == rtu:* ]]; then

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include "mb.h"
 
@@ -110,18 +112,45 @@ mb_parse_bus(const char *spec, struct mb_bus *bus, char *err, size_t errlen)
 	            bus->spec);
 }
 
+int
+mb_resolve(const struct mb_bus *bus)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+	char port[16];
+
+	if (bus->kind != MB_TCP)
+		return 0;
+	snprintf(port, sizeof(port), "%d", bus->port);
+	if (getaddrinfo(bus->host, port, &hints, &ai) != 0) {
+		errno = MB_ERESOLVE;
+		return -1;
+	}
+	freeaddrinfo(ai);
+	return 0;
+}
+
+modbus_t *
+mb_new(const struct mb_bus *bus)
+{
+	char port[16];
+
+	if (bus->kind == MB_RTU)
+		return modbus_new_rtu(bus->device, bus->baud, bus->parity,
+		                      bus->data_bits, bus->stop_bits);
+	if (mb_resolve(bus) < 0)
+		return NULL;
+	/* by name or address, IPv4 or 6, as mbpoll (getaddrinfo) */
+	snprintf(port, sizeof(port), "%d", bus->port);
+	return modbus_new_tcp_pi(bus->host, port);
+}
+
 modbus_t *
 mb_connect(const struct mb_bus *bus, uint64_t timeout_ms)
 {
 	modbus_t *ctx;
 	int saved;
 
-	if (bus->kind == MB_RTU)
-		ctx = modbus_new_rtu(bus->device, bus->baud, bus->parity,
-		                     bus->data_bits, bus->stop_bits);
-	else
-		ctx = modbus_new_tcp(bus->host, bus->port);
-	if (ctx == NULL)
+	if ((ctx = mb_new(bus)) == NULL)
 		return NULL;
 	modbus_set_response_timeout(ctx, (uint32_t)(timeout_ms / 1000),
 	                            (uint32_t)(timeout_ms % 1000) * 1000);
@@ -464,6 +493,26 @@ mb_plan_writes(const struct mb_reg *const *regs, size_t n, size_t *order,
 		                                   (uint16_t)r->words};
 	}
 	return count;
+}
+
+const char *
+mb_error_message(char *buf, size_t cap, int err, const struct mb_bus *bus,
+                 int unit, uint64_t timeout_ms)
+{
+	if (err == MB_ERESOLVE)
+		snprintf(buf, cap, "no such host: %s", bus->host);
+	else if (err == ETIMEDOUT || err == EAGAIN)
+		snprintf(buf, cap,
+		         timeout_ms < 1000 ? "no response from unit %d within "
+		                             "%.0f ms"
+		                           : "no response from unit %d within "
+		                             "%.3g s",
+		         unit,
+		         timeout_ms < 1000 ? (double)timeout_ms
+		                           : (double)timeout_ms / 1000);
+	else
+		snprintf(buf, cap, "%s", modbus_strerror(err));
+	return buf;
 }
 
 const char *

@@ -29,6 +29,14 @@ struct mb_bus {
 /* "rtu:DEVICE[:BAUD[:8N1|8E1|8O1|8N2]]" or "tcp:HOST[:PORT]". */
 int mb_parse_bus(const char *spec, struct mb_bus *bus, char *err,
                  size_t errlen);
+/* A TCP host that does not resolve (errno, beside libmodbus's). */
+#define MB_ERESOLVE (MODBUS_ENOBASE + 200)
+/* Whether a TCP bus's host resolves (getaddrinfo): 0, or -1 with errno
+ * MB_ERESOLVE.  An RTU bus does. */
+int mb_resolve(const struct mb_bus *bus);
+/* A new context, not connected: TCP by name or address (libmodbus's
+ * protocol-independent one); NULL + errno. */
+modbus_t *mb_new(const struct mb_bus *bus);
 /* A new, connected context with the response timeout set; NULL + errno. */
 modbus_t *mb_connect(const struct mb_bus *bus, uint64_t timeout_ms);
 
@@ -124,6 +132,11 @@ int mb_plan_writes(const struct mb_reg *const *regs, size_t n, size_t *order,
 /* The machine word of a failed request: timeout, exception, crc, io,
  * closed; and whether the connection should be reopened. */
 const char *mb_error_word(int err);
+/* For people: "no response from unit 3 within 300 ms", "no such host: x",
+ * else libmodbus's words; written into buf. */
+const char *mb_error_message(char *buf, size_t cap, int err,
+                             const struct mb_bus *bus, int unit,
+                             uint64_t timeout_ms);
 bool mb_error_needs_reconnect(int err);
 
 #endif

@@ -577,6 +577,59 @@ regmap_find(const struct regmap *m, const char *name)
 	return NULL;
 }
 
+/* Mark the registers named in one "NAME[,NAME...]" list; 0, or -1 with
+ * the name not found in err. */
+static int
+mark_named(const struct regmap *m, const char *list, bool *keep, char *err,
+           size_t errlen)
+{
+	const char *p = list;
+
+	while (*p != '\0') {
+		size_t len = strcspn(p, ","), i;
+		bool found = false;
+
+		for (i = 0; i < m->n; i++)
+			if (strlen(m->regs[i].name) == len &&
+			    strncmp(m->regs[i].name, p, len) == 0)
+				found = keep[i] = true;
+		if (!found) {
+			snprintf(err, errlen, "no register '%.*s' in %s",
+			         (int)len, p, m->name);
+			return -1;
+		}
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+int
+regmap_select(struct regmap *m, const char *const *lists, size_t nlists,
+              char *err, size_t errlen)
+{
+	bool *keep = calloc(m->n ? m->n : 1, sizeof(bool));
+	size_t i, k = 0;
+
+	if (keep == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < nlists; i++)
+		if (mark_named(m, lists[i], keep, err, errlen) < 0) {
+			free(keep);
+			return -1;
+		}
+	for (i = 0; i < m->n; i++) {
+		if (keep[i])
+			m->regs[k++] = m->regs[i];
+		else
+			mb_reg_free(&m->regs[i]);
+	}
+	m->n = k;
+	free(keep);
+	return 0;
+}
+
 void
 regmap_free(struct regmap *m)
 {

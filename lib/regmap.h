@@ -34,5 +34,12 @@ int regmap_load(const char *name, struct regmap *m, char *err, size_t errlen);
 void regmap_free(struct regmap *m);
 /* The register called name, or NULL. */
 const struct mb_reg *regmap_find(const struct regmap *m, const char *name);
+/*
+ * Keep only the registers named in lists (each "NAME[,NAME...]"), in the
+ * map's order, freeing the rest: 0, or -1 with "no register NAME in MAP"
+ * in err (the map unchanged).
+ */
+int regmap_select(struct regmap *m, const char *const *lists, size_t nlists,
+                  char *err, size_t errlen);
 
 #endif

@@ -181,6 +181,11 @@ assert_types() {
 	[ "$output" = csv ]
 	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-read -m growatt-v1
 	[[ $output == *"growatt-v120"* ]]
+	# -r after -m: the map's register names, in comma lists too
+	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-read -m growatt-v120 -r ac_p
+	[ "$output" = ac_power ]
+	GXKIT_MAPS=$ROOT/lib/maps run complete_words gw-read -m growatt-v120 -r status,ac_p
+	[ "$output" = status,ac_power ]
 }
 
 @test "gw-read: a full disk is one message and exit 1" {
@@ -270,4 +275,39 @@ assert_types() {
 	assert_usage_error
 	run_split "${VALGRIND[@]}" gw-read $b -w on_off=1 -w 3=100
 	[ "$status" -eq 0 ]
+}
+
+@test "gw-read: a map's registers by name, over TCP by host name, without the RTU line's gap" {
+	PORT=$(free_port)
+	start_bg gw-sim -b tcp:localhost:$PORT -m growatt-v120 --time 12:00
+	wait_port "$PORT"
+	local out=$BATS_TEST_TMPDIR/out
+	# -m with -r: the named registers, in the map's order
+	run_split gw-read -b tcp:localhost:$PORT -m growatt-v120 -r serial,ac_power -r status
+	[ "$status" -eq 0 ]
+	jq -e '.ok and (.values | keys_unsorted) == ["status", "ac_power", "serial"]' "$out" >/dev/null
+	run_split gw-read -b tcp:localhost:$PORT -m growatt-v120 -r ac_power,nope
+	assert_usage_error
+	grep -q "no register 'nope' in growatt-v120" "$BATS_TEST_TMPDIR/err"
+	# the map's 850 ms inter-frame gap is an RTU line's: over TCP, polls
+	# every 100 ms come 100 ms apart
+	run_split gw-read -b tcp:localhost:$PORT -m growatt-v120 -r ac_power -i 100ms -n 4
+	[ "$status" -eq 0 ]
+	jq -s -e '[range(1; length) as $i | .[$i].ts - .[$i - 1].ts] | max < 0.6' "$out" >/dev/null
+	# a timeout says whom and how long
+	run_split gw-read -b tcp:localhost:$PORT -m growatt-v120 -u 9 --timeout 200ms
+	[ "$status" -eq 1 ]
+	jq -e '.error == "timeout" and .message == "no response from unit 9 within 200 ms"' "$out" >/dev/null
+}
+
+@test "gw-read, gw-scan, gw-sim: a host name that does not resolve is said (no network: its own namespace)" {
+	run_split unshare -n gw-read -b tcp:gxkit-no-such-host.example:502 -m growatt-v120
+	[ "$status" -eq 1 ]
+	jq -e '.ok == false and .message == "no such host: gxkit-no-such-host.example"' "$BATS_TEST_TMPDIR/out" >/dev/null
+	run_split unshare -n gw-scan -b tcp:gxkit-no-such-host.example:502 -u 1
+	[ "$status" -eq 1 ]
+	grep -q "no such host: gxkit-no-such-host.example" "$BATS_TEST_TMPDIR/err"
+	run_split unshare -n gw-sim -b tcp:gxkit-no-such-host.example:502 -m growatt-v120
+	[ "$status" -eq 1 ]
+	grep -q "cannot listen on tcp:gxkit-no-such-host.example:502: no such host" "$BATS_TEST_TMPDIR/err"
 }

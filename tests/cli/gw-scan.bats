@@ -84,3 +84,12 @@ teardown() {
 	[ "$status" -eq 1 ]
 	[ "$output" = "gw-scan: write error: No space left on device" ]
 }
+
+@test "gw-scan: a bus by host name" {
+	PORT=$(free_port)
+	start_bg gw-sim -b tcp:localhost:$PORT -m growatt-v120 -u 3
+	wait_port "$PORT"
+	run_split gw-scan -b tcp:localhost:$PORT -u 1-4 --timeout 200ms
+	[ "$status" -eq 0 ]
+	jq -s -e 'map(select(.event == "scan_done"))[0].found == [3]' "$BATS_TEST_TMPDIR/out" >/dev/null
+}

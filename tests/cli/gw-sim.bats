@@ -101,3 +101,19 @@ teardown() {
 	run complete_words gw-sim --corr
 	[ "$output" = --corrupt-rate ]
 }
+
+@test "gw-sim: listens by host name; an address it cannot bind is refused, with a message" {
+	PORT=$(free_port)
+	start_bg gw-sim -b tcp:localhost:$PORT -m growatt-v120
+	wait_port "$PORT"
+	run mbpoll -m tcp -p "$PORT" -a 1 -t 4 -r 44 -c 1 -1 localhost
+	[[ $output == *"[44]:"*"5000"* ]]
+	# the port taken, and an address not this machine's (binding sends
+	# nothing on the network)
+	run_split gw-sim -b tcp:localhost:$PORT -m growatt-v120
+	[ "$status" -eq 1 ]
+	grep -q "cannot listen on tcp:localhost:$PORT: Address already in use" "$BATS_TEST_TMPDIR/err"
+	run_split gw-sim -b tcp:192.0.2.1:$PORT -m growatt-v120
+	[ "$status" -eq 1 ]
+	grep -q "cannot listen on tcp:192.0.2.1:$PORT: Cannot assign requested address" "$BATS_TEST_TMPDIR/err"
+}
