@@ -10,14 +10,14 @@ _comp_cmd_dbus_watch()
 	_comp_gxkit_init "$@" || return
 
 	case $prev in
-	--timeout)
-		COMPREPLY=($(compgen -W "1s 5s 30s" -- "$cur"))
+	--timeout | --fresh)
+		COMPREPLY=($(compgen -W "1s 5s 30s 1m" -- "$cur"))
 		return ;;
 	--address | --max-rss | --tag)
 		return ;;
 	esac
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "--once --get --set --text --timeout
+		COMPREPLY=($(compgen -W "--once --get --set --check --fresh --text --timeout
 			--system --session --address --max-rss --tag --help --usage
 			--version --quiet --verbose" -- "$cur"))
 		return

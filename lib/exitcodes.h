@@ -22,6 +22,9 @@ enum {
 	CLI_EXIT_LEAK = 4,         /* leak-classify: leak or fragmentation */
 	CLI_EXIT_INVALID = 4,      /* h5-dump --check: not a valid recording */
 	CLI_EXIT_OOM = 5,          /* leak-classify: the limit is near */
+	CLI_EXIT_NO_SERVICE = 4,   /* dbus-watch: no such service */
+	CLI_EXIT_BAD_PATH = 5,     /* dbus-watch: a path absent or invalid */
+	CLI_EXIT_STALE = 6,        /* dbus-watch --fresh: no change in time */
 	CLI_EXIT_NOEXEC = 127      /* rss-watch: COMMAND not run (as sh) */
 };
 

@@ -236,17 +236,50 @@ int vbus_set_value_async(const struct vbus_client *c, const char *service,
                          vbus_done_fn done, void *user,
                          void (*free_user)(void *user));
 
+/* ---- health (dbus-watch --check) ---------------------------------------- */
+
+/* A path's state, worst last; the exit status each gives (gxkit(7)). */
+enum vbus_health {
+	VBUS_HEALTH_OK,         /* a value (that changed in time, if asked) */
+	VBUS_HEALTH_STALE,      /* a value that did not change in time */
+	VBUS_HEALTH_INVALID,    /* an empty array: Venus's "no value" */
+	VBUS_HEALTH_ABSENT,     /* no such object, or no answer for it */
+	VBUS_HEALTH_NO_SERVICE, /* nobody owns the service's name */
+	VBUS_HEALTH_NO_BUS      /* the bus cannot be reached */
+};
+/* "ok", "stale", "invalid", "absent", "no_service", "no_bus". */
+const char *vbus_health_name(enum vbus_health h);
+/* The exit status of the worst of n states: 0, CLI_EXIT_STALE,
+ * CLI_EXIT_BAD_PATH, CLI_EXIT_NO_SERVICE or CLI_EXIT_FAILURE (exitcodes.h):
+ * a bus down wins over a service missing, that over a path absent or
+ * invalid, that over one stale. */
+int vbus_health_exit(const enum vbus_health *h, size_t n);
+/* GetValue of path (and GetText with text): its state, never STALE; the
+ * value to fn when there is one; what went wrong in err otherwise. */
+enum vbus_health vbus_get_health(const struct vbus_client *c,
+                                 const char *service, const char *path,
+                                 bool text, vbus_item_fn fn, void *user,
+                                 char *err, size_t errlen);
+
 /* ---- watching services -------------------------------------------------- */
 
 /*
  * Services followed by name on a client's connection: NameOwnerChanged,
  * PropertiesChanged and ItemsChanged are decoded here, once, into three
- * callbacks.  A service that sends ItemsChanged batches its changes there;
- * its PropertiesChanged, which only repeat them, are not passed on.  The
- * struct owns its table of services (vbus_watch_free()); names and values
- * handed to callbacks live for the call only.
+ * callbacks.  A service may send a change by both signals (Victron's C++
+ * services) or each change by one (velib_python's vedbus.py: a `with
+ * service` block's as ItemsChanged, an assignment as PropertiesChanged):
+ * both are read, and, as velib_python's dbusmonitor.py does, a change is
+ * a value that differs from the last one of its path; a repeat is not
+ * passed on.  The struct owns its table of services and what they sent
+ * last (vbus_watch_free()); names and values handed to callbacks live for
+ * the call only.
  */
 #define VBUS_WATCH_MAX 256 /* services followed; later ones are not */
+#define VBUS_SEEN_MAX                                                          \
+	16384 /* paths a service's last values are kept                        \
+	       * for (16 bytes each); past them, every                         \
+	       * signal of a new path is passed on */
 struct vbus_watch_ops {
 	/* a service appeared; initial: it was there when listed */
 	void (*appeared)(void *user, const char *service, const char *owner,
@@ -256,9 +289,11 @@ struct vbus_watch_ops {
 	void (*changed)(void *user, const char *service, const char *path,
 	                DBusMessageIter *value, const char *text);
 };
+struct vbus_seen; /* a path's hash and its last value's */
 struct vbus_watched {
 	char *name, *owner;
-	bool batches; /* sends ItemsChanged */
+	struct vbus_seen *seen; /* open addressing, cap a power of 2 */
+	size_t nseen, cap;
 };
 struct vbus_watch {
 	const struct vbus_client *bus;

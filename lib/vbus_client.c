@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exitcodes.h"
 #include "vbus.h"
 
 #define WALK_DEPTH 16 /* deeper introspection trees are cut */
@@ -17,8 +18,13 @@
 static void
 set_err(char *err, size_t errlen, const char *what, DBusError *e)
 {
+	size_t n;
+
 	snprintf(err, errlen, "%s: %s%s%s", what, e->name ? e->name : "error",
 	         e->message ? ": " : "", e->message ? e->message : "");
+	/* libdbus ends some of its messages with a newline */
+	for (n = strlen(err); n > 0 && err[n - 1] == '\n'; n--)
+		err[n - 1] = '\0';
 	dbus_error_free(e);
 }
 
@@ -384,6 +390,114 @@ vbus_get_value(const struct vbus_client *c, const char *service,
 	return 0;
 }
 
+/* ---- health ---------------------------------------------------------------
+ */
+
+const char *
+vbus_health_name(enum vbus_health h)
+{
+	static const char *const names[] = {"ok",     "stale",      "invalid",
+	                                    "absent", "no_service", "no_bus"};
+
+	return (size_t)h < sizeof(names) / sizeof(names[0]) ? names[h] : "?";
+}
+
+int
+vbus_health_exit(const enum vbus_health *h, size_t n)
+{
+	enum vbus_health worst = VBUS_HEALTH_OK;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (h[i] > worst)
+			worst = h[i];
+	switch (worst) {
+	case VBUS_HEALTH_OK:
+		return CLI_EXIT_OK;
+	case VBUS_HEALTH_STALE:
+		return CLI_EXIT_STALE;
+	case VBUS_HEALTH_INVALID:
+	case VBUS_HEALTH_ABSENT:
+		return CLI_EXIT_BAD_PATH;
+	case VBUS_HEALTH_NO_SERVICE:
+		return CLI_EXIT_NO_SERVICE;
+	default:
+		return CLI_EXIT_FAILURE;
+	}
+}
+
+/* What a failed GetValue says of the path: the service gone, the bus
+ * gone, or the path not there (no object, no such method on it, an
+ * error of the peer's own, or no answer in time). */
+static enum vbus_health
+call_health(const DBusError *e)
+{
+	if (dbus_error_has_name(e, DBUS_ERROR_SERVICE_UNKNOWN) ||
+	    dbus_error_has_name(e, DBUS_ERROR_NAME_HAS_NO_OWNER))
+		return VBUS_HEALTH_NO_SERVICE;
+	if (dbus_error_has_name(e, DBUS_ERROR_DISCONNECTED) ||
+	    dbus_error_has_name(e, DBUS_ERROR_NO_SERVER))
+		return VBUS_HEALTH_NO_BUS;
+	return VBUS_HEALTH_ABSENT;
+}
+
+/* A variant holding an empty array. */
+static bool
+is_invalid(DBusMessageIter *it)
+{
+	DBusMessageIter var = *it, sub;
+
+	if (dbus_message_iter_get_arg_type(&var) == DBUS_TYPE_VARIANT)
+		dbus_message_iter_recurse(it, &var);
+	if (dbus_message_iter_get_arg_type(&var) != DBUS_TYPE_ARRAY)
+		return false;
+	dbus_message_iter_recurse(&var, &sub);
+	return dbus_message_iter_get_arg_type(&sub) == DBUS_TYPE_INVALID;
+}
+
+enum vbus_health
+vbus_get_health(const struct vbus_client *c, const char *service,
+                const char *path, bool text, vbus_item_fn fn, void *user,
+                char *err, size_t errlen)
+{
+	DBusMessage *msg, *r;
+	DBusMessageIter it;
+	DBusError e;
+	enum vbus_health h;
+
+	if (!dbus_connection_get_is_connected(c->conn)) {
+		snprintf(err, errlen, "not connected to the bus");
+		return VBUS_HEALTH_NO_BUS;
+	}
+	msg =
+	    new_call(service, path, VBUS_IFACE, "GetValue", NULL, err, errlen);
+	if (msg == NULL)
+		return VBUS_HEALTH_ABSENT;
+	dbus_error_init(&e);
+	r = dbus_connection_send_with_reply_and_block(c->conn, msg,
+	                                              c->timeout_ms, &e);
+	dbus_message_unref(msg);
+	if (r == NULL) {
+		h = call_health(&e);
+		if (dbus_error_has_name(&e, DBUS_ERROR_UNKNOWN_OBJECT) ||
+		    dbus_error_has_name(&e, DBUS_ERROR_UNKNOWN_METHOD)) {
+			snprintf(err, errlen, "no such path");
+			dbus_error_free(&e);
+		} else {
+			set_err(err, errlen, "GetValue", &e);
+		}
+		return h;
+	}
+	h = VBUS_HEALTH_ABSENT;
+	snprintf(err, errlen, "GetValue answered no value");
+	if (dbus_message_iter_init(r, &it)) {
+		h = is_invalid(&it) ? VBUS_HEALTH_INVALID : VBUS_HEALTH_OK;
+		item_with_text(c, service, path, &it, text, fn, user);
+	}
+	dbus_message_unref(r);
+	return h;
+}
+
 /* ---- SetValue ----------------------------------------------------------- */
 
 /* The int32 a SetValue answered, or -1 (and false) when it is no int. */
@@ -530,10 +644,125 @@ vbus_watch_owner(const struct vbus_watch *w, const char *service)
 	return s != NULL ? s->owner : NULL;
 }
 
-/* What read_values' item callback needs: the watch and the service. */
+/* ---- what each service sent last ------------------------------------- */
+
+struct vbus_seen {
+	uint64_t path, value; /* FNV-1a hashes; path 0: a free slot */
+};
+
+static uint64_t
+fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	while (n-- > 0) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* A value's hash: its types and bytes, containers to D-Bus's depth. */
+static uint64_t
+hash_value(DBusMessageIter *it, uint64_t h)
+{
+	int t;
+
+	while ((t = dbus_message_iter_get_arg_type(it)) != DBUS_TYPE_INVALID) {
+		h = fnv(h, &t, sizeof(t));
+		if (dbus_type_is_container(t)) {
+			DBusMessageIter sub;
+
+			dbus_message_iter_recurse(it, &sub);
+			h = fnv(hash_value(&sub, h), "]", 1);
+		} else if (t == DBUS_TYPE_STRING ||
+		           t == DBUS_TYPE_OBJECT_PATH ||
+		           t == DBUS_TYPE_SIGNATURE) {
+			const char *str;
+
+			dbus_message_iter_get_basic(it, &str);
+			h = fnv(h, str, strlen(str) + 1);
+		} else if (t != DBUS_TYPE_UNIX_FD) { /* reading one dups it */
+			DBusBasicValue v;
+
+			memset(&v, 0, sizeof(v));
+			dbus_message_iter_get_basic(it, &v);
+			h = fnv(h, &v, sizeof(v));
+		}
+		if (!dbus_message_iter_next(it))
+			break;
+	}
+	return h;
+}
+
+/* The slot of a path's hash: its own, or the free one it would take. */
+static struct vbus_seen *
+seen_slot(const struct vbus_watched *s, uint64_t path)
+{
+	size_t i = (size_t)path & (s->cap - 1);
+
+	while (s->seen[i].path != 0 && s->seen[i].path != path)
+		i = (i + 1) & (s->cap - 1);
+	return &s->seen[i];
+}
+
+/* Room for one more path, kept under half full; false when there is
+ * none (VBUS_SEEN_MAX, or no memory). */
+static bool
+seen_room(struct vbus_watched *s)
+{
+	struct vbus_seen *old = s->seen;
+	size_t i, cap = s->cap ? 2 * s->cap : 64;
+
+	if (2 * (s->nseen + 1) <= s->cap)
+		return true;
+	if (s->nseen >= VBUS_SEEN_MAX ||
+	    (s->seen = calloc(cap, sizeof(*s->seen))) == NULL) {
+		s->seen = old;
+		return false;
+	}
+	s->cap = cap;
+	for (i = 0; i < cap / 2 && old != NULL; i++)
+		if (old[i].path != 0)
+			*seen_slot(s, old[i].path) = old[i];
+	free(old);
+	return true;
+}
+
+/* Whether value is news for path: not the last value it sent. */
+static bool
+seen_changed(struct vbus_watched *s, const char *path, DBusMessageIter *value)
+{
+	DBusMessageIter copy = *value;
+	uint64_t hp = fnv(0xcbf29ce484222325ULL, path, strlen(path)) | 1,
+	         hv = hash_value(&copy, 0xcbf29ce484222325ULL);
+	struct vbus_seen *e;
+
+	if (s->cap > 0 && (e = seen_slot(s, hp))->path == hp) {
+		if (e->value == hv)
+			return false;
+		e->value = hv;
+		return true;
+	}
+	if (seen_room(s)) {
+		*seen_slot(s, hp) = (struct vbus_seen){hp, hv};
+		s->nseen++;
+	}
+	return true;
+}
+
+static void
+seen_clear(struct vbus_watched *s)
+{
+	free(s->seen);
+	s->seen = NULL;
+	s->nseen = s->cap = 0;
+}
+
+/* What the item callback needs: the watch and the service. */
 struct reading {
 	struct vbus_watch *w;
-	const char *service;
+	struct vbus_watched *s;
 };
 
 static void
@@ -541,7 +770,8 @@ read_one(void *user, const char *path, DBusMessageIter *value, const char *text)
 {
 	const struct reading *r = user;
 
-	r->w->ops.changed(r->w->user, r->service, path, value, text);
+	if (seen_changed(r->s, path, value))
+		r->w->ops.changed(r->w->user, r->s->name, path, value, text);
 }
 
 static void
@@ -549,23 +779,22 @@ appeared(struct vbus_watch *w, const char *name, const char *owner,
          bool initial)
 {
 	struct vbus_watched *s = watched(w, name);
-	struct reading r = {w, name};
+	struct reading r;
 
 	if (s == NULL) {
 		if (w->n == VBUS_WATCH_MAX)
 			return;
 		s = &w->svc[w->n++];
-		s->name = strdup(name);
-		s->owner = NULL;
-		s->batches = false;
+		*s = (struct vbus_watched){.name = strdup(name)};
 	}
 	free(s->owner);
 	s->owner = strdup(owner);
+	seen_clear(s); /* another process: its values are news */
 	if (w->ops.appeared != NULL)
 		w->ops.appeared(w->user, name, owner, initial);
-	if (w->read_values) /* GetItems: it batches its changes too */
-		s->batches = vbus_read_service(w->bus, name, w->text, read_one,
-		                               &r) == VBUS_READ_ITEMS;
+	r = (struct reading){w, s};
+	if (w->read_values)
+		(void)vbus_read_service(w->bus, name, w->text, read_one, &r);
 }
 
 static void
@@ -579,6 +808,7 @@ vanished(struct vbus_watch *w, const char *name, const char *old_owner)
 		w->ops.vanished(w->user, name, old_owner);
 	free(s->name);
 	free(s->owner);
+	seen_clear(s);
 	*s = w->svc[--w->n];
 }
 
@@ -608,16 +838,15 @@ values_changed(struct vbus_watch *w, DBusMessage *msg, const char *sender)
 
 	for (i = 0; i < w->n; i++) {
 		struct vbus_watched *s = &w->svc[i];
-		struct reading r = {w, s->name};
+		struct reading r = {w, s};
 
 		if (s->owner == NULL || strcmp(s->owner, sender) != 0 ||
 		    !dbus_message_iter_init(msg, &it))
 			continue;
 		if (items) {
-			s->batches = true;
 			vbus_each_item(&it, read_one, &r);
-		} else if (!s->batches && dbus_message_iter_get_arg_type(&it) ==
-		                              DBUS_TYPE_ARRAY) {
+		} else if (dbus_message_iter_get_arg_type(&it) ==
+		           DBUS_TYPE_ARRAY) {
 			dbus_message_iter_recurse(&it, &dict);
 			vbus_value_text(dbus_message_get_path(msg), &dict,
 			                read_one, &r);
@@ -712,6 +941,7 @@ vbus_watch_free(struct vbus_watch *w)
 	for (i = 0; i < w->n; i++) {
 		free(w->svc[i].name);
 		free(w->svc[i].owner);
+		seen_clear(&w->svc[i]);
 	}
 	w->n = 0;
 }

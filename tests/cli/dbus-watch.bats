@@ -27,7 +27,9 @@ assert_values() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"--set"* ]]
 	for args in "" "--get x" "--set a b" "--once --get a b" \
-		"--system --session x" "--timeout never x"; do
+		"--system --session x" "--timeout never x" "--check a.b" \
+		"--check --once a.b /x" "--fresh 1s a.b" "--check --fresh 0 a.b /x" \
+		"--check --fresh soon a.b /x" "--check a.* /x" "--check a.b x"; do
 		run_split dbus-watch $args
 		assert_usage_error
 	done
@@ -107,10 +109,21 @@ assert_values() {
 	jq -e '.result == 1' "$BATS_TEST_TMPDIR/out" >/dev/null
 	run_split dbus-watch --set "$SVC" /Count '{"a":1}'
 	[ "$status" -eq 2 ]
+	# as --check: no such path 5, no such service 4, each said plainly
 	run_split dbus-watch --get "$SVC" /No/Such/Path
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 5 ]
+	grep -q "$SVC /No/Such/Path: no such path" "$BATS_TEST_TMPDIR/err"
 	run_split dbus-watch --get com.victronenergy.nobody /x
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 4 ]
+	grep -q "no service com.victronenergy.nobody on the bus" "$BATS_TEST_TMPDIR/err"
+	run_split dbus-watch --set com.victronenergy.nobody /x 1
+	[ "$status" -eq 4 ]
+	run_split dbus-watch --set "$SVC" /No/Such/Path 1
+	[ "$status" -eq 5 ]
+	# an invalid value: null, and 5
+	run_split dbus-watch --get "$SVC" /Dc/0/Voltage
+	[ "$status" -eq 5 ]
+	jq -e '.value == null' "$BATS_TEST_TMPDIR/out" >/dev/null
 }
 
 @test "dbus-watch: keeps up with a flood, no update lost" {
@@ -225,8 +238,184 @@ assert_values() {
 @test "dbus-watch: bash completion offers options and services on the bus" {
 	run complete_words dbus-watch --on
 	[ "$output" = --once ]
+	run complete_words dbus-watch --ch
+	[ "$output" = --check ]
+	run complete_words dbus-watch --check --fresh 3
+	[ "$output" = 30s ]
 	start_dbus
 	start_service
 	run complete_words dbus-watch com.victronenergy.batt
 	[ "$output" = "$SVC" ]
+}
+
+# ---- --check, against a driver's service as velib_python's vedbus.py makes it
+
+VSVC=com.victronenergy.pvinverter.vedbus_20
+
+start_vedbus() {
+	start_bg /usr/bin/python3 "$ROOT/tests/peers/vedbus_service.py" $VSVC "$@"
+	VEDBUS_PID=$BG_PID
+	wait_name $VSVC
+}
+
+@test "dbus-watch: --check: each path's state, and the exit status of the worst" {
+	start_dbus
+	start_vedbus
+	local out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err
+	run_split dbus-watch --check $VSVC /Ac/Power /Serial /Mgmt/Connection
+	[ "$status" -eq 0 ]
+	assert_jsonl "$out" dbus-watch
+	[ "$(jq -s -c 'map([.path, .state])' "$out")" = \
+		'[["/Ac/Power","ok"],["/Serial","ok"],["/Mgmt/Connection","ok"]]' ]
+	jq -s -e '.[1].value == "GW1234" and .[2].value == "Modbus TCP"' "$out" >/dev/null
+	[ ! -s "$err" ]
+	# --text: a line per path, the value's own text last
+	run_split dbus-watch --check --text $VSVC /Serial /Dc/0/Voltage /No/Such
+	[ "$status" -eq 5 ]
+	diff -u - "$out" <<-EOF
+		$VSVC /Serial ok GW1234
+		$VSVC /Dc/0/Voltage invalid ---
+		$VSVC /No/Such absent
+	EOF
+	# invalid (an empty array) and absent: 5, null, the reason
+	run_split dbus-watch --check $VSVC /Dc/0/Voltage /No/Such
+	[ "$status" -eq 5 ]
+	jq -s -e '.[0].state == "invalid" and .[0].value == null and
+		.[1].state == "absent" and .[1].message == "no such path"' "$out" >/dev/null
+	# no such service: 4, a record for each path
+	run_split dbus-watch --check com.victronenergy.pvinverter.nobody /Ac/Power /Serial
+	[ "$status" -eq 4 ]
+	jq -s -e 'length == 2 and all(.state == "no_service")' "$out" >/dev/null
+	# the bus out of reach: 1, said, no records
+	DBUS_SESSION_BUS_ADDRESS=unix:path=$BATS_TEST_TMPDIR/no-bus \
+		run_split dbus-watch --check $VSVC /Ac/Power
+	[ "$status" -eq 1 ]
+	[ ! -s "$out" ]
+	grep -q "cannot connect to the bus" "$err"
+}
+
+@test "dbus-watch: --check --fresh: changes sent by ItemsChanged and by PropertiesChanged, stale, and which state wins" {
+	start_dbus
+	start_vedbus --tick 0.1
+	local out=$BATS_TEST_TMPDIR/out
+	# /Ac/Power changes in a `with` block (ItemsChanged only), the energy
+	# by assignment (PropertiesChanged only): both are fresh
+	run_split dbus-watch --check --fresh 10s $VSVC /Ac/Power /Ac/Energy/Forward
+	[ "$status" -eq 0 ]
+	jq -s -e 'all(.state == "ok" and .changed)' "$out" >/dev/null
+	# a value that never changes is stale: 6
+	run_split dbus-watch --check --fresh 1s --text $VSVC /Ac/Power /Serial
+	[ "$status" -eq 6 ]
+	grep -q "^$VSVC /Serial stale GW1234$" "$out"
+	grep -q "^$VSVC /Ac/Power ok " "$out"
+	# absent (5) wins over stale (6)
+	run_split dbus-watch --check --fresh 1s $VSVC /Serial /No/Such
+	[ "$status" -eq 5 ]
+	# no service (4) wins over everything else, and is told at once
+	run_split dbus-watch --check --fresh 1h com.victronenergy.nobody /Serial
+	[ "$status" -eq 4 ]
+	# the driver stops updating: stale; then invalidates its power: 5
+	kill -USR1 $VEDBUS_PID
+	sleep 0.3
+	run_split dbus-watch --check --fresh 1s $VSVC /Ac/Power
+	[ "$status" -eq 6 ]
+	jq -e '.state == "stale" and .changed == false and (.value | type == "number")' "$out" >/dev/null
+	kill -USR2 $VEDBUS_PID
+	sleep 0.3
+	run_split dbus-watch --check $VSVC /Ac/Power
+	[ "$status" -eq 5 ]
+	jq -e '.state == "invalid"' "$out" >/dev/null
+}
+
+@test "dbus-watch: --check --fresh: a service that leaves while watched is no service" {
+	start_dbus
+	start_vedbus
+	kill -USR1 $VEDBUS_PID
+	dbus-watch --check --fresh 30s $VSVC /Serial >"$BATS_TEST_TMPDIR/check.jsonl" &
+	local pid=$!
+	echo $pid >>"$BATS_TEST_TMPDIR/pids"
+	sleep 0.5
+	kill $VEDBUS_PID
+	local rc=0
+	wait $pid || rc=$?
+	[ "$rc" -eq 4 ]
+	jq -e '.state == "no_service"' "$BATS_TEST_TMPDIR/check.jsonl" >/dev/null
+}
+
+@test "dbus-watch: --once on a glob that matches nothing exits 4" {
+	start_dbus
+	run_split dbus-watch --once 'com.victronenergy.battery.*'
+	[ "$status" -eq 4 ]
+	[ ! -s "$BATS_TEST_TMPDIR/out" ]
+	grep -q "no service on the bus matches 'com.victronenergy.battery.\*'" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "dbus-watch: --set takes a word as a string where the path holds one, numbers as numbers" {
+	start_dbus
+	start_vedbus
+	local out=$BATS_TEST_TMPDIR/out
+	run_split dbus-watch --set $VSVC /CustomName Roof
+	[ "$status" -eq 0 ]
+	jq -e '.result == 0' "$out" >/dev/null
+	run_split dbus-watch --get $VSVC /CustomName
+	jq -e '.value == "Roof"' "$out" >/dev/null
+	# quoted JSON as before
+	run_split dbus-watch --set $VSVC /CustomName '"Roof 2"'
+	run_split dbus-watch --get $VSVC /CustomName
+	jq -e '.value == "Roof 2"' "$out" >/dev/null
+	# a number where a number is held; the driver's own refusal is 3
+	run_split dbus-watch --set $VSVC /Position 1
+	[ "$status" -eq 0 ]
+	run_split dbus-watch --get $VSVC /Position
+	jq -e '.value == 1' "$out" >/dev/null
+	run_split dbus-watch --set $VSVC /Position 7
+	[ "$status" -eq 3 ]
+	jq -e '.result == 2' "$out" >/dev/null
+	# a word where a number is held: a usage error that says why
+	run_split dbus-watch --set $VSVC /Position Roof
+	assert_usage_error
+	grep -q "'Roof' is not a number or null, and /Position holds no string" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "dbus-watch: valgrind-clean --check --fresh and --set of a word" {
+	start_dbus
+	start_vedbus --tick 0.1
+	run_split "${VALGRIND[@]}" dbus-watch --check --fresh 5s $VSVC /Ac/Power /Ac/Energy/Forward /Serial /No/Such
+	[ "$status" -eq 5 ]
+	run_split "${VALGRIND[@]}" dbus-watch --check --text $VSVC /Ac/Power /Dc/0/Voltage
+	[ "$status" -eq 5 ]
+	run_split "${VALGRIND[@]}" dbus-watch --set $VSVC /CustomName Roof
+	[ "$status" -eq 0 ]
+}
+
+@test "dbus-watch: a cron health check: no terminal, no stdin, a minimal environment" {
+	start_dbus
+	start_vedbus --tick 0.1
+	local bin
+	bin=$(dirname "$(command -v dbus-watch)")
+	run env -i PATH="$bin:/usr/bin:/bin" DBUS_SESSION_BUS_ADDRESS="$DBUS_SESSION_BUS_ADDRESS" \
+		sh -c "dbus-watch --check --fresh 10s --text $VSVC /Ac/Power /Connected; echo rc=\$?" </dev/null
+	[ "$status" -eq 0 ]
+	[[ $output == *"$VSVC /Ac/Power ok "* ]]
+	[[ ${lines[-1]} == "rc=6" ]] # /Connected does not change
+}
+
+@test "dbus-watch: a vedbus.py driver's changes, whichever of its two signals carries them" {
+	start_dbus
+	start_vedbus --tick 0.1
+	dbus-watch $VSVC '/Ac/*' >"$BATS_TEST_TMPDIR/w.jsonl" &
+	local pid=$!
+	echo $pid >>"$BATS_TEST_TMPDIR/pids"
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c Energy "$BATS_TEST_TMPDIR/w.jsonl")" -ge 5 ] && break
+		sleep 0.1
+	done
+	kill $pid
+	# ItemsChanged alone carries the power, PropertiesChanged alone the
+	# energy: each seen again and again, every value once
+	jq -s -e '(map(select(.path == "/Ac/Power")) | length >= 5) and
+		(map(select(.path == "/Ac/Energy/Forward")) | length >= 5) and
+		(group_by(.path) | all(map(.value) | length == (unique | length)))' \
+		"$BATS_TEST_TMPDIR/w.jsonl" >/dev/null
 }
