@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
+#include "human.h"
 #include "jsonl.h"
 #include "leak_report.h"
 #include "leak_svg.h"
@@ -27,14 +29,18 @@
 #define EVENT_MAX         64
 #define OPT_RESTART_EVENT 1100
 #define OPT_FAULT_EVENT   1101
+#define OPT_MIN_RATE      1102
 
 struct options {
 	char *field; /* NULL: anon_kb when present, else rss_kb */
 	int falling, rising, json;
 	char *limit_arg, *horizon_arg, *events, *svg, *warmup_arg;
 	char *max_line_arg, *format_arg, *alloc_field, *by_arg, *expire_arg;
-	char *edge_arg;
+	char *edge_arg, *max_age_arg, *last_arg, *time_field;
 	long pid, child, windows, min_samples, max_groups;
+	double max_age_s;    /* --max-age, 0: none */
+	double min_rate_abs; /* --min-rate SIZE/TIME or N/TIME, per s */
+	bool min_rate_bytes; /* ... given as a size (bytes) */
 	struct leak_rules rules;
 	struct timeline_options in; /* what to read, from the above */
 	char by_store[256];         /* --by's fields, split */
@@ -48,9 +54,10 @@ struct context {
 	struct leak_rules rules; /* o->rules with the limit in field units */
 	struct timeline tl;
 	struct leak_faults faults;
-	struct where_findings no_maps; /* of a group: maps are not followed */
-	int worst;                     /* exit code of the worst verdict */
-	bool header_done;              /* of the --by table */
+	struct where_findings no_maps;   /* of a group: maps are not followed */
+	int worst;                       /* exit code of the worst verdict */
+	enum leak_verdict worst_verdict; /* the worst verdict (--by) */
+	bool header_done;                /* of the --by table */
 };
 
 /* ---- options ------------------------------------------------------------ */
@@ -71,8 +78,7 @@ check_rules(struct options *o)
 		                       LEAK_ENVELOPE_MAX);
 	if (o->min_samples < 3)
 		return cli_usage_error("--min-samples must be 3 or more");
-	if (!(r->min_rate >= 0) || !(r->settle_ratio >= 0) ||
-	    !(r->envelope_share >= 0) ||
+	if (!(r->settle_ratio >= 0) || !(r->envelope_share >= 0) ||
 	    !(r->step_share >= 0 && r->step_share <= 1))
 		return cli_usage_error("rule thresholds must be positive "
 		                       "(--step-share at most 1)");
@@ -87,6 +93,18 @@ check_rules(struct options *o)
 	if (!(r->penalty > 0) || !(r->material >= 0))
 		return cli_usage_error("--penalty must be positive, "
 		                       "--material not negative");
+	if (o->max_age_arg != NULL) {
+		if (parse_duration(o->max_age_arg, &ms) < 0 || ms == 0)
+			return cli_usage_error("--max-age: bad duration '%s'",
+			                       o->max_age_arg);
+		o->max_age_s = (double)ms / 1000;
+	}
+	if (o->last_arg != NULL) {
+		if (parse_duration(o->last_arg, &ms) < 0 || ms == 0)
+			return cli_usage_error("--last: bad duration '%s'",
+			                       o->last_arg);
+		r->last_s = (double)ms / 1000;
+	}
 	if (o->warmup_arg != NULL && strcmp(o->warmup_arg, "auto") != 0) {
 		if (parse_duration(o->warmup_arg, &ms) < 0)
 			return cli_usage_error("--warmup: bad duration '%s'",
@@ -123,6 +141,7 @@ check_input(struct options *o)
 		return cli_usage_error("--edge and --fault-event go with "
 		                       "--events");
 	in->field = o->field;
+	in->time_field = o->time_field;
 	in->alloc_field = o->alloc_field;
 	in->pid = o->pid;
 	in->child = o->child;
@@ -211,6 +230,30 @@ take_event(struct options *o, poptContext con, bool pair)
 	return rc;
 }
 
+/* --min-rate, relative ("1%/day") or absolute ("50B/min"), each at most
+ * once. */
+static int
+take_min_rate(struct options *o, poptContext con)
+{
+	char *arg = poptGetOptArg(con);
+	enum parse_slope_kind kind;
+	double v;
+	int rc = CLI_CONTINUE;
+
+	if (arg == NULL || parse_slope(arg, &v, &kind) < 0 || !(v >= 0))
+		rc = cli_usage_error("--min-rate: '%s' is not a rate such as "
+		                     "1%%/day or 50B/min",
+		                     arg ? arg : "");
+	else if (kind == PARSE_SLOPE_PCT_DAY)
+		o->rules.min_rate = v;
+	else {
+		o->min_rate_abs = v;
+		o->min_rate_bytes = kind == PARSE_SLOPE_BYTES;
+	}
+	free(arg);
+	return rc;
+}
+
 static int
 parse_loop(poptContext con, struct options *o, struct cli_strings *strings)
 {
@@ -220,6 +263,8 @@ parse_loop(poptContext con, struct options *o, struct cli_strings *strings)
 		cli_strings_update(strings);
 		if ((rc == OPT_RESTART_EVENT || rc == OPT_FAULT_EVENT) &&
 		    (rc = take_event(o, con, rc == OPT_FAULT_EVENT)) >= 0)
+			return rc;
+		if (rc == OPT_MIN_RATE && (rc = take_min_rate(o, con)) >= 0)
 			return rc;
 	}
 	cli_strings_update(strings);
@@ -288,9 +333,17 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	     "draw the series, envelope and trend into FILE", "FILE"},
 	    {"alpha", '\0', POPT_ARG_DOUBLE, &o->rules.alpha, 0,
 	     "significance level of the trend test (default 0.01)", "P"},
-	    {"min-rate", '\0', POPT_ARG_DOUBLE, &o->rules.min_rate, 0,
-	     "growth below PCT %/day of the level is steady (default 1)",
-	     "PCT"},
+	    {"min-rate", '\0', POPT_ARG_STRING, NULL, OPT_MIN_RATE,
+	     "slower growth is steady: 1%/day of the level (default), "
+	     "50B/min, 2K/h (either, or both)",
+	     "RATE"},
+	    {"max-age", '\0', POPT_ARG_STRING, &o->max_age_arg, CLI_OPT_STRING,
+	     "a last sample older than DUR is stale (exit 6)", "DUR"},
+	    {"last", '\0', POPT_ARG_STRING, &o->last_arg, CLI_OPT_STRING,
+	     "judge only the last DUR of the records", "DUR"},
+	    {"time-field", '\0', POPT_ARG_STRING, &o->time_field,
+	     CLI_OPT_STRING,
+	     "the records' time (default ts, timestamp, time or t)", "NAME"},
 	    {"min-samples", '\0', POPT_ARG_LONG, &o->min_samples, 0,
 	     "fewer samples are insufficient_data (default 10)", "N"},
 	    {"settle-ratio", '\0', POPT_ARG_DOUBLE, &o->rules.settle_ratio, 0,
@@ -337,7 +390,8 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 	CLI_STRINGS_TRACK(strings, &o->field, &o->limit_arg, &o->horizon_arg,
 	                  &o->events, &o->svg, &o->warmup_arg, &o->max_line_arg,
 	                  &o->format_arg, &o->alloc_field, &o->by_arg,
-	                  &o->expire_arg, &o->edge_arg);
+	                  &o->expire_arg, &o->edge_arg, &o->max_age_arg,
+	                  &o->last_arg, &o->time_field);
 	if ((rc = parse_loop(*con, o, strings)) >= 0 ||
 	    (rc = check_rules(o)) >= 0 || (rc = check_input(o)) >= 0)
 		return rc;
@@ -348,13 +402,41 @@ parse(int argc, char **argv, struct options *o, struct cli_strings *strings,
 
 /* ---- input -------------------------------------------------------------- */
 
-/* The limit needs the field's name (KiB for *_kb): parsed once known. */
+/* The limit and an absolute --min-rate need the field's unit (KiB for
+ * *_kb): set once it is known. */
 static int
 apply_limit(struct context *c)
 {
-	if (c->o->limit_arg == NULL)
+	const struct options *o = c->o;
+
+	c->rules.min_rate_abs =
+	    o->min_rate_bytes && human_unit_of(c->tl.field) == HUMAN_KIB
+	        ? o->min_rate_abs / 1024
+	        : o->min_rate_abs;
+	if (o->limit_arg == NULL)
 		return 0;
-	return parse_field_limit(c->tl.field, c->o->limit_arg, &c->rules.limit);
+	return parse_field_limit(c->tl.field, o->limit_arg, &c->rules.limit);
+}
+
+static double
+now_s(void)
+{
+	struct timespec t = clock_wall();
+
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static bool
+worse(enum leak_verdict a, enum leak_verdict b)
+{
+	return leak_verdict_severity(a) > leak_verdict_severity(b);
+}
+
+/* A verdict worth a cron mail: the ones -q prints. */
+static bool
+alarming(enum leak_verdict v)
+{
+	return v == LEAK_LEAK || v == LEAK_FRAGMENTATION || v == LEAK_OOM;
 }
 
 static int
@@ -402,6 +484,30 @@ read_all(struct context *c, const char **files)
 	return 0;
 }
 
+/* Records came, none with the field: which fields they had. */
+static void
+field_missing(const struct context *c)
+{
+	char seen[TIMELINE_SEEN * 50];
+
+	switch (timeline_field_missing(&c->tl, seen, sizeof(seen))) {
+	case TIMELINE_NO_FIELD:
+		warnx("no field %s in %llu records; numeric fields seen: %s",
+		      c->tl.field, (unsigned long long)c->tl.records, seen);
+		break;
+	case TIMELINE_NO_TIME:
+		warnx("no time in %llu records with %s (looked for %s); "
+		      "numeric fields seen: %s",
+		      (unsigned long long)c->tl.untimed, c->tl.field,
+		      c->o->in.time_field ? c->o->in.time_field
+		                          : "ts, time, timestamp, t",
+		      seen);
+		break;
+	case TIMELINE_HAS_SAMPLES:
+		break;
+	}
+}
+
 /* ---- output ------------------------------------------------------------- */
 
 /* What a verdict's printing needs, pointed at: the one series's, or a
@@ -419,6 +525,8 @@ report_of(const struct context *c, const struct leak_stream *st,
 	                            .alloc_field = c->o->alloc_field,
 	                            .malformed = c->tl.malformed,
 	                            .skipped = c->tl.skipped,
+	                            .bad_ts = c->tl.bad_ts,
+	                            .verbose = cli_common.verbose > 0,
 	                            .by = c->o->in.by,
 	                            .nby = g != NULL ? c->o->in.nby : 0,
 	                            .key = g != NULL ? g->key : NULL,
@@ -457,10 +565,12 @@ emit(struct context *c)
 	}
 	if (where_judge(&c->tl.where, &res, &where) < 0)
 		err(CLI_EXIT_FAILURE, "out of memory");
+	leak_stale(&res, now_s(), c->o->max_age_s);
 	v = report_of(c, &c->tl.st, &res, &where, NULL);
 	if (c->o->svg != NULL && write_svg(c, &v) < 0)
 		return CLI_EXIT_FAILURE;
-	if (leak_report_write(stdout, c->o->json, &v) < 0 && errno != EPIPE)
+	if ((!cli_common.quiet || alarming(res.verdict)) &&
+	    leak_report_write(stdout, c->o->json, &v) < 0 && errno != EPIPE)
 		return cli_write_error();
 	return cli_close_stdout() == 0 ? leak_verdict_exit(res.verdict)
 	                               : CLI_EXIT_FAILURE;
@@ -483,8 +593,12 @@ print_group(struct context *c, const struct fleet_group *g)
 		msg_warn("%.*s: records of several processes interleave (pid "
 		         "%.0f comes back)",
 		         (int)g->key_len, g->key, g->st.interleaved_pid);
-	if (leak_verdict_exit(g->res.verdict) > c->worst)
+	if (worse(g->res.verdict, c->worst_verdict)) {
+		c->worst_verdict = g->res.verdict;
 		c->worst = leak_verdict_exit(g->res.verdict);
+	}
+	if (cli_common.quiet && !alarming(g->res.verdict))
+		return;
 	v = report_of(c, &g->st, &g->res, &c->no_maps, g);
 	if (c->o->json) {
 		if (leak_report_write(stdout, true, &v) < 0 && errno != EPIPE)
@@ -512,6 +626,8 @@ judge_groups(struct context *c, struct fleet_group **g, size_t n)
 	size_t i;
 
 	fleet_judge(g, n, &c->faults, cpus > 1 ? (int)cpus : 1);
+	for (i = 0; i < n; i++)
+		leak_stale(&g[i]->res, now_s(), c->o->max_age_s);
 	qsort(g, n, sizeof(*g), by_badness);
 	for (i = 0; i < n; i++) {
 		print_group(c, g[i]);
@@ -599,6 +715,8 @@ main(int argc, char **argv)
 	if (read_all(&c, poptGetArgs(con)) < 0)
 		goto cleanup;
 	c.no_maps.known = c.tl.where.ready;
+	c.worst_verdict = LEAK_STEADY;
+	field_missing(&c);
 	rc = o.in.nby > 0 ? emit_groups(&c) : emit(&c);
 cleanup:
 	timeline_free(&c.tl);

@@ -25,7 +25,16 @@ _comp_cmd_leak_classify()
 	--format)
 		COMPREPLY=($(compgen -W "auto jsonl psrecord mprof prmon csv" -- "$cur"))
 		return ;;
-	-p | --pid | --limit | --alpha | --min-rate | --min-samples | \
+	--min-rate)
+		COMPREPLY=($(compgen -W "1%/day 50B/min 1K/h 1M/d" -- "$cur"))
+		return ;;
+	--last | --max-age)
+		COMPREPLY=($(compgen -W "15m 1h 6h 24h 7d" -- "$cur"))
+		return ;;
+	--time-field)
+		COMPREPLY=($(compgen -W "ts time timestamp t" -- "$cur"))
+		return ;;
+	-p | --pid | --limit | --alpha | --min-samples | \
 		--settle-ratio | --envelope-share | --step-share | --windows | \
 		--penalty | --material | --max-line | --child | --alloc-field | --by | --expire | --max-groups | \
 		--edge | --fault-event)
@@ -41,7 +50,7 @@ _comp_cmd_leak_classify()
 			--min-samples --settle-ratio --envelope-share --step-share
 			--windows --warmup --penalty --material --max-line --format
 			--child --alloc-field --by --expire --max-groups --fault-event --edge
-			--restart-event --help
+			--restart-event --last --max-age --time-field --help
 			--usage
 			--version --quiet --verbose" \
 			-- "$cur"))

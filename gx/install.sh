@@ -29,6 +29,10 @@ here=$(cd "$(dirname "$0")" && pwd -P)
 root=/
 action=install
 name= bus= units= map= interval=5s max_rss=24M log_dir=/var/log limit=
+# multilog's rotation: a bridge's log is for people, 4 x 25 kB; a
+# monitor's is the records a judge in cron reads back (--last 24h): 5 x
+# 1 MB keep about ten days of 60 s samples
+log_keep='s25000 n4'
 process= publish= topic= host_id=
 
 die() {
@@ -242,6 +246,7 @@ install_monitor() {
 	esac
 	case $topic in *[#+]*) usage "--topic: '$topic' is a prefix, not a filter" ;; esac
 	[ "$interval" != 5s ] || interval=60s
+	log_keep='s1000000 n5'
 	install_service monitor_script
 }
 
@@ -252,7 +257,7 @@ install_service() {
 	dir=$gxkit/service/$name
 	mkdir -p "$dir/log" "$services"
 	"$1" | write "$dir/run" 755
-	printf '#!/bin/sh\nexec multilog t s25000 n4 %s\n' "$(quote "$log_dir/$name")" |
+	printf '#!/bin/sh\nexec multilog t %s %s\n' "$log_keep" "$(quote "$log_dir/$name")" |
 		write "$dir/log/run" 755
 	if [ "$(readlink "$services/$name" 2>/dev/null)" != "../data/gxkit/service/$name" ]; then
 		ln -sfn "../data/gxkit/service/$name" "$services/$name"

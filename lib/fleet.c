@@ -190,12 +190,11 @@ static int
 badness(const struct fleet_group *g)
 {
 	static const int rank[] = {
-	    [LEAK_OOM] = 0,           [LEAK_LEAK] = 1,
-	    [LEAK_FRAGMENTATION] = 2, [LEAK_SETTLING] = 3,
-	    [LEAK_RECOVERY] = 4,      [LEAK_STEADY] = 5,
-	    [LEAK_INSUFFICIENT] = 6};
+	    [LEAK_OOM] = 0,    [LEAK_LEAK] = 1,        [LEAK_FRAGMENTATION] = 2,
+	    [LEAK_STALE] = 3,  [LEAK_SETTLING] = 4,    [LEAK_RECOVERY] = 5,
+	    [LEAK_STEADY] = 6, [LEAK_INSUFFICIENT] = 7};
 
-	return g->rc < 0 ? 7 : rank[g->res.verdict];
+	return g->rc < 0 ? 8 : rank[g->res.verdict];
 }
 
 int

@@ -653,6 +653,19 @@ jsonl_next_line(struct jsonl_reader *r)
 	}
 }
 
+size_t
+jsonl_tai64n_label(const char *line, size_t len)
+{
+	size_t i;
+
+	if (len < 26 || line[0] != '@' || line[25] != ' ')
+		return 0;
+	for (i = 1; i < 25; i++)
+		if (!isxdigit((unsigned char)line[i]))
+			return 0;
+	return 26;
+}
+
 void
 jsonl_report(struct jsonl_reader *r, const char *why, int column)
 {

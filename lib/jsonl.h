@@ -198,6 +198,12 @@ void jsonl_reader_free(struct jsonl_reader *r);
 int jsonl_next_line(struct jsonl_reader *r);
 
 /*
+ * The length of a daemontools multilog label at the start of line ("@"
+ * and 24 hex digits of TAI64N, then a space: multilog's t), else 0.
+ */
+size_t jsonl_tai64n_label(const char *line, size_t len);
+
+/*
  * For poll(2) loops: jsonl_read_some() reads once (1 data, 0 end of input,
  * -1 error); jsonl_take_line() then hands out each whole non-blank line
  * already read (1), or 0 when none is left.

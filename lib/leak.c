@@ -53,6 +53,38 @@ merge_into(struct leak_bucket *a, const struct leak_bucket *b)
 	a->n = n;
 }
 
+/*
+ * --last: the buckets older than the window dropped once at least
+ * min_drop of them are (a few at a time would move the array for each),
+ * times counted from the first kept one's.
+ */
+static void
+drop_before_window(struct leak_series *s, size_t min_drop)
+{
+	double cut, shift;
+	size_t k = 0, i;
+
+	if (!(s->window_s > 0) || s->n == 0)
+		return;
+	cut = s->last_ts - s->window_s - s->t0;
+	while (k < s->n && s->b[k].t < cut)
+		k++;
+	if (k == 0 || k < min_drop)
+		return;
+	for (i = 0; i < k; i++)
+		s->samples -= (uint64_t)s->b[i].n;
+	memmove(s->b, s->b + k, (s->n - k) * sizeof(*s->b));
+	s->n -= k;
+	shift = s->n > 0           ? s->b[0].t
+	        : s->pending.n > 0 ? s->pending.t / s->pending.n
+	                           : 0;
+	for (i = 0; i < s->n; i++)
+		s->b[i].t -= shift;
+	s->pending.t -= s->pending.n * shift; /* it holds sums */
+	s->t0 += shift;
+	s->first_age += shift; /* NAN stays NAN */
+}
+
 static void
 push(struct leak_series *s, struct leak_bucket *bk)
 {
@@ -60,6 +92,7 @@ push(struct leak_series *s, struct leak_bucket *bk)
 
 	bk->t /= bk->n; /* pending holds sums */
 	bk->v /= bk->n;
+	drop_before_window(s, s->n == s->cap ? 1 : s->cap / 8);
 	if (s->n == s->cap) {
 		for (i = 0; i < s->cap / 2; i++) {
 			s->b[i] = s->b[2 * i];
@@ -105,6 +138,7 @@ leak_series_flush(struct leak_series *s)
 {
 	if (s->pending.n > 0)
 		push(s, &s->pending);
+	drop_before_window(s, 1);
 }
 
 /* ---- verdicts -------------------------------------------------------- */
@@ -115,9 +149,27 @@ leak_verdict_name(enum leak_verdict v)
 	static const char *const names[] = {
 	    "insufficient_data", "steady", "settling",
 	    "recovery",          "leak",   "fragmentation_suspect",
-	    "oom_imminent"};
+	    "oom_imminent",      "stale"};
 
-	return v <= LEAK_OOM ? names[v] : "unknown";
+	return v < LEAK_VERDICTS ? names[v] : "unknown";
+}
+
+int
+leak_verdict_severity(enum leak_verdict v)
+{
+	switch (v) {
+	case LEAK_OOM:
+		return 4;
+	case LEAK_LEAK:
+	case LEAK_FRAGMENTATION:
+		return 3;
+	case LEAK_STALE:
+		return 2;
+	case LEAK_INSUFFICIENT:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 int
@@ -131,6 +183,8 @@ leak_verdict_exit(enum leak_verdict v)
 		return CLI_EXIT_LEAK;
 	case LEAK_OOM:
 		return CLI_EXIT_OOM;
+	case LEAK_STALE:
+		return CLI_EXIT_STALE;
 	default:
 		return CLI_EXIT_OK;
 	}
@@ -142,6 +196,8 @@ leak_rules_default(struct leak_rules *r)
 	r->min_samples = 10;
 	r->alpha = 0.01;
 	r->min_rate = 1.0;
+	r->min_rate_abs = NAN;
+	r->last_s = 0;
 	r->settle_ratio = 0.25;
 	r->envelope_share = 0.5;
 	r->step_share = 0.8;
@@ -154,8 +210,12 @@ leak_rules_default(struct leak_rules *r)
 }
 
 bool
-leak_field_falls(const char *f)
+leak_field_falls(const char *path)
 {
+	/* a dotted path (payload.free_heap) is named by its last key */
+	const char *dot = strrchr(path, '.');
+	const char *f = dot ? dot + 1 : path;
+
 	return strncmp(f, "free", 4) == 0 || strncmp(f, "avail", 5) == 0 ||
 	       strcmp(f, "mem_available") == 0 || strstr(f, "_free") != NULL ||
 	       strstr(f, "_available") != NULL;
@@ -1065,6 +1125,14 @@ thinning(const struct story *st, double settle_ratio)
 	       st->third_last <= settle_ratio * st->third_first;
 }
 
+/* Growth (sign-adjusted, per s) at --min-rate or faster. */
+static bool
+fast_enough(const struct leak_rules *r, double slope, double level)
+{
+	return leak_rate_pct_day(slope, level) >= r->min_rate &&
+	       !(slope < r->min_rate_abs);
+}
+
 /* A leak (or fragmentation) at slope, unless slower than --min-rate:
  * steady then.  Whether it is one. */
 static bool
@@ -1072,7 +1140,7 @@ leaks_at(struct leak_result *o, const struct leak_rules *r, double slope,
          double se, enum leak_verdict v, enum leak_reason why)
 {
 	set_slope(o, slope, se, trend_norm_isf(r->alpha));
-	if (o->rate_pct_day < r->min_rate) {
+	if (o->rate_pct_day < r->min_rate || slope < r->min_rate_abs) {
 		verdict(o, LEAK_STEADY, LEAK_WHY_BELOW_RATE);
 		return false;
 	}
@@ -1142,9 +1210,9 @@ decide(struct leak_result *o, const struct leak_rules *r,
 		return;
 	}
 	if (o->have_faults && o->fault_in_p < r->alpha &&
-	    leak_rate_pct_day(o->fault_in_slope, o->level) >= r->min_rate &&
+	    fast_enough(r, o->fault_in_slope, o->level) &&
 	    !(o->fault_out_p < r->alpha &&
-	      leak_rate_pct_day(o->fault_out_slope, o->level) >= r->min_rate)) {
+	      fast_enough(r, o->fault_out_slope, o->level))) {
 		verdict(o, LEAK_LEAK, LEAK_WHY_FAULTS);
 		set_slope(o, o->fault_in_slope, 0, zc);
 		leaks = true;
@@ -1205,6 +1273,7 @@ unsign(struct leak_result *o, double sign)
 	o->fault_in_slope = -o->fault_in_slope;
 	o->fault_out_slope = -o->fault_out_slope;
 	o->steps_net = -o->steps_net;
+	o->rate_pct_day = -o->rate_pct_day; /* a fall is a negative rate */
 	o->floor_from = -o->floor_from;
 	o->floor_to = -o->floor_to;
 	for (i = 0; i < o->env_n; i++)
@@ -1381,6 +1450,19 @@ done:
 	free(g);
 	free(rg);
 	return rc;
+}
+
+bool
+leak_stale(struct leak_result *r, double now, double max_age_s)
+{
+	if (!(max_age_s > 0) || r->samples == 0 || r->last_ts < 1e9 ||
+	    !(now - r->last_ts > max_age_s))
+		return false;
+	r->verdict = LEAK_STALE;
+	r->why = LEAK_WHY_STALE;
+	r->age_s = now - r->last_ts;
+	r->max_age_s = max_age_s;
+	return true;
 }
 
 int

@@ -36,6 +36,8 @@ struct leak_bucket {
 struct leak_series {
 	struct leak_bucket *b;
 	size_t n, cap;
+	double window_s;     /* > 0: only the last so many seconds are kept
+	                      * (--last); older buckets are dropped */
 	uint64_t per_bucket; /* samples per full bucket */
 	struct leak_bucket pending;
 	double t0;         /* Unix time of the first sample */
@@ -62,11 +64,18 @@ enum leak_verdict {
 	LEAK_RECOVERY,
 	LEAK_LEAK,
 	LEAK_FRAGMENTATION,
-	LEAK_OOM
+	LEAK_OOM,
+	LEAK_STALE /* the last sample older than --max-age */
 };
+#define LEAK_VERDICTS (LEAK_STALE + 1)
 
 const char *leak_verdict_name(enum leak_verdict v);
-/* 0 no leak, 3 insufficient data, 4 leak or fragmentation, 5 OOM soon. */
+/* How bad a verdict is, for one exit status over several (--by): the
+ * limit near 4, a leak or fragmentation 3, stale 2, too little data 1,
+ * the others 0. */
+int leak_verdict_severity(enum leak_verdict v);
+/* 0 no leak, 3 insufficient data, 4 leak or fragmentation, 5 OOM soon,
+ * 6 stale. */
 int leak_verdict_exit(enum leak_verdict v);
 
 /* The rules' thresholds; leak_rules_default() fills the documented ones. */
@@ -74,6 +83,9 @@ struct leak_rules {
 	uint64_t min_samples;
 	double alpha;    /* one-sided significance of every test */
 	double min_rate; /* %/day of the level below which growth is noise */
+	double min_rate_abs;   /* per second, sign-adjusted: the same in field
+	                        * units, or NAN (--min-rate 50B/min) */
+	double last_s;         /* judge only the last so many seconds; 0: all */
 	double settle_ratio;   /* last / first slope of a slowing rise */
 	double envelope_share; /* floor rise / trend rise for fragmentation */
 	double step_share;     /* share of the rise in the largest steps */
@@ -172,7 +184,8 @@ enum leak_reason {
 	LEAK_WHY_BURSTS,         /* each burst leaves the floor higher */
 	LEAK_WHY_EPISODES_STOPPED, /* episodes that stopped coming */
 	LEAK_WHY_EPISODES_THIN,    /* episodes that come ever less */
-	LEAK_WHY_STEPS_WANDER      /* steps both ways, as a walk's */
+	LEAK_WHY_STEPS_WANDER,     /* steps both ways, as a walk's */
+	LEAK_WHY_STALE             /* the last sample is too old */
 };
 
 /* How a life ended (struct leak_stream below). */
@@ -220,6 +233,8 @@ struct leak_result {
 	size_t steps;     /* its steps, 0 when it is not one */
 	double steps_net; /* what they add up to (sign-adjusted) */
 	double steps_p;   /* trend_sign_flip_p() of them */
+	double age_s;     /* of the last sample, by the wall clock (STALE) */
+	double max_age_s; /* --max-age (STALE) */
 	/* a sawtooth's floor (GC), when the series has one */
 	bool sawtooth;
 	double tooth_s;
@@ -255,6 +270,11 @@ struct leak_result {
 
 int leak_classify(const struct leak_series *s, const struct leak_rules *r,
                   const struct leak_faults *faults, struct leak_result *out);
+/* --max-age: a verdict whose last sample is older than max_age_s at now
+ * (Unix times) becomes LEAK_STALE, its statistics kept; stamps that are
+ * not dates (under 1e9: seconds since a start) are left as they are.
+ * Whether it did. */
+bool leak_stale(struct leak_result *r, double now, double max_age_s);
 
 /*
  * Bursts read off n regimes (sign-adjusted, as leak_classify() fits them;
@@ -302,7 +322,8 @@ const char *leak_end_words(enum leak_end end);
 /* A slope (per s) as %/day of level. */
 double leak_rate_pct_day(double slope, double level);
 
-/* Is a field one where falling means trouble (free_*, avail*, ...)? */
+/* Is a field one where falling means trouble (free_*, avail*, ...)?  A
+ * dotted path is named by its last key. */
 bool leak_field_falls(const char *field);
 
 /*

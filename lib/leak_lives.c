@@ -26,7 +26,10 @@ leak_stream_init_cap(struct leak_stream *st, double sign,
 	memset(st, 0, sizeof(*st));
 	st->rules = rules;
 	st->last_uptime = NAN;
-	return leak_series_init_cap(&st->series, sign, cap);
+	if (leak_series_init_cap(&st->series, sign, cap) < 0)
+		return -1;
+	st->series.window_s = rules != NULL ? rules->last_s : 0;
+	return 0;
 }
 
 void
@@ -200,6 +203,18 @@ every(const struct leak_stream *st, const struct leak_result *o)
 	return median_of(gaps, n);
 }
 
+/* Whether a closed life ended inside --last's window. */
+static bool
+in_window(const struct leak_stream *st, const struct leak_segment *s)
+{
+	double newest = st->series.samples > 0 ? st->series.last_ts
+	                : st->ndone > 0        ? st->done[st->ndone - 1].last_ts
+	                                       : s->last_ts;
+
+	return !(st->series.window_s > 0) ||
+	       s->last_ts >= newest - st->series.window_s;
+}
+
 static void
 gather(const struct leak_stream *st, struct leak_result *o, struct lives *l)
 {
@@ -210,7 +225,8 @@ gather(const struct leak_stream *st, struct leak_result *o, struct lives *l)
 	l->level = -INFINITY;
 	l->ramp_lo = INFINITY;
 	for (i = st->ndone; i-- > 0 && l->n < LEAK_RECENT_LIVES;)
-		if (st->done[i].verdict != LEAK_INSUFFICIENT)
+		if (st->done[i].verdict != LEAK_INSUFFICIENT &&
+		    in_window(st, &st->done[i]))
 			l->recent[l->n++] = &st->done[i];
 	for (run = 0; run < l->n && leaky(l->recent[run]->verdict); run++)
 		slopes[run] = sign * l->recent[run]->slope;

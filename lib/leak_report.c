@@ -29,12 +29,16 @@ size(struct printer *p, int kind, const char *key, const char *field, double v)
 	print_num_as(p, kind, key, v, human_value(t, sizeof(t), field, v));
 }
 
-/* A slope per second: per hour in both forms ("/h" is the text's). */
+/* A slope per second: per hour in JSON, in text with its unit and time
+ * ("180 KB/h", "82 B/min"). */
 static void
 rate(struct printer *p, int kind, const char *key, const char *field,
      double per_s)
 {
-	size(p, kind, key, field, per_s * 3600);
+	char t[HUMAN_MAX];
+
+	print_num_as(p, kind, key, per_s * 3600,
+	             human_rate(t, sizeof(t), field, per_s));
 }
 
 /* A Unix time: as is in JSON, a local date in text. */
@@ -137,10 +141,24 @@ print_head(struct printer *p, const struct leak_report *v)
 	/* JSON has null for what is not known; the text shows the field */
 	size(p, PRINT_JSON, "level", f, judged ? r->level : NAN);
 	size(p, PRINT_TEXT, NULL, f, r->level);
-	size(p, PRINT_JSON, "last", f, r->samples ? r->last : NAN);
-	size(p, PRINT_TEXT, NULL, f, r->last);
+	size(p, PRINT_ANY, "last", f, r->samples ? r->last : NAN);
 	sparkline(spark, sizeof(spark), &v->stream->series, 32);
 	print_str(p, PRINT_TEXT, NULL, "%s", spark);
+	print_line_end(p);
+}
+
+/* The start of the process left out of the judging. */
+static void
+print_warmup(struct printer *p, const struct leak_report *v, int kind)
+{
+	char t[HUMAN_MAX];
+
+	if (!(v->res->warmup_s > 0))
+		return;
+	print_line(p, kind,
+	           "  warm-up   the first $1 after the start left out\n");
+	print_str(p, PRINT_TEXT, NULL, "%s",
+	          human_duration(t, sizeof(t), v->res->warmup_s));
 	print_line_end(p);
 }
 
@@ -150,19 +168,11 @@ print_now(struct printer *p, const struct leak_report *v, int kind)
 {
 	const struct leak_result *r = v->res;
 	double confidence = 1 - 2 * v->rules->alpha;
-	char pct[HUMAN_MAX], t[HUMAN_MAX];
+	char pct[HUMAN_MAX];
 
-	if (r->warmup_s > 0) { /* said before the slope it shaped */
-		print_line(
-		    p, kind,
-		    "  warm-up   the first $1 after the start left out\n");
-		print_str(p, PRINT_TEXT, NULL, "%s",
-		          human_duration(t, sizeof(t), r->warmup_s));
-		print_line_end(p);
-	}
 	print_line(p, kind,
-	           "  now       $1/h ($6 %/day), $5% one-sided CI $2/h .. "
-	           "$3/h, p $4\n");
+	           "  now       $1 ($6 %/day), $5% one-sided CI $2 .. "
+	           "$3, p $4\n");
 	rate(p, kind, "slope_per_h", v->field, r->slope);
 	print_open_array(p, "slope_ci_per_h");
 	rate(p, kind, NULL, v->field, r->slope_lo);
@@ -171,19 +181,23 @@ print_now(struct printer *p, const struct leak_report *v, int kind)
 	print_num(p, kind, "slope_p", "%.2g", r->slope_p);
 	snprintf(pct, sizeof(pct), "%g", 100 * confidence);
 	print_num_as(p, kind, "confidence", confidence, pct);
-	print_num(p, kind, "rate_pct_day", "%+.2f", r->rate_pct_day);
+	print_num_as(p, kind, "rate_pct_day", r->rate_pct_day,
+	             human_pct(pct, sizeof(pct), r->rate_pct_day));
 	print_line_end(p);
 	print_num(p, PRINT_JSON, "warmup_s", NULL, r->warmup_s);
 }
 
 /* The regimes (all in JSON, the last six in text) and the episodes. */
 static void
-print_regimes(struct printer *p, const struct leak_report *v)
+print_regimes(struct printer *p, const struct leak_report *v, int kind)
 {
 	const struct leak_result *r = v->res;
 	size_t i, first = r->nregimes > 6 ? r->nregimes - 6 : 0;
 
-	print_line(p, PRINT_ANY, "  regimes   $1; episodes of growth $2$3\n");
+	print_line(p, kind,
+	           v->stream->series.sign > 0
+	               ? "  regimes   $1; episodes of growth $2$3\n"
+	               : "  regimes   $1; episodes of loss $2$3\n");
 	print_uint(p, PRINT_TEXT, NULL, "%llu", r->nregimes);
 	print_uint(p, PRINT_TEXT, NULL, "%llu", r->episodes);
 	print_str(p, PRINT_TEXT, NULL, "%s",
@@ -192,9 +206,9 @@ print_regimes(struct printer *p, const struct leak_report *v)
 	print_open_array(p, "regimes");
 	for (i = 0; i < r->nregimes; i++) {
 		const struct leak_regime *x = &r->regime[i];
-		int k = i >= first ? PRINT_ANY : PRINT_JSON;
+		int k = i >= first ? kind : PRINT_JSON;
 
-		print_line(p, k, "            $1 .. $2  $3 $4/h$5\n");
+		print_line(p, k, "            $1 .. $2  $3 $4$5\n");
 		print_open_object(p, NULL);
 		when(p, k, "start_ts", x->start_ts);
 		when(p, k, "end_ts", x->end_ts);
@@ -223,46 +237,44 @@ print_regimes(struct printer *p, const struct leak_report *v)
 	          (r->growing_s > 0 ? r->rise / r->growing_s : NAN) * 3600);
 	print_close_object(p);
 	if (r->steps > 0) {
-		print_line(p, PRINT_ANY,
+		print_line(p, kind,
 		           "  steps     $1, $2 in all; a walk of them goes as "
 		           "far with p $3\n");
 		print_open_object(p, "steps");
-		print_uint(p, PRINT_ANY, "count", "%llu", r->steps);
-		size(p, PRINT_ANY, "net", v->field, r->steps_net);
-		print_num(p, PRINT_ANY, "p", "%.2g", r->steps_p);
+		print_uint(p, kind, "count", "%llu", r->steps);
+		size(p, kind, "net", v->field, r->steps_net);
+		print_num(p, kind, "p", "%.2g", r->steps_p);
 		print_close_object(p);
 		print_line_end(p);
 	}
 }
 
-/* The noise model, the whole series' statistics, the limit. */
+/* The noise model, the whole series' statistics. */
 static void
-print_statistics(struct printer *p, const struct leak_report *v)
+print_statistics(struct printer *p, const struct leak_report *v, int kind)
 {
 	const struct leak_result *r = v->res;
 	const char *f = v->field;
-	int lk = isnan(v->rules->limit) ? PRINT_JSON : PRINT_ANY;
-	char t[HUMAN_MAX];
 
-	print_line(p, PRINT_ANY,
+	print_line(p, kind,
 	           "  noise     sd $1, lag-1 correlation $2: variances "
 	           "wider x$3\n");
 	print_open_object(p, "noise");
-	size(p, PRINT_ANY, "sd", f, r->noise_sd);
-	print_num(p, PRINT_ANY, "phi", "%.2f", r->noise_phi);
-	print_num(p, PRINT_ANY, "factor", "%.2f", r->noise_factor);
+	size(p, kind, "sd", f, r->noise_sd);
+	print_num(p, kind, "phi", "%.2f", r->noise_phi);
+	print_num(p, kind, "factor", "%.2f", r->noise_factor);
 	print_close_object(p);
 	print_line_end(p);
 	print_bool_as(p, PRINT_JSON, "sawtooth", r->sawtooth, NULL);
 	print_num(p, PRINT_JSON, "tooth_s", NULL,
 	          r->sawtooth ? r->tooth_s : NAN);
-	print_line(p, PRINT_ANY,
-	           "  overall   Theil-Sen $1/h, OLS $2/h (R\u00b2 $3), "
+	print_line(p, kind,
+	           "  overall   Theil-Sen $1, OLS $2 (R\u00b2 $3), "
 	           "Mann-Kendall z $4\n");
-	rate(p, PRINT_ANY, "theil_sen_slope_per_h", f, r->ts.slope);
-	rate(p, PRINT_ANY, "ols_slope_per_h", f, r->ols.slope);
-	print_num(p, PRINT_ANY, "ols_r2", "%.2f", r->ols.r2);
-	print_num(p, PRINT_ANY, "mk_z", "%.2f", r->mk.z);
+	rate(p, kind, "theil_sen_slope_per_h", f, r->ts.slope);
+	rate(p, kind, "ols_slope_per_h", f, r->ols.slope);
+	print_num(p, kind, "ols_r2", "%.2f", r->ols.r2);
+	print_num(p, kind, "mk_z", "%.2f", r->mk.z);
 	print_num(p, PRINT_JSON, "mk_p", NULL, r->mk.p);
 	print_line_end(p);
 	print_num(p, PRINT_JSON, "envelope_slope_per_h", NULL,
@@ -272,9 +284,18 @@ print_statistics(struct printer *p, const struct leak_report *v)
 	          r->envelope_from_aux ? "anon_kb" : NULL);
 	print_num(p, PRINT_JSON, "step_share", NULL, r->step_share);
 	print_num(p, PRINT_JSON, "growth_started_ts", NULL, r->onset_ts);
+}
+
+/* --limit: when the trend reaches it. */
+static void
+print_limit(struct printer *p, const struct leak_report *v)
+{
+	int lk = isnan(v->rules->limit) ? PRINT_JSON : PRINT_ANY;
+	char t[HUMAN_MAX];
+
 	print_line(p, lk, "  limit     $1 reached in $2 (horizon $3)\n");
-	size(p, lk, "limit", f, v->rules->limit);
-	span(p, lk, "time_to_limit_h", r->time_to_limit_s, 1.0 / 3600);
+	size(p, lk, "limit", v->field, v->rules->limit);
+	span(p, lk, "time_to_limit_h", v->res->time_to_limit_s, 1.0 / 3600);
 	print_str(p, lk & PRINT_TEXT, NULL, "%s",
 	          human_duration(t, sizeof(t), v->rules->horizon_s));
 	print_line_end(p);
@@ -290,10 +311,10 @@ print_faults(struct printer *p, const struct leak_report *v)
 		return;
 	print_line(p, PRINT_ANY,
 	           r->fault_marked
-	               ? "  marked    $1 period$2, $3 in all: growth $4/h "
-	                 "inside (p $5), $6/h outside (p $7)\n"
-	               : "  faults    $1 period$2, $3 in all: growth $4/h "
-	                 "inside (p $5), $6/h outside (p $7)\n");
+	               ? "  marked    $1 period$2, $3 in all: $4 inside (p "
+	                 "$5), $6 outside (p $7)\n"
+	               : "  faults    $1 period$2, $3 in all: $4 inside (p "
+	                 "$5), $6 outside (p $7)\n");
 	print_open_object(p, "faults");
 	print_bool_as(p, PRINT_JSON, "marked", r->fault_marked, NULL);
 	print_uint(p, PRINT_ANY, "periods", "%llu", r->fault_periods);
@@ -327,8 +348,8 @@ print_mappings(struct printer *p, const struct where_findings *w, int kind)
 
 		print_line(p, k,
 		           i == 0 ? "  where     $2 % of the growth is in $4 "
-		                    "($1, $3/h)"
-		                  : "; $2 % in $4 ($1, $3/h)");
+		                    "($1, $3)"
+		                  : "; $2 % in $4 ($1, $3)");
 		where_words(words, sizeof(words), w->items[i].name);
 		snprintf(share, sizeof(share), "%.0f", 100 * w->items[i].share);
 		print_open_object(p, NULL);
@@ -375,7 +396,7 @@ print_where(struct printer *p, const struct leak_report *v, int kind)
 	if (!w->heap.known)
 		return;
 	kh = kind;
-	print_line(p, kh, "  allocs    heap $3/h, $1 $4/h$2\n");
+	print_line(p, kh, "  allocs    heap $3, $1 $4$2\n");
 	print_open_object(p, "allocations");
 	print_str(p, kh, "field", "%s", v->alloc_field);
 	print_bool_as(p, kh, "fired", w->heap.fired,
@@ -390,13 +411,13 @@ print_where(struct printer *p, const struct leak_report *v, int kind)
 static void
 verdict_counts(char *buf, size_t cap, const struct leak_segment *s, size_t n)
 {
-	size_t count[LEAK_OOM + 1] = {0}, i, at = 0;
+	size_t count[LEAK_VERDICTS] = {0}, i, at = 0;
 	int v;
 
 	buf[0] = '\0';
 	for (i = 0; i < n; i++)
 		count[s[i].verdict]++;
-	for (v = LEAK_OOM; v >= LEAK_INSUFFICIENT && at < cap; v--)
+	for (v = LEAK_VERDICTS - 1; v >= LEAK_INSUFFICIENT && at < cap; v--)
 		if (count[v] > 0)
 			at += (size_t)snprintf(buf + at, cap - at, "%s%zu %s",
 			                       at ? ", " : "", count[v],
@@ -455,7 +476,7 @@ print_segments(struct printer *p, const struct leak_report *v, int kind)
 		const struct leak_segment *s = &st->done[i];
 		int ks = i >= first ? k : k & PRINT_JSON;
 
-		print_line(p, ks, "            pid $3 $1 .. $2  $4 $5/h  $6\n");
+		print_line(p, ks, "            pid $3 $1 .. $2  $4 $5  $6\n");
 		print_open_object(p, NULL);
 		when(p, ks, "first_ts", s->first_ts);
 		when(p, ks, "last_ts", s->last_ts);
@@ -481,6 +502,7 @@ leak_report_print(struct printer *p, const struct leak_report *v)
 	bool judged = r->verdict != LEAK_INSUFFICIENT;
 	/* the text of a verdict without data ends where it says so */
 	int after = judged ? PRINT_ANY : PRINT_JSON;
+	int stats = v->verbose ? PRINT_ANY : PRINT_JSON;
 
 	print_group(p, v);
 	print_head(p, v);
@@ -489,17 +511,26 @@ leak_report_print(struct printer *p, const struct leak_report *v)
 	print_uint(p, judged ? 0 : PRINT_TEXT, NULL, "%llu",
 	           v->rules->min_samples);
 	print_line_end(p);
+	/* the first lines are plain words; the statistics, -v's */
+	if (judged && r->life_judged)
+		print_warmup(p, v, PRINT_ANY);
 	if (judged) /* the lives' verdict of a young life too */
-		print_now(p, v, r->life_judged ? PRINT_ANY : PRINT_JSON);
+		print_now(p, v, r->life_judged ? stats : PRINT_JSON);
 	if (r->life_judged) {
-		print_regimes(p, v);
-		print_statistics(p, v);
+		print_regimes(p, v, stats);
+		print_statistics(p, v, stats);
+		print_limit(p, v);
 		print_faults(p, v);
 	}
 	print_where(p, v, after);
 	print_segments(p, v, after);
 	print_uint(p, PRINT_JSON, "malformed", NULL, v->malformed);
 	print_uint(p, PRINT_JSON, "skipped", NULL, v->skipped);
+	print_uint(p, PRINT_JSON, "bad_ts", NULL, v->bad_ts);
+	print_num(p, PRINT_JSON, "age_s", NULL,
+	          r->verdict == LEAK_STALE ? r->age_s : NAN);
+	print_num(p, PRINT_JSON, "max_age_s", NULL,
+	          r->verdict == LEAK_STALE ? r->max_age_s : NAN);
 	print_uint(p, PRINT_JSON, "out_of_order", NULL,
 	           v->stream->out_of_order);
 }
@@ -562,17 +593,18 @@ void
 leak_report_table_row(FILE *fp, const struct leak_report *v)
 {
 	const struct leak_result *r = v->res;
-	char name[FLEET_KEY_MAX + 8], a[HUMAN_MAX], t[HUMAN_MAX], d[HUMAN_MAX];
+	char name[FLEET_KEY_MAX + 8], a[HUMAN_MAX], t[HUMAN_MAX], d[HUMAN_MAX],
+	    p[HUMAN_MAX];
 	bool calm = r->verdict == LEAK_INSUFFICIENT;
 
 	group_text(name, sizeof(name), v->key, v->key_len);
-	fprintf(
-	    fp, "%-20s %-22s %12s/h %+9.2f  %-19s  %s\n", name,
-	    leak_verdict_name(r->verdict),
-	    calm ? "-" : human_value(a, sizeof(a), v->field, r->slope * 3600),
-	    calm ? 0.0 : r->rate_pct_day,
-	    isfinite(r->onset_ts) ? human_time(t, sizeof(t), r->onset_ts) : "-",
-	    isfinite(r->time_to_limit_s)
-	        ? human_duration(d, sizeof(d), r->time_to_limit_s)
-	        : "-");
+	fprintf(fp, "%-20s %-22s %14s %9s  %-19s  %s\n", name,
+	        leak_verdict_name(r->verdict),
+	        calm ? "-" : human_rate(a, sizeof(a), v->field, r->slope),
+	        calm ? "-" : human_pct(p, sizeof(p), r->rate_pct_day),
+	        isfinite(r->onset_ts) ? human_time(t, sizeof(t), r->onset_ts)
+	                              : "-",
+	        isfinite(r->time_to_limit_s)
+	            ? human_duration(d, sizeof(d), r->time_to_limit_s)
+	            : "-");
 }

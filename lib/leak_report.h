@@ -25,6 +25,8 @@ struct leak_report {
 	const struct where_findings *where; /* NULL: no maps read */
 	const char *alloc_field;            /* --alloc-field, or NULL */
 	uint64_t malformed, skipped;        /* of the input */
+	uint64_t bad_ts;                    /* stamps not positive, finite */
+	bool verbose; /* the statistics in the text too (-v) */
 	/* --by: the group's fields, and their values (FLEET_SEP between) */
 	const char *const *by;
 	int nby;

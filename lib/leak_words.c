@@ -46,6 +46,21 @@ verb(double sign, const char *up, const char *down)
 	return sign > 0 ? up : down;
 }
 
+/* The --min-rate a growth was below: the absolute one when it was, else
+ * the relative one. */
+static void
+below_rate(char *buf, size_t cap, const struct leak_result *r, const char *f,
+           double sign, const struct leak_rules *rules)
+{
+	char a[HUMAN_MAX];
+
+	if (sign * r->slope < rules->min_rate_abs)
+		snprintf(buf, cap, "%s",
+		         human_rate(a, sizeof(a), f, rules->min_rate_abs));
+	else
+		snprintf(buf, cap, "%g %%/day", rules->min_rate);
+}
+
 /*
  * Long on purpose: one case per reason, each its sentence, read best side
  * by side.
@@ -62,23 +77,22 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		snprintf(buf, cap, "too few samples");
 		break;
 	case LEAK_WHY_STEADY:
-		snprintf(buf, cap, "no significant trend: %s/h now, p %.2g",
-		         human_value(a, sizeof(a), f, r->slope * 3600),
-		         r->slope_p);
+		snprintf(buf, cap, "no significant trend: %s now, p %.2g",
+		         human_rate(a, sizeof(a), f, r->slope), r->slope_p);
 		break;
 	case LEAK_WHY_BELOW_RATE:
-		snprintf(buf, cap,
-		         "%s %s/h (%+.2f %%/day), below --min-rate %g %%/day",
-		         verb(sign, "grows", "falls"),
-		         human_value(a, sizeof(a), f, r->slope * 3600),
-		         r->rate_pct_day, rules->min_rate);
+		below_rate(d, sizeof(d), r, f, sign, rules);
+		snprintf(buf, cap, "%s %s, %s %%/day, below --min-rate %s",
+		         verb(sign, "grows", "loses"),
+		         human_rate(a, sizeof(a), f, sign * r->slope),
+		         human_pct(b, sizeof(b), r->rate_pct_day), d);
 		break;
 	case LEAK_WHY_WITHIN_NOISE:
 		snprintf(buf, cap,
-		         "%s %s/h (p %.2g) but by less than %s, %g noise sds: "
+		         "%s %s (p %.2g) but by less than %s, %g noise sds: "
 		         "within the noise",
 		         verb(sign, "rises", "falls"),
-		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         human_rate(a, sizeof(a), f, sign * r->slope),
 		         r->slope_p, human_value(b, sizeof(b), f, r->material),
 		         rules->material);
 		break;
@@ -103,50 +117,55 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		break;
 	case LEAK_WHY_SLOWING:
 		snprintf(buf, cap,
-		         "growth slows toward zero: %s/h now, levelling off",
-		         human_value(a, sizeof(a), f, r->slope * 3600));
+		         "%s slows toward zero: %s now, levelling off",
+		         verb(sign, "growth", "the loss"),
+		         human_rate(a, sizeof(a), f, sign * r->slope));
 		break;
 	case LEAK_WHY_FALLING:
-		snprintf(buf, cap, "%s since %s: %s/h",
+		snprintf(buf, cap, "%s %s since %s",
 		         verb(sign, "falls", "rises"),
+		         human_rate(a, sizeof(a), f, -sign * r->slope),
 		         human_time(t, sizeof(t),
-		                    r->regime[r->nregimes - 1].start_ts),
-		         human_value(a, sizeof(a), f, r->slope * 3600));
+		                    r->regime[r->nregimes - 1].start_ts));
 		break;
 	case LEAK_WHY_GROWS:
 	case LEAK_WHY_FLOOR:
-		snprintf(buf, cap, "%s%s since %s: %s/h (%+.2f %%/day)",
+		snprintf(buf, cap, "%s%s %s since %s, %s %%/day",
 		         r->why == LEAK_WHY_FLOOR ? "the floor under the "
 		                                    "sawtooth "
 		                                  : "",
-		         verb(sign, "grows", "falls"),
+		         verb(sign, "grows", "loses"),
+		         human_rate(a, sizeof(a), f, sign * r->slope),
 		         human_time(t, sizeof(t), r->onset_ts),
-		         human_value(a, sizeof(a), f, r->slope * 3600),
-		         r->rate_pct_day);
+		         human_pct(b, sizeof(b), r->rate_pct_day));
 		break;
 	case LEAK_WHY_EPISODES:
+		if (r->growing_s > 0)
+			snprintf(
+			    d, sizeof(d), "%s while %s",
+			    human_rate(b, sizeof(b), f, r->rise / r->growing_s),
+			    verb(sign, "growing", "losing"));
+		else
+			snprintf(d, sizeof(d), "in steps");
 		snprintf(buf, cap,
-		         "%s in episodes: %zu episodes, %s in all, %s/h while "
-		         "growing; never back down, flat since %s",
-		         verb(sign, "grows", "falls"), r->episodes,
-		         human_value(a, sizeof(a), f, r->rise),
-		         human_value(b, sizeof(b), f,
-		                     r->growing_s > 0
-		                         ? r->rise / r->growing_s * 3600
-		                         : NAN),
+		         "%s in episodes: %zu episodes, %s in all, %s; never "
+		         "back %s, flat since %s",
+		         verb(sign, "grows", "loses"), r->episodes,
+		         human_value(a, sizeof(a), f, r->rise), d,
+		         verb(sign, "down", "up"),
 		         human_time(t, sizeof(t), r->flat_since));
 		break;
 	case LEAK_WHY_FAULTS:
 		snprintf(
 		    buf, cap,
-		    "%s only during %s: %s/h inside (%zu period%s, %s), "
-		    "%s/h outside",
-		    verb(sign, "grows", "falls"),
+		    "%s only during %s: %s inside (%zu period%s, %s), "
+		    "%s outside",
+		    verb(sign, "grows", "loses"),
 		    r->fault_marked ? "the marked periods" : "faults",
-		    human_value(a, sizeof(a), f, r->fault_in_slope * 3600),
+		    human_rate(a, sizeof(a), f, sign * r->fault_in_slope),
 		    r->fault_periods, r->fault_periods == 1 ? "" : "s",
 		    human_duration(d, sizeof(d), r->fault_s),
-		    human_value(b, sizeof(b), f, r->fault_out_slope * 3600));
+		    human_rate(b, sizeof(b), f, sign * r->fault_out_slope));
 		break;
 	case LEAK_WHY_STEPS:
 		snprintf(buf, cap,
@@ -157,17 +176,17 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		         human_value(a, sizeof(a), f, rules->limit));
 		break;
 	case LEAK_WHY_LIMIT_SOON:
-		snprintf(buf, cap, "at %s/h the limit %s is reached in %s",
-		         human_value(a, sizeof(a), f, r->slope * 3600),
+		snprintf(buf, cap, "at %s the limit %s is reached in %s",
+		         human_rate(a, sizeof(a), f, r->slope),
 		         human_value(b, sizeof(b), f, rules->limit),
 		         human_duration(d, sizeof(d), r->time_to_limit_s));
 		break;
 	case LEAK_WHY_RECURS:
 		snprintf(buf, cap,
-		         "leaks in each of the last %zu lives, %s/h; "
+		         "leaks in each of the last %zu lives, %s %s; "
 		         "%s every %s",
-		         r->lives_leaking,
-		         human_value(a, sizeof(a), f, r->slope * 3600),
+		         r->lives_leaking, verb(sign, "growing", "losing"),
+		         human_rate(a, sizeof(a), f, sign * r->slope),
 		         leak_end_words((enum leak_end)r->lives_end),
 		         human_duration(d, sizeof(d), r->life_every_s));
 		break;
@@ -226,6 +245,14 @@ leak_reason(char *buf, size_t cap, const struct leak_result *r, const char *f,
 		         r->steps,
 		         human_value(a, sizeof(a), f, sign * r->steps_net),
 		         verb(sign, "up", "down"), r->steps_p);
+		break;
+	case LEAK_WHY_STALE:
+		snprintf(buf, cap,
+		         "the last sample is %s old, from %s: over --max-age "
+		         "%s",
+		         human_duration(a, sizeof(a), r->age_s),
+		         human_time(t, sizeof(t), r->last_ts),
+		         human_duration(b, sizeof(b), r->max_age_s));
 		break;
 	case LEAK_WHY_ARENAS:
 	case LEAK_WHY_HEAP_NOT_ALLOC:

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "parse.h"
 
@@ -121,7 +122,8 @@ parse_field_limit(const char *field, const char *s, double *limit)
 
 	if (parse_size(s, &v, &suffix) < 0)
 		return -1;
-	if (n > 3 && strcmp(field + n - 3, "_kb") == 0)
+	if ((n > 3 && strcmp(field + n - 3, "_kb") == 0) ||
+	    (n > 4 && strcmp(field + n - 4, "_kib") == 0))
 		v /= 1024;
 	*limit = v;
 	return 0;
@@ -169,4 +171,139 @@ parse_signal_name(int sig, char *buf)
 			return signals[i].name;
 	snprintf(buf, 16, "SIG%d", sig);
 	return buf;
+}
+
+/* "min" into seconds; 0 when not a time. */
+static double
+per_time(const char *s)
+{
+	static const struct {
+		const char *name;
+		double s;
+	} times[] = {{"s", 1},    {"sec", 1},     {"min", 60},  {"m", 60},
+	             {"h", 3600}, {"hour", 3600}, {"d", 86400}, {"day", 86400}};
+	size_t i;
+
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (strcmp(s, times[i].name) == 0)
+			return times[i].s;
+	return 0;
+}
+
+int
+parse_slope(const char *s, double *v, enum parse_slope_kind *kind)
+{
+	char amount[64];
+	const char *slash = strchr(s, '/');
+	double x, per = 86400;
+	bool suffix;
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+
+	errno = EINVAL;
+	if (n == 0 || n >= sizeof(amount) ||
+	    (slash && !(per = per_time(slash + 1))))
+		return -1;
+	memcpy(amount, s, n);
+	amount[n] = '\0';
+	if (amount[n - 1] == '%' || !slash) { /* "1%/day", "1%", "1" */
+		if (amount[n - 1] == '%')
+			amount[n - 1] = '\0';
+		if (parse_size(amount, &x, &suffix) < 0 || suffix)
+			return -1;
+		*v = x * 86400 / per;
+		*kind = PARSE_SLOPE_PCT_DAY;
+		return 0;
+	}
+	if (parse_size(amount, &x, &suffix) < 0)
+		return -1;
+	*v = x / per;
+	*kind = suffix ? PARSE_SLOPE_BYTES : PARSE_SLOPE_PLAIN;
+	return 0;
+}
+
+/* n digits of s as a number; -1 when they are not all digits. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* A zone's offset from UTC in seconds ("Z", "+01:00", "-0530"); the
+ * length read in *len, 0 when there is none. */
+static int
+zone_offset(const char *s, size_t n, size_t *len, long *off)
+{
+	int h, m = 0;
+
+	*len = 0;
+	*off = 0;
+	if (n == 0)
+		return 0;
+	if (s[0] == 'Z') {
+		*len = 1;
+		return 0;
+	}
+	if ((s[0] != '+' && s[0] != '-') || n < 3 || (h = digits(s + 1, 2)) < 0)
+		return -1;
+	*len = 3;
+	if (n >= 6 && s[3] == ':' && (m = digits(s + 4, 2)) >= 0)
+		*len = 6;
+	else if (n >= 5 && (m = digits(s + 3, 2)) >= 0)
+		*len = 5;
+	else
+		m = 0;
+	*off = (s[0] == '-' ? -1 : 1) * (h * 3600L + m * 60L);
+	return 0;
+}
+
+int
+parse_iso8601(const char *s, size_t n, double *ts)
+{
+	struct tm tm = {0};
+	double frac = 0, scale = 0.1;
+	size_t i = 19, zlen;
+	long off;
+	time_t t;
+
+	errno = EINVAL;
+	if (n < 16 || s[4] != '-' || s[7] != '-' ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':')
+		return -1;
+	tm.tm_year = digits(s, 4) - 1900;
+	tm.tm_mon = digits(s + 5, 2) - 1;
+	tm.tm_mday = digits(s + 8, 2);
+	tm.tm_hour = digits(s + 11, 2);
+	tm.tm_min = digits(s + 14, 2);
+	if (n >= 19 && s[16] == ':')
+		tm.tm_sec = digits(s + 17, 2);
+	else
+		i = 16;
+	if (tm.tm_year < -1899 || tm.tm_mon < 0 || tm.tm_mon > 11 ||
+	    tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour < 0 ||
+	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+	    tm.tm_sec < 0 || tm.tm_sec > 60)
+		return -1;
+	if (i < n && (s[i] == '.' || s[i] == ','))
+		for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+			frac += (s[i] - '0') * scale;
+	if (zone_offset(s + i, n - i, &zlen, &off) < 0 || i + zlen != n)
+		return -1;
+	if (zlen > 0) {
+		t = timegm(&tm);
+		t -= off;
+	} else {
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+	}
+	if (t == (time_t)-1 && !(tm.tm_year == 69 && tm.tm_mon == 11))
+		return -1;
+	*ts = (double)t + frac;
+	return 0;
 }

@@ -31,6 +31,26 @@ int parse_size(const char *s, double *bytes, bool *had_suffix);
  */
 int parse_field_limit(const char *field, const char *s, double *limit);
 
+/*
+ * A rate, for --min-rate: "1%/day" (also "%/h"; a bare number is %/day),
+ * a size a time ("50B/min", "2K/h", "1M/day": bytes per second), or a
+ * number a time ("100/h": per second, in the field's own unit).  Times:
+ * s, min, h, day (or d).
+ */
+enum parse_slope_kind {
+	PARSE_SLOPE_PCT_DAY,
+	PARSE_SLOPE_BYTES,
+	PARSE_SLOPE_PLAIN
+};
+int parse_slope(const char *s, double *v, enum parse_slope_kind *kind);
+
+/*
+ * An ISO 8601 date and time, "2026-12-04T15:13:41Z", with a fraction of
+ * a second, a space for the T, and a zone (Z, +01:00, +0100) as written;
+ * without a zone, local time.  Unix time in seconds.
+ */
+int parse_iso8601(const char *s, size_t n, double *ts);
+
 /* A decimal integer in [min, max]. */
 int parse_long(const char *s, long min, long max, long *out);
 

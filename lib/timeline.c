@@ -6,6 +6,7 @@
 
 #include "jsonl.h"
 #include "msg.h"
+#include "parse.h"
 #include "smaps.h"
 #include "timeline.h"
 #include "trend.h"
@@ -13,6 +14,7 @@
 /* One input record, whichever parser read it. */
 struct record {
 	bool has_ts, has_value, has_anon, has_rss, has_pid, has_start, has_age;
+	bool ts_present; /* a time field, whether or not it reads as one */
 	double ts, value, anon, rss, pid, start, age;
 	double uptime;      /* the first uptime-like field, or NAN */
 	bool value_invalid; /* present but null or not a number */
@@ -43,6 +45,9 @@ enum {
 	FLD_UPTIME_S, /* uptime-like: lower than before, a new life */
 	FLD_UPTIME,
 	FLD_UPTIME_MS,
+	FLD_TIMESTAMP, /* the time, where ts is not: the first there */
+	FLD_TIME,
+	FLD_T,
 	FLD_BY, /* FLEET_FIELDS of them */
 	FLD_COUNT = FLD_BY + FLEET_FIELDS
 };
@@ -53,7 +58,60 @@ struct parser {
 	struct jsonl_scanner sc;
 	const char *field;
 	int nby;
+	bool nested; /* the field or the time field is a dotted path */
 };
+
+double
+timeline_seconds(const char *name, double v)
+{
+	size_t n = strlen(name);
+
+	if (n > 3 && strcmp(name + n - 3, "_ms") == 0)
+		return v / 1e3;
+	if (n > 3 && strcmp(name + n - 3, "_us") == 0)
+		return v / 1e6;
+	if (n > 3 && strcmp(name + n - 3, "_ns") == 0)
+		return v / 1e9;
+	/* seconds since 1970 reach 1e11 in the year 5138 */
+	if (fabs(v) >= 1e17)
+		return v / 1e9;
+	if (fabs(v) >= 1e14)
+		return v / 1e6;
+	if (fabs(v) >= 1e11)
+		return v / 1e3;
+	return v;
+}
+
+/* A time field's value in seconds: a number, or an ISO 8601 string;
+ * false when it is neither. */
+static bool
+time_of(const char *name, const struct jsonl_field *f, double *ts)
+{
+	if (f->type == JSONL_NUMBER) {
+		*ts = timeline_seconds(name, f->num);
+		return true;
+	}
+	return f->type == JSONL_STRING && !f->str_escaped &&
+	       parse_iso8601(f->str, f->str_len, ts) == 0;
+}
+
+/* The record's time: the first time field there is, read. */
+static void
+ts_from_scan(const struct jsonl_field *f, struct record *r)
+{
+	static const int order[] = {FLD_TS, FLD_TIMESTAMP, FLD_TIME, FLD_T};
+	size_t i;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const struct jsonl_field *x = &f[order[i]];
+
+		if (x->type == JSONL_ABSENT)
+			continue;
+		r->ts_present = true;
+		r->has_ts = time_of(x->name, x, &r->ts);
+		return;
+	}
+}
 
 static void
 copy_str(char *dst, size_t cap, const char *s, size_t n)
@@ -69,8 +127,7 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 {
 	memset(r, 0, sizeof(*r));
 	r->ok = -1;
-	r->has_ts = f[FLD_TS].type == JSONL_NUMBER;
-	r->ts = f[FLD_TS].num;
+	ts_from_scan(f, r);
 	r->has_value = f[FLD_VALUE].type == JSONL_NUMBER;
 	r->value = f[FLD_VALUE].num;
 	r->value_invalid = f[FLD_VALUE].type != JSONL_ABSENT && !r->has_value;
@@ -143,23 +200,40 @@ group_from_scan(const struct jsonl_field *f, int nby, struct record *r)
 }
 
 static void
-parser_init(struct parser *p, const char *field, const char *alloc_field,
-            const char *const *by, int nby)
+parser_init(struct parser *p, const char *field, const char *time_field,
+            const char *alloc_field, const char *const *by, int nby)
 {
 	static const char *const names[FLD_COUNT] = {
-	    [FLD_TS] = "ts",         [FLD_ANON] = "anon_kb",
-	    [FLD_RSS] = "rss_kb",    [FLD_PID] = "pid",
-	    [FLD_START] = "start",   [FLD_EVENT] = "event",
-	    [FLD_OK] = "ok",         [FLD_UNIT] = "unit",
-	    [FLD_AGE] = "age_s",     [FLD_THREADS] = "threads",
-	    [FLD_MAPS] = "maps",     [FLD_UPTIME_S] = "uptime_s",
-	    [FLD_UPTIME] = "uptime", [FLD_UPTIME_MS] = "uptime_ms"};
+	    [FLD_TS] = "ts",
+	    [FLD_ANON] = "anon_kb",
+	    [FLD_TIMESTAMP] = "timestamp",
+	    [FLD_TIME] = "time",
+	    [FLD_T] = "t",
+	    [FLD_RSS] = "rss_kb",
+	    [FLD_PID] = "pid",
+	    [FLD_START] = "start",
+	    [FLD_EVENT] = "event",
+	    [FLD_OK] = "ok",
+	    [FLD_UNIT] = "unit",
+	    [FLD_AGE] = "age_s",
+	    [FLD_THREADS] = "threads",
+	    [FLD_MAPS] = "maps",
+	    [FLD_UPTIME_S] = "uptime_s",
+	    [FLD_UPTIME] = "uptime",
+	    [FLD_UPTIME_MS] = "uptime_ms"};
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	for (i = 0; i < FLD_COUNT; i++)
 		p->f[i].name = names[i];
 	p->f[FLD_VALUE].name = field;
+	if (time_field != NULL) { /* that one only */
+		p->f[FLD_TS].name = time_field;
+		p->f[FLD_TIMESTAMP].name = p->f[FLD_TIME].name =
+		    p->f[FLD_T].name = "\x01";
+	}
+	p->nested = strchr(field, '.') != NULL ||
+	            (time_field != NULL && strchr(time_field, '.') != NULL);
 	p->f[FLD_ALLOC].name = alloc_field ? alloc_field : "\x01";
 	for (i = 0; i < FLEET_FIELDS; i++) /* "\x01": no key is that */
 		p->f[FLD_BY + i].name = (int)i < nby ? by[i] : "\x01";
@@ -212,6 +286,53 @@ maps_from_json(json_t *m, struct record *r)
 	}
 }
 
+/* The member at a dotted path ("payload.free_heap"), or NULL. */
+static json_t *
+at_path(json_t *obj, const char *path)
+{
+	char key[JSONL_SCAN_KEY_MAX + 1];
+	const char *dot;
+
+	while (json_is_object(obj) && (dot = strchr(path, '.')) != NULL) {
+		size_t n = (size_t)(dot - path);
+
+		if (n > JSONL_SCAN_KEY_MAX)
+			return NULL;
+		memcpy(key, path, n);
+		key[n] = '\0';
+		obj = json_object_get(obj, key);
+		path = dot + 1;
+	}
+	return json_is_object(obj) ? json_object_get(obj, path) : NULL;
+}
+
+/* A dotted field and time field the scanner, which reads the top level
+ * only, could not see (a key with dots in it, there, wins). */
+static void
+nested_from_json(json_t *obj, const struct parser *p, struct record *r)
+{
+	const char *tname = p->f[FLD_TS].name;
+	json_t *v = r->has_value ? NULL : at_path(obj, p->field);
+	json_t *t = r->ts_present ? NULL : at_path(obj, tname);
+
+	if (v != NULL) {
+		r->has_value = json_is_number(v);
+		r->value_invalid = !r->has_value;
+		r->value = json_number_value(v);
+	}
+	if (t != NULL) {
+		r->ts_present = true;
+		if (json_is_number(t)) {
+			r->has_ts = true;
+			r->ts = timeline_seconds(tname, json_number_value(t));
+		} else if (json_is_string(t)) {
+			r->has_ts =
+			    parse_iso8601(json_string_value(t),
+			                  json_string_length(t), &r->ts) == 0;
+		}
+	}
+}
+
 /* Parse the reader's current line; false when malformed (reported).
  * Records with "maps" (one a minute) go through jansson for it. */
 static bool
@@ -231,11 +352,15 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 	}
 	record_from_scan(p->f, r);
 	group_from_scan(p->f, p->nby, r);
-	if (p->f[FLD_MAPS].type != JSONL_OBJECT)
+	if (p->f[FLD_MAPS].type != JSONL_OBJECT &&
+	    !(p->nested && (!r->has_value || !r->ts_present)))
 		return true;
 	if ((obj = jsonl_parse_line(rd)) == NULL)
 		return false;
-	maps_from_json(json_object_get(obj, "maps"), r);
+	if (p->nested)
+		nested_from_json(obj, p, r);
+	if (p->f[FLD_MAPS].type == JSONL_OBJECT)
+		maps_from_json(json_object_get(obj, "maps"), r);
 	json_decref(obj);
 	return true;
 }
@@ -358,9 +483,17 @@ static bool
 sample_of(struct timeline *tl, struct record *r, struct leak_sample *x)
 {
 	choose_field(tl, r);
+	if (r->ts_present && r->has_value &&
+	    (!r->has_ts || !isfinite(r->ts) || r->ts < 0 ||
+	     (r->ts == 0 && !tl->elapsed))) {
+		tl->bad_ts++; /* never judged: said at the end */
+		return false;
+	}
 	if (!r->has_ts || !r->has_value) {
 		if (r->event[0] == '\0')
 			tl->skipped++;
+		if (r->has_value && !r->ts_present)
+			tl->untimed++;
 		return false;
 	}
 	if (fabs(r->value) > TIMELINE_MAX_VALUE ||
@@ -419,6 +552,7 @@ add_record(struct timeline *tl, struct record *r)
 		return 0;
 	}
 	leak_stream_add(st, &x);
+	tl->samples++;
 	if (g != NULL) {
 		g->last_ts = fmax(g->last_ts, r->ts);
 		tl->newest_ts = fmax(tl->newest_ts, r->ts);
@@ -444,7 +578,7 @@ record_from_log(const struct timeline *tl, const struct memlog_sample *s,
 	memset(r, 0, sizeof(*r));
 	r->ok = -1;
 	r->uptime = NAN;
-	r->has_ts = true;
+	r->has_ts = r->ts_present = true;
 	r->ts = s->ts;
 	for (i = 0; i < s->n; i++) {
 		const char *n = s->names[i];
@@ -465,6 +599,72 @@ record_from_log(const struct timeline *tl, const struct memlog_sample *s,
 	}
 }
 
+/* A numeric field of a record without the one judged, to name. */
+static void
+seen_name(struct timeline *tl, const char *name)
+{
+	size_t i;
+
+	if (strlen(name) >= sizeof(tl->seen[0]))
+		return;
+	for (i = 0; i < tl->nseen; i++)
+		if (strcmp(tl->seen[i], name) == 0)
+			return;
+	if (tl->nseen < TIMELINE_SEEN)
+		snprintf(tl->seen[tl->nseen++], sizeof(tl->seen[0]), "%s",
+		         name);
+}
+
+static bool
+is_time_field(const struct timeline *tl, const char *name)
+{
+	const char *t = tl->o->time_field;
+
+	return t != NULL
+	           ? strcmp(name, t) == 0
+	           : strcmp(name, "ts") == 0 ||
+	                 strcmp(name, "timestamp") == 0 ||
+	                 strcmp(name, "time") == 0 || strcmp(name, "t") == 0;
+}
+
+/* The numeric members of obj, nested ones as dotted paths (two levels). */
+static void
+seen_members(struct timeline *tl, json_t *obj, const char *prefix)
+{
+	const char *key;
+	json_t *v;
+	char path[96];
+
+	json_object_foreach(obj, key, v)
+	{
+		snprintf(path, sizeof(path), "%s%s%s", prefix,
+		         prefix[0] ? "." : "", key);
+		if (json_is_number(v) && !is_time_field(tl, path))
+			seen_name(tl, path);
+		else if (json_is_object(v) && prefix[0] == '\0')
+			seen_members(tl, v, path);
+	}
+}
+
+/* The first records without the field judged: what they have instead. */
+#define TIMELINE_PROBES 64
+
+static void
+probe_fields(struct timeline *tl, struct jsonl_reader *rd,
+             const struct record *r)
+{
+	json_t *obj;
+
+	if ((r->has_value && r->ts_present) || r->event[0] != '\0' ||
+	    tl->probed++ >= TIMELINE_PROBES ||
+	    (obj = json_loadb(rd->line, rd->len, JSON_DECODE_ANY, NULL)) ==
+	        NULL)
+		return;
+	if (json_is_object(obj))
+		seen_members(tl, obj, "");
+	json_decref(obj);
+}
+
 /* One line of psrecord, mprof, prmon or CSV. */
 static int
 add_log_line(struct timeline *tl, struct jsonl_reader *rd, struct memlog *ml)
@@ -472,13 +672,18 @@ add_log_line(struct timeline *tl, struct jsonl_reader *rd, struct memlog *ml)
 	struct memlog_sample s;
 	struct record r;
 	const char *why;
+	size_t i;
 	int rc = memlog_line(ml, rd->line, &s, &why);
 
 	if (rc < 0)
 		jsonl_report(rd, why, 0);
 	if (rc <= 0)
 		return 0;
+	tl->records++;
 	record_from_log(tl, &s, &r);
+	for (i = 0; !r.has_value && i < s.n; i++)
+		if (!isnan(s.values[i]))
+			seen_name(tl, s.names[i]);
 	return add_record(tl, &r);
 }
 
@@ -505,21 +710,32 @@ read_line(struct timeline *tl, struct jsonl_reader *rd, struct parser *p,
 {
 	struct record r;
 	int rc = jsonl_next_line(rd);
+	size_t label;
 
 	if (rc != 1)
 		return rc;
+	/* a record in a daemontools log: multilog's t label goes */
+	if ((label = jsonl_tai64n_label(rd->line, rd->len)) > 0) {
+		rd->line += label;
+		rd->len -= label;
+	}
 	if (ml->format == MEMLOG_AUTO) { /* by its first line */
 		memlog_init(ml, memlog_sniff(rd->line), tl->o->child);
-		msg_debug("%s: %s", rd->name, memlog_format_name(ml->format));
+		msg_debug("%s: read as %s", rd->name,
+		          memlog_format_name(ml->format));
 	}
+	/* psrecord's clock is the seconds since its start: 0 is a time */
+	tl->elapsed = ml->format == MEMLOG_PSRECORD;
 	if (ml->format != MEMLOG_JSONL)
 		return add_log_line(tl, rd, ml) < 0 ? -2 : 1;
 	if (tl->field != NULL && p->field != tl->field) /* chosen on the way */
-		parser_init(p, tl->field, tl->o->alloc_field, tl->o->by,
-		            tl->o->nby);
-	if (parse_record(rd, p, &r) && add_record(tl, &r) < 0)
-		return -2;
-	return 1;
+		parser_init(p, tl->field, tl->o->time_field, tl->o->alloc_field,
+		            tl->o->by, tl->o->nby);
+	if (!parse_record(rd, p, &r))
+		return 1;
+	tl->records++;
+	probe_fields(tl, rd, &r);
+	return add_record(tl, &r) < 0 ? -2 : 1;
 }
 
 int
@@ -530,8 +746,8 @@ timeline_read(struct timeline *tl, FILE *fp, const char *name)
 	struct parser p;
 	int rc;
 
-	parser_init(&p, tl->field ? tl->field : "anon_kb", tl->o->alloc_field,
-	            tl->o->by, tl->o->nby);
+	parser_init(&p, tl->field ? tl->field : "anon_kb", tl->o->time_field,
+	            tl->o->alloc_field, tl->o->by, tl->o->nby);
 	jsonl_reader_init(&rd, fp, name);
 	rd.max_line = tl->o->max_line;
 	memlog_init(&ml, tl->o->format, tl->o->child);
@@ -583,8 +799,13 @@ timeline_end(struct timeline *tl)
 	if (tl->field == NULL)
 		tl->field = "rss_kb";
 	report_unread(tl, "input");
-	if (tl->skipped > 0)
-		msg_warn("%llu records without a numeric ts and %s skipped",
+	if (tl->bad_ts > 0)
+		msg_warn("%llu records whose time is not a positive, finite "
+		         "time skipped",
+		         (unsigned long long)tl->bad_ts);
+	if (tl->skipped > 0 && tl->samples > 0) /* else: no field at all */
+		msg_warn("%llu records without a time and a numeric %s "
+		         "skipped",
 		         (unsigned long long)tl->skipped, tl->field);
 	if (tl->st.out_of_order > 0)
 		msg_warn("%llu records older than the one before skipped",
@@ -594,6 +815,22 @@ timeline_end(struct timeline *tl)
 		         (unsigned long long)tl->over_groups,
 		         tl->fleet.max_groups);
 	leak_series_flush(&tl->st.series);
+}
+
+enum timeline_missing
+timeline_field_missing(const struct timeline *tl, char *buf, size_t cap)
+{
+	size_t i, at = 0;
+
+	if (tl->records == 0 || tl->samples > 0)
+		return TIMELINE_HAS_SAMPLES;
+	buf[0] = '\0';
+	for (i = 0; i < tl->nseen && at < cap; i++)
+		at += (size_t)snprintf(buf + at, cap - at, "%s%s",
+		                       i ? ", " : "", tl->seen[i]);
+	if (tl->nseen == 0)
+		snprintf(buf, cap, "none");
+	return tl->untimed > 0 ? TIMELINE_NO_TIME : TIMELINE_NO_FIELD;
 }
 
 /* ---- fault periods from --events -------------------------------------- */
@@ -654,7 +891,8 @@ timeline_read_faults(struct timeline *tl, const char *path,
 	}
 	leak_fault_reader_init(&fr, faults);
 	faults->marked = tl->o->nfault_events > 0;
-	parser_init(&p, "ts", NULL, (const char *const[]){NULL}, 0);
+	parser_init(&p, "ts", tl->o->time_field, NULL,
+	            (const char *const[]){NULL}, 0);
 	jsonl_reader_init(&rd, fp, path);
 	rd.max_line = tl->o->max_line;
 	while (rc == 0 && (rc = jsonl_next_line(&rd)) == 1) {

@@ -6,7 +6,10 @@
  * life ends at a "restart", "exit" or named event, or where an uptime
  * field (uptime_s, uptime, uptime_ms, age_s) starts again.  The
  * struct owns its streams, groups and maps (timeline_free()).  Malformed
- * lines are reported (lib/msg) and counted, never fatal; functions return
+ * lines are reported (lib/msg) and counted, never fatal; a record's time
+ * is ts (or --time-field, or timestamp, time, t): seconds, milliseconds
+ * or nanoseconds, or an ISO 8601 string; a field may be a dotted path
+ * into nested objects (payload.free_heap).  Functions return
  * 0, or -1 with errno: a read error (reported) or ENOMEM.
  */
 #ifndef GXKIT_TIMELINE_H
@@ -37,6 +40,7 @@ typedef void (*timeline_due_fn)(void *user, struct timeline *tl,
                                 struct fleet_group **g, size_t n);
 
 #define TIMELINE_EVENTS 8  /* --restart-event names */
+#define TIMELINE_SEEN   16 /* numeric fields named when the field is not */
 #define TIMELINE_UNREAD 16 /* event names counted that nothing reads */
 
 struct timeline_event {
@@ -46,6 +50,7 @@ struct timeline_event {
 
 struct timeline_options {
 	const char *field;       /* judged; NULL: anon_kb, else rss_kb */
+	const char *time_field;  /* NULL: ts, timestamp, time or t */
 	const char *alloc_field; /* the process's own allocations, or NULL */
 	long pid;                /* only this process's records; 0: all */
 	const char *by[FLEET_FIELDS]; /* the groups' fields, nby of them */
@@ -75,6 +80,16 @@ struct timeline {
 	struct where_set where; /* the maps of st's current segment */
 	size_t where_segment;   /* st.total_segments it belongs to */
 	uint64_t malformed, skipped, filtered;
+	uint64_t records; /* read (JSONL objects, log lines) */
+	uint64_t samples; /* of them, samples of the field */
+	bool elapsed;     /* the times are seconds since a start (psrecord) */
+	uint64_t bad_ts;  /* stamps not a positive, finite time */
+	uint64_t untimed; /* records with the field and no time field */
+	/* numeric fields seen in records without the one judged (dotted
+	 * for nested ones), to name when it never comes */
+	char seen[TIMELINE_SEEN][48];
+	size_t nseen;
+	uint64_t probed;            /* records looked at for them */
 	uint64_t over_groups;       /* records of groups past max_groups */
 	double newest_ts, swept_ts; /* of the records, for --expire */
 	struct timeline_event unread[TIMELINE_UNREAD]; /* warned at the end */
@@ -89,6 +104,23 @@ int timeline_read(struct timeline *tl, FILE *fp, const char *name);
 /* After the input: the field judged decided (rss_kb when no record
  * said), what was skipped said, the series' last bucket flushed. */
 void timeline_end(struct timeline *tl);
+/* Whether records came and none gave a sample, and why: none had the
+ * field, or those with it had no time field; then the numeric fields they
+ * had, "a, b, c", into buf. */
+enum timeline_missing {
+	TIMELINE_HAS_SAMPLES,
+	TIMELINE_NO_FIELD,
+	TIMELINE_NO_TIME,
+};
+enum timeline_missing timeline_field_missing(const struct timeline *tl,
+                                             char *buf, size_t cap);
+
+/*
+ * A record's time in seconds: a name ending in _ms, _us or _ns says its
+ * unit; otherwise epoch stamps in milliseconds, microseconds or
+ * nanoseconds are told from seconds by their magnitude.
+ */
+double timeline_seconds(const char *name, double v);
 
 /*
  * The fault periods of an events file: gw-read's records ("ok": false and

@@ -40,12 +40,13 @@ device() {
 
 # consume TOPIC SECONDS OUT [mosquitto_sub options]: subscribe, judge at
 # the end (-W: twice the devices' time and more, for emulated devices on a
-# busy machine), verdicts in OUT, exit code in OUT.rc; waits until the
-# subscription is in place
+# busy machine; finished sooner by finish), verdicts in OUT, exit code in
+# OUT.rc; waits until the subscription is in place
 consume() {
 	local topic=$1 secs=$2 out=$3
 	shift 3
-	start_bg bash -c 'mosquitto_sub -h 127.0.0.1 -p "$0" -q 1 -t "$1" -W "$2" "${@:4}" |
+	start_bg bash -c '{ mosquitto_sub -h 127.0.0.1 -p "$0" -q 1 -t "$1" -W "$2" "${@:4}" &
+		echo $! >"$3.sub"; wait; } |
 		tee "$3.in" | leak-classify --by host --json >"$3"; echo $? >"$3.rc"' \
 		"$MQ_PORT" "$topic" "$secs" "$out" "$@"
 	local i probe=${topic/+/probe}
@@ -56,6 +57,21 @@ consume() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# finish OUT: once the devices are done and nothing more has come for two
+# seconds (what the broker redelivers included), end the subscriber of
+# OUT, as -W would later, and wait for the verdicts
+finish() {
+	local i size last=-1
+	for i in $(seq 1 40); do
+		size=$(stat -c %s "$1.in")
+		[ "$size" = "$last" ] && break
+		last=$size
+		sleep 2
+	done
+	kill "$(cat "$1.sub")" 2>/dev/null || true
+	wait_file "$1.rc"
 }
 
 wait_file() {
@@ -86,7 +102,7 @@ teardown() {
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
-	wait_file "$T/verdicts.jsonl.rc"
+	finish "$T/verdicts.jsonl"
 	cat "$T/verdicts.jsonl" | jq -c '{host, verdict, samples}'
 	[ "$(cat "$T/verdicts.jsonl.rc")" = 4 ] # the worst: a leak
 	[ "$(leaking "$T/verdicts.jsonl")" = "gx3 gx7 gx11 gx16" ]
@@ -116,7 +132,7 @@ restart_run() {
 	sleep 1
 	start_broker "$persist"
 	for i in "${pids[@]}"; do wait "$i"; done
-	wait_file "$T/verdicts.jsonl.rc"
+	finish "$T/verdicts.jsonl"
 	cat "$T/verdicts.jsonl" | jq -c '{host, verdict, samples}'
 	[ "$(leaking "$T/verdicts.jsonl")" = "gx1 gx3" ]
 	[ "$(jq -r 'select(.verdict == "steady") | .host' "$T/verdicts.jsonl" | sort | paste -sd' ')" = "gx0 gx2" ]
@@ -158,8 +174,8 @@ restart_run() {
 		pids+=($!)
 	done
 	for i in "${pids[@]}"; do wait "$i"; done
-	wait_file "$T/shard0.jsonl.rc"
-	wait_file "$T/shard1.jsonl.rc"
+	finish "$T/shard0.jsonl"
+	finish "$T/shard1.jsonl"
 	hosts() { jq -r 'select(.host | startswith("gx")) | .host' "$1" | sort | paste -sd' '; }
 	[ "$(hosts "$T/shard0.jsonl")" = "gx0 gx2 gx4" ]
 	[ "$(hosts "$T/shard1.jsonl")" = "gx1 gx3 gx5" ]

@@ -217,18 +217,19 @@ assert_types() {
 	jq -e '.values == {"4": 74565, "8": -100000, "10": 230.5, "12": "ABC12",
 		"17": 1099511627781, "21": -3, "26": -7}' "$BATS_TEST_TMPDIR/out" >/dev/null
 	# 2..27 follow each other: one function 16 and one read-back in all,
-	# as the kernel saw them leave (strace), not as gw-read says
+	# as the kernel saw them leave (strace), not as gw-read says (Modbus
+	# frames go with MSG_NOSIGNAL; a host's lookup asks netlink too)
 	# (LeakSanitizer cannot run under a tracer: no leak check here)
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -e trace=sendto -o "$BATS_TEST_TMPDIR/trace" gw-read -b tcp:127.0.0.1:$PORT \
 		-w 2=1 -w 3:s16=-2 -w 4:u32=74565 -w 6:u32le=74565 -w 8:s32=-100000 \
 		-w 10:f32=230.5 -w 12:str:5=ABC12 -w 17:u64=1099511627781 \
 		-w 21:s64=-3 -w 25:u16:0.1=230.1 -w 26:s32le=-7 >"$BATS_TEST_TMPDIR/out"
-	[ "$(grep -c 'sendto(' "$BATS_TEST_TMPDIR/trace")" -eq 2 ]
+	[ "$(grep -c 'sendto(.*MSG_NOSIGNAL' "$BATS_TEST_TMPDIR/trace")" -eq 2 ]
 	[ "$(jq -s 'map(select(.ok)) | length' "$BATS_TEST_TMPDIR/out")" -eq 11 ]
 	# a gap makes two blocks; the records come by address
 	ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 strace -f -e trace=sendto -o "$BATS_TEST_TMPDIR/trace" gw-read -b tcp:127.0.0.1:$PORT \
 		-w 30=7 -w 2=5 -w 3=6 >"$BATS_TEST_TMPDIR/out"
-	[ "$(grep -c 'sendto(' "$BATS_TEST_TMPDIR/trace")" -eq 4 ]
+	[ "$(grep -c 'sendto(.*MSG_NOSIGNAL' "$BATS_TEST_TMPDIR/trace")" -eq 4 ]
 	[ "$(jq -c -s 'map(.address)' "$BATS_TEST_TMPDIR/out")" = "[2,3,30]" ]
 	# one register twice is no write at all
 	run_split gw-read -b tcp:127.0.0.1:$PORT -w 4:u32=1 -w 5=2

@@ -6,17 +6,6 @@
 
 load helpers
 
-# a tarball's gxkit/ directory, with the native tools
-stage() {
-	PKG=$BATS_TEST_TMPDIR/pkg/gxkit
-	mkdir -p "$PKG/bin" "$PKG/share/maps"
-	cp "$ROOT"/build/bin/* "$PKG/bin/"
-	cp "$ROOT"/lib/maps/*.csv "$PKG/share/maps/"
-	cp "$ROOT/gx/install.sh" "$PKG/install.sh"
-	R=$BATS_TEST_TMPDIR/root
-	mkdir -p "$R"
-}
-
 # every file and link under DIR with its size, mode and mtime
 snapshot() {
 	find "$1" -printf '%p %s %m %T@ %l\n' | sort
@@ -24,11 +13,7 @@ snapshot() {
 
 teardown() {
 	# supervise first: it would restart what stop_all ends
-	if [ -n "${SVSCAN_PID:-}" ]; then
-		kill "$SVSCAN_PID" 2>/dev/null || true
-		svc -dx "$R/service/"*/ "$R/service/"*/log 2>/dev/null || true
-		sleep 0.5
-	fi
+	stop_svscan
 	stop_all
 }
 

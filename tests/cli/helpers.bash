@@ -105,6 +105,29 @@ start_gw_sim_tcp() {
 	wait_port "$PORT"
 }
 
+# ---- the GX tarball -----------------------------------------------------------
+
+# a tarball's gxkit/ directory (PKG), with the native tools, and a scratch
+# root laid out like Venus OS (R)
+stage() {
+	PKG=$BATS_TEST_TMPDIR/pkg/gxkit
+	mkdir -p "$PKG/bin" "$PKG/share/maps"
+	cp "$ROOT"/build/bin/* "$PKG/bin/"
+	cp "$ROOT"/lib/maps/*.csv "$PKG/share/maps/"
+	cp "$ROOT/gx/install.sh" "$PKG/install.sh"
+	R=$BATS_TEST_TMPDIR/root
+	mkdir -p "$R"
+}
+
+# end svscan (SVSCAN_PID) and what it supervises under $R/service, before
+# stop_all: supervise would restart what stop_all ends
+stop_svscan() {
+	[ -n "${SVSCAN_PID:-}" ] || return 0
+	kill "$SVSCAN_PID" 2>/dev/null || true
+	svc -dx "$R/service/"*/ "$R/service/"*/log 2>/dev/null || true
+	sleep 0.5
+}
+
 # ---- D-Bus ------------------------------------------------------------------
 
 # a private dbus-daemon for this test; exports DBUS_SESSION_BUS_ADDRESS

@@ -5,6 +5,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cli.h"
@@ -151,6 +154,69 @@ shared_option_pieces(void **state)
 	assert_int_equal(cli_parse_max_rss(NULL, &(double){0}), CLI_CONTINUE);
 }
 
+/* --min-rate's rates: relative, a size a time, a number a time. */
+static void
+slopes(void **state)
+{
+	enum parse_slope_kind k;
+	double v;
+
+	(void)state;
+	assert_int_equal(parse_slope("1%/day", &v, &k), 0);
+	assert_int_equal(k, PARSE_SLOPE_PCT_DAY);
+	assert_float_equal(v, 1, 1e-12);
+	assert_int_equal(parse_slope("2.5", &v, &k), 0);
+	assert_float_equal(v, 2.5, 1e-12);
+	assert_int_equal(parse_slope("1%/h", &v, &k), 0);
+	assert_float_equal(v, 24, 1e-12);
+	assert_int_equal(parse_slope("50B/min", &v, &k), 0);
+	assert_int_equal(k, PARSE_SLOPE_BYTES);
+	assert_float_equal(v, 50.0 / 60, 1e-12);
+	assert_int_equal(parse_slope("2K/h", &v, &k), 0);
+	assert_float_equal(v, 2048.0 / 3600, 1e-12);
+	assert_int_equal(parse_slope("1M/day", &v, &k), 0);
+	assert_float_equal(v, 1048576.0 / 86400, 1e-9);
+	assert_int_equal(parse_slope("100/h", &v, &k), 0);
+	assert_int_equal(k, PARSE_SLOPE_PLAIN);
+	assert_float_equal(v, 100.0 / 3600, 1e-12);
+	assert_int_equal(parse_slope("50B/fortnight", &v, &k), -1);
+	assert_int_equal(parse_slope("fast", &v, &k), -1);
+	assert_int_equal(parse_slope("/h", &v, &k), -1);
+	assert_int_equal(parse_slope("1K%/day", &v, &k), -1);
+	assert_int_equal(parse_slope("", &v, &k), -1);
+}
+
+/* ISO 8601 as records carry it. */
+static void
+iso_times(void **state)
+{
+	static const struct {
+		const char *text;
+		double ts;
+	} good[] = {{"2023-11-14T22:13:20Z", 1700000000},
+	            {"2023-11-14T22:13:20.25Z", 1700000000.25},
+	            {"2023-11-14 23:13:20+01:00", 1700000000},
+	            {"2023-11-14T17:43:20-0430", 1700000000},
+	            {"2023-11-14T22:13Z", 1699999980},
+	            {"2023-11-14T22:13:20", 1700000000}}; /* local: TZ=UTC */
+	static const char *const bad[] = {
+	    "2023-11-14",           "2023-13-14T22:13:20Z",
+	    "2023-11-14T25:13:20Z", "2023-11-14T22:13:20Q",
+	    "14/11/2023 22:13",     "2023-11-14T22:13:20+1"};
+	double ts;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(
+		    parse_iso8601(good[i].text, strlen(good[i].text), &ts), 0);
+		assert_float_equal(ts, good[i].ts, 1e-6);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse_iso8601(bad[i], strlen(bad[i]), &ts),
+		                 -1);
+}
+
 int
 main(void)
 {
@@ -160,9 +226,13 @@ main(void)
 	    cmocka_unit_test(field_limits),
 	    cmocka_unit_test(signals),
 	    cmocka_unit_test(longs),
+	    cmocka_unit_test(slopes),
+	    cmocka_unit_test(iso_times),
 	    cmocka_unit_test(usage_error_returns_two),
 	    cmocka_unit_test(shared_option_pieces),
 	};
 
+	setenv("TZ", "UTC", 1);
+	tzset();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -608,6 +608,22 @@ buffered_output_and_its_errors(void **state)
 	jsonl_writer_free(&w);
 }
 
+/* multilog's t label before a record: its length, or 0 when not one */
+static void
+multilog_labels(void **state)
+{
+	const char *l = "@400000006569a2c01d2a3b4c {\"ts\":1}";
+
+	(void)state;
+	assert_int_equal(jsonl_tai64n_label(l, strlen(l)), 26);
+	assert_int_equal(jsonl_tai64n_label(l, 25), 0);
+	assert_int_equal(jsonl_tai64n_label("{\"ts\":1}", 8), 0);
+	l = "@400000006569a2c01d2a3b4g {}"; /* not hex */
+	assert_int_equal(jsonl_tai64n_label(l, strlen(l)), 0);
+	l = "@400000006569a2c01d2a3b4c{}"; /* no space */
+	assert_int_equal(jsonl_tai64n_label(l, strlen(l)), 0);
+}
+
 int
 main(void)
 {
@@ -626,6 +642,7 @@ main(void)
 	    cmocka_unit_test(scanner_stays_within_len),
 	    cmocka_unit_test(writer_and_readers_agree),
 	    cmocka_unit_test(buffered_output_and_its_errors),
+	    cmocka_unit_test(multilog_labels),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

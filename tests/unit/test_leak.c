@@ -323,6 +323,54 @@ heap_in_pages(void **state)
 	leak_series_free(&s);
 }
 
+/*
+ * --last: only the last hours are judged, at their own resolution however
+ * long the stream: a month a minute apart that leaked until six hours
+ * ago is steady over the last six.  --max-age: a verdict on data a day
+ * old is stale.
+ */
+static void
+last_hours_and_stale(void **state)
+{
+	struct leak_stream st;
+	struct leak_rules r;
+	struct leak_result res;
+	unsigned int seed = 3;
+	int i, n = 30 * 1440;
+
+	(void)state;
+	leak_rules_default(&r);
+	r.last_s = 6 * 3600;
+	assert_int_equal(leak_stream_init(&st, 1, &r), 0);
+	for (i = 0; i < n; i++) {
+		struct leak_sample x = {.ts = T0 + 60.0 * i,
+		                        .aux = NAN,
+		                        .age_s = NAN,
+		                        .uptime = NAN};
+
+		x.value = 50000 + 2.0 * (i < n - 360 ? i : n - 360) +
+		          10 * gauss(&seed);
+		leak_stream_add(&st, &x);
+	}
+	leak_series_flush(&st.series);
+	assert_int_equal(st.series.per_bucket, 1); /* never merged */
+	assert_true(st.series.samples >= 360 && st.series.samples <= 361);
+	assert_float_equal(st.series.t0, T0 + 60.0 * (n - 361), 61);
+	assert_int_equal(leak_judge(&st, NULL, &res), 0);
+	assert_int_equal(res.verdict, LEAK_STEADY);
+	leak_stream_free(&st);
+	assert_false(leak_stale(&res, T0 + 60.0 * n + 3600, 7200));
+	assert_true(leak_stale(&res, T0 + 60.0 * n + 86400, 7200));
+	assert_int_equal(res.verdict, LEAK_STALE);
+	assert_int_equal(res.why, LEAK_WHY_STALE);
+	assert_int_equal(leak_verdict_exit(res.verdict), 6);
+	assert_float_equal(res.age_s, 86400 + 60, 1);
+	/* stamps that are no dates are never stale */
+	res.last_ts = 5000;
+	res.verdict = LEAK_LEAK;
+	assert_false(leak_stale(&res, T0, 60));
+}
+
 /* Flat for 2.5 h, then 40 KB a minute for 3.5 h: a leak, onset found. */
 static void
 late_onset(void **state)
@@ -753,6 +801,8 @@ falling_fields(void **state)
 {
 	(void)state;
 	assert_true(leak_field_falls("free_heap"));
+	assert_true(leak_field_falls("payload.free_heap"));
+	assert_false(leak_field_falls("free.rss_kb"));
 	assert_true(leak_field_falls("mem_available"));
 	assert_true(leak_field_falls("available_kb"));
 	assert_false(leak_field_falls("rss_kb"));
@@ -845,6 +895,7 @@ main(void)
 	    cmocka_unit_test(falling_fields),
 	    cmocka_unit_test(night_only_growth_judged_in_the_evening),
 	    cmocka_unit_test(heap_in_pages),
+	    cmocka_unit_test(last_hours_and_stale),
 	    cmocka_unit_test(late_onset),
 	    cmocka_unit_test(sawtooth_over_a_slow_leak),
 	    cmocka_unit_test(not_leaks_with_history),

@@ -47,18 +47,44 @@ reasons_in_words(void **state)
 	r.slope = 300.0 / 3600;
 	r.rate_pct_day = 1.5;
 	assert_string_equal(reason_of(&r, "anon_kb", 1, &rules),
-	                    "grows since 2023-11-14 22:13:20: 300 KB/h "
-	                    "(+1.50 %/day)");
+	                    "grows 300 KB/h since 2023-11-14 22:13:20, +1.5 "
+	                    "%/day");
 	r.why = LEAK_WHY_FLOOR;
 	assert_string_equal(reason_of(&r, "anon_kb", 1, &rules),
-	                    "the floor under the sawtooth grows since "
-	                    "2023-11-14 22:13:20: 300 KB/h (+1.50 %/day)");
-	/* a falling field in its own units */
+	                    "the floor under the sawtooth grows 300 KB/h since "
+	                    "2023-11-14 22:13:20, +1.5 %/day");
+	/* a falling heap in bytes: what it loses a minute, the rate's sign
+	 * a fall's */
 	r.why = LEAK_WHY_GROWS;
-	r.slope = -4800.0 / 3600;
+	r.slope = -4920.0 / 3600;
+	r.rate_pct_day = -85.7;
 	assert_string_equal(reason_of(&r, "free_heap", -1, &rules),
-	                    "falls since 2023-11-14 22:13:20: -4800/h "
-	                    "(+1.50 %/day)");
+	                    "loses 82 B/min since 2023-11-14 22:13:20, -85.7 "
+	                    "%/day");
+	/* a field of its own unit: the number, never e-notation */
+	r.slope = -123456.0 / 3600;
+	assert_string_equal(reason_of(&r, "free_count", -1, &rules),
+	                    "loses 123456/h since 2023-11-14 22:13:20, -85.7 "
+	                    "%/day");
+	r.slope = 300.0 / 3600;
+	r.rate_pct_day = 1.5;
+	/* below an absolute --min-rate, said in it */
+	r.why = LEAK_WHY_BELOW_RATE;
+	rules.min_rate_abs = 10.0 / 60; /* 10 B/min */
+	r.slope = -2.0 / 60;
+	r.rate_pct_day = -3;
+	assert_string_equal(reason_of(&r, "free_heap", -1, &rules),
+	                    "loses 2 B/min, -3 %/day, below --min-rate 10 "
+	                    "B/min");
+	rules.min_rate_abs = NAN;
+	/* stale: how old, from when, over what */
+	r.why = LEAK_WHY_STALE;
+	r.age_s = 26 * 3600;
+	r.last_ts = T0;
+	r.max_age_s = 7200;
+	assert_string_equal(reason_of(&r, "anon_kb", 1, &rules),
+	                    "the last sample is 26h 00m old, from 2023-11-14 "
+	                    "22:13:20: over --max-age 2h 00m");
 	r.why = LEAK_WHY_EPISODES;
 	r.episodes = 3;
 	r.rise = 1024;
@@ -125,12 +151,34 @@ values_for_people(void **state)
 	                    "1.5 MB");
 	assert_string_equal(human_value(b, sizeof(b), "rss_kb", 300 * 1024),
 	                    "300 MB");
-	assert_string_equal(human_value(b, sizeof(b), "heap", -0.0), "0");
-	assert_string_equal(human_value(b, sizeof(b), "heap", 123456),
-	                    "1.235e+05");
+	/* heaps and *_bytes in bytes, other fields as numbers */
+	assert_string_equal(human_value(b, sizeof(b), "heap", -0.0), "0 B");
+	assert_string_equal(human_value(b, sizeof(b), "free_heap", 137300),
+	                    "134 KB");
+	assert_string_equal(human_value(b, sizeof(b), "rx_bytes", 82), "82 B");
+	assert_string_equal(human_value(b, sizeof(b), "count", 123456),
+	                    "123456");
+	assert_string_equal(human_value(b, sizeof(b), "count", 1.25e-5),
+	                    "0.0000125");
+	assert_string_equal(human_value(b, sizeof(b), "count", -0.0), "0");
+	assert_string_equal(human_rate(b, sizeof(b), "free_heap", -82.0 / 60),
+	                    "-82 B/min");
+	assert_string_equal(human_rate(b, sizeof(b), "anon_kb", 0.05),
+	                    "180 KB/h");
+	assert_string_equal(human_rate(b, sizeof(b), "count", 1), "3600/h");
+	/* a slow leak keeps a decimal, not "0 B/min" */
+	assert_string_equal(human_rate(b, sizeof(b), "free_heap", -0.4 / 60),
+	                    "-0.4 B/min");
+	assert_string_equal(human_rate(b, sizeof(b), "anon_kb", 2.5 / 3600),
+	                    "2.5 KB/h");
+	assert_string_equal(human_pct(b, sizeof(b), 13.97), "+13.97");
+	assert_string_equal(human_pct(b, sizeof(b), -102.4), "-102");
+	assert_string_equal(human_pct(b, sizeof(b), 0), "0");
+	assert_int_equal(human_unit_of("rss_kib"), HUMAN_KIB);
 	assert_string_equal(human_value(b, sizeof(b), "rss_kb", NAN), "n/a");
 	assert_string_equal(human_duration(b, sizeof(b), 4.25), "4.2s");
 	assert_string_equal(human_duration(b, sizeof(b), 725), "12m 05s");
+	assert_string_equal(human_duration(b, sizeof(b), 3600), "1h 00m");
 	assert_string_equal(human_duration(b, sizeof(b), 86400 * 3 + 3600 * 4),
 	                    "3d 04h");
 	assert_string_equal(human_duration(b, sizeof(b), NAN), "never");
@@ -356,9 +404,20 @@ report_and_json_say_the_same(void **state)
 	assert_memory_equal(text, want, strlen(want));
 	assert_non_null(
 	    strstr(text, "\n  series    600 samples over 9h 59m, "));
-	assert_non_null(strstr(text, "\n  now       300 KB/h ("));
+	/* the statistics are -v's */
+	assert_null(strstr(text, "\n  now "));
+	assert_null(strstr(text, "Theil-Sen"));
 	assert_null(strstr(text, "$")); /* every slot filled */
 	free(text);
+	v.verbose = true;
+	fp = tmpfile();
+	assert_int_equal(leak_report_write(fp, false, &v), 0);
+	text = contents(fp);
+	assert_non_null(strstr(text, "\n  now       300 KB/h (+"));
+	assert_non_null(strstr(text, "\n  overall   Theil-Sen 300 KB/h"));
+	assert_null(strstr(text, "$"));
+	free(text);
+	v.verbose = false;
 	fp = tmpfile();
 	assert_int_equal(leak_report_write(fp, true, &v), 0);
 	line = contents(fp);
@@ -423,8 +482,10 @@ timeline_of_any_record(void **state)
 	assert_string_equal(tl.field, "anon_kb"); /* the first record's */
 	assert_int_equal(tl.malformed, 1);
 	assert_int_equal(tl.filtered, 1);
-	/* ms stamps, a value no memory is, a record without the field */
-	assert_int_equal(tl.skipped, 3);
+	/* a value no memory is, a record without the field; the stamp in
+	 * ms read as the time it is (older than the one before) */
+	assert_int_equal(tl.skipped, 2);
+	assert_int_equal(tl.st.done[0].samples + tl.st.out_of_order, 3);
 	assert_int_equal(tl.st.total_segments, 1);
 	assert_int_equal(tl.st.done[0].samples, 2);
 	assert_int_equal(tl.st.series.samples, 1);
@@ -463,6 +524,57 @@ timeline_of_any_record(void **state)
 	timeline_free(&tl);
 }
 
+/* Times as records have them: ts, timestamp, time or t; in s, ms or ns;
+ * ISO 8601; dotted paths; stamps that are no time counted apart. */
+static void
+times_and_paths(void **state)
+{
+	struct timeline_options o = {.max_line = JSONL_MAX_LINE, .child = -1};
+	struct leak_rules rules;
+	struct timeline tl;
+	char seen[256];
+
+	(void)state;
+	msg_set_quiet(true);
+	leak_rules_default(&rules);
+	assert_float_equal(timeline_seconds("t", 1.7e12), 1.7e9, 1e-3);
+	assert_float_equal(timeline_seconds("t", 1.7e18), 1.7e9, 1e-3);
+	assert_float_equal(timeline_seconds("uptime_ms", 5000), 5, 0);
+	assert_float_equal(timeline_seconds("ts", 1.7e9), 1.7e9, 0);
+	o.field = "payload.free_heap";
+	assert_int_equal(timeline_init(&tl, &o, -1, &rules), 0);
+	assert_int_equal(
+	    read_text(
+	        &tl,
+	        "{\"timestamp\":\"2023-11-14T22:13:20Z\",\"payload\":"
+	        "{\"free_heap\":1000}}\n"
+	        "{\"time\":1700000060000,\"payload\":{\"free_heap\":990}}\n"
+	        "{\"t\":\"2023-11-14T23:15:20+01:00\",\"payload\":"
+	        "{\"free_heap\":980}}\n"
+	        "{\"ts\":0,\"payload\":{\"free_heap\":970}}\n"
+	        "{\"ts\":-5,\"payload\":{\"free_heap\":960}}\n"
+	        "{\"ts\":\"soon\",\"payload\":{\"free_heap\":950}}\n"),
+	    0);
+	timeline_end(&tl);
+	assert_int_equal(tl.st.series.samples, 3);
+	assert_float_equal(tl.st.series.t0, 1700000000, 1e-6);
+	assert_float_equal(tl.st.series.last_ts, 1700000120, 1e-6);
+	assert_int_equal(tl.bad_ts, 3);
+	assert_false(timeline_field_missing(&tl, seen, sizeof(seen)));
+	timeline_free(&tl);
+	/* --time-field: that one only; a field never there is named */
+	o.field = "heap";
+	o.time_field = "when_ms";
+	assert_int_equal(timeline_init(&tl, &o, 1, &rules), 0);
+	assert_int_equal(read_text(&tl, "{\"when_ms\":5000,\"ts\":1,\"free\":"
+	                                "3,\"x\":{\"y\":2,\"s\":\"a\"}}\n"),
+	                 0);
+	timeline_end(&tl);
+	assert_true(timeline_field_missing(&tl, seen, sizeof(seen)));
+	assert_string_equal(seen, "ts, free, x.y");
+	timeline_free(&tl);
+}
+
 int
 main(void)
 {
@@ -473,6 +585,7 @@ main(void)
 	    cmocka_unit_test(one_call_two_forms),
 	    cmocka_unit_test(report_and_json_say_the_same),
 	    cmocka_unit_test(timeline_of_any_record),
+	    cmocka_unit_test(times_and_paths),
 	};
 
 	setenv("TZ", "UTC", 1);
