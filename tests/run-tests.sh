@@ -43,7 +43,18 @@ count fuzz tests/fuzz/regress.sh "$B"
 if [ -n "${GXKIT_SANITIZED:-}" ]; then
 	count bats bats --tap --filter-tags '!own-memory' tests/cli
 else
-	count bats bats --tap tests/cli
+	# the real corpus records for two minutes, its programs mostly asleep:
+	# beside the rest, not after it, to keep make check within 10 minutes
+	corpus=$(mktemp)
+	{
+		bats --tap --filter-tags real-corpus tests/cli >"$corpus" 2>&1
+		echo $? >"$corpus.rc"
+	} &
+	corpus_pid=$!
+	count bats bats --tap --filter-tags '!real-corpus' tests/cli
+	wait "$corpus_pid"
+	count "bats real corpus" sh -c 'cat "$1"; exit "$(cat "$1.rc")"' _ "$corpus"
+	rm -f "$corpus" "$corpus.rc"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -133,6 +133,9 @@ PY
 	assert_usage_error
 }
 
+# two minutes of programs that mostly sleep: make check runs it beside the
+# rest of the suite (tests/run-tests.sh)
+# bats test_tags=real-corpus
 @test "lives: a short real corpus: C, CPython and node; every eligible leak found, at most one false, bursts told apart" {
 	local T=$BATS_TEST_TMPDIR
 	# a seed neither tuned on (1, 3) nor reported (2, 4); 10 programs
