@@ -347,6 +347,9 @@ record() {
 	[ "$status" -eq 0 ]
 	jq -e '.verdict == "steady" and (.reason | test("grows|growth") | not)' "$BATS_TEST_TMPDIR/out" >/dev/null
 	run_split leak-classify --json "$BATS_TEST_TMPDIR/leak.jsonl"
+	# shown when it fails: the verdict and what the recording held
+	jq -c '{verdict, reason, samples, span_s, slope_per_h}' "$BATS_TEST_TMPDIR/out" || cat "$BATS_TEST_TMPDIR/err"
+	grep -c anon_kb "$BATS_TEST_TMPDIR/leak.jsonl" || true
 	[ "$status" -eq 4 ]
 	# about 1 MB a second from a third of the way on
 	jq -e '.verdict == "leak" and (.slope_per_h / 3600 | . > 600 and . < 1400) and
