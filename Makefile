@@ -11,7 +11,7 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
 TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
-LIB_MODULES = cli parse msg human print clock dtoa jsonl jsonl_out memlog procmem smaps trend leak leak_bursts leak_faults leak_lives leak_words leak_report leak_svg timeline where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard
+LIB_MODULES = cli parse msg human print clock dtoa jsonl jsonl_out memlog procmem smaps trend leak leak_series leak_regimes leak_episodes leak_envelope leak_bursts leak_faults leak_lives leak_words leak_report leak_svg timeline where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard
 HELPERS     = memhog ticker maphog allocs
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_report test_mb test_h5 \
 	test_vbus test_venus test_smaps test_memlog
