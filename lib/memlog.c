@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "memlog.h"
+#include "parse.h"
 
 static const char *const format_names[] = {
     [MEMLOG_AUTO] = "auto",         [MEMLOG_JSONL] = "jsonl",
@@ -167,34 +167,18 @@ number(char *s)
 	return *trim(end) == '\0' ? v : NAN;
 }
 
-/* Unix seconds, or "2026-12-02T13:00:00[.5][Z|+01:00]" (space for T). */
+/* Unix seconds, or an ISO 8601 time as parse_iso8601() reads it. */
 static double
 timestamp(char *s)
 {
-	struct tm tm = {0};
-	int y, mo, d, h, mi, n = 0, oh = 0, om = 0;
-	double sec, t = number(s);
-	char sign;
+	double t = number(s);
 
-	if (!isnan(t))
-		return t;
-	if (sscanf(s, "%4d-%2d-%2d%*1[T ]%2d:%2d:%lf%n", &y, &mo, &d, &h, &mi,
-	           &sec, &n) != 6)
-		return NAN;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	s += n;
-	if (sscanf(s, "%c%2d:%2d", &sign, &oh, &om) == 3 &&
-	    (sign == '+' || sign == '-'))
-		t = (sign == '+' ? -1 : 1) * (oh * 3600.0 + om * 60.0);
-	else if (*s == '\0' || strcmp(s, "Z") == 0)
-		t = 0;
-	else
-		return NAN;
-	return (double)timegm(&tm) + sec + t;
+	if (isnan(t)) {
+		s = trim(s);
+		if (parse_iso8601(s, strlen(s), &t) < 0)
+			return NAN;
+	}
+	return t;
 }
 
 static void

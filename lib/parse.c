@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "human.h"
 #include "parse.h"
 
 /* A non-negative decimal number followed by a unit suffix; *end at suffix. */
@@ -116,14 +117,12 @@ parse_long(const char *s, long min, long max, long *out)
 int
 parse_field_limit(const char *field, const char *s, double *limit)
 {
-	size_t n = strlen(field);
 	bool suffix;
 	double v;
 
 	if (parse_size(s, &v, &suffix) < 0)
 		return -1;
-	if ((n > 3 && strcmp(field + n - 3, "_kb") == 0) ||
-	    (n > 4 && strcmp(field + n - 4, "_kib") == 0))
+	if (human_unit_of(field) == HUMAN_KIB)
 		v /= 1024;
 	*limit = v;
 	return 0;
