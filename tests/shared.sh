@@ -2,10 +2,13 @@
 # (tests/bench/lib.sh) both use: ports on loopback, and a process's memory
 # and CPU time from /proc.  Sourced; defines functions only.
 
-# a TCP port on loopback that nothing listens on
+# a TCP port on loopback that nothing listens on, below the kernel's
+# ephemeral range: there a client's connection may hold a port that
+# nothing listens on, and a server's bind to it fails
 free_port() {
-	local p
-	for p in $(shuf -i 20000-40000 -n 50); do
+	local p low=32768
+	read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+	for p in $(shuf -i 10000-$((low - 1)) -n 50); do
 		if ! (exec 3<>/dev/tcp/127.0.0.1/$p) 2>/dev/null; then
 			echo "$p"
 			return
