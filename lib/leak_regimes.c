@@ -48,6 +48,42 @@ seg_end(const struct regimes *g, size_t i)
 	return i + 1 < g->n ? g->start[i + 1] : g->total;
 }
 
+/* The squared error about the mean of what l fits (a level, no slope). */
+static double
+level_rss(const struct trend_line *l)
+{
+	return l->rss + l->slope * l->slope * l->stt;
+}
+
+/*
+ * A series too short to split into lines is one line, and a line through
+ * a single step reads the step as steady growth.  Where two levels, one on
+ * each side of a step, fit better than the line by more than the penalty
+ * of a second line, that step is the split: its index, or 0.
+ */
+static size_t
+one_step(const struct trend_prefix *p, double penalty)
+{
+	struct trend_line all, before, after;
+	size_t k, best = 0;
+	double best_rss;
+
+	trend_prefix_line(p, 0, p->n, &all);
+	best_rss = all.rss - penalty;
+	for (k = 3; k + 3 <= p->n; k++) {
+		double rss;
+
+		trend_prefix_line(p, 0, k, &before);
+		trend_prefix_line(p, k, p->n, &after);
+		rss = level_rss(&before) + level_rss(&after);
+		if (rss < best_rss) {
+			best_rss = rss;
+			best = k;
+		}
+	}
+	return best;
+}
+
 /* The partition into lines under a noise model: squared error plus
  * penalty x long-run variance x log n per line, each line at least two
  * correlation times and a 40th of the series long (long enough for the
@@ -57,19 +93,26 @@ static void
 partition(const struct trend_prefix *p, const struct trend_noise *nz,
           double penalty, struct regimes *g)
 {
-	size_t n = p->n, min_len = (size_t)ceil(2 / (1 - nz->phi));
+	size_t n = p->n, min_len = (size_t)ceil(2 / (1 - nz->phi)), step;
+	double per_line = penalty * nz->lrvar * log((double)n);
 
 	if (min_len < (n + 39) / 40)
 		min_len = (n + 39) / 40;
-	/* a change needs a line and its noise on either side: 10 points
-	 * each, as growth over fewer is too recent to tell */
-	if (n < 2 * LEAK_RECENT_POINTS)
-		min_len = n;
-
 	g->total = n;
-	g->n =
-	    trend_segments(p, penalty * nz->lrvar * log((double)n),
-	                   min_len < 3 ? 3 : min_len, g->start, MAX_SEGMENTS);
+	/* a change needs a line and its noise on either side: 10 points
+	 * each, as growth over fewer is too recent to tell; but a step is
+	 * no line */
+	if (n < 2 * LEAK_RECENT_POINTS) {
+		if ((step = one_step(p, per_line)) > 0) {
+			g->n = 2;
+			g->start[0] = 0;
+			g->start[1] = step;
+			return;
+		}
+		min_len = n;
+	}
+	g->n = trend_segments(p, per_line, min_len < 3 ? 3 : min_len, g->start,
+	                      MAX_SEGMENTS);
 }
 
 /* Residuals of y about the lines of g into res; their pooled lag-one
