@@ -349,7 +349,7 @@ record() {
 	jq -e '.verdict == "steady" and (.reason | test("grows|growth") | not)' "$BATS_TEST_TMPDIR/out" >/dev/null
 	run_split leak-classify --json "$BATS_TEST_TMPDIR/leak.jsonl"
 	# shown when it fails: the verdict and what the recording held
-	jq -c '{verdict, reason, samples, span_s, slope_per_h}' "$BATS_TEST_TMPDIR/out" || cat "$BATS_TEST_TMPDIR/err"
+	jq -c '{verdict, reason, samples, span_s, slope_per_h, onset_s: (.onset_ts - .first_ts)}' "$BATS_TEST_TMPDIR/out" || cat "$BATS_TEST_TMPDIR/err"
 	grep -c anon_kb "$BATS_TEST_TMPDIR/leak.jsonl" || true
 	[ "$status" -eq 4 ]
 	# about 1 MB a second from a third of the way on

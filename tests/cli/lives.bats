@@ -145,6 +145,12 @@ PY
 	LEAKEVAL_SUMMARY="$T/summary.json" run /usr/bin/python3 \
 		"$ROOT/tests/bench/leakeval.py" "$T/real" leak-classify 2
 	echo "$output"
+	# shown when the test fails: the non-leaks called a leak, in full
+	for f in $(jq -r 'select(.truth == "none") | .file' "$T/real/manifest.jsonl"); do
+		if ! leak-classify -q "$T/real/$f" >/dev/null 2>&1; then
+			leak-classify -v "$T/real/$f" 2>&1 | head -12 || true
+		fi
+	done
 	# every eligible leak found; of a dozen non-leaks two minutes old, at
 	# most one called a leak (a node heap that young may still be finding
 	# its size: the rates on 96-series corpora are make bench's, README)
