@@ -10,9 +10,9 @@ COMPLETIONSDIR ?= $(shell pkg-config --variable=completionsdir \
 
 # Adding a tool: cmd/X.c, man/X.1, completions/X.bash, tests/cli/X.bats
 # and this list (make lint checks all five).
-TOOLS       = rss-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
-LIB_MODULES = cli parse msg human print clock dtoa jsonl jsonl_out memlog procmem smaps trend leak leak_series leak_regimes leak_episodes leak_envelope leak_bursts leak_faults leak_lives leak_words leak_report leak_svg timeline where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard
-HELPERS     = memhog ticker maphog allocs
+TOOLS       = rss-watch heap-watch leak-classify gw-read gw-scan gw-sim gw-publish dbus-watch h5-dump
+LIB_MODULES = cli parse msg human print clock dtoa jsonl jsonl_out memlog procmem smaps trend leak leak_series leak_regimes leak_episodes leak_envelope leak_bursts leak_faults leak_lives leak_words leak_report leak_svg timeline where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard elfsym heapsite
+HELPERS     = memhog ticker maphog allocs heapleak
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_report test_mb test_h5 \
 	test_vbus test_venus test_smaps test_memlog
 # libFuzzer harnesses (tests/fuzz); make check replays tests/fuzz/corpus
@@ -27,7 +27,7 @@ DEBS = build-essential pkg-config libpopt-dev libjansson-dev \
 	python3-serial python3-serial-asyncio mbpoll socat \
 	libdbus-1-dev dbus-daemon dbus-bin python3-dbus python3-gi libglib2.0-bin \
 	libhdf5-dev liblzf-dev python3-h5py hdf5-tools daemontools nodejs \
-	clang libclang-rt-14-dev mosquitto mosquitto-clients
+	clang libclang-rt-14-dev mosquitto mosquitto-clients python3-dev heaptrack
 # and what make gx and check-gx need besides (cross compilers on an x86 or
 # arm64 build machine; a Raspberry Pi builds natively with make)
 GX_DEBS = gcc-arm-linux-gnueabihf gcc-aarch64-linux-gnu \
@@ -40,6 +40,7 @@ PKGS    = popt jansson libmodbus dbus-1 hdf5 liblzf
 GX_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-D_FORTIFY_SOURCE=2 -Ilib $(CFLAGS) \
 	-DGXKIT_MAPDIR='"$(PREFIX)/share/gxkit/maps"' \
+	-DGXKIT_LIBDIR='"$(PREFIX)/lib/gxkit"' \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 GX_LIBS = -Wl,--as-needed -pthread $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lm
 
@@ -53,9 +54,11 @@ UNIT_BINS = $(UNIT_TESTS:%=$(B)/unit/%)
 .PHONY: all tools deps check lint bench demo soak install uninstall clean format print-tools \
 	gx gx-deps check-gx check-asan fuzz
 
-all: $(TOOL_BINS) $(HELPER_BINS) $(UNIT_BINS) $(FUZZ_BINS)
+PRELOAD = $(B)/lib/gxkit/libgxkit-heap.so
 
-tools: $(TOOL_BINS)
+all: $(TOOL_BINS) $(PRELOAD) $(HELPER_BINS) $(UNIT_BINS) $(FUZZ_BINS)
+
+tools: $(TOOL_BINS) $(PRELOAD)
 
 # Each object records the headers it includes (-MMD, into $(B)/deps, out
 # of the way of the test runners' globs; -MP keeps a deleted header from
@@ -83,6 +86,16 @@ $(B)/cmd/%.o: cmd/%.c Makefile
 $(B)/bin/%: $(B)/cmd/%.o $(B)/libgxkit.a
 	@mkdir -p $(@D)
 	$(CC) $(GX_CFLAGS) -o $@ $< $(B)/libgxkit.a $(GX_LIBS)
+
+# heap-watch's preload library: never sanitized (it runs inside the
+# traced program, before any sanitizer could), needing nothing but glibc
+# (libgcc_s's unwinder it opens at run time), only its hooks exported.
+PRELOAD_CFLAGS = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -O2 -g \
+	-fPIC -fvisibility=hidden -Ilib
+$(PRELOAD): preload/gxkit-heap.c lib/heap_proto.h Makefile
+	@mkdir -p $(@D)
+	$(CC) $(PRELOAD_CFLAGS) $(PRELOAD_EXTRA) -shared -Wl,-z,defs \
+		-o $@ $< -ldl -lm -pthread
 
 # kept, not removed as intermediates: the next build reuses them
 .SECONDARY: $(TOOLS:%=$(B)/cmd/%.o) $(B)/fuzz/driver.o
@@ -175,10 +188,12 @@ check-gx: gx all
 	@gx/check.sh $(GX_ARCHS)
 
 format:
-	clang-format -i cmd/*.c lib/*.c lib/*.h tests/unit/*.c tests/helpers/*.c \
+	clang-format -i cmd/*.c lib/*.c lib/*.h preload/*.c tests/unit/*.c tests/helpers/*.c \
 		tests/fuzz/*.c tests/fuzz/*.h
 
-install: $(TOOL_BINS)
+install: $(TOOL_BINS) $(PRELOAD)
+	install -d $(DESTDIR)$(PREFIX)/lib/gxkit
+	install -m 644 $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/gxkit
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(COMPLETIONSDIR)
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)
@@ -194,7 +209,7 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/$$t.1 $(DESTDIR)$(COMPLETIONSDIR)/$$t; done
 	rm -f $(DESTDIR)$(COMPLETIONSDIR)/gxkit-common
 	rm -f $(DESTDIR)$(MANDIR)/man7/gxkit.7
-	rm -rf $(DESTDIR)$(PREFIX)/share/gxkit
+	rm -rf $(DESTDIR)$(PREFIX)/share/gxkit $(DESTDIR)$(PREFIX)/lib/gxkit
 
 clean:
 	rm -rf $(B) build-asan build-fuzz dist

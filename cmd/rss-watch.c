@@ -250,50 +250,6 @@ validate(struct options *o)
 	return o->action_arg != NULL ? parse_action(o) : -1;
 }
 
-/*
- * Start the command with a close-on-exec pipe: EOF means exec worked, an
- * errno on it means it did not, so the first sample is never of ourselves.
- * Its standard output is our standard error (DESIGN: records alone on
- * standard output).
- */
-static pid_t
-launch(char **argv, const sigset_t *mask)
-{
-	int fds[2], err = 0;
-	pid_t pid;
-
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		signal(SIGPIPE, SIG_DFL);
-		sigprocmask(SIG_SETMASK, mask, NULL);
-		close(fds[0]);
-		/* our standard output carries records only: the command's
-		 * goes where our messages go */
-		if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
-			_exit(CLI_EXIT_NOEXEC);
-		execvp(argv[0], argv);
-		err = errno;
-		(void)!write(fds[1], &err, sizeof(err));
-		_exit(CLI_EXIT_NOEXEC);
-	}
-	close(fds[1]);
-	if (read(fds[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
-		waitpid(pid, NULL, 0);
-		close(fds[0]);
-		errno = err;
-		return 0;
-	}
-	close(fds[0]);
-	return pid;
-}
-
 static int
 attach(struct target *t, pid_t pid)
 {
@@ -485,7 +441,7 @@ acquire(struct state *st, const struct options *o, const sigset_t *mask)
 	pid_t pid;
 
 	if (o->command != NULL) {
-		st->child = launch(o->command, mask);
+		st->child = cli_launch(o->command, mask, NULL, NULL);
 		if (st->child <= 0) {
 			warn("cannot run '%s'", o->command[0]);
 			return CLI_EXIT_NOEXEC;

@@ -41,7 +41,7 @@ build() {
 	static="$static $(pkg-config --libs-only-l $pkgs) -lcsv -lsz -laec -lz"
 	static="$static -Wl,-Bdynamic $obj/sd-stub.o -pthread -ldl -lm"
 	make --no-print-directory B="$obj" CC="$(cross_cc)" PKGS="$pkgs" \
-		CFLAGS="-O2 $CPU" GX_LIBS="-static-libgcc -Wl,--as-needed $static" \
+		CFLAGS="-O2 $CPU" PRELOAD_EXTRA="$CPU" GX_LIBS="-static-libgcc -Wl,--as-needed $static" \
 		PREFIX=/data/gxkit tools >"$GX_DIR/make.log" 2>&1 ||
 		{ grep -E "error:|undefined reference|No such file" "$GX_DIR/make.log" | head -20 >&2; return 1; }
 	pack "$ARCH" "$obj"
@@ -58,6 +58,11 @@ pack() {
 		"$TRIPLET-strip" -o "$stage/bin/$t" "$obj/bin/$t"
 		check_binary "$stage/bin/$t"
 	done
+	# heap-watch's preload library, where heap-watch looks (../lib/gxkit)
+	mkdir -p "$stage/lib/gxkit"
+	"$TRIPLET-strip" --strip-unneeded -o "$stage/lib/gxkit/libgxkit-heap.so" \
+		"$obj/lib/gxkit/libgxkit-heap.so"
+	check_binary "$stage/lib/gxkit/libgxkit-heap.so"
 	cp lib/maps/*.csv "$stage/share/maps/"
 	install -m 755 gx/install.sh "$stage/install.sh"
 	sed "s/@VERSION@/$VERSION/; s/@ARCH@/$ARCH/" gx/README.gx >"$stage/README"

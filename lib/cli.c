@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -288,4 +290,43 @@ cli_loop_exit(const struct jsonl_writer *w, int rc)
 	if (w->gone || errno == EPIPE)
 		return CLI_EXIT_OK;
 	return cli_write_error();
+}
+
+pid_t
+cli_launch(char **argv, const sigset_t *mask, void (*in_child)(void *),
+           void *arg)
+{
+	int fds[2], err = 0;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		sigprocmask(SIG_SETMASK, mask, NULL);
+		close(fds[0]);
+		if (dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(CLI_EXIT_NOEXEC);
+		if (in_child)
+			in_child(arg);
+		execvp(argv[0], argv);
+		err = errno;
+		(void)!write(fds[1], &err, sizeof(err));
+		_exit(CLI_EXIT_NOEXEC);
+	}
+	close(fds[1]);
+	if (read(fds[0], &err, sizeof(err)) == (ssize_t)sizeof(err)) {
+		waitpid(pid, NULL, 0);
+		close(fds[0]);
+		errno = err;
+		return 0;
+	}
+	close(fds[0]);
+	return pid;
 }

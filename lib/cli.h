@@ -179,6 +179,17 @@ struct jsonl_writer;
  * reader's leaving (w->gone or EPIPE: 0, quietly); else rc. */
 int cli_loop_exit(const struct jsonl_writer *w, int rc);
 
+/*
+ * Start COMMAND (argv, by PATH) for the tools that watch it: its signal
+ * mask set, its standard output our standard error (records stand alone
+ * on ours), in_child(arg) run between fork and exec.  A close-on-exec
+ * pipe tells whether exec worked, so the caller never watches itself: the
+ * child's pid, 0 with errno when exec failed (the child reaped), -1 with
+ * errno when fork did.
+ */
+pid_t cli_launch(char **argv, const sigset_t *mask, void (*in_child)(void *),
+                 void *arg);
+
 /* True when errno says the reader of stdout went away. */
 bool cli_stdout_gone(int saved_errno);
 

@@ -364,6 +364,42 @@ print_mappings(struct printer *p, const struct where_findings *w, int kind)
 	print_str(p, w->nitems > 0 ? kind & PRINT_TEXT : 0, NULL, "%s", "\n");
 }
 
+/* heap-watch's call sites that grow: in text the first three that carry
+ * 1 % or more; "87 % of the growth is allocated in cache_put (libfoo.so)
+ * < handle_reply < main (1.2 MB/h); ..." */
+static void
+print_sites(struct printer *p, const struct where_findings *w, int kind)
+{
+	char words[WHERE_SITE_MAX], share[HUMAN_MAX];
+	int i, shown = 0;
+
+	while ((kind & PRINT_TEXT) && shown < w->nsites && shown < 3 &&
+	       w->sites[shown].share >= 0.01)
+		shown++;
+	print_str(p, w->nsites > 0 ? 0 : kind & PRINT_TEXT, NULL, "%s",
+	          "  where     no call site grows\n");
+	print_open_array(p, "where");
+	for (i = 0; i < w->nsites; i++) {
+		int k = i < shown ? PRINT_ANY : PRINT_JSON;
+
+		print_line(p, k,
+		           i == 0 ? "  where     $2 % of the growth is "
+		                    "allocated in $4 ($3)"
+		                  : ";\n            $2 % in $4 ($3)");
+		where_site_words(words, sizeof(words), w->sites[i].site);
+		snprintf(share, sizeof(share), "%.0f", 100 * w->sites[i].share);
+		print_open_object(p, NULL);
+		print_str(p, k, "site", "%s", w->sites[i].site);
+		print_num_as(p, k, "share", w->sites[i].share, share);
+		rate(p, k, "slope_per_h", "x_kb", w->sites[i].slope);
+		print_str(p, k & PRINT_TEXT, NULL, "%s", words);
+		print_close_object(p);
+		print_line_end(p);
+	}
+	print_close_array(p);
+	print_str(p, w->nsites > 0 ? kind & PRINT_TEXT : 0, NULL, "%s", "\n");
+}
+
 /* With maps: where the growth is, and the allocator's evidence. */
 static void
 print_where(struct printer *p, const struct leak_report *v, int kind)
@@ -374,6 +410,10 @@ print_where(struct printer *p, const struct leak_report *v, int kind)
 
 	if (w == NULL || !w->known)
 		return;
+	if (w->by_site) {
+		print_sites(p, w, kind);
+		return;
+	}
 	print_mappings(p, w, kind);
 	e = &w->arenas;
 	kind &= w->nitems > 0 ? PRINT_ANY : PRINT_JSON; /* text says no more */

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "jsonl.h"
@@ -21,11 +22,13 @@ struct record {
 	char event[32];
 	int ok; /* -1 absent, 0 false, 1 true */
 	char unit[32];
-	bool has_threads, has_maps, has_alloc;
-	double threads, alloc;
-	struct where_reading maps; /* rss-watch --maps */
+	bool has_threads, has_maps, has_alloc, has_heap, has_sites;
+	double threads, alloc, heap;
 	char group[FLEET_KEY_MAX]; /* --by: the values, FLEET_SEP between */
 	size_t group_len;
+	/* last, not cleared per record: filled where has_maps, has_sites */
+	struct where_reading maps;       /* rss-watch --maps */
+	struct where_site_reading sites; /* heap-watch */
 };
 
 enum {
@@ -41,6 +44,8 @@ enum {
 	FLD_AGE,
 	FLD_THREADS,
 	FLD_MAPS,
+	FLD_HEAP,
+	FLD_SITES,
 	FLD_ALLOC,
 	FLD_UPTIME_S, /* uptime-like: lower than before, a new life */
 	FLD_UPTIME,
@@ -125,7 +130,7 @@ copy_str(char *dst, size_t cap, const char *s, size_t n)
 static void
 record_from_scan(const struct jsonl_field *f, struct record *r)
 {
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct record, maps));
 	r->ok = -1;
 	ts_from_scan(f, r);
 	r->has_value = f[FLD_VALUE].type == JSONL_NUMBER;
@@ -143,6 +148,8 @@ record_from_scan(const struct jsonl_field *f, struct record *r)
 	r->age = f[FLD_AGE].num;
 	r->has_threads = f[FLD_THREADS].type == JSONL_NUMBER;
 	r->threads = f[FLD_THREADS].num;
+	r->has_heap = f[FLD_HEAP].type == JSONL_NUMBER;
+	r->heap = f[FLD_HEAP].num;
 	r->has_alloc = f[FLD_ALLOC].type == JSONL_NUMBER;
 	r->alloc = f[FLD_ALLOC].num;
 	r->uptime = f[FLD_UPTIME_S].type == JSONL_NUMBER ? f[FLD_UPTIME_S].num
@@ -218,6 +225,8 @@ parser_init(struct parser *p, const char *field, const char *time_field,
 	    [FLD_AGE] = "age_s",
 	    [FLD_THREADS] = "threads",
 	    [FLD_MAPS] = "maps",
+	    [FLD_HEAP] = "heap_kb",
+	    [FLD_SITES] = "sites",
 	    [FLD_UPTIME_S] = "uptime_s",
 	    [FLD_UPTIME] = "uptime",
 	    [FLD_UPTIME_MS] = "uptime_ms"};
@@ -283,6 +292,30 @@ maps_from_json(json_t *m, struct record *r)
 			continue;
 		snprintf(w->top[w->ntop].name, SMAPS_NAME_MAX, "%s", name);
 		w->top[w->ntop++].kb = kb;
+	}
+}
+
+/* heap-watch's "sites": live KiB by call site. */
+static void
+sites_from_json(json_t *a, struct record *r)
+{
+	struct where_site_reading *w = &r->sites;
+	json_t *e;
+	size_t i;
+
+	r->has_sites = json_is_array(a);
+	w->ts = r->ts;
+	w->n = 0;
+	json_array_foreach(a, i, e)
+	{
+		const char *name =
+		    json_string_value(json_object_get(e, "site"));
+		double kb = number_or_nan(e, "live_kb");
+
+		if (name == NULL || !isfinite(kb) || w->n == WHERE_SITES)
+			continue;
+		snprintf(w->site[w->n].name, WHERE_SITE_MAX, "%s", name);
+		w->site[w->n++].kb = kb;
 	}
 }
 
@@ -353,6 +386,7 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 	record_from_scan(p->f, r);
 	group_from_scan(p->f, p->nby, r);
 	if (p->f[FLD_MAPS].type != JSONL_OBJECT &&
+	    p->f[FLD_SITES].type != JSONL_ARRAY &&
 	    !(p->nested && (!r->has_value || !r->ts_present)))
 		return true;
 	if ((obj = jsonl_parse_line(rd)) == NULL)
@@ -361,6 +395,8 @@ parse_record(struct jsonl_reader *rd, struct parser *p, struct record *r)
 		nested_from_json(obj, p, r);
 	if (p->f[FLD_MAPS].type == JSONL_OBJECT)
 		maps_from_json(json_object_get(obj, "maps"), r);
+	if (p->f[FLD_SITES].type == JSONL_ARRAY)
+		sites_from_json(json_object_get(obj, "sites"), r);
 	json_decref(obj);
 	return true;
 }
@@ -392,16 +428,16 @@ timeline_free(struct timeline *tl)
 }
 
 /* The field judged, when none was given: anon_kb where the first record
- * that has a memory field has it, else rss_kb. */
+ * that has a memory field has it, else rss_kb, else heap-watch's heap_kb. */
 static void
 choose_field(struct timeline *tl, struct record *r)
 {
-	if (tl->field != NULL || (!r->has_anon && !r->has_rss))
+	if (tl->field != NULL || (!r->has_anon && !r->has_rss && !r->has_heap))
 		return;
-	tl->field = r->has_anon ? "anon_kb" : "rss_kb";
+	tl->field = r->has_anon ? "anon_kb" : r->has_rss ? "rss_kb" : "heap_kb";
 	tl->field_is_anon = r->has_anon;
 	r->has_value = true;
-	r->value = r->has_anon ? r->anon : r->rss;
+	r->value = r->has_anon ? r->anon : r->has_rss ? r->rss : r->heap;
 }
 
 /* --expire: the groups silent that long (in record time), looked for
@@ -558,13 +594,15 @@ add_record(struct timeline *tl, struct record *r)
 		tl->newest_ts = fmax(tl->newest_ts, r->ts);
 		return expire(tl);
 	}
-	if (!r->has_maps)
+	if (!r->has_maps && !r->has_sites)
 		return 0;
 	if (tl->st.total_segments != tl->where_segment) { /* a new process */
 		where_reset(&tl->where);
 		tl->where_segment = tl->st.total_segments;
 	}
-	return where_add(&tl->where, &r->maps);
+	if (r->has_sites && where_add_sites(&tl->where, &r->sites) < 0)
+		return -1;
+	return r->has_maps ? where_add(&tl->where, &r->maps) : 0;
 }
 
 /* A sample of another recorder's log as a record. */
@@ -575,7 +613,7 @@ record_from_log(const struct timeline *tl, const struct memlog_sample *s,
 	const char *field = tl->field ? tl->field : "anon_kb";
 	size_t i;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct record, maps));
 	r->ok = -1;
 	r->uptime = NAN;
 	r->has_ts = r->ts_present = true;

@@ -23,7 +23,9 @@ where_reset(struct where_set *w)
 
 	for (i = 0; i < w->n; i++)
 		leak_series_reset(&w->names[i].s);
-	w->n = 0;
+	for (i = 0; i < w->nsites; i++)
+		leak_series_reset(&w->sites[i].s);
+	w->n = w->nsites = 0;
 	w->full = false;
 	if (w->ready) {
 		leak_series_reset(&w->arenas);
@@ -39,6 +41,8 @@ where_free(struct where_set *w)
 
 	for (i = 0; i < WHERE_NAMES; i++)
 		leak_series_free(&w->names[i].s);
+	for (i = 0; i < WHERE_SITES; i++)
+		leak_series_free(&w->sites[i].s);
 	leak_series_free(&w->arenas);
 	leak_series_free(&w->threads);
 	leak_series_free(&w->files);
@@ -56,6 +60,9 @@ make_ready(struct where_set *w)
 		return 0;
 	for (i = 0; i < WHERE_NAMES; i++)
 		if (leak_series_init_cap(&w->names[i].s, 1, WHERE_BUCKETS) < 0)
+			return -1;
+	for (i = 0; i < WHERE_SITES; i++)
+		if (leak_series_init_cap(&w->sites[i].s, 1, WHERE_BUCKETS) < 0)
 			return -1;
 	if (leak_series_init_cap(&w->arenas, 1, WHERE_BUCKETS) < 0 ||
 	    leak_series_init_cap(&w->threads, 1, WHERE_BUCKETS) < 0 ||
@@ -117,6 +124,33 @@ where_add(struct where_set *w, const struct where_reading *r)
 		leak_series_add(&w->arenas, r->ts, r->arenas, NAN);
 	if (isfinite(r->threads))
 		leak_series_add(&w->threads, r->ts, r->threads, NAN);
+	return 0;
+}
+
+int
+where_add_sites(struct where_set *w, const struct where_site_reading *r)
+{
+	size_t i, k;
+
+	if (make_ready(w) < 0)
+		return -1;
+	for (i = 0; i < r->n; i++) {
+		for (k = 0; k < w->nsites; k++)
+			if (strcmp(w->sites[k].name, r->site[i].name) == 0)
+				break;
+		if (k == w->nsites) {
+			if (k == WHERE_SITES) {
+				w->full = true;
+				continue;
+			}
+			snprintf(w->sites[k].name, WHERE_SITE_MAX, "%s",
+			         r->site[i].name);
+			w->nsites++;
+		}
+		if (isfinite(r->site[i].kb))
+			leak_series_add(&w->sites[k].s, r->ts, r->site[i].kb,
+			                NAN);
+	}
 	return 0;
 }
 
@@ -228,6 +262,90 @@ where_attribute(const struct where_set *w, double since_ts,
 	return (int)k;
 }
 
+static int
+by_site_share(const void *a, const void *b)
+{
+	const struct where_site_item *x = a, *y = b;
+
+	return x->share > y->share ? -1 : x->share < y->share;
+}
+
+int
+where_attribute_sites(const struct where_set *w, double since_ts,
+                      struct where_site_item *out, size_t cap)
+{
+	struct where_site_item items[WHERE_SITES];
+	double total = 0, slope;
+	size_t i, k = 0;
+
+	memset(items, 0, sizeof(items));
+	for (i = 0; i < w->nsites; i++) {
+		if (slope_since(&w->sites[i].s, since_ts, &slope) < 0)
+			return -1;
+		if (!(slope > 0))
+			continue;
+		memcpy(items[k].site, w->sites[i].name, WHERE_SITE_MAX);
+		items[k].slope = slope;
+		total += slope;
+		k++;
+	}
+	for (i = 0; i < k; i++)
+		items[i].share = items[i].slope / total;
+	qsort(items, k, sizeof(items[0]), by_site_share);
+	if (k > cap)
+		k = cap;
+	memcpy(out, items, k * sizeof(items[0]));
+	return (int)k;
+}
+
+/* One frame in words: "function (object)" for the first, "function"
+ * for callers, the object alone where no function is known. */
+static size_t
+frame_words(char *buf, size_t cap, const char *frame, size_t n, bool first)
+{
+	const char *paren = memchr(frame, '(', n), *plus;
+	size_t fn, obj;
+	int w;
+
+	if (paren == NULL || paren == frame) { /* "obj+0x1f" or "0x7f.." */
+		plus = memchr(frame, '+', n);
+		obj = plus ? (size_t)(plus - frame) : n;
+		w = snprintf(buf, cap, "%.*s", (int)obj, frame);
+	} else {
+		fn = (size_t)(paren - frame);
+		while (fn > 0 && frame[fn - 1] == ' ')
+			fn--;
+		plus = memchr(paren, '+', n - (size_t)(paren - frame));
+		obj = plus ? (size_t)(plus - paren - 1)
+		           : n - (size_t)(paren - frame) - 2;
+		w = first ? snprintf(buf, cap, "%.*s (%.*s)", (int)fn, frame,
+		                     (int)obj, paren + 1)
+		          : snprintf(buf, cap, "%.*s", (int)fn, frame);
+	}
+	return w < 0 ? 0 : (size_t)w < cap ? (size_t)w : cap - 1;
+}
+
+void
+where_site_words(char *buf, size_t cap, const char *site)
+{
+	size_t used = 0;
+	bool first = true;
+
+	buf[0] = '\0';
+	while (*site && used + 1 < cap) {
+		const char *sep = strstr(site, " < ");
+		size_t n = sep ? (size_t)(sep - site) : strlen(site);
+
+		if (!first)
+			used += (size_t)snprintf(buf + used, cap - used, " < ");
+		if (used + 1 < cap)
+			used +=
+			    frame_words(buf + used, cap - used, site, n, first);
+		first = false;
+		site += n + (sep ? 3 : 0);
+	}
+}
+
 int
 where_heap_vs_alloc(const struct where_set *w, double since_ts,
                     struct where_heap_evidence *e)
@@ -303,7 +421,10 @@ where_judge(const struct where_set *w, struct leak_result *r,
 	if (!w->ready || r->verdict == LEAK_INSUFFICIENT)
 		return 0;
 	f->nitems = where_attribute(w, since, f->items, WHERE_NAMES);
-	if (f->nitems < 0 || where_arenas(w, since, &f->arenas) < 0 ||
+	f->by_site = w->nsites > 0;
+	f->nsites = where_attribute_sites(w, since, f->sites, WHERE_SITES);
+	if (f->nitems < 0 || f->nsites < 0 ||
+	    where_arenas(w, since, &f->arenas) < 0 ||
 	    where_heap_vs_alloc(w, since, &f->heap) < 0)
 		return -1;
 	if (r->verdict != LEAK_LEAK)

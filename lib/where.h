@@ -24,6 +24,15 @@ struct where_series {
 	struct leak_series s;
 };
 
+/* heap-watch's call sites ("cache_put (libfoo.so+0x1139) < main (...)"):
+ * the first WHERE_SITES names get a series each. */
+#define WHERE_SITES    16
+#define WHERE_SITE_MAX 256
+struct where_site_series {
+	char name[WHERE_SITE_MAX];
+	struct leak_series s;
+};
+
 struct where_set {
 	struct where_series names[WHERE_NAMES];
 	size_t n;
@@ -31,7 +40,19 @@ struct where_set {
 	struct leak_series arenas, threads;
 	struct leak_series files;  /* file_kb whole, for charts */
 	struct leak_series allocs; /* the process's own, where known */
-	bool ready;                /* series allocated */
+	struct where_site_series sites[WHERE_SITES];
+	size_t nsites;
+	bool ready; /* series allocated */
+};
+
+/* One heap-watch record's "sites": live KiB by call site. */
+struct where_site_reading {
+	double ts;
+	struct {
+		char name[WHERE_SITE_MAX];
+		double kb;
+	} site[WHERE_SITES];
+	size_t n;
 };
 
 /* One "maps" reading: classes and top list from the same record. */
@@ -54,6 +75,7 @@ int where_add(struct where_set *w, const struct where_reading *r);
  * them (tracemalloc, mallinfo2, a driver's debug path); matched to the
  * heap by time, so kept across where_reset. */
 int where_add_alloc(struct where_set *w, double ts, double kb);
+int where_add_sites(struct where_set *w, const struct where_site_reading *r);
 /* A class's series as read (the file class whole), for charts; NULL
  * before the first reading.  All five have one point per reading, so
  * their buckets line up index by index. */
@@ -68,6 +90,16 @@ struct where_item {
 };
 int where_attribute(const struct where_set *w, double since_ts,
                     struct where_item *out, size_t cap);
+/* ... and by call site: slopes and shares of the sites' growth. */
+struct where_site_item {
+	char site[WHERE_SITE_MAX];
+	double share, slope;
+};
+int where_attribute_sites(const struct where_set *w, double since_ts,
+                          struct where_site_item *out, size_t cap);
+/* A site in words: its frame as "function (object)", then its callers'
+ * functions: "cache_put (libfoo.so) < handle_reply < main". */
+void where_site_words(char *buf, size_t cap, const char *site);
 
 /*
  * Fragmentation by arenas (the MALLOC_ARENA_MAX case): since since_ts the
@@ -108,6 +140,9 @@ struct where_findings {
 	bool known;
 	struct where_item items[WHERE_NAMES];
 	int nitems;
+	bool by_site; /* heap-watch's records: sites, not mappings */
+	struct where_site_item sites[WHERE_SITES];
+	int nsites;
 	struct where_arena_evidence arenas;
 	struct where_heap_evidence heap;
 };

@@ -1,0 +1,45 @@
+# bash completion for heap-watch(1)                        -*- shell-script -*-
+
+declare -F _comp_gxkit_init >/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common" 2>/dev/null ||
+	source "${BASH_SOURCE[0]%/*}/gxkit-common.bash"
+
+_comp_cmd_heap_watch()
+{
+	local cur prev words cword
+	_comp_gxkit_init "$@" || return
+
+	case $prev in
+	-i | --interval)
+		COMPREPLY=($(compgen -W "1s 10s 60s 5m" -- "$cur"))
+		return ;;
+	--rate)
+		COMPREPLY=($(compgen -W "4K 64K 512K 1M" -- "$cur"))
+		return ;;
+	--unwind)
+		COMPREPLY=($(compgen -W "eh scan" -- "$cur"))
+		return ;;
+	-o | --output)
+		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--depth | --top | --callers | --tag)
+		return ;;
+	esac
+
+	# after the command name everything belongs to the command
+	local i
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- ]]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+			return
+		fi
+	done
+	if [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "--interval --rate --depth --top --callers
+			--output --raw --children --unwind --tag --help --usage
+			--version --quiet --verbose" -- "$cur"))
+		return
+	fi
+	COMPREPLY=($(compgen -c -- "$cur"))
+}
+complete -F _comp_cmd_heap_watch heap-watch
