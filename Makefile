@@ -14,10 +14,10 @@ TOOLS       = rss-watch heap-watch leak-classify gw-read gw-scan gw-sim gw-publi
 LIB_MODULES = cli parse msg human print clock dtoa jsonl jsonl_out memlog procmem smaps trend leak leak_series leak_regimes leak_episodes leak_envelope leak_bursts leak_faults leak_lives leak_words leak_report leak_svg timeline where fleet mb regmap vbus vbus_client venus h5 h5_walk h5_table shepherd guard elfsym heapsite
 HELPERS     = memhog ticker maphog allocs heapleak
 UNIT_TESTS  = test_cli test_jsonl test_procmem test_trend test_leak test_report test_mb test_h5 \
-	test_vbus test_venus test_smaps test_memlog
+	test_vbus test_venus test_smaps test_memlog test_heap
 # libFuzzer harnesses (tests/fuzz); make check replays tests/fuzz/corpus
 FUZZERS     = fuzz_jsonl fuzz_args fuzz_regmap fuzz_mb fuzz_dbus fuzz_procmem \
-	fuzz_series fuzz_memlog
+	fuzz_series fuzz_memlog fuzz_heap
 
 # Every Debian package the build, tests, lint, benchmarks and demo need.
 DEBS = build-essential pkg-config libpopt-dev libjansson-dev \

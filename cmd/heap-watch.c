@@ -36,12 +36,13 @@ struct options {
 	long depth, top, callers;
 	int raw, children;
 	unsigned unwind; /* HEAP_F_SCAN or HEAP_F_EH */
+	double max_rss_kb;
 	char *output;
 	char preload[PATH_MAX];
 };
 
 struct args {
-	char *interval, *rate, *unwind;
+	char *interval, *rate, *unwind, *max_rss;
 };
 
 struct state {
@@ -314,10 +315,34 @@ reap(struct state *st)
 		st->child_reaped = true;
 }
 
+/* TERM, then KILL after 10 s: a command that ignores TERM never keeps
+ * us waiting. */
+static void
+end_child(struct state *st)
+{
+	int i;
+
+	kill(st->child, SIGTERM);
+	for (i = 0; i < 500; i++) {
+		struct timespec ts = {0, 20000000};
+
+		if (waitpid(st->child, &st->child_status, WNOHANG) == st->child)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	if (i == 500) {
+		kill(st->child, SIGKILL);
+		waitpid(st->child, &st->child_status, 0);
+	}
+	st->child_reaped = true;
+}
+
 static int
 loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 {
 	struct pollfd p = {.fd = st->sock, .events = POLLIN};
+	struct timespec tick = {(time_t)(o->interval_ms / 1000),
+	                        (long)(o->interval_ms % 1000) * 1000000L};
 	int forwarded = 0;
 
 	while (!st->child_reaped) {
@@ -325,12 +350,15 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 			kill(st->child, forwarded++ ? SIGKILL : stop_signal);
 			stop_signal = 0;
 		}
-		if (ppoll(&p, 1, NULL, unblocked) < 0 && errno != EINTR)
+		if (ppoll(&p, 1, &tick, unblocked) < 0 && errno != EINTR)
 			return -1;
 		if (drain(st, o) < 0)
 			return -1;
 		if (child_changed)
 			reap(st);
+		if (!st->child_reaped && cli_over_max_rss(o->max_rss_kb))
+			return CLI_EXIT_LIMIT; /* the command goes too (main):
+			                        * supervise restarts both */
 	}
 	return drain(st, o);
 }
@@ -394,6 +422,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    {"unwind", '\0', POPT_ARG_STRING, &a->unwind, CLI_OPT_STRING,
 	     "eh (unwind tables) or scan (the stack, for call sites)",
 	     "METHOD"},
+	    CLI_MAX_RSS_OPTION(&a->max_rss, "heap-watch"),
 	    CLI_TAG_OPTION,
 	    CLI_COMMON_OPTIONS,
 	    POPT_TABLEEND};
@@ -412,7 +441,7 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	    cli_context(argc, argv, table, "[OPTION...] [--] COMMAND [ARG...]",
 	                POPT_CONTEXT_POSIXMEHARDER);
 	CLI_STRINGS_TRACK(strings, &a->interval, &a->rate, &a->unwind,
-	                  &o->output);
+	                  &a->max_rss, &o->output);
 	while ((rc = poptGetNextOpt(*con)) > 0) {
 		cli_strings_update(strings);
 		if (rc == CLI_OPT_TAG && (rc = cli_take_tag(*con)) >= 0)
@@ -423,7 +452,8 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 		return rc;
 	o->command = (char **)poptGetArgs(*con);
 	d[0].arg = a->interval ? a->interval : "10s";
-	if ((rc = cli_parse_durations(d, 1)) >= 0)
+	if ((rc = cli_parse_durations(d, 1)) >= 0 ||
+	    (rc = cli_parse_max_rss(a->max_rss, &o->max_rss_kb)) >= 0)
 		return rc;
 	return validate(o, a);
 }
@@ -511,11 +541,8 @@ main(int argc, char **argv)
 		goto cleanup;
 
 	rc = cli_loop_exit(&st.out, loop(&st, &o, &unblocked));
-	if (!st.child_reaped) { /* stdout gone: the command ends too */
-		kill(st.child, SIGTERM);
-		waitpid(st.child, &st.child_status, 0);
-		st.child_reaped = true;
-	}
+	if (!st.child_reaped) /* stdout gone, or the limit: it ends too */
+		end_child(&st);
 	if (rc == 0 && !st.out.gone && write_exit(&st) < 0)
 		rc = cli_loop_exit(&st.out, -1);
 	if (rc == 0 && st.records == 0 && !msg_quiet())

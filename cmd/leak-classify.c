@@ -563,7 +563,9 @@ emit(struct context *c)
 		warn("classify");
 		return CLI_EXIT_FAILURE;
 	}
-	if (where_judge(&c->tl.where, &res, &where) < 0)
+	if (where_judge(&c->tl.where, &res, &where) < 0 ||
+	    where_site_faults(&c->tl.where, &c->faults, c->rules.alpha,
+	                      &where) < 0)
 		err(CLI_EXIT_FAILURE, "out of memory");
 	leak_stale(&res, now_s(), c->o->max_age_s);
 	v = report_of(c, &c->tl.st, &res, &where, NULL);

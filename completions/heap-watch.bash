@@ -22,7 +22,7 @@ _comp_cmd_heap_watch()
 	-o | --output)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--depth | --top | --callers | --tag)
+	--depth | --top | --callers | --tag | --max-rss)
 		return ;;
 	esac
 
@@ -36,7 +36,7 @@ _comp_cmd_heap_watch()
 	done
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--interval --rate --depth --top --callers
-			--output --raw --children --unwind --tag --help --usage
+			--output --raw --children --unwind --max-rss --tag --help --usage
 			--version --quiet --verbose" -- "$cur"))
 		return
 	fi

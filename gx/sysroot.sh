@@ -19,6 +19,9 @@ MIRROR=${GX_MIRROR:-http://deb.debian.org/debian}
 DIR=$GX_DIR
 # static archives of what the tools link, and what HDF5 needs
 DEV=libc6-dev,libpopt-dev,libjansson-dev,libcsv-dev,libdbus-1-dev,libhdf5-dev,zlib1g-dev,libaec-dev
+# and Debian 11's CPython, which check-gx runs heap-watch on (its headers
+# for a C extension built in the test)
+PY=libexpat1,python3.9-minimal,libpython3.9-minimal,libpython3.9-stdlib,libpython3.9,libpython3.9-dev
 mkdir -p "$DIR"
 
 say() { echo "gx/sysroot.sh $ARCH: $*"; }
@@ -26,9 +29,15 @@ say() { echo "gx/sysroot.sh $ARCH: $*"; }
 if [ ! -e "$ROOT/.done" ]; then
 	say "debootstrap bullseye (glibc 2.31) into $ROOT"
 	rm -rf "$ROOT"
-	debootstrap --variant=minbase --foreign --arch="$ARCH" --include="$DEV" \
+	debootstrap --variant=minbase --foreign --arch="$ARCH" --include="$DEV,$PY" \
 		bullseye "$ROOT" "$MIRROR" >"$DIR/debootstrap.log" 2>&1 ||
 		{ tail -20 "$DIR/debootstrap.log" >&2; exit 1; }
+	# a foreign debootstrap unpacks only the base: CPython by hand, the
+	# merged /usr's links (lib -> usr/lib) kept
+	for pkg in ${PY//,/ }; do
+		dpkg-deb --fsys-tarfile "$(ls "$ROOT"/var/cache/apt/archives/"${pkg}"_*.deb | head -1)" |
+			tar -x --keep-directory-symlink -C "$ROOT"
+	done
 	touch "$ROOT/.done"
 fi
 

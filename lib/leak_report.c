@@ -384,8 +384,8 @@ print_sites(struct printer *p, const struct where_findings *w, int kind)
 
 		print_line(p, k,
 		           i == 0 ? "  where     $2 % of the growth is "
-		                    "allocated in $4 ($3)"
-		                  : ";\n            $2 % in $4 ($3)");
+		                    "allocated in $4 ($3$5)"
+		                  : ";\n            $2 % in $4 ($3$5)");
 		where_site_words(words, sizeof(words), w->sites[i].site);
 		snprintf(share, sizeof(share), "%.0f", 100 * w->sites[i].share);
 		print_open_object(p, NULL);
@@ -393,6 +393,9 @@ print_sites(struct printer *p, const struct where_findings *w, int kind)
 		print_num_as(p, k, "share", w->sites[i].share, share);
 		rate(p, k, "slope_per_h", "x_kb", w->sites[i].slope);
 		print_str(p, k & PRINT_TEXT, NULL, "%s", words);
+		print_bool_as(p, k, "faults_only", w->sites[i].faults_only,
+		              w->sites[i].faults_only ? ", only during faults"
+		                                      : "");
 		print_close_object(p);
 		print_line_end(p);
 	}

@@ -298,6 +298,47 @@ where_attribute_sites(const struct where_set *w, double since_ts,
 	return (int)k;
 }
 
+int
+where_site_faults(const struct where_set *w, const struct leak_faults *fa,
+                  double alpha, struct where_findings *f)
+{
+	struct window *win;
+	int i;
+	size_t k, j;
+
+	if (fa == NULL || fa->n == 0 || f->nsites <= 0)
+		return 0;
+	if ((win = malloc(sizeof(*win))) == NULL)
+		return -1;
+	for (i = 0; i < f->nsites; i++) {
+		struct where_site_item *it = &f->sites[i];
+		struct leak_result r;
+		double var = 0;
+
+		for (k = 0; k < w->nsites; k++)
+			if (strcmp(w->sites[k].name, it->site) == 0)
+				break;
+		if (k == w->nsites)
+			continue;
+		window(&w->sites[k].s, f->since_ts, win);
+		if (win->n < 4)
+			continue;
+		for (j = 1; j < win->n; j++) /* white noise: half of these */
+			var += (win->v[j] - win->v[j - 1]) *
+			       (win->v[j] - win->v[j - 1]);
+		var /= 2.0 * (double)(win->n - 1);
+		memset(&r, 0, sizeof(r));
+		leak_fault_split(win->t, win->v, win->n, f->since_ts, fa,
+		                 fmax(var, 1e-9), &r);
+		it->fault_in_slope = r.fault_in_slope;
+		it->faults_only =
+		    r.fault_in_p < alpha && r.fault_in_slope > 0 &&
+		    !(r.fault_out_p < alpha && r.fault_out_slope > 0);
+	}
+	free(win);
+	return 0;
+}
+
 /* One frame in words: "function (object)" for the first, "function"
  * for callers, the object alone where no function is known. */
 static size_t
@@ -422,6 +463,7 @@ where_judge(const struct where_set *w, struct leak_result *r,
 		return 0;
 	f->nitems = where_attribute(w, since, f->items, WHERE_NAMES);
 	f->by_site = w->nsites > 0;
+	f->since_ts = since;
 	f->nsites = where_attribute_sites(w, since, f->sites, WHERE_SITES);
 	if (f->nitems < 0 || f->nsites < 0 ||
 	    where_arenas(w, since, &f->arenas) < 0 ||

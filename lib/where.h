@@ -94,6 +94,8 @@ int where_attribute(const struct where_set *w, double since_ts,
 struct where_site_item {
 	char site[WHERE_SITE_MAX];
 	double share, slope;
+	bool faults_only;      /* grows in fault periods only (--events) */
+	double fault_in_slope; /* ... at this rate there (KiB/s) */
 };
 int where_attribute_sites(const struct where_set *w, double since_ts,
                           struct where_site_item *out, size_t cap);
@@ -140,7 +142,8 @@ struct where_findings {
 	bool known;
 	struct where_item items[WHERE_NAMES];
 	int nitems;
-	bool by_site; /* heap-watch's records: sites, not mappings */
+	bool by_site;    /* heap-watch's records: sites, not mappings */
+	double since_ts; /* the growth judged is since then */
 	struct where_site_item sites[WHERE_SITES];
 	int nsites;
 	struct where_arena_evidence arenas;
@@ -158,6 +161,15 @@ int where_judge(const struct where_set *w, struct leak_result *r,
  * LEAK_WHY_HEAP_NOT_ALLOC) into buf, alloc_field naming the allocations'
  * field; false, buf untouched, for the other reasons (leak_reason()'s).
  */
+/*
+ * With fault periods (--events): each growing site's growth inside and
+ * outside them (lib/leak_faults' split, the site's own noise from its
+ * first differences); a site that grows inside at alpha and not outside
+ * is faults_only.  0, or -1 (ENOMEM).
+ */
+int where_site_faults(const struct where_set *w, const struct leak_faults *fa,
+                      double alpha, struct where_findings *f);
+
 bool where_reason(char *buf, size_t cap, const struct leak_result *r,
                   const struct where_findings *f, const char *alloc_field);
 /* A mapping's name in words: "the brk heap", "the file mapping libx.so". */

@@ -23,6 +23,8 @@ echo
 "$dir/gw-publish.sh"
 echo
 "$dir/dbus-watch.sh"
+echo
+"$dir/heap-watch.sh"
 
 echo
 "$dir/h5-dump.sh"

@@ -29,7 +29,7 @@ last_snapshot() {
 	for args in "" "--bogus true" "--rate 0 true" "--rate lots true" \
 		"--depth 0 true" "--depth 33 true" "--top 0 true" \
 		"--callers 16 true" "-i 1ms true" "-i soon true" \
-		"--unwind dwarf true" "--tag =x true"; do
+		"--unwind dwarf true" "--tag =x true" "--max-rss lots true"; do
 		run_split heap-watch $args
 		assert_usage_error
 	done
@@ -118,6 +118,13 @@ last_snapshot() {
 	grep -qx hello "$BATS_TEST_TMPDIR/err"
 	jq -e 'select(.event == "exit") | .status == 7' "$BATS_TEST_TMPDIR/out"
 	! grep -q hello "$BATS_TEST_TMPDIR/out"
+}
+
+# bats test_tags=own-memory
+@test "heap-watch --max-rss: past it, the command is ended and the status is 3" {
+	run_split heap-watch --max-rss 1K -i 50ms -- sleep 30
+	[ "$status" -eq 3 ]
+	grep -q "above --max-rss" "$BATS_TEST_TMPDIR/err"
 }
 
 # bats test_tags=native-command
@@ -232,4 +239,47 @@ PY
 	run "${VALGRIND[@]}" heap-watch --raw -o "$BATS_TEST_TMPDIR/v.jsonl" -i 50ms -- heapleak -n 1000 -w 100
 	[ "$status" -eq 0 ]
 	jq -e 'select(.event == "exit")' "$BATS_TEST_TMPDIR/v.jsonl"
+}
+
+@test "leak-classify --events: a site that grows only while a unit is offline is said so" {
+	# heap-watch records every 5 s: poll_retry grows 5 KiB/s only while
+	# unit 5 is offline (t 200-400, 600-800); parse_reply is steady
+	awk 'BEGIN { v = 2000; for (i = 0; i < 1000; i += 5) {
+		if ((i >= 200 && i < 400) || (i >= 600 && i < 800)) v += 25
+		s = 3000 + (i % 3) * 5
+		printf "{\"ts\":%d,\"src\":\"heap-watch\",\"pid\":7,\"start\":1,\"comm\":\"drv\",\"heap_kb\":%d,\"sites\":[{\"site\":\"parse_reply (drv+0x20) < main (drv+0x10)\",\"live_kb\":%d,\"count\":9},{\"site\":\"poll_retry (libmb.so+0x1139) < poll (drv+0x30) < main (drv+0x10)\",\"live_kb\":%d,\"count\":4}],\"other_kb\":0}\n", 1700000000 + i, v + s, s, v } }' >"$BATS_TEST_TMPDIR/heap.jsonl"
+	awk 'BEGIN { for (i = 0; i < 1000; i += 5) {
+		bad = (i >= 200 && i < 400) || (i >= 600 && i < 800)
+		printf "{\"ts\":%d,\"src\":\"gw-read\",\"unit\":5,\"ok\":%s}\n", 1700000000 + i, bad ? "false" : "true" } }' >"$BATS_TEST_TMPDIR/poll.jsonl"
+	run_split leak-classify --events "$BATS_TEST_TMPDIR/poll.jsonl" "$BATS_TEST_TMPDIR/heap.jsonl"
+	cat "$BATS_TEST_TMPDIR/out"
+	[ "$status" -eq 4 ]
+	grep -q "allocated in poll_retry (libmb.so) < poll < main (.*, only during faults)" "$BATS_TEST_TMPDIR/out"
+	run_split leak-classify --json --events "$BATS_TEST_TMPDIR/poll.jsonl" "$BATS_TEST_TMPDIR/heap.jsonl"
+	jq -e '.where[0].faults_only == true and (.where[0].site | startswith("poll_retry"))' "$BATS_TEST_TMPDIR/out"
+	# without the events, no such claim
+	run_split leak-classify --json "$BATS_TEST_TMPDIR/heap.jsonl"
+	jq -e '.where[0].faults_only == false' "$BATS_TEST_TMPDIR/out"
+}
+
+# the tool's own memory: under qemu (check-gx) that is the emulator's
+# bats test_tags=own-memory,native-command
+@test "heap-watch: flat RSS while naming a snapshot every 10 ms (short soak)" {
+	heap-watch -i 10ms --rate 16K -o /dev/null -- /usr/bin/python3 -c '
+import json, time
+end = time.time() + 5
+keep = {}
+i = 0
+while time.time() < end:
+    keep[i % 2000] = json.loads(json.dumps({"i": i, "v": [i] * 30}))
+    i += 1
+' &
+	soaker=$!
+	echo "$soaker" >>"$BATS_TEST_TMPDIR/pids"
+	sleep 1
+	rss-watch -p "$soaker" -i 100ms -d 3s >"$BATS_TEST_TMPDIR/self.jsonl"
+	jq -s -r 'map(.anon_kb | numbers) | "\(min) .. \(max)"' "$BATS_TEST_TMPDIR/self.jsonl"
+	jq -s -e 'map(.anon_kb | numbers) | (max - min) <= 8' "$BATS_TEST_TMPDIR/self.jsonl" >/dev/null
+	run leak-classify -f anon_kb "$BATS_TEST_TMPDIR/self.jsonl"
+	[ "$status" -eq 0 ]
 }

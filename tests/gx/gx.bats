@@ -188,6 +188,52 @@ heap_run() {
 	esac
 }
 
+@test "heap-watch: Debian 11's python3.9, a leak in a C extension: its function first" {
+	local py=$GX_ROOT/usr/bin/python3.9
+	(
+		ARCH=$GX_ARCH
+		cd "$ROOT" && . gx/env.sh &&
+			$(cross_cc) -shared -fPIC -O2 $CPU -g \
+				-I"$SYSROOT/usr/include/python3.9" \
+				-I"$SYSROOT/usr/include/$TRIPLET/python3.9" \
+				-o "$BATS_TEST_TMPDIR/pyleak_ext.so" tests/peers/pyleak_ext.c
+	)
+	cat >"$BATS_TEST_TMPDIR/drv.py" <<'PY'
+import json, time
+import pyleak_ext
+keep = {}
+for i in range(3000):
+    pyleak_ext.stash(8192)
+    pyleak_ext.ephemeral(50000)
+    keep[i % 500] = json.dumps({"i": i, "v": [i] * 20})
+    if i % 100 == 0:
+        time.sleep(0.01)
+time.sleep(0.6)
+PY
+	PYTHONPATH=$BATS_TEST_TMPDIR run_split heap-watch -i 200ms --rate 64K -- \
+		"$GX_QEMU" -L "$GX_ROOT" "$py" "$BATS_TEST_TMPDIR/drv.py"
+	[ "$status" -eq 0 ]
+	jq -c 'select(.sites)' "$BATS_TEST_TMPDIR/out" | tail -1 >"$BATS_TEST_TMPDIR/last"
+	cat "$BATS_TEST_TMPDIR/last"
+	jq -e '(.sites[0].site | startswith("ext_stash_block (pyleak_ext.so+0x")) and
+		(.sites[0].site | contains("< stash (pyleak_ext.so+0x")) and
+		.sites[0].live_kb > 19200 and .sites[0].live_kb < 28800' "$BATS_TEST_TMPDIR/last"
+	# and a leak in Python code: the interpreter's frames, by name
+	cat >"$BATS_TEST_TMPDIR/pyleak.py" <<'PY'
+import time
+cache = []
+for i in range(30000):
+    cache.append("reply %d " % i * 40)
+time.sleep(0.6)
+PY
+	run_split heap-watch -i 200ms --rate 64K -- "$GX_QEMU" -L "$GX_ROOT" "$py" "$BATS_TEST_TMPDIR/pyleak.py"
+	[ "$status" -eq 0 ]
+	jq -c 'select(.sites)' "$BATS_TEST_TMPDIR/out" | tail -1 >"$BATS_TEST_TMPDIR/last"
+	cat "$BATS_TEST_TMPDIR/last"
+	jq -e '.sites[0].live_kb > 10000 and (.sites[0].site | contains("(python3.9+0x"))' \
+		"$BATS_TEST_TMPDIR/last"
+}
+
 @test "leak-classify: the native build's verdicts on a corpus" {
 	/usr/bin/python3 "$ROOT/tests/bench/corpus.py" "$BATS_TEST_TMPDIR/corpus" 2
 	for f in "$BATS_TEST_TMPDIR"/corpus/*.jsonl; do

@@ -2,7 +2,8 @@
 # Long soak of the long-running tools, SOAK_SECONDS each (default 600):
 #  - rss-watch samples a restarting leaker every 5 ms with --pss --children;
 #  - gw-read polls gw-sim for a present and an absent unit every 2 ms (the
-#    offline path of a sleeping inverter), with gw-sim serving it.
+#    offline path of a sleeping inverter), with gw-sim serving it;
+#  - heap-watch names a CPython json loop's snapshot every 10 ms.
 # A second rss-watch records each one's memory; leak-classify must call
 # every one of them steady.  make soak; not part of make check.
 set -u
@@ -28,14 +29,25 @@ gw-read -b tcp:127.0.0.1:$port -m growatt-v120 -u 1,2 --gap 0 -i 2ms \
 	--timeout 2ms --backoff-after 1h >/dev/null &
 pids+=($!)
 watched[2]=$!
+heap-watch -i 10ms --rate 16K -o /dev/null -- /usr/bin/python3 -c "
+import json, time
+end = time.time() + $S
+keep = {}
+i = 0
+while time.time() < end:
+    keep[i % 2000] = json.loads(json.dumps({'i': i, 'v': [i] * 30}))
+    i += 1
+" 2>/dev/null &
+pids+=($!)
+watched[3]=$!
 sleep 2
-names=(rss-watch gw-sim gw-read)
-for i in 0 1 2; do
+names=(rss-watch gw-sim gw-read heap-watch)
+for i in 0 1 2 3; do
 	rss-watch -p "${watched[$i]}" -i 1s -d "$((S - 3))s" >"$tmp/$i.jsonl" &
 	pids+=($!)
 done
-wait "${pids[-1]}" "${pids[-2]}" "${pids[-3]}"
-for i in 0 1 2; do
+wait "${pids[-1]}" "${pids[-2]}" "${pids[-3]}" "${pids[-4]}"
+for i in 0 1 2 3; do
 	echo "soak: ${names[$i]} for $S s, its own RSS:"
 	for f in rss_kb anon_kb; do
 		jq -s -r --arg f "$f" 'map(.[$f] | numbers) | "  \($f): min \(min) KB, max \(max) KB over \(length) samples"' "$tmp/$i.jsonl"
