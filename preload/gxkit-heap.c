@@ -93,14 +93,22 @@ static char boot[BOOT_ARENA] __attribute__((aligned(16)));
 static size_t boot_used;
 
 static struct sample *samples;
-static uint32_t nsamples;
 static struct stack *stacks;
 static uintptr_t *frames;       /* STACKS_CAP * depth */
 static uint32_t *stack_index;   /* 2 * STACKS_CAP: stack number + 1 */
-static uint32_t nstacks = 1;    /* 0 is "no stack" */
-static _Atomic uint8_t *filter; /* samples per address hash */
-static uint64_t frames_sum, taken;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static uint8_t *filter_count;   /* samples per address hash (lock) */
+static _Atomic uint64_t *filter; /* a bit each: count > 0, 32 KiB, what
+                                  * every free reads */
+/* What every sample writes, on cache lines of its own: the hooks' fast
+ * path reads only lines that no other thread keeps writing. */
+static struct {
+	pthread_mutex_t lock;
+	uint32_t nsamples;
+	uint32_t nstacks; /* 0 is "no stack" */
+	uint64_t frames_sum, taken;
+	char pad[64];
+} hot __attribute__((aligned(64))) = {.lock = PTHREAD_MUTEX_INITIALIZER,
+                                       .nstacks = 1};
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t seq;
@@ -224,8 +232,10 @@ map_tables(void)
 	stack_index = map_zeroed(2 * STACKS_CAP * sizeof(*stack_index));
 	if (!samples || !stacks || !frames || !stack_index)
 		return false;
+	if (!(filter_count = map_zeroed((size_t)1 << FILTER_BITS)))
+		return false;
 	/* last: a mapped filter says the tables are there */
-	filter = map_zeroed((size_t)1 << FILTER_BITS);
+	filter = map_zeroed(((size_t)1 << FILTER_BITS) / 8);
 	return filter != NULL;
 }
 
@@ -356,7 +366,9 @@ unwind_step(struct _Unwind_Context *ctx, void *data)
 	return w->n < w->cap ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
-static unsigned
+/* inlined, as record() is: every frame of ours costs the unwinder a
+ * table lookup before the first frame that counts */
+static inline __attribute__((always_inline)) unsigned
 unwind_eh(uintptr_t *out, unsigned cap)
 {
 	struct unwind_walk w = {out, 0, cap};
@@ -598,12 +610,12 @@ intern(const uintptr_t *f, unsigned n)
 		           n * sizeof(*f)) == 0)
 			return id - 1;
 	}
-	if (nstacks == STACKS_CAP) {
+	if (hot.nstacks == STACKS_CAP) {
 		send_note(NOTE_STACKS, "8192 call stacks: new stacks count "
 		                       "as other");
 		return 0;
 	}
-	id = nstacks++;
+	id = hot.nstacks++;
 	stacks[id].hash = h;
 	stacks[id].nframes = n;
 	memcpy(frames + (size_t)id * depth, f, n * sizeof(*f));
@@ -622,24 +634,42 @@ addr_hash(uintptr_t a)
 	return (uint32_t)(h >> 32);
 }
 
+/* The filter's bit for address a: the address itself, in 16-byte
+ * granules (malloc's alignment), modulo 4 MiB: the frees of blocks near
+ * each other read the same cache lines, where a hash would miss them. */
+static inline uint32_t
+filter_bit(uintptr_t a)
+{
+	return (uint32_t)(a >> 4) & (((uint32_t)1 << FILTER_BITS) - 1);
+}
+
 static inline bool
 maybe_sampled(const void *p)
 {
-	uint32_t f = addr_hash((uintptr_t)p) >> (32 - FILTER_BITS);
+	uint32_t f = filter_bit((uintptr_t)p);
 
-	return atomic_load_explicit(&filter[f], memory_order_relaxed) != 0;
+	return (atomic_load_explicit(&filter[f / 64], memory_order_relaxed) >>
+	        (f % 64)) &
+	       1;
 }
 
+/* (under lock) */
 static void
 filter_add(uintptr_t a, int d)
 {
-	uint32_t f = addr_hash(a) >> (32 - FILTER_BITS);
-	uint8_t v = atomic_load_explicit(&filter[f], memory_order_relaxed);
+	uint32_t f = filter_bit(a);
+	uint8_t v = filter_count[f];
+	uint64_t bit = (uint64_t)1 << (f % 64);
 
 	if (v == 255) /* saturated: stays a "maybe" */
 		return;
-	atomic_store_explicit(&filter[f], (uint8_t)(v + d),
-	                      memory_order_relaxed);
+	filter_count[f] = (uint8_t)(v + d);
+	if (v == 0 && d > 0)
+		atomic_fetch_or_explicit(&filter[f / 64], bit,
+		                         memory_order_relaxed);
+	else if (v == 1 && d < 0)
+		atomic_fetch_and_explicit(&filter[f / 64], ~bit,
+		                          memory_order_relaxed);
 }
 
 /* Linear probing with backward-shift deletion: no tombstones. */
@@ -660,7 +690,7 @@ remove_slot(uint32_t i)
 	uint32_t mask = SAMPLES_CAP - 1, j = i, k;
 
 	filter_add(samples[i].addr, -1);
-	nsamples--;
+	hot.nsamples--;
 	for (;;) {
 		samples[i].addr = 0;
 		for (;;) {
@@ -683,11 +713,11 @@ forget(const void *p)
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hot.lock);
 	i = slot_of((uintptr_t)p);
 	if (samples[i].addr)
 		remove_slot(i);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hot.lock);
 }
 
 static void
@@ -695,15 +725,15 @@ keep(uintptr_t a, double weight, double count, const uintptr_t *f, unsigned n)
 {
 	uint32_t i;
 
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hot.lock);
 	i = slot_of(a);
 	if (samples[i].addr) { /* freed behind our back (RTLD_DEEPBIND) */
 		remove_slot(i);
 		i = slot_of(a);
 	}
-	if (nsamples >= SAMPLES_CAP / 4 * 3) {
+	if (hot.nsamples >= SAMPLES_CAP / 4 * 3) {
 		atomic_store(&sampling, 0);
-		pthread_mutex_unlock(&lock);
+		pthread_mutex_unlock(&hot.lock);
 		send_note(NOTE_SAMPLES, "49152 live samples: sampling stopped "
 		                        "(raise --rate)");
 		return;
@@ -712,11 +742,11 @@ keep(uintptr_t a, double weight, double count, const uintptr_t *f, unsigned n)
 	samples[i].weight = (float)weight;
 	samples[i].count = (float)count;
 	samples[i].stack = intern(f, n);
-	frames_sum += n;
-	taken++;
-	nsamples++;
+	hot.frames_sum += n;
+	hot.taken++;
+	hot.nsamples++;
 	filter_add(a, 1);
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hot.lock);
 }
 
 /* --- sampling ---------------------------------------------------------------
@@ -750,7 +780,7 @@ crosses(size_t n)
 
 /* start: the hook's frame, where the scan begins (below it is only this
  * library's own, with stale words of its earlier calls). */
-static void
+static inline __attribute__((always_inline)) void
 record(void *p, size_t n, uintptr_t start)
 {
 	uintptr_t f[HEAP_DEPTH_MAX];
@@ -848,6 +878,14 @@ free(void *p)
 {
 	if (!p || in_boot(p))
 		return;
+	/* the fast path: the filter is mapped only once init has found the
+	 * real functions */
+	if (__builtin_expect(filter != NULL, 1)) {
+		if (__builtin_expect(maybe_sampled(p), 0))
+			unsample(p);
+		real.free(p);
+		return;
+	}
 	switch (phase()) {
 	case PHASE_BOOT:
 		return; /* cannot be: nothing was allocated but boot */
@@ -1088,7 +1126,7 @@ tally(struct heap_begin *b)
 {
 	uint32_t i;
 
-	for (i = 0; i < nstacks; i++)
+	for (i = 0; i < hot.nstacks; i++)
 		stacks[i].live = stacks[i].count = 0;
 	for (i = 0; i < SAMPLES_CAP; i++) {
 		struct sample *s = &samples[i];
@@ -1099,12 +1137,12 @@ tally(struct heap_begin *b)
 		stacks[s->stack].count += s->count;
 		b->heap_bytes += (uint64_t)s->weight;
 	}
-	for (i = 0; i < nstacks; i++)
+	for (i = 0; i < hot.nstacks; i++)
 		if (stacks[i].live > 0)
 			b->nsites++;
-	b->nsamples = nsamples;
-	b->frames_sum = (uint32_t)frames_sum;
-	b->taken = (uint32_t)taken;
+	b->nsamples = hot.nsamples;
+	b->frames_sum = (uint32_t)hot.frames_sum;
+	b->taken = (uint32_t)hot.taken;
 }
 
 static bool
@@ -1166,10 +1204,10 @@ snapshot(bool final)
 	head(&b.h, HEAP_MSG_BEGIN);
 	b.rate = rate;
 	b.flags = flags | (final ? HEAP_F_FINAL : 0);
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hot.lock);
 	tally(&b);
-	n = nstacks;
-	pthread_mutex_unlock(&lock);
+	n = hot.nstacks;
+	pthread_mutex_unlock(&hot.lock);
 	/* the sums stay put: only this function, under snap_lock, writes
 	 * them; new stacks past n wait for the next snapshot */
 	head(&end, HEAP_MSG_END);
@@ -1219,13 +1257,13 @@ before_fork(void)
 {
 	pthread_mutex_lock(&snap_lock);
 	pthread_mutex_lock(&exec_lock);
-	pthread_mutex_lock(&lock);
+	pthread_mutex_lock(&hot.lock);
 }
 
 static void
 after_fork_parent(void)
 {
-	pthread_mutex_unlock(&lock);
+	pthread_mutex_unlock(&hot.lock);
 	pthread_mutex_unlock(&exec_lock);
 	pthread_mutex_unlock(&snap_lock);
 }
@@ -1235,7 +1273,7 @@ after_fork_parent(void)
 static void
 after_fork_child(void)
 {
-	pthread_mutex_init(&lock, NULL);
+	pthread_mutex_init(&hot.lock, NULL);
 	pthread_mutex_init(&exec_lock, NULL);
 	pthread_mutex_init(&snap_lock, NULL);
 	if (!(flags & HEAP_F_CHILDREN)) {

@@ -1,6 +1,7 @@
 /*
  * heapleak: a program whose leak heap-watch must find by name.
  *   heapleak [-t THREADS] [-n ITERATIONS] [-s BYTES] [-f] [-e CMD] [-w MS]
+ *            [-b] [-m MAX]
  * Each iteration leaks one block of BYTES (default 4096) in leak_record(),
  * stores one in a bounded cache (cache_store(), 256 entries, replaced),
  * and churns: 64 blocks of mixed sizes allocated and freed.  With -t the
@@ -8,7 +9,9 @@
  * to free (frees of each other's allocations).  A constructor keeps 2 MiB
  * from before main (early_table()).  -f forks a child that leaks in
  * child_leak() for a while; -e runs CMD through system() (an exec'd
- * child); -w waits MS at the end.  Prints the bytes leaked to stderr.
+ * child); -w waits MS at the end; -b (for benchmarks) neither sleeps nor
+ * passes blocks between threads; -m MAX churns sizes of 16 to 16 + MAX
+ * bytes (default 4000).  Prints the bytes leaked to stderr.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -34,7 +37,8 @@ struct queue {
 	size_t n;
 };
 static struct queue queues[64];
-static int nthreads = 1;
+static int nthreads = 1, bench;
+static long churn_max = 4000; /* -m: churn sizes 16 .. 16 + this */
 
 __attribute__((noinline, constructor)) static void
 early_table(void)
@@ -73,12 +77,12 @@ churn(int self, long i)
 	int k;
 
 	for (k = 0; k < 64; k++) {
-		v[k] = malloc(16 + (size_t)((i * 7 + k * 131) % 4000));
+		v[k] = malloc(16 + (size_t)((i * 7 + k * 131) % churn_max));
 		sink += (unsigned long)(uintptr_t)v[k];
 	}
 	for (k = 0; k < 64; k++) {
 		pthread_mutex_lock(&q->lock);
-		if (nthreads > 1 && q->n < QUEUE) {
+		if (nthreads > 1 && !bench && q->n < QUEUE) {
 			q->v[q->n++] = v[k];
 			v[k] = NULL;
 		}
@@ -103,7 +107,7 @@ work(void *arg)
 		leak_record();
 		cache_store(cache, i);
 		churn(self, i);
-		if (i % 200 == 0)
+		if (i % 200 == 0 && !bench)
 			usleep(1000);
 	}
 	for (i = 0; i < CACHE; i++)
@@ -134,8 +138,14 @@ main(int argc, char **argv)
 	int c, i, fork_child = 0, wait_ms = 0;
 	pid_t child = 0;
 
-	while ((c = getopt(argc, argv, "t:n:s:fe:w:")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:s:fe:w:bm:")) != -1) {
 		switch (c) {
+		case 'm':
+			churn_max = atol(optarg);
+			break;
+		case 'b':
+			bench = 1;
+			break;
 		case 't':
 			nthreads = atoi(optarg);
 			break;
@@ -158,7 +168,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (nthreads < 1 || nthreads > 64 || iterations < 1 || block < 1)
+	if (nthreads < 1 || nthreads > 64 || iterations < 1 || block < 1 ||
+	    churn_max < 1)
 		return 2;
 	leaks = calloc((size_t)iterations, sizeof(*leaks));
 	for (i = 0; i < nthreads; i++)
