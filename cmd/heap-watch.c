@@ -61,18 +61,6 @@ struct state {
 	double start;
 };
 
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t child_changed;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGCHLD)
-		child_changed = 1;
-	else
-		stop_signal = sig;
-}
-
 /* --- the command's environment -------------------------------------------- */
 
 /* libgxkit-heap.so beside us (../lib/gxkit from bin/, in the build tree
@@ -309,7 +297,7 @@ drain(struct state *st, const struct options *o)
 static void
 reap(struct state *st)
 {
-	child_changed = 0;
+	cli_child_changed = 0;
 	if (!st->child_reaped &&
 	    waitpid(st->child, &st->child_status, WNOHANG) == st->child)
 		st->child_reaped = true;
@@ -346,15 +334,17 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 	int forwarded = 0;
 
 	while (!st->child_reaped) {
-		if (stop_signal) { /* the command decides: TERM, then KILL */
-			kill(st->child, forwarded++ ? SIGKILL : stop_signal);
-			stop_signal = 0;
+		if (cli_stop_signal) { /* the command decides: TERM, then KILL
+			                */
+			kill(st->child,
+			     forwarded++ ? SIGKILL : cli_stop_signal);
+			cli_stop_signal = 0;
 		}
 		if (ppoll(&p, 1, &tick, unblocked) < 0 && errno != EINTR)
 			return -1;
 		if (drain(st, o) < 0)
 			return -1;
-		if (child_changed)
+		if (cli_child_changed)
 			reap(st);
 		if (!st->child_reaped && cli_over_max_rss(o->max_rss_kb))
 			return CLI_EXIT_LIMIT; /* the command goes too (main):
@@ -458,26 +448,6 @@ parse(int argc, char **argv, struct options *o, struct args *a,
 	return validate(o, a);
 }
 
-static void
-setup_signals(sigset_t *blocked, sigset_t *unblocked)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(blocked);
-	sigaddset(blocked, SIGINT);
-	sigaddset(blocked, SIGTERM);
-	sigaddset(blocked, SIGHUP);
-	sigaddset(blocked, SIGCHLD);
-	sigprocmask(SIG_BLOCK, blocked, unblocked);
-}
-
 /* The socket, the output, the command; CLI_CONTINUE or an exit code. */
 static int
 acquire(struct state *st, struct options *o, const sigset_t *unblocked)
@@ -536,7 +506,7 @@ main(int argc, char **argv)
 
 	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
-	setup_signals(&blocked, &unblocked);
+	cli_watch_signals(&blocked, &unblocked);
 	if ((rc = acquire(&st, &o, &unblocked)) >= 0)
 		goto cleanup;
 

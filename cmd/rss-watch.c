@@ -55,18 +55,6 @@ struct options {
 	long maps_every; /* ... every this many samples */
 };
 
-static volatile sig_atomic_t stop_signal;
-static volatile sig_atomic_t child_changed;
-
-static void
-on_signal(int sig)
-{
-	if (sig == SIGCHLD)
-		child_changed = 1;
-	else
-		stop_signal = sig;
-}
-
 static void
 put_counter(struct jsonl_writer *w, const char *key, long v)
 {
@@ -500,7 +488,7 @@ static bool
 finished(const struct state *st, const struct options *o, long samples,
          uint64_t elapsed)
 {
-	return st->stop_now || stop_signal ||
+	return st->stop_now || cli_stop_signal ||
 	       (o->count > 0 && samples >= o->count) ||
 	       (o->duration_ms > 0 && elapsed >= o->duration_ms) ||
 	       (o->name == NULL && !any_active(st));
@@ -529,7 +517,7 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 		tick += o->interval_ms;
 		if (tick < now) /* suspended or very late: skip missed ticks */
 			tick = now + o->interval_ms;
-		while (!stop_signal && (now = clock_mono_ms()) < tick) {
+		while (!cli_stop_signal && (now = clock_mono_ms()) < tick) {
 			int woke = wait_tick(st, tick, unblocked);
 
 			now = clock_mono_ms();
@@ -538,8 +526,9 @@ loop(struct state *st, const struct options *o, const sigset_t *unblocked)
 				             now) < 0)
 					return -1;
 			/* only a pidfd or a signal can mean an end */
-			if (woke != 0 && (child_changed || target_ended(st))) {
-				child_changed = 0;
+			if (woke != 0 &&
+			    (cli_child_changed || target_ended(st))) {
+				cli_child_changed = 0;
 				tick = now; /* sample the end right away */
 				break;
 			}
@@ -560,8 +549,8 @@ finish_child(struct state *st, const struct options *o)
 
 	if (st->child == 0 || st->child_reaped)
 		return;
-	kill(st->child, stop_signal ? stop_signal : SIGTERM);
-	st->child_ended_by_us = !stop_signal;
+	kill(st->child, cli_stop_signal ? cli_stop_signal : SIGTERM);
+	st->child_ended_by_us = !cli_stop_signal;
 	deadline = clock_mono_ms() + o->grace_ms;
 	while ((rc = waitpid(st->child, &st->child_status, WNOHANG)) == 0 &&
 	       clock_mono_ms() < deadline) {
@@ -624,28 +613,6 @@ parse_durations(struct options *o, const char *interval, const char *duration,
 	if (parse_duration(grace, &o->grace_ms) < 0)
 		return cli_usage_error("--grace: bad duration '%s'", grace);
 	return CLI_CONTINUE;
-}
-
-static void
-setup_signals(sigset_t *blocked, sigset_t *unblocked)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(blocked);
-	sigaddset(blocked, SIGINT);
-	sigaddset(blocked, SIGTERM);
-	sigaddset(blocked, SIGHUP);
-	sigaddset(blocked, SIGCHLD);
-	/* Signals arrive only inside ppoll(): a loop step is never cut. */
-	sigprocmask(SIG_BLOCK, blocked, unblocked);
 }
 
 /* The option strings of their own, named; NULL when not given. */
@@ -741,7 +708,7 @@ main(int argc, char **argv)
 
 	if ((rc = parse(argc, argv, &o, &a, &strings, &con)) >= 0)
 		goto done;
-	setup_signals(&blocked, &unblocked);
+	cli_watch_signals(&blocked, &unblocked);
 	jsonl_writer_init(&st.out, stdout);
 	st.out.tags = &cli_tags;
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -63,3 +63,17 @@ _comp_gxkit_bus()
 		COMPREPLY=($(compgen -W "rtu:/dev/ttyUSB0 tcp:127.0.0.1:502" -- "$cur"))
 	fi
 }
+
+# The tools that run a command (rss-watch, heap-watch): after "--" every
+# word is the command's; true when it completed one (COMPREPLY set).
+_comp_gxkit_command_word()
+{
+	local i
+	for ((i = 1; i < cword; i++)); do
+		if [[ ${words[i]} == -- ]]; then
+			COMPREPLY=($(compgen -c -- "$cur"))
+			return 0
+		fi
+	done
+	return 1
+}

@@ -27,13 +27,7 @@ _comp_cmd_heap_watch()
 	esac
 
 	# after the command name everything belongs to the command
-	local i
-	for ((i = 1; i < cword; i++)); do
-		if [[ ${words[i]} == -- ]]; then
-			COMPREPLY=($(compgen -c -- "$cur"))
-			return
-		fi
-	done
+	_comp_gxkit_command_word && return
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--interval --rate --depth --top --callers
 			--output --raw --children --unwind --max-rss --tag --help --usage

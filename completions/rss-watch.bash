@@ -30,13 +30,7 @@ _comp_cmd_rss_watch()
 	esac
 
 	# after the command name everything belongs to the command
-	local i
-	for ((i = 1; i < cword; i++)); do
-		if [[ ${words[i]} == -- ]]; then
-			COMPREPLY=($(compgen -c -- "$cur"))
-			return
-		fi
-	done
+	_comp_gxkit_command_word && return
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "--pid --name --wait --interval --count
 			--duration --pss --children --maps --maps-every --limit

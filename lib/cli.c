@@ -330,3 +330,33 @@ cli_launch(char **argv, const sigset_t *mask, void (*in_child)(void *),
 	close(fds[0]);
 	return pid;
 }
+
+volatile sig_atomic_t cli_stop_signal, cli_child_changed;
+
+static void
+on_watch_signal(int sig)
+{
+	if (sig == SIGCHLD)
+		cli_child_changed = 1;
+	else
+		cli_stop_signal = sig;
+}
+
+void
+cli_watch_signals(sigset_t *blocked, sigset_t *unblocked)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGCHLD};
+	struct sigaction sa;
+	size_t i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watch_signal;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(blocked);
+	for (i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
+		sigaction(sigs[i], &sa, NULL);
+		sigaddset(blocked, sigs[i]);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	sigprocmask(SIG_BLOCK, blocked, unblocked);
+}

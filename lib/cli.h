@@ -190,6 +190,16 @@ int cli_loop_exit(const struct jsonl_writer *w, int rc);
 pid_t cli_launch(char **argv, const sigset_t *mask, void (*in_child)(void *),
                  void *arg);
 
+/*
+ * The signals of a tool that watches a command: INT, TERM and HUP set
+ * cli_stop_signal to their number, CHLD sets cli_child_changed; all four
+ * blocked (their set in *blocked, the mask before in *unblocked) so that
+ * they arrive only inside ppoll(unblocked) and a loop step is never cut;
+ * SIGPIPE ignored.
+ */
+extern volatile sig_atomic_t cli_stop_signal, cli_child_changed;
+void cli_watch_signals(sigset_t *blocked, sigset_t *unblocked);
+
 /* True when errno says the reader of stdout went away. */
 bool cli_stdout_gone(int saved_errno);
 

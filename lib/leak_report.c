@@ -329,78 +329,97 @@ print_faults(struct printer *p, const struct leak_report *v)
 	print_line_end(p);
 }
 
-/* The mappings that grow: in text the first four that carry 1 % or
- * more; "92 % of the growth is in the brk heap ([heap], 1.2 MB/h); ..." */
+/* Where the growth is, one row per mapping or site, largest share
+ * first: in text the first `most` that carry 1 % or more. */
+struct growth_rows {
+	int n, most;
+	const char *key;                 /* "mapping" or "site" */
+	const char *none, *first, *next; /* the text's templates */
+	const char *name[WHERE_SITES > WHERE_NAMES ? WHERE_SITES : WHERE_NAMES];
+	double share[WHERE_SITES > WHERE_NAMES ? WHERE_SITES : WHERE_NAMES];
+	double slope[WHERE_SITES > WHERE_NAMES ? WHERE_SITES : WHERE_NAMES];
+	const bool *faults_only[WHERE_SITES]; /* sites: NULL for mappings */
+	void (*words)(char *buf, size_t cap, const char *name);
+};
+
 static void
-print_mappings(struct printer *p, const struct where_findings *w, int kind)
-{
-	char words[96], share[HUMAN_MAX];
-	int i, shown = 0;
-
-	while ((kind & PRINT_TEXT) && shown < w->nitems && shown < 4 &&
-	       w->items[shown].share >= 0.01)
-		shown++;
-	print_str(p, w->nitems > 0 ? 0 : kind & PRINT_TEXT, NULL, "%s",
-	          "  where     no mapping grows\n");
-	print_open_array(p, "where");
-	for (i = 0; i < w->nitems; i++) {
-		int k = i < shown ? PRINT_ANY : PRINT_JSON;
-
-		print_line(p, k,
-		           i == 0 ? "  where     $2 % of the growth is in $4 "
-		                    "($1, $3)"
-		                  : "; $2 % in $4 ($1, $3)");
-		where_words(words, sizeof(words), w->items[i].name);
-		snprintf(share, sizeof(share), "%.0f", 100 * w->items[i].share);
-		print_open_object(p, NULL);
-		print_str(p, k, "mapping", "%s", w->items[i].name);
-		print_num_as(p, k, "share", w->items[i].share, share);
-		rate(p, k, "slope_per_h", "x_kb", w->items[i].slope);
-		print_str(p, k & PRINT_TEXT, NULL, "%s", words);
-		print_close_object(p);
-		print_line_end(p);
-	}
-	print_close_array(p);
-	print_str(p, w->nitems > 0 ? kind & PRINT_TEXT : 0, NULL, "%s", "\n");
-}
-
-/* heap-watch's call sites that grow: in text the first three that carry
- * 1 % or more; "87 % of the growth is allocated in cache_put (libfoo.so)
- * < handle_reply < main (1.2 MB/h); ..." */
-static void
-print_sites(struct printer *p, const struct where_findings *w, int kind)
+print_growth(struct printer *p, const struct growth_rows *g, int kind)
 {
 	char words[WHERE_SITE_MAX], share[HUMAN_MAX];
 	int i, shown = 0;
 
-	while ((kind & PRINT_TEXT) && shown < w->nsites && shown < 3 &&
-	       w->sites[shown].share >= 0.01)
+	while ((kind & PRINT_TEXT) && shown < g->n && shown < g->most &&
+	       g->share[shown] >= 0.01)
 		shown++;
-	print_str(p, w->nsites > 0 ? 0 : kind & PRINT_TEXT, NULL, "%s",
-	          "  where     no call site grows\n");
+	print_str(p, g->n > 0 ? 0 : kind & PRINT_TEXT, NULL, "%s", g->none);
 	print_open_array(p, "where");
-	for (i = 0; i < w->nsites; i++) {
+	for (i = 0; i < g->n; i++) {
 		int k = i < shown ? PRINT_ANY : PRINT_JSON;
+		const bool *fo = g->faults_only[i];
 
-		print_line(p, k,
-		           i == 0 ? "  where     $2 % of the growth is "
-		                    "allocated in $4 ($3$5)"
-		                  : ";\n            $2 % in $4 ($3$5)");
-		where_site_words(words, sizeof(words), w->sites[i].site);
-		snprintf(share, sizeof(share), "%.0f", 100 * w->sites[i].share);
+		print_line(p, k, i == 0 ? g->first : g->next);
+		g->words(words, sizeof(words), g->name[i]);
+		snprintf(share, sizeof(share), "%.0f", 100 * g->share[i]);
 		print_open_object(p, NULL);
-		print_str(p, k, "site", "%s", w->sites[i].site);
-		print_num_as(p, k, "share", w->sites[i].share, share);
-		rate(p, k, "slope_per_h", "x_kb", w->sites[i].slope);
+		print_str(p, k, g->key, "%s", g->name[i]);
+		print_num_as(p, k, "share", g->share[i], share);
+		rate(p, k, "slope_per_h", "x_kb", g->slope[i]);
 		print_str(p, k & PRINT_TEXT, NULL, "%s", words);
-		print_bool_as(p, k, "faults_only", w->sites[i].faults_only,
-		              w->sites[i].faults_only ? ", only during faults"
-		                                      : "");
+		if (fo)
+			print_bool_as(p, k, "faults_only", *fo,
+			              *fo ? ", only during faults" : "");
 		print_close_object(p);
 		print_line_end(p);
 	}
 	print_close_array(p);
-	print_str(p, w->nsites > 0 ? kind & PRINT_TEXT : 0, NULL, "%s", "\n");
+	print_str(p, g->n > 0 ? kind & PRINT_TEXT : 0, NULL, "%s", "\n");
+}
+
+/* The mappings that grow: "92 % of the growth is in the brk heap
+ * ([heap], 1.2 MB/h); ..." */
+static void
+print_mappings(struct printer *p, const struct where_findings *w, int kind)
+{
+	struct growth_rows g = {
+	    .n = w->nitems,
+	    .most = 4,
+	    .key = "mapping",
+	    .none = "  where     no mapping grows\n",
+	    .first = "  where     $2 % of the growth is in $4 ($1, $3)",
+	    .next = "; $2 % in $4 ($1, $3)",
+	    .words = where_words};
+	int i;
+
+	for (i = 0; i < w->nitems; i++) {
+		g.name[i] = w->items[i].name;
+		g.share[i] = w->items[i].share;
+		g.slope[i] = w->items[i].slope;
+	}
+	print_growth(p, &g, kind);
+}
+
+/* heap-watch's call sites that grow: "87 % of the growth is allocated in
+ * cache_put (libfoo.so) < handle_reply < main (1.2 MB/h); ..." */
+static void
+print_sites(struct printer *p, const struct where_findings *w, int kind)
+{
+	struct growth_rows g = {
+	    .n = w->nsites,
+	    .most = 3,
+	    .key = "site",
+	    .none = "  where     no call site grows\n",
+	    .first = "  where     $2 % of the growth is allocated in $4 ($3$5)",
+	    .next = ";\n            $2 % in $4 ($3$5)",
+	    .words = where_site_words};
+	int i;
+
+	for (i = 0; i < w->nsites; i++) {
+		g.name[i] = w->sites[i].site;
+		g.share[i] = w->sites[i].share;
+		g.slope[i] = w->sites[i].slope;
+		g.faults_only[i] = &w->sites[i].faults_only;
+	}
+	print_growth(p, &g, kind);
 }
 
 /* With maps: where the growth is, and the allocator's evidence. */

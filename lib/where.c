@@ -208,14 +208,6 @@ window(const struct leak_series *s, double since_ts, struct window *w)
 	w->n = n;
 }
 
-static int
-by_share(const void *a, const void *b)
-{
-	const struct where_item *x = a, *y = b;
-
-	return (x->share < y->share) - (x->share > y->share);
-}
-
 /* The Theil-Sen slope of s since since_ts into *slope, NAN with fewer
  * than 3 points; -1 when the statistics ran out of memory. */
 static int
@@ -234,68 +226,82 @@ slope_since(const struct leak_series *s, double since_ts, double *slope)
 	return 0;
 }
 
-int
-where_attribute(const struct where_set *w, double since_ts,
-                struct where_item *out, size_t cap)
+/* A series that grows since since_ts: its index, slope and share. */
+struct growth {
+	size_t index;
+	double slope, share;
+};
+
+static int
+by_growth_share(const void *a, const void *b)
 {
-	struct where_item items[WHERE_NAMES];
+	const struct growth *x = a, *y = b;
+
+	return (x->share < y->share) - (x->share > y->share);
+}
+
+/* The series of n, each stride bytes after the one before, that grow
+ * since since_ts (positive Theil-Sen slopes), largest share first: their
+ * count, or -1 (ENOMEM). */
+static int
+growing(const struct leak_series *first, size_t stride, size_t n,
+        double since_ts, struct growth *g)
+{
 	double total = 0, slope;
 	size_t i, k = 0;
 
-	memset(items, 0, sizeof(items));
-	for (i = 0; i < w->n; i++) {
-		if (slope_since(&w->names[i].s, since_ts, &slope) < 0)
+	memset(g, 0, n * sizeof(*g));
+	for (i = 0; i < n; i++) {
+		const struct leak_series *s =
+		    (const void *)((const char *)first + i * stride);
+
+		if (slope_since(s, since_ts, &slope) < 0)
 			return -1;
 		if (!(slope > 0))
 			continue;
-		memcpy(items[k].name, w->names[i].name, SMAPS_NAME_MAX);
-		items[k].slope = slope;
+		g[k].index = i;
+		g[k].slope = slope;
 		total += slope;
 		k++;
 	}
 	for (i = 0; i < k; i++)
-		items[i].share = items[i].slope / total;
-	qsort(items, k, sizeof(items[0]), by_share);
-	if (k > cap)
-		k = cap;
-	memcpy(out, items, k * sizeof(items[0]));
+		g[i].share = g[i].slope / total;
+	qsort(g, k, sizeof(*g), by_growth_share);
 	return (int)k;
 }
 
-static int
-by_site_share(const void *a, const void *b)
+int
+where_attribute(const struct where_set *w, double since_ts,
+                struct where_item *out, size_t cap)
 {
-	const struct where_site_item *x = a, *y = b;
+	struct growth g[WHERE_NAMES];
+	int i,
+	    k = growing(&w->names[0].s, sizeof(w->names[0]), w->n, since_ts, g);
 
-	return x->share > y->share ? -1 : x->share < y->share;
+	for (i = 0; i < k && (size_t)i < cap; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		memcpy(out[i].name, w->names[g[i].index].name, SMAPS_NAME_MAX);
+		out[i].slope = g[i].slope;
+		out[i].share = g[i].share;
+	}
+	return k < 0 ? -1 : i;
 }
 
 int
 where_attribute_sites(const struct where_set *w, double since_ts,
                       struct where_site_item *out, size_t cap)
 {
-	struct where_site_item items[WHERE_SITES];
-	double total = 0, slope;
-	size_t i, k = 0;
+	struct growth g[WHERE_SITES];
+	int i, k = growing(&w->sites[0].s, sizeof(w->sites[0]), w->nsites,
+	                   since_ts, g);
 
-	memset(items, 0, sizeof(items));
-	for (i = 0; i < w->nsites; i++) {
-		if (slope_since(&w->sites[i].s, since_ts, &slope) < 0)
-			return -1;
-		if (!(slope > 0))
-			continue;
-		memcpy(items[k].site, w->sites[i].name, WHERE_SITE_MAX);
-		items[k].slope = slope;
-		total += slope;
-		k++;
+	for (i = 0; i < k && (size_t)i < cap; i++) {
+		memset(&out[i], 0, sizeof(out[i]));
+		memcpy(out[i].site, w->sites[g[i].index].name, WHERE_SITE_MAX);
+		out[i].slope = g[i].slope;
+		out[i].share = g[i].share;
 	}
-	for (i = 0; i < k; i++)
-		items[i].share = items[i].slope / total;
-	qsort(items, k, sizeof(items[0]), by_site_share);
-	if (k > cap)
-		k = cap;
-	memcpy(out, items, k * sizeof(items[0]));
-	return (int)k;
+	return k < 0 ? -1 : i;
 }
 
 int

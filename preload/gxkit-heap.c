@@ -94,9 +94,9 @@ static size_t boot_used;
 
 static struct sample *samples;
 static struct stack *stacks;
-static uintptr_t *frames;       /* STACKS_CAP * depth */
-static uint32_t *stack_index;   /* 2 * STACKS_CAP: stack number + 1 */
-static uint8_t *filter_count;   /* samples per address hash (lock) */
+static uintptr_t *frames;        /* STACKS_CAP * depth */
+static uint32_t *stack_index;    /* 2 * STACKS_CAP: stack number + 1 */
+static uint8_t *filter_count;    /* samples per address hash (lock) */
 static _Atomic uint64_t *filter; /* a bit each: count > 0, 32 KiB, what
                                   * every free reads */
 /* What every sample writes, on cache lines of its own: the hooks' fast
@@ -108,7 +108,7 @@ static struct {
 	uint64_t frames_sum, taken;
 	char pad[64];
 } hot __attribute__((aligned(64))) = {.lock = PTHREAD_MUTEX_INITIALIZER,
-                                       .nstacks = 1};
+                                      .nstacks = 1};
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t exec_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint32_t seq;

@@ -25,6 +25,19 @@ last_snapshot() {
 	[[ $output == "heap-watch (gxkit) "* ]]
 }
 
+@test "heap-watch: bash completion offers options, their values, and commands after --" {
+	run complete_words heap-watch --unw
+	[ "$output" = --unwind ]
+	run complete_words heap-watch --unwind s
+	[ "$output" = scan ]
+	run complete_words heap-watch --rate 51
+	[ "$output" = 512K ]
+	run complete_words heap-watch -i 1s -- heap-wat
+	[[ $output == *heap-watch* ]]
+	run complete_words rss-watch -- rss-wat
+	[[ $output == *rss-watch* ]]
+}
+
 @test "heap-watch: usage errors exit 2 with two lines and no output" {
 	for args in "" "--bogus true" "--rate 0 true" "--rate lots true" \
 		"--depth 0 true" "--depth 33 true" "--top 0 true" \
