@@ -125,14 +125,19 @@ install_tools() {
 	[ -x "$here/bin/gw-read" ] || die "no bin/ next to $0: run it from the unpacked tarball"
 	mkdir -p "$gxkit"
 	[ "$here" = "$(cd "$gxkit" && pwd -P)" ] && return 0
+	# bin, share and lib (heap-watch's preload library), each replaced whole
 	same "$here/bin" "$gxkit/bin" && same "$here/share" "$gxkit/share" &&
+		same "$here/lib" "$gxkit/lib" &&
 		cmp -s "$here/install.sh" "$gxkit/install.sh" && return 0
-	rm -rf "$gxkit/bin.new" "$gxkit/share.new"
-	cp -R "$here/bin" "$gxkit/bin.new"
-	cp -R "$here/share" "$gxkit/share.new"
-	rm -rf "$gxkit/bin" "$gxkit/share"
-	mv "$gxkit/bin.new" "$gxkit/bin"
-	mv "$gxkit/share.new" "$gxkit/share"
+	for d in bin share lib; do
+		rm -rf "$gxkit/$d.new"
+		[ ! -d "$here/$d" ] || cp -R "$here/$d" "$gxkit/$d.new"
+	done
+	for d in bin share lib; do
+		[ -d "$gxkit/$d.new" ] || continue
+		rm -rf "$gxkit/$d"
+		mv "$gxkit/$d.new" "$gxkit/$d"
+	done
 	cp "$here/install.sh" "$gxkit/install.sh"
 	[ ! -f "$here/README" ] || cp "$here/README" "$gxkit/README"
 	echo "$prog: tools in ${gxkit#"${root%/}"}/bin"

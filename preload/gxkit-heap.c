@@ -808,23 +808,6 @@ record(void *p, size_t n, uintptr_t start)
 }
 
 /* After the real call: sample p, keeping errno as the call left it. */
-#define HOOK_FRAME ((uintptr_t)__builtin_frame_address(0) - 2 * sizeof(void *))
-
-static inline void *
-sampled(void *p, size_t n, uintptr_t start)
-{
-	int e;
-
-	if (busy || __builtin_expect(!crosses(n) && n < big, 1))
-		return p;
-	e = errno;
-	busy++;
-	record(p, n, start);
-	busy--;
-	errno = e;
-	return p;
-}
-
 static inline void
 unsample(void *p)
 {
@@ -834,6 +817,28 @@ unsample(void *p)
 		forget(p);
 		errno = e;
 	}
+}
+
+#define HOOK_FRAME ((uintptr_t)__builtin_frame_address(0) - 2 * sizeof(void *))
+
+static inline void *
+sampled(void *p, size_t n, uintptr_t start)
+{
+	int e;
+
+	/* a sampled address handed out again was freed past the hooks (a
+	 * library bound with RTLD_DEEPBIND frees through its own libc) */
+	if (__builtin_expect(p != NULL && filter != NULL && maybe_sampled(p),
+	                     0))
+		unsample(p);
+	if (busy || __builtin_expect(!crosses(n) && n < big, 1))
+		return p;
+	e = errno;
+	busy++;
+	record(p, n, start);
+	busy--;
+	errno = e;
+	return p;
 }
 
 /* --- the interposed functions

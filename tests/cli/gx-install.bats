@@ -43,6 +43,11 @@ teardown() {
 	done
 	[ -f "$R/data/gxkit/share/maps/growatt-v120.csv" ]
 	[ -x "$R/data/gxkit/install.sh" ]
+	# heap-watch finds its library where install.sh put it
+	[ -f "$R/data/gxkit/lib/gxkit/libgxkit-heap.so" ]
+	run "$R/data/gxkit/bin/heap-watch" -i 100ms -- sleep 0.3
+	[ "$status" -eq 0 ]
+	[[ $output != *"cannot find"* ]]
 	snapshot "$R" >"$BATS_TEST_TMPDIR/before"
 	sleep 1.1
 	run "$PKG/install.sh" --root "$R"

@@ -296,3 +296,26 @@ while time.time() < end:
 	run leak-classify -f anon_kb "$BATS_TEST_TMPDIR/self.jsonl"
 	[ "$status" -eq 0 ]
 }
+
+# bats test_tags=native-command
+@test "heap-watch: blocks freed past the hooks (RTLD_DEEPBIND) and handed out again are not counted twice" {
+	printf '#include <stdlib.h>\nvoid deep_free(void *p) { free(p); }\n' >"$BATS_TEST_TMPDIR/deep.c"
+	cc -shared -fPIC -O2 -o "$BATS_TEST_TMPDIR/deep.so" "$BATS_TEST_TMPDIR/deep.c"
+	cat >"$BATS_TEST_TMPDIR/deep.py" <<'PY'
+import ctypes, os, sys, time
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+deep = ctypes.CDLL(sys.argv[1], mode=os.RTLD_NOW | os.RTLD_DEEPBIND)
+deep.deep_free.argtypes = [ctypes.c_void_p]
+for i in range(300):
+    deep.deep_free(libc.malloc(65536))  # 64 KiB: always sampled at 4K
+time.sleep(0.4)
+PY
+	run_split heap-watch -i 100ms --rate 4K -- /usr/bin/python3 "$BATS_TEST_TMPDIR/deep.py" "$BATS_TEST_TMPDIR/deep.so"
+	[ "$status" -eq 0 ]
+	last=$(last_snapshot "$BATS_TEST_TMPDIR/out")
+	echo "$last"
+	# 300 blocks of 64 KiB went through it: 19200 KiB if they stayed
+	jq -e '.heap_kb < 6000' <<<"$last"
+}

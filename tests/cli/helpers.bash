@@ -111,8 +111,9 @@ start_gw_sim_tcp() {
 # root laid out like Venus OS (R)
 stage() {
 	PKG=$BATS_TEST_TMPDIR/pkg/gxkit
-	mkdir -p "$PKG/bin" "$PKG/share/maps"
+	mkdir -p "$PKG/bin" "$PKG/share/maps" "$PKG/lib/gxkit"
 	cp "$ROOT"/build/bin/* "$PKG/bin/"
+	cp "$ROOT"/build/lib/gxkit/libgxkit-heap.so "$PKG/lib/gxkit/"
 	cp "$ROOT"/lib/maps/*.csv "$PKG/share/maps/"
 	cp "$ROOT/gx/install.sh" "$PKG/install.sh"
 	R=$BATS_TEST_TMPDIR/root

@@ -276,4 +276,11 @@ PY
 		-b tcp:127.0.0.1:$PORT -m growatt-v120 --timeout 300ms
 	! grep -q "cannot open\|No such file" "$BATS_TEST_TMPDIR/err"
 	jq -e '.map == "growatt-v120"' "$BATS_TEST_TMPDIR/out" >/dev/null
+	# the installed heap-watch finds its installed library
+	[ -f "$r/data/gxkit/lib/gxkit/libgxkit-heap.so" ]
+	run_split "$GX_QEMU" -L "$GX_ROOT" "$r/data/gxkit/bin/heap-watch" -i 100ms -- \
+		"$GX_QEMU" -L "$GX_ROOT" "$GX_ROOT/bin/sleep" 0.3
+	[ "$status" -eq 0 ]
+	jq -e 'select(.event == "exit") | .status == 0' "$BATS_TEST_TMPDIR/out"
+	jq -e 'select(.sites) | .unwind' "$BATS_TEST_TMPDIR/out" >/dev/null
 }
