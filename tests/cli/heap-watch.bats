@@ -5,6 +5,7 @@
 # Python.  The tests that run a native command with the tool are tagged
 # native-command: make check-gx runs the same under qemu in tests/gx.
 
+# bats file_tags=after-corpus
 load helpers
 
 teardown() {
