@@ -711,13 +711,23 @@ remove_slot(uint32_t i)
 static void
 forget(const void *p)
 {
+	int nested = busy++;
 	uint32_t i;
 
-	pthread_mutex_lock(&hot.lock);
+	/* nested: inside the library on this thread, maybe holding the lock
+	 * (a free from a signal handler that interrupted it): never waited
+	 * for, the sample left counted */
+	if (nested && pthread_mutex_trylock(&hot.lock) != 0) {
+		busy--;
+		return;
+	}
+	if (!nested)
+		pthread_mutex_lock(&hot.lock);
 	i = slot_of((uintptr_t)p);
 	if (samples[i].addr)
 		remove_slot(i);
 	pthread_mutex_unlock(&hot.lock);
+	busy--;
 }
 
 static void
