@@ -1046,12 +1046,16 @@ static bool
 send_msg(const void *m, size_t n)
 {
 	struct stat st;
+	ssize_t sent = -1;
 
 	if (sock < 0)
 		return false;
-	if (fstat(sock, &st) < 0 || st.st_ino != sock_ino ||
-	    !S_ISSOCK(st.st_mode) ||
-	    send(sock, m, n, MSG_NOSIGNAL) != (ssize_t)n) {
+	if (fstat(sock, &st) == 0 && st.st_ino == sock_ino &&
+	    S_ISSOCK(st.st_mode))
+		do /* a signal the program handles, without SA_RESTART */
+			sent = send(sock, m, n, MSG_NOSIGNAL);
+		while (sent < 0 && errno == EINTR);
+	if (sent != (ssize_t)n) {
 		sock = -1;
 		atomic_store(&sampling, 0);
 		if (!(atomic_fetch_or(&said, NOTE_SOCKET) & NOTE_SOCKET)) {

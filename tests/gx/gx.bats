@@ -213,6 +213,7 @@ PY
 	PYTHONPATH=$BATS_TEST_TMPDIR run_split heap-watch -i 200ms --rate 64K -- \
 		"$GX_QEMU" -L "$GX_ROOT" "$py" "$BATS_TEST_TMPDIR/drv.py"
 	[ "$status" -eq 0 ]
+	cat "$BATS_TEST_TMPDIR/err"
 	jq -c 'select(.sites)' "$BATS_TEST_TMPDIR/out" | tail -1 >"$BATS_TEST_TMPDIR/last"
 	cat "$BATS_TEST_TMPDIR/last"
 	jq -e '(.sites[0].site | startswith("ext_stash_block (pyleak_ext.so+0x")) and
@@ -228,7 +229,10 @@ time.sleep(0.6)
 PY
 	run_split heap-watch -i 200ms --rate 64K -- "$GX_QEMU" -L "$GX_ROOT" "$py" "$BATS_TEST_TMPDIR/pyleak.py"
 	[ "$status" -eq 0 ]
-	jq -c 'select(.sites)' "$BATS_TEST_TMPDIR/out" | tail -1 >"$BATS_TEST_TMPDIR/last"
+	cat "$BATS_TEST_TMPDIR/err"
+	jq -c '[.ts, .heap_kb, .samples]' "$BATS_TEST_TMPDIR/out"
+	# the largest snapshot: the one after the strings, before clean-up
+	jq -s -c 'map(select(.sites)) | max_by(.heap_kb)' "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/last"
 	cat "$BATS_TEST_TMPDIR/last"
 	jq -e '.sites[0].live_kb > 10000 and (.sites[0].site | contains("(python3.9+0x"))' \
 		"$BATS_TEST_TMPDIR/last"
