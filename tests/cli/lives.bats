@@ -136,7 +136,7 @@ PY
 # two minutes of programs that mostly sleep: make check runs it beside the
 # rest of the suite (tests/run-tests.sh)
 # bats test_tags=real-corpus
-@test "lives: a short real corpus: C, CPython and node; every eligible leak found, at most one false, bursts told apart" {
+@test "lives: a short real corpus: C, CPython and node; every eligible leak found, at most one program without a leak called one, bursts told apart" {
 	local T=$BATS_TEST_TMPDIR
 	# a seed neither tuned on (1, 3) nor reported (2, 4); 10 programs
 	# at once for 2 minutes, each watched every 1 and 2 s
@@ -145,17 +145,22 @@ PY
 	LEAKEVAL_SUMMARY="$T/summary.json" run /usr/bin/python3 \
 		"$ROOT/tests/bench/leakeval.py" "$T/real" leak-classify 2
 	echo "$output"
-	# shown when the test fails: the non-leaks called a leak, in full
-	for f in $(jq -r 'select(.truth == "none") | .file' "$T/real/manifest.jsonl"); do
+	# the non-leaks called a leak, in full, and the programs they watched
+	: >"$T/false"
+	jq -r 'select(.truth == "none") | "\(.file) \(.class):\(.seed)"' \
+		"$T/real/manifest.jsonl" | while read -r f prog; do
 		if ! leak-classify -q "$T/real/$f" >/dev/null 2>&1; then
 			leak-classify -v "$T/real/$f" 2>&1 | head -12 || true
+			echo "$prog" >>"$T/false"
 		fi
 	done
-	# every eligible leak found; of a dozen non-leaks two minutes old, at
-	# most one called a leak (a node heap that young may still be finding
-	# its size: the rates on 96-series corpora are make bench's, README)
-	jq -e '.eligible >= 4 and .found == .eligible and .false <= 1' \
-		"$T/summary.json"
+	# every eligible leak found; of the six programs without a leak, two
+	# minutes old, at most one called a leak.  Each program is watched at
+	# two intervals: its two series are one trial, not two (a node heap
+	# that young may still be finding its size, and both recordings see
+	# it).  The rates on 96-series corpora are make bench's (README).
+	jq -e '.eligible >= 4 and .found == .eligible' "$T/summary.json"
+	[ "$(sort -u "$T/false" | wc -l)" -le 1 ]
 	# python's bursts: those that keep memory leak, the others do not
 	for f in $(jq -r 'select(.class == "python:burst-keep") | .file' "$T/real/manifest.jsonl"); do
 		leak-classify --json "$T/real/$f" | jq -e '.verdict == "leak" and (.reason | test("of each burst"))'
