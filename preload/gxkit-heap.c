@@ -831,6 +831,22 @@ unsample(void *p)
 
 #define HOOK_FRAME ((uintptr_t)__builtin_frame_address(0) - 2 * sizeof(void *))
 
+/* The body of a hook that allocates: ON_BOOT while dlsym works, the real
+ * CALL while another thread initialises, else CALL sampled as N bytes.
+ * A macro, so that HOOK_FRAME is the hook's own frame. */
+#define ALLOC_HOOK(on_boot, call, n)                                           \
+	do {                                                                   \
+		switch (phase()) {                                             \
+		case PHASE_BOOT:                                               \
+			return on_boot;                                        \
+		case PHASE_PASS:                                               \
+			return call;                                           \
+		case PHASE_SAMPLE:                                             \
+			break;                                                 \
+		}                                                              \
+		return sampled(call, n, HOOK_FRAME);                           \
+	} while (0)
+
 static inline void *
 sampled(void *p, size_t n, uintptr_t start)
 {
@@ -857,15 +873,7 @@ sampled(void *p, size_t n, uintptr_t start)
 EXPORT void *
 malloc(size_t n)
 {
-	switch (phase()) {
-	case PHASE_BOOT:
-		return boot_alloc(n);
-	case PHASE_PASS:
-		return real.malloc(n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.malloc(n), n, HOOK_FRAME);
+	ALLOC_HOOK(boot_alloc(n), real.malloc(n), n);
 }
 
 EXPORT void *
@@ -877,15 +885,8 @@ calloc(size_t k, size_t n)
 		errno = ENOMEM;
 		return NULL;
 	}
-	switch (phase()) {
-	case PHASE_BOOT:
-		return boot_alloc(bytes); /* static: zeroed */
-	case PHASE_PASS:
-		return real.calloc(k, n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.calloc(k, n), bytes, HOOK_FRAME);
+	/* boot's arena is static: zeroed */
+	ALLOC_HOOK(boot_alloc(bytes), real.calloc(k, n), bytes);
 }
 
 EXPORT void
@@ -955,15 +956,7 @@ reallocarray(void *p, size_t k, size_t n)
 EXPORT void *
 memalign(size_t align, size_t n)
 {
-	switch (phase()) {
-	case PHASE_BOOT:
-		return NULL;
-	case PHASE_PASS:
-		return real.memalign(align, n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.memalign(align, n), n, HOOK_FRAME);
+	ALLOC_HOOK(NULL, real.memalign(align, n), n);
 }
 
 EXPORT int
@@ -988,43 +981,19 @@ posix_memalign(void **out, size_t align, size_t n)
 EXPORT void *
 aligned_alloc(size_t align, size_t n)
 {
-	switch (phase()) {
-	case PHASE_BOOT:
-		return NULL;
-	case PHASE_PASS:
-		return real.aligned_alloc(align, n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.aligned_alloc(align, n), n, HOOK_FRAME);
+	ALLOC_HOOK(NULL, real.aligned_alloc(align, n), n);
 }
 
 EXPORT void *
 valloc(size_t n)
 {
-	switch (phase()) {
-	case PHASE_BOOT:
-		return NULL;
-	case PHASE_PASS:
-		return real.valloc(n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.valloc(n), n, HOOK_FRAME);
+	ALLOC_HOOK(NULL, real.valloc(n), n);
 }
 
 EXPORT void *
 pvalloc(size_t n)
 {
-	switch (phase()) {
-	case PHASE_BOOT:
-		return NULL;
-	case PHASE_PASS:
-		return real.pvalloc(n);
-	case PHASE_SAMPLE:
-		break;
-	}
-	return sampled(real.pvalloc(n), n, HOOK_FRAME);
+	ALLOC_HOOK(NULL, real.pvalloc(n), n);
 }
 
 EXPORT size_t
