@@ -136,7 +136,7 @@ PY
 # two minutes of programs that mostly sleep: make check runs it beside the
 # rest of the suite (tests/run-tests.sh)
 # bats test_tags=real-corpus
-@test "lives: a short real corpus: C, CPython and node; every eligible leak found, at most one program without a leak called one, bursts told apart" {
+@test "lives: a short real corpus: C, CPython and node; every eligible C and CPython leak found, at most one program without a leak called one, bursts told apart" {
 	local T=$BATS_TEST_TMPDIR
 	# a seed neither tuned on (1, 3) nor reported (2, 4); 10 programs
 	# at once for 2 minutes, each watched every 1 and 2 s
@@ -154,12 +154,27 @@ PY
 			echo "$prog" >>"$T/false"
 		fi
 	done
-	# every eligible leak found; of the six programs without a leak, two
-	# minutes old, at most one called a leak.  Each program is watched at
-	# two intervals: its two series are one trial, not two (a node heap
-	# that young may still be finding its size, and both recordings see
-	# it).  The rates on 96-series corpora are make bench's (README).
-	jq -e '.eligible >= 4 and .found == .eligible' "$T/summary.json"
+	# every eligible leak of C and CPython found.  node's are shown in the
+	# table above, not judged: in two minutes V8's heap swings by tens of
+	# MB ("rose by 96 MB and came back"), and a leak of 20 KB/s is not
+	# there to be found.  Yet the noise measure of eligibility (a MAD of
+	# differences) reads those swings unsteadily: 1.2 to 5.1 MB in three
+	# runs of one seed, under 0.5 MB in another.  So such a leak is
+	# eligible in one run and not in the next.  make bench judges node's
+	# leaks over 5 minutes (README).
+	jq -r 'select(.eligible and (.class | startswith("node:") | not)) | .file' \
+		"$T/real/manifest.jsonl" >"$T/eligible"
+	[ "$(wc -l <"$T/eligible")" -ge 4 ]
+	while read -r f; do
+		leak-classify --json "$T/real/$f" | jq -e \
+			'.verdict | IN("leak", "fragmentation_suspect", "oom_imminent")' ||
+			{ echo "$f: an eligible leak missed"; false; }
+	done <"$T/eligible"
+	# of the six programs without a leak, two minutes old, at most one
+	# called a leak.  Each program is watched at two intervals: its two
+	# series are one trial, not two (a node heap that young may still be
+	# finding its size, and both recordings see it).  The rates on
+	# 96-series corpora are make bench's (README).
 	[ "$(sort -u "$T/false" | wc -l)" -le 1 ]
 	# python's bursts: those that keep memory leak, the others do not
 	for f in $(jq -r 'select(.class == "python:burst-keep") | .file' "$T/real/manifest.jsonl"); do
