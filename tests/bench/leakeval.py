@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Run leak-classify on every series of a leakgen.py or realcorpus.py
 corpus and print the confusion matrices and the goals of leak-classify's
-accuracy (with LEAKEVAL_SUMMARY=FILE, the counts as JSON there too).
+accuracy (with LEAKEVAL_SUMMARY=FILE, the counts as JSON there too, and
+"called": the files called a leak).
 
 usage: leakeval.py DIR [LEAK_CLASSIFY] [JOBS]   (exit 0 when the goals hold)
 """
@@ -84,7 +85,9 @@ def main():
     if os.environ.get("LEAKEVAL_SUMMARY"):  # for accuracy.sh's side by side
         with open(os.environ["LEAKEVAL_SUMMARY"], "w") as f:
             json.dump({"series": len(man), "eligible": len(elig), "found": found,
-                       "none": len(none), "false": false, "ok": ok}, f)
+                       "none": len(none), "false": false, "ok": ok,
+                       "called": [m["file"] for m, r in zip(man, res)
+                                  if r.get("verdict") in LEAKY]}, f)
     sys.exit(0 if ok else 1)
 
 
